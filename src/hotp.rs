@@ -1,0 +1,359 @@
+//! HOTP, the counter-based one-time password of RFC 4226.
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
+
+use crate::algorithm::Algorithm;
+use crate::code::{Code, Digits};
+use crate::error::{ParamError, VerifyError};
+use crate::mac::Keyed;
+use crate::secret::Secret;
+
+/// Parameters of an HOTP key and its verifier.
+///
+/// The default is SHA-1, 6 digits, a look-ahead of 5 counters (as
+/// django-otp) and a resynchronisation range of 100 counters.
+///
+/// ```
+/// use mfa::{Algorithm, Digits, HotpConfig};
+///
+/// let config = HotpConfig::default()
+///     .algorithm(Algorithm::Sha256)
+///     .digits(Digits::EIGHT)
+///     .look_ahead(3);
+/// assert_eq!(config.get_look_ahead(), 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotpConfig {
+    algorithm: Algorithm,
+    digits: Digits,
+    look_ahead: u8,
+    resync: u32,
+}
+
+impl Default for HotpConfig {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::Sha1,
+            digits: Digits::SIX,
+            look_ahead: 5,
+            resync: 100,
+        }
+    }
+}
+
+impl HotpConfig {
+    /// The largest look-ahead: 20 counters (21 candidates, the same work as
+    /// the largest TOTP window).
+    pub const MAX_LOOK_AHEAD: u8 = 20;
+    /// The largest resynchronisation range: 1,000 counters.
+    pub const MAX_RESYNC: u32 = 1_000;
+
+    /// Sets the hash function.
+    ///
+    /// ```
+    /// let c = mfa::HotpConfig::default().algorithm(mfa::Algorithm::Sha512);
+    /// assert_eq!(c.get_algorithm(), mfa::Algorithm::Sha512);
+    /// ```
+    #[must_use]
+    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Sets the number of digits.
+    ///
+    /// ```
+    /// let c = mfa::HotpConfig::default().digits(mfa::Digits::EIGHT);
+    /// assert_eq!(c.get_digits(), mfa::Digits::EIGHT);
+    /// ```
+    #[must_use]
+    pub const fn digits(mut self, digits: Digits) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// Sets how many counters past the expected one a code may come from
+    /// (RFC 4226 §7.4; keep it small). Checked by [`Hotp::new`] against
+    /// [`MAX_LOOK_AHEAD`](Self::MAX_LOOK_AHEAD).
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::default().look_ahead(0).get_look_ahead(), 0);
+    /// ```
+    #[must_use]
+    pub const fn look_ahead(mut self, counters: u8) -> Self {
+        self.look_ahead = counters;
+        self
+    }
+
+    /// Sets how far past the expected counter [`Hotp::resync`] searches.
+    /// Checked by [`Hotp::new`] against [`MAX_RESYNC`](Self::MAX_RESYNC).
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::default().resync(500).get_resync(), 500);
+    /// ```
+    #[must_use]
+    pub const fn resync(mut self, counters: u32) -> Self {
+        self.resync = counters;
+        self
+    }
+
+    /// The hash function.
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::default().get_algorithm(), mfa::Algorithm::Sha1);
+    /// ```
+    #[must_use]
+    pub const fn get_algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The number of digits.
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::default().get_digits(), mfa::Digits::SIX);
+    /// ```
+    #[must_use]
+    pub const fn get_digits(&self) -> Digits {
+        self.digits
+    }
+
+    /// The look-ahead.
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::default().get_look_ahead(), 5);
+    /// ```
+    #[must_use]
+    pub const fn get_look_ahead(&self) -> u8 {
+        self.look_ahead
+    }
+
+    /// The resynchronisation range.
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::default().get_resync(), 100);
+    /// ```
+    #[must_use]
+    pub const fn get_resync(&self) -> u32 {
+        self.resync
+    }
+
+    const fn validate(&self) -> Result<(), ParamError> {
+        if self.look_ahead > Self::MAX_LOOK_AHEAD {
+            return Err(ParamError::LookAheadTooLarge {
+                steps: self.look_ahead,
+                max: Self::MAX_LOOK_AHEAD,
+            });
+        }
+        if self.resync > Self::MAX_RESYNC {
+            return Err(ParamError::ResyncTooLarge {
+                steps: self.resync,
+                max: Self::MAX_RESYNC,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An accepted HOTP code: the counter it was made with.
+///
+/// Store [`next_counter`](Self::next_counter) so that neither this code nor
+/// any earlier one is accepted again (RFC 4226 §7.2).
+///
+/// ```
+/// use mfa::{Hotp, HotpConfig, Secret};
+///
+/// let hotp = Hotp::new(&Secret::from_bytes(b"12345678901234567890")?, HotpConfig::default())?;
+/// let m = hotp.verify("359152", 0)?; // RFC 4226 Appendix D, counter 2
+/// assert_eq!((m.counter, m.offset, m.next_counter()), (2, 2, 3));
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotpMatch {
+    /// The counter the code was made with.
+    pub counter: u64,
+    /// How far past the expected counter it was.
+    pub offset: u64,
+}
+
+impl HotpMatch {
+    /// The counter to expect next: one past the matched one. Never
+    /// overflows, because verification never accepts `u64::MAX`.
+    ///
+    /// ```
+    /// let m = mfa::HotpMatch { counter: 41, offset: 0 };
+    /// assert_eq!(m.next_counter(), 42);
+    /// ```
+    #[must_use]
+    pub const fn next_counter(&self) -> u64 {
+        self.counter.saturating_add(1)
+    }
+}
+
+/// An HOTP key (RFC 4226): makes and checks counter-based codes.
+///
+/// The HMAC key schedule is computed once in [`Hotp::new`], and the derived
+/// state is zeroized on drop. Making or checking a code does not allocate.
+///
+/// ```
+/// use mfa::{Hotp, HotpConfig, Secret};
+///
+/// let secret = Secret::from_bytes(b"12345678901234567890")?;
+/// let hotp = Hotp::new(&secret, HotpConfig::default())?;
+/// assert_eq!(hotp.generate(0).to_string(), "755224"); // RFC 4226 Appendix D
+///
+/// // The server stores the next expected counter; a code a few presses
+/// // ahead is accepted, and the counter moves past it.
+/// let next = hotp.verify("969429", 1)?.next_counter();
+/// assert_eq!(next, 4);
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Hotp {
+    mac: Keyed,
+    config: HotpConfig,
+}
+
+impl Hotp {
+    /// Builds an HOTP key and runs the HMAC key schedule.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError`] for a look-ahead or resynchronisation range over its
+    /// maximum.
+    ///
+    /// ```
+    /// use mfa::{Hotp, HotpConfig, Secret};
+    ///
+    /// let secret = Secret::generate()?;
+    /// assert!(Hotp::new(&secret, HotpConfig::default().look_ahead(21)).is_err());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn new(secret: &Secret, config: HotpConfig) -> Result<Self, ParamError> {
+        config.validate()?;
+        Ok(Self {
+            mac: Keyed::new(secret, config.algorithm),
+            config,
+        })
+    }
+
+    /// The parameters.
+    ///
+    /// ```
+    /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
+    /// assert_eq!(hotp.config().get_digits(), mfa::Digits::SIX);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn config(&self) -> &HotpConfig {
+        &self.config
+    }
+
+    /// The code for `counter`. Any `u64` is valid.
+    ///
+    /// ```
+    /// # let hotp = mfa::Hotp::new(&mfa::Secret::from_bytes(b"12345678901234567890")?, mfa::HotpConfig::default())?;
+    /// assert_eq!(hotp.generate(9).to_string(), "520489");
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn generate(&self, counter: u64) -> Code {
+        Code::new(
+            self.mac.code(counter, self.config.digits),
+            self.config.digits,
+        )
+    }
+
+    /// Checks `input` against the counters `counter ..= counter +
+    /// look_ahead`, where `counter` is the next expected counter (the
+    /// stored [`HotpMatch::next_counter`] of the last success, or 0).
+    ///
+    /// Every candidate is computed and compared in constant time, with no
+    /// early exit. `u64::MAX` is never accepted, so the next counter always
+    /// exists.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::Malformed`] if the input is not a code of the right
+    /// length (no HMAC is computed), otherwise [`VerifyError::Rejected`].
+    ///
+    /// ```
+    /// # let hotp = mfa::Hotp::new(&mfa::Secret::from_bytes(b"12345678901234567890")?, mfa::HotpConfig::default())?;
+    /// assert_eq!(hotp.verify("755224", 1), Err(mfa::VerifyError::Rejected)); // counter 0 is used
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn verify(&self, input: &str, counter: u64) -> Result<HotpMatch, VerifyError> {
+        let code = Code::parse(input, self.config.digits)?;
+        let last = last_acceptable(counter, u64::from(self.config.look_ahead));
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        for candidate in counter..=last {
+            let hit = self
+                .mac
+                .code(candidate, self.config.digits)
+                .ct_eq(&code.value());
+            matched.conditional_assign(&candidate, hit);
+            found |= hit;
+        }
+        accept(found, matched, counter)
+    }
+
+    /// Resynchronises a counter that fell far behind (RFC 4226 §7.4): finds
+    /// two consecutive codes, `first` then `second`, within the configured
+    /// resynchronisation range past `counter`, and returns the match of
+    /// `second`. Store its [`next_counter`](HotpMatch::next_counter).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    ///
+    /// ```
+    /// # let hotp = mfa::Hotp::new(&mfa::Secret::from_bytes(b"12345678901234567890")?, mfa::HotpConfig::default())?;
+    /// // RFC 4226 Appendix D, counters 7 and 8, found from counter 0.
+    /// let m = hotp.resync("162583", "399871", 0)?;
+    /// assert_eq!(m.next_counter(), 9);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn resync(
+        &self,
+        first: &str,
+        second: &str,
+        counter: u64,
+    ) -> Result<HotpMatch, VerifyError> {
+        let digits = self.config.digits;
+        let first = Code::parse(first, digits)?;
+        let second = Code::parse(second, digits)?;
+        let last = last_acceptable(counter, u64::from(self.config.resync));
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        let mut previous_hit = self.mac.code(counter, digits).ct_eq(&first.value());
+        // `second` is matched at counter + 1 ..= last, `first` just before.
+        for candidate in counter.saturating_add(1)..=last {
+            let code = self.mac.code(candidate, digits);
+            let hit = previous_hit & code.ct_eq(&second.value());
+            matched.conditional_assign(&candidate, hit);
+            found |= hit;
+            previous_hit = code.ct_eq(&first.value());
+        }
+        // A range that cannot hold two counters never matches.
+        found &= last.ct_gt(&counter);
+        accept(found, matched, counter)
+    }
+}
+
+/// The last counter of a scan of `span` counters past `counter`, never
+/// `u64::MAX` (so that the next counter exists).
+const fn last_acceptable(counter: u64, span: u64) -> u64 {
+    let last = counter.saturating_add(span);
+    if last == u64::MAX { u64::MAX - 1 } else { last }
+}
+
+fn accept(found: Choice, counter: u64, expected: u64) -> Result<HotpMatch, VerifyError> {
+    if bool::from(found) {
+        Ok(HotpMatch {
+            counter,
+            offset: counter.saturating_sub(expected),
+        })
+    } else {
+        Err(VerifyError::Rejected)
+    }
+}

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod algorithm;
+mod base32;
+mod code;
+mod error;
+mod hotp;
+mod mac;
+mod secret;
+mod totp;
+mod window;
+
+pub use algorithm::Algorithm;
+pub use code::{Code, Digits};
+pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
+pub use hotp::{Hotp, HotpConfig, HotpMatch};
+pub use secret::Secret;
+pub use totp::{Totp, TotpConfig, TotpMatch};
+pub use window::Window;

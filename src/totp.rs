@@ -1,0 +1,584 @@
+//! TOTP, the time-based one-time password of RFC 6238.
+
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
+
+use crate::algorithm::Algorithm;
+use crate::code::{Code, Digits};
+use crate::error::{ParamError, TimeError, VerifyError};
+use crate::mac::Keyed;
+use crate::secret::Secret;
+use crate::window::Window;
+
+/// Parameters of a TOTP key and its verifier.
+///
+/// The default is the profile every authenticator app supports: SHA-1,
+/// 6 digits, 30-second steps from T0 = 0, a window of one step each way
+/// (RFC 6238 §5.2), and a resynchronisation range of 120 steps each way
+/// (an hour at 30 s).
+///
+/// ```
+/// use mfa::{Algorithm, Digits, TotpConfig, Window};
+///
+/// let config = TotpConfig::default()
+///     .algorithm(Algorithm::Sha256)
+///     .digits(Digits::EIGHT)
+///     .period(60)
+///     .window(Window::new(2, 1)?);
+/// assert_eq!(config.get_period(), 60);
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotpConfig {
+    algorithm: Algorithm,
+    digits: Digits,
+    period: u64,
+    t0: u64,
+    window: Window,
+    resync: u32,
+}
+
+impl Default for TotpConfig {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::Sha1,
+            digits: Digits::SIX,
+            period: 30,
+            t0: 0,
+            window: Window::default(),
+            resync: 120,
+        }
+    }
+}
+
+impl TotpConfig {
+    /// The largest resynchronisation range: 2,880 steps each way (a day at
+    /// 30 s, enough for a phone set to the wrong time zone).
+    pub const MAX_RESYNC: u32 = 2_880;
+
+    /// Sets the hash function.
+    ///
+    /// ```
+    /// let c = mfa::TotpConfig::default().algorithm(mfa::Algorithm::Sha512);
+    /// assert_eq!(c.get_algorithm(), mfa::Algorithm::Sha512);
+    /// ```
+    #[must_use]
+    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Sets the number of digits.
+    ///
+    /// ```
+    /// let c = mfa::TotpConfig::default().digits(mfa::Digits::EIGHT);
+    /// assert_eq!(c.get_digits(), mfa::Digits::EIGHT);
+    /// ```
+    #[must_use]
+    pub const fn digits(mut self, digits: Digits) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// Sets the step length X in seconds; [`Totp::new`] refuses 0.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().period(60).get_period(), 60);
+    /// ```
+    #[must_use]
+    pub const fn period(mut self, seconds: u64) -> Self {
+        self.period = seconds;
+        self
+    }
+
+    /// Sets T0, the Unix time at which step 0 starts.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().t0(100).get_t0(), 100);
+    /// ```
+    #[must_use]
+    pub const fn t0(mut self, unix_seconds: u64) -> Self {
+        self.t0 = unix_seconds;
+        self
+    }
+
+    /// Sets the verification window.
+    ///
+    /// ```
+    /// let c = mfa::TotpConfig::default().window(mfa::Window::EXACT);
+    /// assert_eq!(c.get_window(), mfa::Window::EXACT);
+    /// ```
+    #[must_use]
+    pub const fn window(mut self, window: Window) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Sets how many steps each way from now [`Totp::resync`] searches.
+    /// Checked by [`Totp::new`] against [`MAX_RESYNC`](Self::MAX_RESYNC).
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().resync(240).get_resync(), 240);
+    /// ```
+    #[must_use]
+    pub const fn resync(mut self, steps: u32) -> Self {
+        self.resync = steps;
+        self
+    }
+
+    /// The hash function.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().get_algorithm(), mfa::Algorithm::Sha1);
+    /// ```
+    #[must_use]
+    pub const fn get_algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The number of digits.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().get_digits(), mfa::Digits::SIX);
+    /// ```
+    #[must_use]
+    pub const fn get_digits(&self) -> Digits {
+        self.digits
+    }
+
+    /// The step length in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().get_period(), 30);
+    /// ```
+    #[must_use]
+    pub const fn get_period(&self) -> u64 {
+        self.period
+    }
+
+    /// T0 in Unix seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().get_t0(), 0);
+    /// ```
+    #[must_use]
+    pub const fn get_t0(&self) -> u64 {
+        self.t0
+    }
+
+    /// The verification window.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().get_window(), mfa::Window::default());
+    /// ```
+    #[must_use]
+    pub const fn get_window(&self) -> Window {
+        self.window
+    }
+
+    /// The resynchronisation range.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::default().get_resync(), 120);
+    /// ```
+    #[must_use]
+    pub const fn get_resync(&self) -> u32 {
+        self.resync
+    }
+
+    /// Whether these are the parameters every authenticator app honours:
+    /// SHA-1, 6 digits, 30 seconds, T0 = 0. Some apps (older Google
+    /// Authenticator among them) silently ignore other values and show
+    /// codes the server will never accept.
+    ///
+    /// ```
+    /// use mfa::{Digits, TotpConfig};
+    ///
+    /// assert!(TotpConfig::default().is_universal());
+    /// assert!(!TotpConfig::default().digits(Digits::EIGHT).is_universal());
+    /// ```
+    #[must_use]
+    pub fn is_universal(&self) -> bool {
+        self.algorithm == Algorithm::Sha1
+            && self.digits == Digits::SIX
+            && self.period == 30
+            && self.t0 == 0
+    }
+
+    const fn validate(&self) -> Result<(), ParamError> {
+        if self.period == 0 {
+            return Err(ParamError::ZeroPeriod);
+        }
+        if self.resync > Self::MAX_RESYNC {
+            return Err(ParamError::ResyncTooLarge {
+                steps: self.resync,
+                max: Self::MAX_RESYNC,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An accepted TOTP code.
+///
+/// Store [`step`](Self::step) as the last accepted step, so that neither
+/// this code nor any earlier one is accepted again (RFC 6238 §5.2).
+/// [`offset`](Self::offset) is how many steps the code was from "now": the
+/// drift to record and apply next time (RFC 6238 §6).
+///
+/// ```
+/// use mfa::{Secret, Totp, TotpConfig};
+///
+/// let totp = Totp::new(&Secret::generate()?, TotpConfig::default())?;
+/// let code = totp.generate(1_000_000 - 30)?.to_string(); // one step old
+/// let m = totp.verify(&code, 1_000_000, None)?;
+/// assert_eq!((m.step, m.offset), (1_000_000 / 30 - 1, -1));
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotpMatch {
+    /// The time step the code was made for.
+    pub step: u64,
+    /// `step` minus the step of the verification time (not counting any
+    /// drift passed in): negative if the code was old or the phone is slow.
+    pub offset: i64,
+}
+
+/// A TOTP key (RFC 6238): makes and checks time-based codes.
+///
+/// The HMAC key schedule is computed once in [`Totp::new`], and the derived
+/// state is zeroized on drop. Making or checking a code does not allocate.
+///
+/// ```
+/// use mfa::{Secret, Totp, TotpConfig};
+///
+/// let secret = Secret::generate()?;
+/// let totp = Totp::new(&secret, TotpConfig::default())?;
+///
+/// let now = 1_700_000_000;
+/// let typed = totp.generate(now)?.to_string();    // what the app shows
+/// let accepted = totp.verify(&typed, now, None)?; // None: no code used yet
+/// // Persist `accepted.step`; pass it as the last step next time.
+/// assert!(totp.verify(&typed, now, Some(accepted.step)).is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Totp {
+    mac: Keyed,
+    config: TotpConfig,
+}
+
+impl Totp {
+    /// Builds a TOTP key and runs the HMAC key schedule.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::ZeroPeriod`], or [`ParamError::ResyncTooLarge`].
+    ///
+    /// ```
+    /// use mfa::{ParamError, Secret, Totp, TotpConfig};
+    ///
+    /// let secret = Secret::generate()?;
+    /// assert_eq!(
+    ///     Totp::new(&secret, TotpConfig::default().period(0)).unwrap_err(),
+    ///     ParamError::ZeroPeriod
+    /// );
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn new(secret: &Secret, config: TotpConfig) -> Result<Self, ParamError> {
+        config.validate()?;
+        Ok(Self {
+            mac: Keyed::new(secret, config.algorithm),
+            config,
+        })
+    }
+
+    /// The parameters.
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// assert_eq!(totp.config().get_period(), 30);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn config(&self) -> &TotpConfig {
+        &self.config
+    }
+
+    /// The time step of a Unix time: `floor((time - T0) / X)`.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError::BeforeT0`] for a time before T0.
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// assert_eq!(totp.step_at(59)?, 1);
+    /// assert_eq!(totp.step_at(u64::MAX)?, u64::MAX / 30);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub const fn step_at(&self, unix_time: u64) -> Result<u64, TimeError> {
+        match unix_time.checked_sub(self.config.t0) {
+            // `validate` refuses a zero period.
+            Some(elapsed) => match elapsed.checked_div(self.config.period) {
+                Some(step) => Ok(step),
+                None => Ok(0),
+            },
+            None => Err(TimeError::BeforeT0),
+        }
+    }
+
+    /// The code at a Unix time.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError::BeforeT0`] for a time before T0.
+    ///
+    /// ```
+    /// use mfa::{Algorithm, Digits, Secret, Totp, TotpConfig};
+    ///
+    /// let secret = Secret::from_bytes(b"12345678901234567890")?;
+    /// let totp = Totp::new(&secret, TotpConfig::default().digits(Digits::EIGHT))?;
+    /// assert_eq!(totp.generate(59)?.to_string(), "94287082"); // RFC 6238 Appendix B
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn generate(&self, unix_time: u64) -> Result<Code, TimeError> {
+        Ok(self.generate_at_step(self.step_at(unix_time)?))
+    }
+
+    /// The code of a time step. Any `u64` is valid.
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// assert_eq!(totp.generate_at_step(1), totp.generate(30)?);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn generate_at_step(&self, step: u64) -> Code {
+        Code::new(self.mac.code(step, self.config.digits), self.config.digits)
+    }
+
+    /// Checks what the user typed against the steps of the window around
+    /// `now`.
+    ///
+    /// `last_step` is the step of the last accepted code (`None` if there
+    /// was none): that step and every earlier one never match, even inside
+    /// the window (RFC 6238 §5.2). The bound is applied inside the
+    /// constant-time scan: every candidate is computed and compared, with no
+    /// early exit, and the only outcome is accept or reject.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::Malformed`] if the input is not a code of the right
+    /// length (no HMAC is computed), [`VerifyError::Time`] for a time before
+    /// T0, otherwise [`VerifyError::Rejected`].
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// let code = totp.generate(1_000)?.to_string();
+    /// assert_eq!(totp.verify(&code, 1_000 + 30, None)?.offset, -1);
+    /// assert!(totp.verify(&code, 1_000 + 60, None).is_err()); // outside the window
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn verify(
+        &self,
+        input: &str,
+        now: u64,
+        last_step: Option<u64>,
+    ) -> Result<TotpMatch, VerifyError> {
+        self.verify_with_drift(input, now, 0, last_step)
+    }
+
+    /// [`verify`](Self::verify) with the window centred `drift` steps away
+    /// from now: the offset recorded after earlier successes (RFC 6238 §6).
+    /// The returned offset is still relative to now, so it is the new drift
+    /// to record.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// // The user's phone runs three steps behind.
+    /// let code = totp.generate(10_000 - 90)?.to_string();
+    /// assert!(totp.verify(&code, 10_000, None).is_err());
+    /// assert_eq!(totp.verify_with_drift(&code, 10_000, -3, None)?.offset, -3);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn verify_with_drift(
+        &self,
+        input: &str,
+        now: u64,
+        drift: i64,
+        last_step: Option<u64>,
+    ) -> Result<TotpMatch, VerifyError> {
+        let code = Code::parse(input, self.config.digits)?;
+        let now_step = self.step_at(now)?;
+        let window = self.config.window;
+        let center = i128::from(now_step).saturating_add(i128::from(drift));
+        let (first, last) = step_range(
+            center.saturating_sub(i128::from(window.behind())),
+            center.saturating_add(i128::from(window.ahead())),
+        );
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        for step in first..=last {
+            let hit = self.mac.code(step, self.config.digits).ct_eq(&code.value())
+                & is_fresh(step, last_step);
+            matched.conditional_assign(&step, hit);
+            found |= hit;
+        }
+        // An empty range (the window lies wholly outside 0..=u64::MAX)
+        // leaves `first > last` and no candidate.
+        found &= !first.ct_gt(&last);
+        accept(found, matched, now_step)
+    }
+
+    /// Resynchronises a phone whose clock is far off: finds two consecutive
+    /// codes, `first` then `second`, within the configured resynchronisation
+    /// range of now, and returns the match of `second`, whose offset is the
+    /// drift to record (the "resync MFA device" of cloud consoles; RFC 6238
+    /// §6). Store its step as the last accepted step.
+    ///
+    /// Every candidate is computed and compared in constant time.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// // The phone is 20 minutes (40 steps) fast.
+    /// let now = 1_700_000_000;
+    /// let first = totp.generate(now + 1_200)?.to_string();
+    /// let second = totp.generate(now + 1_230)?.to_string();
+    /// assert_eq!(totp.resync(&first, &second, now, None)?.offset, 41);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn resync(
+        &self,
+        first: &str,
+        second: &str,
+        now: u64,
+        last_step: Option<u64>,
+    ) -> Result<TotpMatch, VerifyError> {
+        let digits = self.config.digits;
+        let first = Code::parse(first, digits)?;
+        let second = Code::parse(second, digits)?;
+        let now_step = self.step_at(now)?;
+        let range = i128::from(self.config.resync);
+        let center = i128::from(now_step);
+        let (lo, hi) = step_range(center.saturating_sub(range), center.saturating_add(range));
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        let mut previous_hit =
+            self.mac.code(lo, digits).ct_eq(&first.value()) & is_fresh(lo, last_step);
+        // `second` at lo + 1 ..= hi, `first` one step before.
+        for step in lo.saturating_add(1)..=hi {
+            let code = self.mac.code(step, digits);
+            let hit = previous_hit & code.ct_eq(&second.value());
+            matched.conditional_assign(&step, hit);
+            found |= hit;
+            previous_hit = code.ct_eq(&first.value()) & is_fresh(step, last_step);
+        }
+        found &= hi.ct_gt(&lo);
+        accept(found, matched, now_step)
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl Totp {
+    /// [`generate`](Self::generate) at the system clock's time.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError`] if the clock is before the Unix epoch or T0.
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// let code = totp.generate_now()?;
+    /// assert_eq!(code.to_string().len(), 6);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn generate_now(&self) -> Result<Code, TimeError> {
+        self.generate(unix_now()?)
+    }
+
+    /// [`verify`](Self::verify) at the system clock's time.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// let code = totp.generate_now()?.to_string();
+    /// assert!(totp.verify_now(&code, None).is_ok());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn verify_now(
+        &self,
+        input: &str,
+        last_step: Option<u64>,
+    ) -> Result<TotpMatch, VerifyError> {
+        self.verify(input, unix_now()?, last_step)
+    }
+
+    /// The current time step by the system clock.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeError`] if the clock is before the Unix epoch or T0.
+    ///
+    /// ```
+    /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
+    /// assert!(totp.step_now()? > 0);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn step_now(&self) -> Result<u64, TimeError> {
+        self.step_at(unix_now()?)
+    }
+}
+
+/// The system clock in Unix seconds.
+#[cfg(feature = "std")]
+fn unix_now() -> Result<u64, TimeError> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .map_err(|_| TimeError::ClockBeforeUnixEpoch)
+}
+
+/// Clamps an inclusive range of steps to `0..=u64::MAX`. A range wholly
+/// outside comes back with `first > last`.
+fn step_range(first: i128, last: i128) -> (u64, u64) {
+    let clamp = |s: i128| u64::try_from(s.clamp(0, i128::from(u64::MAX))).unwrap_or(u64::MAX);
+    if last < 0 {
+        return (1, 0);
+    }
+    if first > i128::from(u64::MAX) {
+        return (u64::MAX, u64::MAX - 1);
+    }
+    (clamp(first), clamp(last))
+}
+
+/// Whether `step` is after the last accepted one, in constant time.
+fn is_fresh(step: u64, last_step: Option<u64>) -> Choice {
+    match last_step {
+        Some(last) => step.ct_gt(&last),
+        None => Choice::from(1),
+    }
+}
+
+fn accept(found: Choice, step: u64, now_step: u64) -> Result<TotpMatch, VerifyError> {
+    if bool::from(found) {
+        let offset = i128::from(step).saturating_sub(i128::from(now_step));
+        Ok(TotpMatch {
+            step,
+            offset: i64::try_from(offset).unwrap_or(if offset < 0 { i64::MIN } else { i64::MAX }),
+        })
+    } else {
+        Err(VerifyError::Rejected)
+    }
+}
