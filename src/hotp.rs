@@ -210,6 +210,7 @@ impl HotpMatch {
 #[derive(Clone, Debug)]
 pub struct Hotp {
     mac: Keyed,
+    secret: Secret,
     config: HotpConfig,
 }
 
@@ -232,8 +233,22 @@ impl Hotp {
         config.validate()?;
         Ok(Self {
             mac: Keyed::new(secret, config.algorithm),
+            secret: secret.clone(),
             config,
         })
+    }
+
+    /// The secret, for building an `otpauth://` URI or storing the key.
+    ///
+    /// ```
+    /// # let secret = mfa::Secret::generate()?;
+    /// let key = mfa::Hotp::new(&secret, mfa::HotpConfig::default())?;
+    /// assert_eq!(key.secret(), &secret);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn secret(&self) -> &Secret {
+        &self.secret
     }
 
     /// The parameters.

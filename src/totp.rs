@@ -264,6 +264,7 @@ pub struct TotpMatch {
 #[derive(Clone, Debug)]
 pub struct Totp {
     mac: Keyed,
+    secret: Secret,
     config: TotpConfig,
 }
 
@@ -288,8 +289,22 @@ impl Totp {
         config.validate()?;
         Ok(Self {
             mac: Keyed::new(secret, config.algorithm),
+            secret: secret.clone(),
             config,
         })
+    }
+
+    /// The secret, for building an `otpauth://` URI or storing the key.
+    ///
+    /// ```
+    /// # let secret = mfa::Secret::generate()?;
+    /// let key = mfa::Totp::new(&secret, mfa::TotpConfig::default())?;
+    /// assert_eq!(key.secret(), &secret);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn secret(&self) -> &Secret {
+        &self.secret
     }
 
     /// The parameters.
