@@ -138,6 +138,11 @@ pub enum ParamError {
     },
     /// An algorithm name other than SHA1, SHA256 or SHA512.
     UnknownAlgorithm,
+    /// A lockout threshold outside 1 to 100 consecutive failures (NIST
+    /// SP 800-63B allows at most 100).
+    MaxFailures(u32),
+    /// A maximum backoff delay shorter than the initial one.
+    MaxDelay,
 }
 
 impl fmt::Display for ParamError {
@@ -164,6 +169,13 @@ impl fmt::Display for ParamError {
                 )
             }
             Self::UnknownAlgorithm => f.write_str("unknown algorithm; use SHA1, SHA256 or SHA512"),
+            Self::MaxFailures(n) => write!(
+                f,
+                "a lockout after {n} failures is not allowed; use 1 to 100 (NIST SP 800-63B)"
+            ),
+            Self::MaxDelay => {
+                f.write_str("the maximum backoff delay must not be below the initial delay")
+            }
         }
     }
 }
