@@ -1,6 +1,13 @@
 //! Proves that making and checking codes does not touch the heap: a
 //! counting global allocator sees no allocation in `generate`, `verify`,
 //! `verify_with_drift`, `resync` or `Code::parse`, for every algorithm.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
 #![allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; this is test-only.
 
 use std::alloc::{GlobalAlloc, Layout, System};

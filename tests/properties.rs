@@ -1,6 +1,13 @@
 //! Property tests: window and replay rules hold for arbitrary keys,
 //! parameters and times; Base32 round-trips and is lenient; parsers never
 //! panic; every parameter is validated at its boundary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
 
 use mfa::{
     Algorithm, Code, CodeError, Digits, Hotp, HotpConfig, ParamError, Secret, SecretError,

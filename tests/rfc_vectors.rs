@@ -1,5 +1,12 @@
 //! The test vectors of RFC 4226 Appendix D and RFC 6238 Appendix B, every
 //! row, as data.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
 
 use mfa::{Algorithm, Digits, Hotp, HotpConfig, Secret, Totp, TotpConfig, Window};
 
