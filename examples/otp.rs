@@ -24,7 +24,6 @@ use std::error::Error;
 use std::io::{self, Write};
 use std::num::IntErrorKind;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand};
 use mfa::{
@@ -109,12 +108,7 @@ impl Key {
                 t,
                 Some(TimeError::BeforeT0.into()),
             )?)),
-            (false, None, None) => Ok(Mode::Totp(
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_err(|_| TimeError::ClockBeforeUnixEpoch)?
-                    .as_secs(),
-            )),
+            (false, None, None) => Ok(Mode::Totp(mfa::unix_now()?)),
         }
     }
 

@@ -9,6 +9,8 @@ extern crate std;
 
 mod algorithm;
 mod base32;
+#[cfg(feature = "std")]
+mod clock;
 mod code;
 mod error;
 mod hotp;
@@ -19,6 +21,8 @@ mod totp;
 mod window;
 
 pub use algorithm::Algorithm;
+#[cfg(feature = "std")]
+pub use clock::unix_now;
 pub use code::{Code, Digits};
 pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
 pub use hotp::{Hotp, HotpConfig, HotpMatch};

@@ -517,7 +517,7 @@ impl Totp {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn generate_now(&self) -> Result<Code, TimeError> {
-        self.generate(unix_now()?)
+        self.generate(crate::unix_now()?)
     }
 
     /// [`verify`](Self::verify) at the system clock's time.
@@ -537,7 +537,7 @@ impl Totp {
         input: &str,
         last_step: Option<u64>,
     ) -> Result<TotpMatch, VerifyError> {
-        self.verify(input, unix_now()?, last_step)
+        self.verify(input, crate::unix_now()?, last_step)
     }
 
     /// The current time step by the system clock.
@@ -552,17 +552,8 @@ impl Totp {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn step_now(&self) -> Result<u64, TimeError> {
-        self.step_at(unix_now()?)
+        self.step_at(crate::unix_now()?)
     }
-}
-
-/// The system clock in Unix seconds.
-#[cfg(feature = "std")]
-fn unix_now() -> Result<u64, TimeError> {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .map_err(|_| TimeError::ClockBeforeUnixEpoch)
 }
 
 /// Clamps an inclusive range of steps to `0..=u64::MAX`. A range wholly
