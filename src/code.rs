@@ -74,6 +74,25 @@ impl Default for Digits {
     }
 }
 
+/// Serializes as the number.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl serde::Serialize for Digits {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.0)
+    }
+}
+
+/// Deserializes a number, validated by [`Digits::new`].
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for Digits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let digits = <u8 as serde::Deserialize>::deserialize(deserializer)?;
+        Self::new(digits).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A one-time code: a number and how many digits it is shown with.
 ///
 /// [`Display`](fmt::Display) prints it zero-padded (`012345`), which is how

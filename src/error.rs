@@ -143,6 +143,25 @@ pub enum ParamError {
     MaxFailures(u32),
     /// A maximum backoff delay shorter than the initial one.
     MaxDelay,
+    /// An out-of-band code lifetime of 0 or longer than 600 s (NIST
+    /// SP 800-63B: at most 10 minutes).
+    CodeLifetime {
+        /// The requested lifetime in seconds.
+        seconds: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// A setting outside its allowed range.
+    OutOfRange {
+        /// What the setting is.
+        name: &'static str,
+        /// The requested value.
+        value: u64,
+        /// The smallest allowed value.
+        min: u64,
+        /// The largest allowed value.
+        max: u64,
+    },
 }
 
 impl fmt::Display for ParamError {
@@ -176,6 +195,16 @@ impl fmt::Display for ParamError {
             Self::MaxDelay => {
                 f.write_str("the maximum backoff delay must not be below the initial delay")
             }
+            Self::CodeLifetime { seconds, max } => write!(
+                f,
+                "a code lifetime of {seconds} s is not allowed; use 1 to {max} s (NIST SP 800-63B)"
+            ),
+            Self::OutOfRange {
+                name,
+                value,
+                min,
+                max,
+            } => write!(f, "{name}: {value} is out of range; use {min} to {max}"),
         }
     }
 }
@@ -322,6 +351,350 @@ impl From<TimeError> for VerifyError {
     }
 }
 
+/// Why a key URI could not be built, parsed or turned into a key.
+///
+/// No variant holds secret material: an invalid Base32 character is never
+/// part of a valid secret, and positions and lengths are public.
+///
+/// ```
+/// use mfa::{KeyUri, UriError};
+///
+/// let err = KeyUri::parse("otpauth://totp/Example:alice?issuer=Example").unwrap_err();
+/// assert_eq!(err, UriError::MissingSecret);
+/// assert_eq!(err.to_string(), "the URI has no secret parameter; add secret=<Base32 key>");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UriError {
+    /// Building: the issuer is empty.
+    EmptyIssuer,
+    /// The issuer holds a colon, which separates it from the account in
+    /// the label (Key URI format).
+    ColonInIssuer,
+    /// Building: the account name is empty.
+    EmptyAccount,
+    /// The account name holds a colon; in a parsed label, a second `:` or
+    /// `%3A` after the issuer's.
+    ColonInAccount,
+    /// Building: the account name starts with a space, which apps drop
+    /// after the issuer's colon.
+    AccountStartsWithSpace,
+    /// Building: the TOTP key counts steps from a T0 other than 0, which a
+    /// key URI cannot say; every app would show other codes.
+    NonZeroT0,
+    /// [`KeyUri::require_universal`](crate::KeyUri::require_universal): the
+    /// key is not TOTP with SHA-1, 6 digits and 30 seconds.
+    NotUniversal,
+    /// Building: [`KeyUri::with_param`](crate::KeyUri::with_param) was given
+    /// the name of a parameter the URI writes itself.
+    ReservedParameter {
+        /// The parameter, in lower case.
+        name: &'static str,
+    },
+    /// Building: [`KeyUri::with_param`](crate::KeyUri::with_param) was given
+    /// an empty name.
+    EmptyParameterName,
+    /// Parsing: the input is longer than
+    /// [`KeyUri::MAX_LEN`](crate::KeyUri::MAX_LEN) bytes.
+    TooLong {
+        /// Length of the input in bytes.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// Parsing: the input does not start with `otpauth://`.
+    NotOtpauth,
+    /// Parsing: the input is a Google Authenticator export
+    /// (`otpauth-migration://`), which
+    /// [`MigrationBatch::parse`](crate::MigrationBatch::parse) reads.
+    MigrationUri,
+    /// The OTP type is neither `totp` nor `hotp`.
+    UnknownType,
+    /// There is no `secret` parameter, or it is empty.
+    MissingSecret,
+    /// The secret is not valid Base32 or has a length outside 80 to 1024
+    /// bits.
+    Secret(SecretError),
+    /// The algorithm is not SHA1, SHA256 or SHA512.
+    UnknownAlgorithm,
+    /// The number of digits is not 6, 7 or 8.
+    InvalidDigits,
+    /// The period is not a whole number of seconds of at least 1.
+    InvalidPeriod,
+    /// An HOTP URI without a `counter` parameter.
+    MissingCounter,
+    /// The counter is not a whole number from 0 to 2^64 - 1.
+    InvalidCounter,
+    /// A `%` that does not start a two-digit hexadecimal escape.
+    /// `position` counts characters of the input from 1.
+    InvalidPercentEncoding {
+        /// Position of the `%`, counting characters from 1.
+        position: usize,
+    },
+    /// A percent-encoded part of the URI is not valid UTF-8.
+    InvalidUtf8,
+    /// A parameter that carries meaning (`secret`, `issuer`, `algorithm`,
+    /// `digits`, `period`, `counter`) appears twice: apps disagree on which
+    /// one counts, so the URI is ambiguous.
+    DuplicateParameter {
+        /// The parameter, in lower case.
+        name: &'static str,
+    },
+    /// [`KeyUri::to_totp`](crate::KeyUri::to_totp) on an HOTP key.
+    NotTotp,
+    /// [`KeyUri::to_hotp`](crate::KeyUri::to_hotp) on a TOTP key.
+    NotHotp,
+    /// The key's parameters were refused when making a
+    /// [`Totp`](crate::Totp) or [`Hotp`](crate::Hotp).
+    Param(ParamError),
+}
+
+impl fmt::Display for UriError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::EmptyIssuer => f.write_str("the issuer is empty; name the service"),
+            Self::ColonInIssuer => f.write_str(
+                "the issuer may not contain ':', which separates it from the account name",
+            ),
+            Self::EmptyAccount => {
+                f.write_str("the account name is empty; use the user's login or e-mail")
+            }
+            Self::ColonInAccount => f.write_str(
+                "the account name may not contain ':', which separates the issuer from it",
+            ),
+            Self::AccountStartsWithSpace => f.write_str(
+                "the account name starts with a space, which apps drop; remove it",
+            ),
+            Self::NonZeroT0 => f.write_str(
+                "a key URI cannot express a T0 other than 0; apps would show other codes",
+            ),
+            Self::NotUniversal => f.write_str(
+                "some apps ignore non-default parameters; use TOTP with SHA1, 6 digits and 30 seconds",
+            ),
+            Self::ReservedParameter { name } => write!(
+                f,
+                "the {name} parameter is written from the key itself and cannot be added"
+            ),
+            Self::EmptyParameterName => f.write_str("a URI parameter needs a name"),
+            Self::TooLong { len, max } => write!(
+                f,
+                "the URI is {len} bytes long; at most {max} are accepted"
+            ),
+            Self::NotOtpauth => f.write_str("not a key URI; it must start with otpauth://"),
+            Self::MigrationUri => f.write_str(
+                "this is a Google Authenticator export (otpauth-migration://); import it as one",
+            ),
+            Self::UnknownType => f.write_str("unknown OTP type; use otpauth://totp/ or otpauth://hotp/"),
+            Self::MissingSecret => {
+                f.write_str("the URI has no secret parameter; add secret=<Base32 key>")
+            }
+            Self::Secret(e) => write!(f, "invalid secret: {e}"),
+            Self::UnknownAlgorithm => {
+                f.write_str("unknown algorithm; use SHA1, SHA256 or SHA512")
+            }
+            Self::InvalidDigits => f.write_str("the digits parameter must be 6, 7 or 8"),
+            Self::InvalidPeriod => f.write_str(
+                "the period parameter must be a whole number of seconds, at least 1",
+            ),
+            Self::MissingCounter => {
+                f.write_str("an HOTP URI needs a counter parameter, such as counter=0")
+            }
+            Self::InvalidCounter => f.write_str(
+                "the counter parameter must be a whole number from 0 to 18446744073709551615",
+            ),
+            Self::InvalidPercentEncoding { position } => write!(
+                f,
+                "invalid percent-encoding at position {position}; '%' must start an escape such as %20"
+            ),
+            Self::InvalidUtf8 => f.write_str("a percent-encoded part of the URI is not valid UTF-8"),
+            Self::DuplicateParameter { name } => write!(
+                f,
+                "the {name} parameter appears more than once; keep exactly one"
+            ),
+            Self::NotTotp => f.write_str("this is an HOTP key, not a TOTP key"),
+            Self::NotHotp => f.write_str("this is a TOTP key, not an HOTP key"),
+            Self::Param(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for UriError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Secret(e) => Some(e),
+            Self::Param(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<SecretError> for UriError {
+    fn from(e: SecretError) -> Self {
+        Self::Secret(e)
+    }
+}
+
+/// Why a Google Authenticator export (`otpauth-migration://offline?data=`)
+/// could not be read.
+///
+/// ```
+/// use mfa::{MigrationBatch, MigrationError};
+///
+/// // One field header, then nothing: the payload ends mid-field.
+/// let err = MigrationBatch::parse("otpauth-migration://offline?data=Cg%3D%3D").unwrap_err();
+/// assert_eq!(err, MigrationError::Truncated);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationError {
+    /// The input is longer than
+    /// [`KeyUri::MAX_LEN`](crate::KeyUri::MAX_LEN) bytes.
+    TooLong {
+        /// Length of the input in bytes.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The input does not start with `otpauth-migration://offline`.
+    NotMigration,
+    /// There is no `data` parameter, or it is empty.
+    MissingData,
+    /// The `data` parameter appears more than once.
+    DuplicateData,
+    /// A `%` that does not start a two-digit hexadecimal escape.
+    /// `position` counts characters of the input from 1.
+    InvalidPercentEncoding {
+        /// Position of the `%`, counting characters from 1.
+        position: usize,
+    },
+    /// The data is not Base64. `position` counts characters of the decoded
+    /// `data` value from 1.
+    InvalidBase64 {
+        /// Position of the first character that is wrong, from 1.
+        position: usize,
+    },
+    /// The payload ends inside a field: a cut varint, or a length that
+    /// runs past the end.
+    Truncated,
+    /// A varint longer than 64 bits.
+    VarintTooLong,
+    /// A known field with the wrong wire type.
+    WrongWireType {
+        /// The field number.
+        field: u32,
+    },
+    /// A wire type that this format never uses (groups, or 6 and 7).
+    UnsupportedWireType {
+        /// The wire type.
+        wire_type: u8,
+    },
+    /// The export holds no key.
+    NoKeys,
+    /// One key of the export is invalid.
+    Key {
+        /// Which key, counting from 1.
+        position: usize,
+        /// What is wrong with it.
+        error: UriError,
+    },
+}
+
+impl fmt::Display for MigrationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooLong { len, max } => write!(
+                f,
+                "the export URI is {len} bytes long; at most {max} are accepted"
+            ),
+            Self::NotMigration => f.write_str(
+                "not a Google Authenticator export; it must start with otpauth-migration://offline",
+            ),
+            Self::MissingData => f.write_str("the export URI has no data parameter"),
+            Self::DuplicateData => {
+                f.write_str("the data parameter appears more than once; keep exactly one")
+            }
+            Self::InvalidPercentEncoding { position } => write!(
+                f,
+                "invalid percent-encoding at position {position}; '%' must start an escape such as %2B"
+            ),
+            Self::InvalidBase64 { position } => write!(
+                f,
+                "the data is not Base64: character {position} is wrong, missing or extra"
+            ),
+            Self::Truncated => f.write_str("the export data is cut short; scan or copy it again"),
+            Self::VarintTooLong => f.write_str("the export data holds a number over 64 bits"),
+            Self::WrongWireType { field } => {
+                write!(f, "field {field} of the export data has the wrong type")
+            }
+            Self::UnsupportedWireType { wire_type } => write!(
+                f,
+                "the export data uses wire type {wire_type}, which this format never uses"
+            ),
+            Self::NoKeys => f.write_str("the export holds no key"),
+            Self::Key { position, error } => write!(f, "key {position} of the export: {error}"),
+        }
+    }
+}
+
+impl core::error::Error for MigrationError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Key { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Why a QR code could not be made (feature `qr`).
+///
+/// ```
+/// use mfa::{ErrorCorrection, QrCode, QrError};
+///
+/// let too_long = "x".repeat(3_000);
+/// assert_eq!(
+///     QrCode::encode(&too_long, ErrorCorrection::Medium).unwrap_err(),
+///     QrError::TooLong { len: 3_000 }
+/// );
+/// ```
+#[cfg(feature = "qr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QrError {
+    /// The text does not fit in the largest QR code (version 40) at the
+    /// chosen error correction level.
+    TooLong {
+        /// Length of the text in bytes.
+        len: usize,
+    },
+    /// A PNG module size outside 1 to
+    /// [`QrCode::MAX_MODULE_PX`](crate::QrCode::MAX_MODULE_PX) pixels.
+    ModuleSize {
+        /// The requested size in pixels.
+        px: u8,
+    },
+}
+
+#[cfg(feature = "qr")]
+impl fmt::Display for QrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooLong { len } => write!(
+                f,
+                "{len} bytes do not fit in a QR code; shorten the issuer or account name, or lower the error correction"
+            ),
+            Self::ModuleSize { px } => write!(
+                f,
+                "a module of {px} pixels is not supported; use 1 to {}",
+                crate::QrCode::MAX_MODULE_PX
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "qr")]
+impl core::error::Error for QrError {}
+
 /// Any error of this crate, for callers that handle them alike.
 ///
 /// Every specific error converts into it with `?`.
@@ -346,6 +719,25 @@ pub enum Error {
     Code(CodeError),
     /// See [`VerifyError`].
     Verify(VerifyError),
+    /// See [`UriError`].
+    Uri(UriError),
+    /// See [`MigrationError`].
+    Migration(MigrationError),
+    /// See [`QrError`].
+    #[cfg(feature = "qr")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+    Qr(QrError),
+    /// See [`VerifyFailure`](crate::VerifyFailure).
+    Failure(crate::VerifyFailure),
+    /// See [`StoreError`](crate::StoreError), for a store that cannot fail
+    /// by itself, such as `MemoryStore`.
+    Store(crate::StoreError),
+    /// See [`OobError`](crate::OobError).
+    Oob(crate::OobError),
+    /// See [`DestinationError`](crate::DestinationError).
+    Destination(crate::DestinationError),
+    /// See [`RecoveryError`](crate::RecoveryError).
+    Recovery(crate::RecoveryError),
 }
 
 impl fmt::Display for Error {
@@ -356,6 +748,15 @@ impl fmt::Display for Error {
             Self::Time(e) => e.fmt(f),
             Self::Code(e) => e.fmt(f),
             Self::Verify(e) => e.fmt(f),
+            Self::Uri(e) => e.fmt(f),
+            Self::Migration(e) => e.fmt(f),
+            #[cfg(feature = "qr")]
+            Self::Qr(e) => e.fmt(f),
+            Self::Failure(e) => e.fmt(f),
+            Self::Store(e) => e.fmt(f),
+            Self::Oob(e) => e.fmt(f),
+            Self::Destination(e) => e.fmt(f),
+            Self::Recovery(e) => e.fmt(f),
         }
     }
 }
@@ -368,6 +769,15 @@ impl core::error::Error for Error {
             Self::Time(e) => e,
             Self::Code(e) => e,
             Self::Verify(e) => e,
+            Self::Uri(e) => e,
+            Self::Migration(e) => e,
+            #[cfg(feature = "qr")]
+            Self::Qr(e) => e,
+            Self::Failure(e) => e,
+            Self::Store(e) => e,
+            Self::Oob(e) => e,
+            Self::Destination(e) => e,
+            Self::Recovery(e) => e,
         })
     }
 }
@@ -387,5 +797,23 @@ into_error!(
     Param(ParamError),
     Time(TimeError),
     Code(CodeError),
-    Verify(VerifyError)
+    Verify(VerifyError),
+    Failure(crate::VerifyFailure),
+    Store(crate::StoreError),
+    Oob(crate::OobError),
+    Destination(crate::DestinationError),
+    Recovery(crate::RecoveryError)
 );
+
+/// For stores that cannot fail, such as `MemoryStore`, so
+/// that `?` works on their results.
+impl From<core::convert::Infallible> for Error {
+    fn from(never: core::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+into_error!(Uri(UriError), Migration(MigrationError));
+
+#[cfg(feature = "qr")]
+into_error!(Qr(QrError));

@@ -23,6 +23,7 @@ use crate::secret::Secret;
 /// assert_eq!(config.get_look_ahead(), 3);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HotpConfig {
     algorithm: Algorithm,
     digits: Digits,
@@ -370,5 +371,31 @@ fn accept(found: Choice, counter: u64, expected: u64) -> Result<HotpMatch, Verif
         })
     } else {
         Err(VerifyError::Rejected)
+    }
+}
+
+/// Deserializes `{algorithm, digits, look_ahead, resync}`, every field
+/// required, and validates it as [`Hotp::new`] does.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for HotpConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename = "HotpConfig", deny_unknown_fields)]
+        struct Fields {
+            algorithm: Algorithm,
+            digits: Digits,
+            look_ahead: u8,
+            resync: u32,
+        }
+        let f = <Fields as serde::Deserialize>::deserialize(deserializer)?;
+        let config = Self {
+            algorithm: f.algorithm,
+            digits: f.digits,
+            look_ahead: f.look_ahead,
+            resync: f.resync,
+        };
+        config.validate().map_err(serde::de::Error::custom)?;
+        Ok(config)
     }
 }

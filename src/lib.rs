@@ -15,9 +15,13 @@ mod code;
 mod error;
 mod hotp;
 mod mac;
+#[cfg(feature = "qr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+mod qr;
 mod record;
 mod secret;
 mod totp;
+mod uri;
 mod window;
 
 pub use algorithm::Algorithm;
@@ -25,8 +29,23 @@ pub use algorithm::Algorithm;
 pub use clock::unix_now;
 pub use code::{Code, Digits};
 pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
+pub use error::{MigrationError, UriError};
 pub use hotp::{Hotp, HotpConfig, HotpMatch};
+#[cfg(feature = "std")]
+pub use record::MemoryStore;
+pub use record::{
+    Attempt, Cas, HotpRecord, Store, StoreError, TotpRecord, VerifyFailure, Versioned,
+};
+pub use record::{
+    Channel, Destination, DestinationError, EmailAddress, OobCode, OobDelivery, OobError, OobKey,
+    OobPolicy, OobRecord, PendingCode, PhoneNumber, RecoveryCode, RecoveryCodes, RecoveryError,
+    RecoveryPolicy,
+};
 pub use record::{Refused, Throttle, ThrottlePolicy};
 pub use secret::Secret;
 pub use totp::{Totp, TotpConfig, TotpMatch};
+pub use uri::{KeyUri, MigrationBatch, OtpType};
 pub use window::Window;
+#[cfg(feature = "qr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+pub use {error::QrError, qr::ErrorCorrection, qr::QrCode};

@@ -72,7 +72,7 @@ impl Keyed {
 
 /// Runs the HMAC key schedule.
 #[allow(clippy::expect_used)]
-fn key_schedule<M: KeyInit>(key: &[u8]) -> M {
+pub(crate) fn key_schedule<M: KeyInit>(key: &[u8]) -> M {
     // HMAC accepts keys of any length (RFC 2104 §2; `hmac` only ever returns
     // `Ok`), so this cannot fail.
     M::new_from_slice(key).expect("HMAC accepts keys of any length")

@@ -5,6 +5,25 @@
 //! pure function of (record, input, now) that returns the outcome and the
 //! new record, so the host writes it in one atomic compare-and-set step.
 
+mod attempt;
+mod hotp;
+#[cfg(feature = "std")]
+mod memory;
+mod oob;
+mod recovery;
+mod store;
 mod throttle;
+mod totp;
 
+pub use attempt::{Attempt, VerifyFailure};
+pub use hotp::HotpRecord;
+#[cfg(feature = "std")]
+pub use memory::MemoryStore;
+pub use oob::{
+    Channel, Destination, DestinationError, EmailAddress, OobCode, OobDelivery, OobError, OobKey,
+    OobPolicy, OobRecord, PendingCode, PhoneNumber,
+};
+pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryError, RecoveryPolicy};
+pub use store::{Cas, Store, StoreError, Versioned};
 pub use throttle::{Refused, Throttle, ThrottlePolicy};
+pub use totp::TotpRecord;

@@ -265,6 +265,53 @@ impl Eq for Secret {}
 /// allocation on drop.
 impl ZeroizeOnDrop for Secret {}
 
+/// Serializes as the text of [`expose_base32`](Secret::expose_base32)
+/// (upper case, no padding), a temporary that is zeroized. Where the
+/// serializer puts it is yours to protect: encrypt stored records.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.expose_base32())
+    }
+}
+
+/// Deserializes Base32 text through
+/// [`from_base32_legacy`](Secret::from_base32_legacy), so that every secret
+/// this type can hold reads back, 80-bit imported keys included
+/// ([`is_short`](Secret::is_short) still tells them apart). This is for
+/// reading back what was stored; to take a secret from a user, call
+/// [`from_base32`](Secret::from_base32). An owned string handed over by the
+/// format is zeroized after decoding; the decoded bytes always are.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(Base32Visitor)
+    }
+}
+
+#[cfg(feature = "serde")]
+struct Base32Visitor;
+
+#[cfg(feature = "serde")]
+impl serde::de::Visitor<'_> for Base32Visitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Base32 secret")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Secret, E> {
+        Secret::from_base32_legacy(text).map_err(E::custom)
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Secret, E> {
+        let text = Zeroizing::new(text);
+        self.visit_str(&text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,7 @@ use crate::window::Window;
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TotpConfig {
     algorithm: Algorithm,
     digits: Digits,
@@ -586,5 +587,35 @@ fn accept(found: Choice, step: u64, now_step: u64) -> Result<TotpMatch, VerifyEr
         })
     } else {
         Err(VerifyError::Rejected)
+    }
+}
+
+/// Deserializes `{algorithm, digits, period, t0, window, resync}`, every
+/// field required, and validates it as [`Totp::new`] does.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for TotpConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename = "TotpConfig", deny_unknown_fields)]
+        struct Fields {
+            algorithm: Algorithm,
+            digits: Digits,
+            period: u64,
+            t0: u64,
+            window: Window,
+            resync: u32,
+        }
+        let f = <Fields as serde::Deserialize>::deserialize(deserializer)?;
+        let config = Self {
+            algorithm: f.algorithm,
+            digits: f.digits,
+            period: f.period,
+            t0: f.t0,
+            window: f.window,
+            resync: f.resync,
+        };
+        config.validate().map_err(serde::de::Error::custom)?;
+        Ok(config)
     }
 }

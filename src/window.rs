@@ -21,6 +21,7 @@ use crate::error::ParamError;
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Window {
     behind: u8,
     ahead: u8,
@@ -103,6 +104,22 @@ impl Default for Window {
             behind: 1,
             ahead: 1,
         }
+    }
+}
+
+/// Deserializes `{behind, ahead}`, validated by [`Window::new`].
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for Window {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename = "Window", deny_unknown_fields)]
+        struct Fields {
+            behind: u8,
+            ahead: u8,
+        }
+        let w = <Fields as serde::Deserialize>::deserialize(deserializer)?;
+        Self::new(w.behind, w.ahead).map_err(serde::de::Error::custom)
     }
 }
 

@@ -26,7 +26,7 @@ use crate::error::ParamError;
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ThrottlePolicy {
     initial_delay: u64,
     max_delay: u64,
@@ -140,6 +140,31 @@ impl ThrottlePolicy {
         } else {
             delay
         }
+    }
+}
+
+/// Deserializes `{initial_delay, max_delay, max_failures}`, every field
+/// required, checked by [`ThrottlePolicy::validated`], so that a stored
+/// policy cannot lift the NIST bound.
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de> serde::Deserialize<'de> for ThrottlePolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename = "ThrottlePolicy", deny_unknown_fields)]
+        struct Fields {
+            initial_delay: u64,
+            max_delay: u64,
+            max_failures: u32,
+        }
+        let f = <Fields as serde::Deserialize>::deserialize(deserializer)?;
+        Self {
+            initial_delay: f.initial_delay,
+            max_delay: f.max_delay,
+            max_failures: f.max_failures,
+        }
+        .validated()
+        .map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,0 +1,316 @@
+//! The rules for out-of-band codes: length, lifetime, attempts, resends.
+
+use crate::error::ParamError;
+use crate::record::throttle::ThrottlePolicy;
+
+/// How out-of-band (SMS and e-mail) codes are made, how long they live, and
+/// how often they may be tried and sent.
+///
+/// | setting | default | allowed | source |
+/// |---|---|---|---|
+/// | [`digits`](Self::digits) | 6 | 6 to 10 | NIST SP 800-63B: at least 6 digits |
+/// | [`ttl`](Self::ttl) | 300 s | 1 to 600 s | NIST SP 800-63B: valid at most 10 minutes |
+/// | [`max_attempts`](Self::max_attempts) | 5 per code | 1 to 5 | Twilio Verify: 5 checks per code |
+/// | [`resend_cooldown`](Self::resend_cooldown) | 60 s | 0 to 3,600 s | |
+/// | [`max_sends_per_hour`](Self::max_sends_per_hour) | 5 | 1 to 60 | Twilio Verify: 5 sends per verification |
+/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
+///
+/// Why 5 sends an hour: a user who did not get a message asks again once or
+/// twice; every further message costs money and is how SMS pumping (toll
+/// fraud) and message bombing of a victim's phone work. Five is what Twilio
+/// Verify allows per verification, and with the 60-second cooldown it still
+/// lets a user retry for five minutes in a row. The hour is a sliding
+/// window over the times of the last sends.
+///
+/// The per-code attempt cap and the account-wide [`Throttle`](crate::Throttle)
+/// work together: a new code starts with its own 5 attempts, but the
+/// failure count of the throttle carries over (NIST SP 800-63B: issuing a
+/// new code SHALL NOT reset it), so resending never buys an attacker more
+/// than the throttle allows.
+///
+/// Setters do not check; [`validated`](Self::validated) does, and every
+/// operation that takes a policy validates it first.
+///
+/// ```
+/// use mfa::OobPolicy;
+///
+/// let policy = OobPolicy::default().digits(8).ttl(600).validated()?;
+/// assert_eq!((policy.get_digits(), policy.get_ttl()), (8, 600));
+/// assert!(OobPolicy::default().ttl(601).validated().is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "RawOobPolicy")
+)]
+pub struct OobPolicy {
+    digits: u8,
+    ttl: u64,
+    max_attempts: u8,
+    resend_cooldown: u64,
+    max_sends_per_hour: u8,
+    throttle: ThrottlePolicy,
+}
+
+impl Default for OobPolicy {
+    fn default() -> Self {
+        Self {
+            digits: 6,
+            ttl: 300,
+            max_attempts: 5,
+            resend_cooldown: 60,
+            max_sends_per_hour: 5,
+            throttle: ThrottlePolicy::default(),
+        }
+    }
+}
+
+impl OobPolicy {
+    /// The fewest digits (NIST SP 800-63B).
+    pub const MIN_DIGITS: u8 = 6;
+    /// The most digits.
+    pub const MAX_DIGITS: u8 = 10;
+    /// The longest lifetime of a code: 600 s (NIST SP 800-63B, 10 minutes).
+    pub const MAX_TTL: u64 = 600;
+    /// The most attempts at one code.
+    pub const MAX_ATTEMPTS: u8 = 5;
+    /// The longest resend cooldown: one hour.
+    pub const MAX_RESEND_COOLDOWN: u64 = 3_600;
+    /// The highest cap on sends per hour.
+    pub const MAX_SENDS_PER_HOUR: u8 = 60;
+    /// The sliding window the send cap counts over, in seconds.
+    pub const SEND_WINDOW: u64 = 3_600;
+
+    /// Sets the number of digits (6 to 10).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().digits(8).get_digits(), 8);
+    /// ```
+    #[must_use]
+    pub const fn digits(mut self, digits: u8) -> Self {
+        self.digits = digits;
+        self
+    }
+
+    /// Sets how long a code is valid, in seconds (1 to 600).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().ttl(120).get_ttl(), 120);
+    /// ```
+    #[must_use]
+    pub const fn ttl(mut self, seconds: u64) -> Self {
+        self.ttl = seconds;
+        self
+    }
+
+    /// Sets how many attempts one code gets (1 to 5).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().max_attempts(3).get_max_attempts(), 3);
+    /// ```
+    #[must_use]
+    pub const fn max_attempts(mut self, attempts: u8) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the least time between two sends, in seconds (0 to 3,600).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().resend_cooldown(30).get_resend_cooldown(), 30);
+    /// ```
+    #[must_use]
+    pub const fn resend_cooldown(mut self, seconds: u64) -> Self {
+        self.resend_cooldown = seconds;
+        self
+    }
+
+    /// Sets how many codes may be sent in any hour (1 to 60).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().max_sends_per_hour(3).get_max_sends_per_hour(), 3);
+    /// ```
+    #[must_use]
+    pub const fn max_sends_per_hour(mut self, sends: u8) -> Self {
+        self.max_sends_per_hour = sends;
+        self
+    }
+
+    /// Sets the throttling of failed attempts, across codes.
+    ///
+    /// ```
+    /// use mfa::{OobPolicy, ThrottlePolicy};
+    ///
+    /// let policy = OobPolicy::default().throttle(ThrottlePolicy::default().max_failures(5));
+    /// assert_eq!(policy.get_throttle().get_max_failures(), 5);
+    /// ```
+    #[must_use]
+    pub const fn throttle(mut self, throttle: ThrottlePolicy) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
+    /// The number of digits of a code.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_digits(), 6);
+    /// ```
+    #[must_use]
+    pub const fn get_digits(&self) -> u8 {
+        self.digits
+    }
+
+    /// How long a code is valid, in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_ttl(), 300);
+    /// ```
+    #[must_use]
+    pub const fn get_ttl(&self) -> u64 {
+        self.ttl
+    }
+
+    /// How many attempts one code gets.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_max_attempts(), 5);
+    /// ```
+    #[must_use]
+    pub const fn get_max_attempts(&self) -> u8 {
+        self.max_attempts
+    }
+
+    /// The least time between two sends, in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_resend_cooldown(), 60);
+    /// ```
+    #[must_use]
+    pub const fn get_resend_cooldown(&self) -> u64 {
+        self.resend_cooldown
+    }
+
+    /// How many codes may be sent in any hour.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_max_sends_per_hour(), 5);
+    /// ```
+    #[must_use]
+    pub const fn get_max_sends_per_hour(&self) -> u8 {
+        self.max_sends_per_hour
+    }
+
+    /// The throttling of failed attempts.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_throttle(), mfa::ThrottlePolicy::default());
+    /// ```
+    #[must_use]
+    pub const fn get_throttle(&self) -> ThrottlePolicy {
+        self.throttle
+    }
+
+    /// Checks every setting against its allowed range (see the table on the
+    /// type), and the throttle policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::CodeLifetime`] for a lifetime of 0 or over 600 s,
+    /// [`ParamError::OutOfRange`] for the other settings, or the error of
+    /// [`ThrottlePolicy::validated`].
+    ///
+    /// ```
+    /// use mfa::{OobPolicy, ParamError};
+    ///
+    /// assert!(OobPolicy::default().ttl(600).validated().is_ok());
+    /// assert_eq!(
+    ///     OobPolicy::default().ttl(601).validated(),
+    ///     Err(ParamError::CodeLifetime { seconds: 601, max: 600 })
+    /// );
+    /// ```
+    pub const fn validated(self) -> Result<Self, ParamError> {
+        if self.digits < Self::MIN_DIGITS || self.digits > Self::MAX_DIGITS {
+            return Err(out_of_range(
+                "digits of an out-of-band code",
+                self.digits as u64,
+                Self::MIN_DIGITS as u64,
+                Self::MAX_DIGITS as u64,
+            ));
+        }
+        if self.ttl == 0 || self.ttl > Self::MAX_TTL {
+            return Err(ParamError::CodeLifetime {
+                seconds: self.ttl,
+                max: Self::MAX_TTL,
+            });
+        }
+        if self.max_attempts == 0 || self.max_attempts > Self::MAX_ATTEMPTS {
+            return Err(out_of_range(
+                "attempts per out-of-band code",
+                self.max_attempts as u64,
+                1,
+                Self::MAX_ATTEMPTS as u64,
+            ));
+        }
+        if self.resend_cooldown > Self::MAX_RESEND_COOLDOWN {
+            return Err(out_of_range(
+                "resend cooldown in seconds",
+                self.resend_cooldown,
+                0,
+                Self::MAX_RESEND_COOLDOWN,
+            ));
+        }
+        if self.max_sends_per_hour == 0 || self.max_sends_per_hour > Self::MAX_SENDS_PER_HOUR {
+            return Err(out_of_range(
+                "out-of-band codes sent per hour",
+                self.max_sends_per_hour as u64,
+                1,
+                Self::MAX_SENDS_PER_HOUR as u64,
+            ));
+        }
+        match self.throttle.validated() {
+            Ok(_) => Ok(self),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+const fn out_of_range(name: &'static str, value: u64, min: u64, max: u64) -> ParamError {
+    ParamError::OutOfRange {
+        name,
+        value,
+        min,
+        max,
+    }
+}
+
+/// The serialized form, validated into an [`OobPolicy`] on deserialization.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(rename = "OobPolicy", deny_unknown_fields)]
+struct RawOobPolicy {
+    digits: u8,
+    ttl: u64,
+    max_attempts: u8,
+    resend_cooldown: u64,
+    max_sends_per_hour: u8,
+    throttle: ThrottlePolicy,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawOobPolicy> for OobPolicy {
+    type Error = ParamError;
+
+    fn try_from(raw: RawOobPolicy) -> Result<Self, Self::Error> {
+        Self {
+            digits: raw.digits,
+            ttl: raw.ttl,
+            max_attempts: raw.max_attempts,
+            resend_cooldown: raw.resend_cooldown,
+            max_sends_per_hour: raw.max_sends_per_hour,
+            throttle: raw.throttle,
+        }
+        .validated()
+    }
+}

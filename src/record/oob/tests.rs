@@ -1,0 +1,787 @@
+//! Out-of-band codes with a simulated clock, at every boundary.
+
+// Simulated times and counts are small; overflow would be a test bug.
+#![allow(clippy::arithmetic_side_effects)]
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::convert::Infallible;
+
+use super::*;
+use crate::record::throttle::ThrottlePolicy;
+
+const T0: u64 = 1_700_000_000;
+
+fn key() -> OobKey {
+    OobKey::from_bytes(&[0x42; 32]).unwrap()
+}
+
+fn phone() -> Destination {
+    Destination::sms("+14155552671").unwrap()
+}
+
+/// A random source that always yields `value` as 8 big-endian bytes, so the
+/// code is `value` modulo 10^digits.
+fn fixed(value: u64) -> impl FnMut(&mut [u8]) -> Result<(), Infallible> {
+    move |buf: &mut [u8]| {
+        for (dst, src) in buf.iter_mut().zip(value.to_be_bytes().iter().cycle()) {
+            *dst = *src;
+        }
+        Ok(())
+    }
+}
+
+/// Issues a code whose digits are `value`, expecting success.
+fn issue(
+    record: &OobRecord,
+    policy: &OobPolicy,
+    to: &Destination,
+    now: u64,
+    value: u64,
+) -> (OobRecord, OobDelivery) {
+    let (record, delivery) = record
+        .issue_with(policy, &key(), to, now, fixed(value))
+        .into_parts();
+    (record.unwrap(), delivery.unwrap())
+}
+
+/// Verifies, returning the record to keep (the new one, or the old one if
+/// unchanged) and the outcome.
+fn verify(
+    record: &OobRecord,
+    policy: &OobPolicy,
+    to: &Destination,
+    input: &str,
+    now: u64,
+) -> (OobRecord, Result<(), OobError>) {
+    let (new, outcome) = record.verify(policy, &key(), to, input, now).into_parts();
+    match &new {
+        Some(new) => assert_eq!(new.version(), record.version() + 1),
+        None => assert!(outcome.is_err(), "a success always changes the record"),
+    }
+    (new.unwrap_or_else(|| record.clone()), outcome)
+}
+
+/// A policy without backoff, to test per-code limits in isolation.
+fn no_backoff() -> OobPolicy {
+    OobPolicy::default().throttle(ThrottlePolicy::default().initial_delay(0).max_delay(0))
+}
+
+#[test]
+fn right_code_accepted_once() {
+    let policy = OobPolicy::default();
+    let (record, delivery) = issue(&OobRecord::new(), &policy, &phone(), T0, 123_456);
+    assert_eq!(delivery.code().expose(), "123456");
+    assert_eq!(record.version(), 1);
+    let (record, outcome) = verify(&record, &policy, &phone(), "123456", T0 + 1);
+    assert_eq!(outcome, Ok(()));
+    assert!(record.pending().is_none(), "consumed");
+    let (unchanged, outcome) = record
+        .verify(&policy, &key(), &phone(), "123456", T0 + 2)
+        .into_parts();
+    assert_eq!(outcome, Err(OobError::NoPendingCode));
+    assert!(unchanged.is_none());
+}
+
+#[test]
+fn codes_are_zero_padded_and_sized_by_policy() {
+    let (_, delivery) = issue(&OobRecord::new(), &OobPolicy::default(), &phone(), T0, 42);
+    assert_eq!(delivery.code().expose(), "000042");
+    let ten = OobPolicy::default().digits(10);
+    let (record, delivery) = issue(&OobRecord::new(), &ten, &phone(), T0, 9_876_543_210);
+    assert_eq!(delivery.code().expose(), "9876543210");
+    let (_, outcome) = verify(&record, &ten, &phone(), "98765 43210", T0);
+    assert_eq!(outcome, Ok(()));
+    // A 6-digit answer to a 10-digit code is malformed.
+    let (_, outcome) = verify(&record, &ten, &phone(), "987654", T0);
+    assert_eq!(
+        outcome,
+        Err(OobError::Malformed(CodeError::WrongLength {
+            expected: 10,
+            found: 6
+        }))
+    );
+}
+
+#[test]
+fn os_random_codes_are_digits_and_differ() {
+    let policy = OobPolicy::default();
+    let codes: Vec<String> = (0..20)
+        .map(|i| {
+            let (_, delivery) = OobRecord::new()
+                .issue(&policy, &key(), &phone(), T0 + i)
+                .into_parts();
+            delivery.unwrap().code().expose().to_string()
+        })
+        .collect();
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+    );
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert!(unique.len() > 15, "{codes:?}");
+}
+
+#[test]
+fn rejection_sampling_has_no_modulo_bias() {
+    // 2^64 - 1 = 18446744073709551615; the largest multiple of 10^6 that fits
+    // is 18446744073709000000, the first rejected draw.
+    let limit = 18_446_744_073_709_000_000u64;
+    let digits = code::draw(6, &mut fixed(limit - 1)).unwrap();
+    assert_eq!(digits.as_bytes(), b"999999");
+    assert!(code::draw(6, &mut fixed(limit)).is_none());
+    assert!(code::draw(6, &mut fixed(u64::MAX)).is_none());
+    // A rejected draw is followed by a fresh one.
+    let mut draws = [limit, 7].into_iter();
+    let mut source = |buf: &mut [u8]| -> Result<(), Infallible> {
+        buf.copy_from_slice(&draws.next().unwrap_or(0).to_be_bytes());
+        Ok(())
+    };
+    assert_eq!(code::draw(6, &mut source).unwrap().as_bytes(), b"000007");
+    // 10 digits: the limit is the largest multiple of 10^10.
+    let limit10 = u64::MAX / 10_000_000_000 * 10_000_000_000;
+    assert!(code::draw(10, &mut fixed(limit10)).is_none());
+    assert_eq!(
+        code::draw(10, &mut fixed(limit10 - 1)).unwrap().as_bytes(),
+        b"9999999999"
+    );
+    // A failing source gives no code.
+    assert!(code::draw(6, &mut |_: &mut [u8]| Err::<(), ()>(())).is_none());
+    let (unchanged, outcome) = OobRecord::new()
+        .issue_with(
+            &OobPolicy::default(),
+            &key(),
+            &phone(),
+            T0,
+            |_: &mut [u8]| Err::<(), ()>(()),
+        )
+        .into_parts();
+    assert!(unchanged.is_none());
+    assert_eq!(outcome.err(), Some(OobError::RandomSource));
+}
+
+#[test]
+fn last_second_of_life_and_first_after() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    let (_, outcome) = verify(&record, &policy, &phone(), "111111", T0 + 299);
+    assert_eq!(outcome, Ok(()), "the 300th second is still valid");
+    let (unchanged, outcome) = record
+        .verify(&policy, &key(), &phone(), "111111", T0 + 300)
+        .into_parts();
+    assert_eq!((unchanged, outcome), (None, Err(OobError::Expired)));
+
+    // At the 10-minute maximum.
+    let max = OobPolicy::default().ttl(600);
+    let (record, _) = issue(&OobRecord::new(), &max, &phone(), T0, 111_111);
+    assert_eq!(
+        verify(&record, &max, &phone(), "111111", T0 + 599).1,
+        Ok(())
+    );
+    assert_eq!(
+        verify(&record, &max, &phone(), "111111", T0 + 600).1,
+        Err(OobError::Expired)
+    );
+}
+
+#[test]
+fn ttl_is_capped_at_ten_minutes() {
+    assert_eq!(
+        OobPolicy::default()
+            .ttl(600)
+            .validated()
+            .map(|p| p.get_ttl()),
+        Ok(600)
+    );
+    assert_eq!(
+        OobPolicy::default().ttl(601).validated(),
+        Err(ParamError::CodeLifetime {
+            seconds: 601,
+            max: 600
+        })
+    );
+    assert!(OobPolicy::default().ttl(0).validated().is_err());
+    // An invalid policy is refused by every operation.
+    let bad = OobPolicy::default().ttl(601);
+    let (record, outcome) = OobRecord::new()
+        .issue(&bad, &key(), &phone(), T0)
+        .into_parts();
+    assert!(record.is_none());
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::Policy(ParamError::CodeLifetime {
+            seconds: 601,
+            max: 600
+        }))
+    );
+    let (record, _) = issue(&OobRecord::new(), &OobPolicy::default(), &phone(), T0, 1);
+    assert_eq!(
+        verify(&record, &bad, &phone(), "000001", T0).1,
+        Err(OobError::Policy(ParamError::CodeLifetime {
+            seconds: 601,
+            max: 600
+        }))
+    );
+}
+
+#[test]
+fn policy_bounds() {
+    let p = OobPolicy::default();
+    assert_eq!(p.validated(), Ok(p));
+    for (policy, ok) in [
+        (p.digits(5), false),
+        (p.digits(6), true),
+        (p.digits(10), true),
+        (p.digits(11), false),
+        (p.max_attempts(0), false),
+        (p.max_attempts(1), true),
+        (p.max_attempts(5), true),
+        (p.max_attempts(6), false),
+        (p.resend_cooldown(0), true),
+        (p.resend_cooldown(3_600), true),
+        (p.resend_cooldown(3_601), false),
+        (p.max_sends_per_hour(0), false),
+        (p.max_sends_per_hour(1), true),
+        (p.max_sends_per_hour(60), true),
+        (p.max_sends_per_hour(61), false),
+        (p.ttl(1), true),
+        (
+            p.throttle(ThrottlePolicy::default().max_failures(101)),
+            false,
+        ),
+    ] {
+        assert_eq!(policy.validated().is_ok(), ok, "{policy:?}");
+    }
+    assert_eq!(
+        p.digits(11).validated(),
+        Err(ParamError::OutOfRange {
+            name: "digits of an out-of-band code",
+            value: 11,
+            min: 6,
+            max: 10
+        })
+    );
+}
+
+#[test]
+fn fifth_attempt_evaluated_sixth_refused() {
+    let policy = no_backoff();
+    let (mut record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 555_555);
+    for attempt in 1..=4 {
+        let outcome;
+        (record, outcome) = verify(&record, &policy, &phone(), "000000", T0 + attempt);
+        assert_eq!(outcome, Err(OobError::Rejected));
+    }
+    assert_eq!(record.pending().map(PendingCode::failures), Some(4));
+    // The 5th attempt is evaluated: the right code is accepted.
+    assert_eq!(
+        verify(&record, &policy, &phone(), "555555", T0 + 5).1,
+        Ok(())
+    );
+    // A 5th failure instead uses the code up: the 6th attempt, even with
+    // the right code, is not evaluated.
+    let (record, outcome) = verify(&record, &policy, &phone(), "000000", T0 + 5);
+    assert_eq!(outcome, Err(OobError::Rejected));
+    let (unchanged, outcome) = record
+        .verify(&policy, &key(), &phone(), "555555", T0 + 6)
+        .into_parts();
+    assert_eq!(
+        (unchanged, outcome),
+        (None, Err(OobError::AttemptsExhausted))
+    );
+    assert_eq!(record.throttle().failures(), 5);
+}
+
+#[test]
+fn malformed_input_counts_as_an_attempt() {
+    let policy = no_backoff();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 1);
+    let (record, outcome) = verify(&record, &policy, &phone(), "12a456", T0);
+    assert_eq!(
+        outcome,
+        Err(OobError::Malformed(CodeError::NotADigit { position: 3 }))
+    );
+    assert_eq!(record.pending().map(PendingCode::failures), Some(1));
+    assert_eq!(record.throttle().failures(), 1);
+}
+
+#[test]
+fn backoff_applies_across_attempts() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 7);
+    let (record, _) = verify(&record, &policy, &phone(), "000000", T0);
+    // 1 s backoff after the first failure: refused, not evaluated.
+    let (unchanged, outcome) = record
+        .verify(&policy, &key(), &phone(), "000007", T0)
+        .into_parts();
+    assert!(unchanged.is_none());
+    assert_eq!(
+        outcome,
+        Err(OobError::Refused(Refused::Backoff { retry_at: T0 + 1 }))
+    );
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000007", T0 + 1).1,
+        Ok(())
+    );
+}
+
+#[test]
+fn resend_does_not_reset_failures() {
+    let policy = no_backoff();
+    let (mut record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 1);
+    for i in 0..3 {
+        (record, _) = verify(&record, &policy, &phone(), "999999", T0 + i);
+    }
+    assert_eq!(record.throttle().failures(), 3);
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 2);
+    assert_eq!(
+        record.throttle().failures(),
+        3,
+        "NIST: not reset by a resend"
+    );
+    assert_eq!(record.pending().map(PendingCode::failures), Some(0));
+    // The old code is replaced.
+    let (mut record, outcome) = verify(&record, &policy, &phone(), "000001", T0 + 61);
+    assert_eq!(outcome, Err(OobError::Rejected));
+    for i in 0..4 {
+        (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 62 + i);
+    }
+    assert_eq!(record.throttle().failures(), 8);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000002", T0 + 70).1,
+        Err(OobError::AttemptsExhausted)
+    );
+    // A new code gets its own attempts, but the account-wide count goes
+    // on: two more failures reach the lockout (10 by default).
+    let (mut record, _) = issue(&record, &policy, &phone(), T0 + 120, 3);
+    for i in 0..2 {
+        (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 121 + i);
+    }
+    assert_eq!(record.throttle().failures(), 10);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000003", T0 + 123).1,
+        Err(OobError::Refused(Refused::LockedOut))
+    );
+    // A locked-out factor sends nothing more.
+    let (unchanged, outcome) = record
+        .issue_with(&policy, &key(), &phone(), T0 + 200, fixed(4))
+        .into_parts();
+    assert!(unchanged.is_none());
+    assert_eq!(outcome.err(), Some(OobError::Refused(Refused::LockedOut)));
+    // Until an administrator (or another factor) unlocks it.
+    let record = record.unlock();
+    assert_eq!(record.throttle().failures(), 0);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000003", T0 + 124).1,
+        Ok(())
+    );
+}
+
+#[test]
+fn success_resets_failures() {
+    let policy = no_backoff();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 8);
+    let (record, _) = verify(&record, &policy, &phone(), "000000", T0);
+    let (record, outcome) = verify(&record, &policy, &phone(), "000008", T0);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(record.throttle(), Throttle::default());
+}
+
+#[test]
+fn code_is_bound_to_its_destination() {
+    let policy = no_backoff();
+    let other_phone = Destination::sms("+14155552672").unwrap();
+    let email = Destination::email("ada@example.com").unwrap();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 424_242);
+    for wrong in [&other_phone, &email] {
+        let (new, outcome) = verify(&record, &policy, wrong, "424242", T0);
+        assert_eq!(outcome, Err(OobError::Rejected), "{wrong}");
+        assert_eq!(new.throttle().failures(), 1);
+    }
+    // The same number typed differently is the same destination.
+    let typed = Destination::sms("+1 (415) 555-2671").unwrap();
+    assert_eq!(verify(&record, &policy, &typed, "424242", T0).1, Ok(()));
+    // Same for e-mail, whose domain is case-insensitive.
+    let (record, _) = issue(&OobRecord::new(), &policy, &email, T0, 1);
+    let upper = Destination::email("ada@EXAMPLE.com").unwrap();
+    assert_eq!(verify(&record, &policy, &upper, "000001", T0).1, Ok(()));
+    let other = Destination::email("Ada@example.com").unwrap();
+    assert_eq!(
+        verify(&record, &policy, &other, "000001", T0).1,
+        Err(OobError::Rejected)
+    );
+}
+
+#[test]
+fn hash_binds_key_destination_time_and_code() {
+    let k = key();
+    let base = k.code_hash(&phone(), T0, b"123456");
+    assert_ne!(
+        base,
+        OobKey::from_bytes(&[0x43; 32])
+            .unwrap()
+            .code_hash(&phone(), T0, b"123456")
+    );
+    assert_ne!(
+        base,
+        k.code_hash(&Destination::sms("+14155552672").unwrap(), T0, b"123456")
+    );
+    assert_ne!(base, k.code_hash(&phone(), T0 + 1, b"123456"));
+    assert_ne!(base, k.code_hash(&phone(), T0, b"123457"));
+    assert_ne!(base, k.code_hash(&phone(), T0, b"0123456"));
+    assert_eq!(base, k.code_hash(&phone(), T0, b"123456"));
+}
+
+#[test]
+fn resend_cooldown_edges() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 1);
+    let (unchanged, outcome) = record
+        .issue_with(&policy, &key(), &phone(), T0 + 59, fixed(2))
+        .into_parts();
+    assert!(unchanged.is_none());
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::Cooldown { retry_at: T0 + 60 })
+    );
+    assert_eq!(record.next_send_at(&policy), T0 + 60);
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 2);
+    assert_eq!(record.pending().map(PendingCode::issued_at), Some(T0 + 60));
+    // The cooldown holds across destinations too.
+    let email = Destination::email("ada@example.com").unwrap();
+    let (_, outcome) = record
+        .issue_with(&policy, &key(), &email, T0 + 119, fixed(3))
+        .into_parts();
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::Cooldown { retry_at: T0 + 120 })
+    );
+    // No cooldown configured: back-to-back sends, up to the hourly cap.
+    let eager = OobPolicy::default().resend_cooldown(0);
+    let (record, _) = issue(&OobRecord::new(), &eager, &phone(), T0, 1);
+    assert!(
+        record
+            .issue_with(&eager, &key(), &phone(), T0, fixed(2))
+            .into_parts()
+            .1
+            .is_ok()
+    );
+}
+
+#[test]
+fn sends_per_hour_cap_edges() {
+    let policy = OobPolicy::default();
+    let mut record = OobRecord::new();
+    for i in 0..5 {
+        (record, _) = issue(&record, &policy, &phone(), T0 + 60 * i, i);
+    }
+    // The 6th send within the hour: refused until the 1st leaves the window.
+    assert_eq!(record.next_send_at(&policy), T0 + 3_600);
+    for now in [T0 + 300, T0 + 3_599] {
+        let (unchanged, outcome) = record
+            .issue_with(&policy, &key(), &phone(), now, fixed(9))
+            .into_parts();
+        assert!(unchanged.is_none());
+        assert_eq!(
+            outcome.err(),
+            Some(OobError::SendLimit {
+                retry_at: T0 + 3_600
+            }),
+            "{now}"
+        );
+    }
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 3_600, 9);
+    // Now the 2nd send (T0 + 60) is the oldest in the window.
+    assert_eq!(record.next_send_at(&policy), T0 + 3_660);
+    assert_eq!(
+        record.sends.len(),
+        5,
+        "sends older than an hour are dropped"
+    );
+    // A lower cap applies at once to an existing log.
+    let strict = OobPolicy::default().max_sends_per_hour(2);
+    assert_eq!(record.next_send_at(&strict), T0 + 240 + 3_600);
+    // Consecutive sends are the cooldown's business, not the cap's.
+    let one = OobPolicy::default()
+        .max_sends_per_hour(1)
+        .resend_cooldown(10);
+    let (record, _) = issue(&OobRecord::new(), &one, &phone(), T0, 1);
+    assert_eq!(
+        record
+            .issue_with(&one, &key(), &phone(), T0 + 10, fixed(2))
+            .into_parts()
+            .1
+            .err(),
+        Some(OobError::SendLimit {
+            retry_at: T0 + 3_600
+        })
+    );
+}
+
+#[test]
+fn resend_replaces_the_code() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 222_222);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "111111", T0 + 61).1,
+        Err(OobError::Rejected)
+    );
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 222_222);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "222222", T0 + 61).1,
+        Ok(())
+    );
+    // The new code has its own lifetime.
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 200, 222_222);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "222222", T0 + 499).1,
+        Ok(())
+    );
+}
+
+#[test]
+fn nothing_secret_in_debug_display_or_errors() {
+    let policy = OobPolicy::default();
+    let (record, delivery) = issue(&OobRecord::new(), &policy, &phone(), T0, 987_654);
+    let pending = record.pending().unwrap();
+    let hash_hex: String = pending.hash.iter().map(|b| format!("{b:02x}")).collect();
+    let hash_dec = format!("{:?}", pending.hash);
+    let key_bytes = format!("{:?}", key().expose_bytes());
+    let shown = format!(
+        "{record:?} {record:#?} {delivery:?} {delivery:#?} {:?} {:?} {}",
+        key(),
+        delivery.code(),
+        delivery.destination(),
+    );
+    for secret in [
+        "987654",
+        &hash_hex,
+        &hash_dec[1..20],
+        &key_bytes[1..20],
+        "66, 66",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("+14155552671"), "destinations are shown");
+    let errors = [
+        OobError::Rejected,
+        OobError::Malformed(CodeError::NotADigit { position: 1 }),
+        OobError::Expired,
+        OobError::NoPendingCode,
+        OobError::AttemptsExhausted,
+        OobError::RandomSource,
+        OobError::Cooldown { retry_at: 1 },
+        OobError::SendLimit { retry_at: 1 },
+        OobError::Refused(Refused::LockedOut),
+        OobError::Policy(ParamError::MaxDelay),
+    ];
+    for e in errors {
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("987654"), "{text}");
+        assert!(
+            text.chars().next().is_some_and(char::is_lowercase),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn key_lengths() {
+    assert!(OobKey::from_bytes(&[1; 16]).is_ok());
+    assert!(OobKey::from_bytes(&[1; 64]).is_ok());
+    assert_eq!(
+        OobKey::from_bytes(&[1; 15]).map(|k| k.len()),
+        Err(crate::SecretError::TooShort {
+            bits: 120,
+            min_bits: 128
+        })
+    );
+    assert_eq!(
+        OobKey::from_bytes(&[1; 65]).map(|k| k.len()),
+        Err(crate::SecretError::TooLong {
+            bits: 520,
+            max_bits: 512
+        })
+    );
+    let a = OobKey::generate().unwrap();
+    let b = OobKey::generate().unwrap();
+    assert_eq!(a.len(), 32);
+    assert_ne!(a.expose_bytes(), b.expose_bytes());
+    fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+    zeroized_on_drop::<OobKey>();
+    zeroized_on_drop::<OobCode>();
+}
+
+use zeroize::ZeroizeOnDrop;
+
+#[test]
+fn phone_numbers() {
+    for (input, canonical) in [
+        ("+14155552671", "+14155552671"),
+        ("+1 (415) 555-2671", "+14155552671"),
+        (" +44 20 7946 0958 ", "+442079460958"),
+        ("+33.1.23.45.67.89", "+33123456789"),
+        ("+6834002", "+6834002"),                 // 7 digits (Niue)
+        ("+123456789012345", "+123456789012345"), // 15 digits
+    ] {
+        assert_eq!(
+            PhoneNumber::parse(input).map(|p| p.as_str().to_string()),
+            Ok(canonical.to_string()),
+            "{input}"
+        );
+    }
+    for (input, error) in [
+        ("", DestinationError::MissingPlus),
+        ("4155552671", DestinationError::MissingPlus),
+        ("0044 20 7946 0958", DestinationError::MissingPlus),
+        ("1+4155552671", DestinationError::MissingPlus),
+        ("+", DestinationError::PhoneLength { digits: 0 }),
+        ("+683400", DestinationError::PhoneLength { digits: 6 }),
+        (
+            "+1234567890123456",
+            DestinationError::PhoneLength { digits: 16 },
+        ),
+        ("+0441234567", DestinationError::CountryCode),
+        (
+            "++14155552671",
+            DestinationError::InvalidCharacter { position: 2 },
+        ),
+        (
+            "+1415+5552671",
+            DestinationError::InvalidCharacter { position: 6 },
+        ),
+        (
+            "+1415555267x",
+            DestinationError::InvalidCharacter { position: 12 },
+        ),
+        (
+            "+1\n4155552671",
+            DestinationError::InvalidCharacter { position: 3 },
+        ),
+        (
+            "+١٤١٥٥٥٥٢٦٧١",
+            DestinationError::InvalidCharacter { position: 2 },
+        ),
+    ] {
+        assert_eq!(PhoneNumber::parse(input), Err(error), "{input:?}");
+    }
+}
+
+#[test]
+fn email_addresses() {
+    let local64 = "a".repeat(64);
+    let long_ok = format!("{local64}@{}.com", "b".repeat(63)); // 64+1+63+4 = 132
+    let label = "c".repeat(63);
+    let total254 = format!("{local64}@{label}.{label}.{}.com", "d".repeat(57));
+    assert_eq!(total254.len(), 254);
+    let total255 = format!("{local64}@{label}.{label}.{}.com", "d".repeat(58));
+    for (input, canonical) in [
+        ("ada@example.com", "ada@example.com"),
+        ("Ada.Lovelace@Example.COM", "Ada.Lovelace@example.com"),
+        ("o'brien+mfa@mail.example.ie", "o'brien+mfa@mail.example.ie"),
+        ("x@a-b.co", "x@a-b.co"),
+        ("用户@例子.中国", "用户@例子.中国"),
+        (
+            "{weird}!#$%&*=?^_`|~/@xn--bcher-kva.example",
+            "{weird}!#$%&*=?^_`|~/@xn--bcher-kva.example",
+        ),
+        (long_ok.as_str(), long_ok.as_str()),
+        (total254.as_str(), total254.as_str()),
+    ] {
+        assert_eq!(
+            EmailAddress::parse(input).map(|e| e.as_str().to_string()),
+            Ok(canonical.to_string()),
+            "{input}"
+        );
+    }
+    let local65 = format!("{}@example.com", "a".repeat(65));
+    let label64 = format!("a@{}.com", "b".repeat(64));
+    for (input, error) in [
+        ("", DestinationError::EmailAt),
+        ("ada.example.com", DestinationError::EmailAt),
+        ("ada@@example.com", DestinationError::EmailAt),
+        ("a@b@example.com", DestinationError::EmailAt),
+        ("@example.com", DestinationError::EmailLocalPart),
+        (local65.as_str(), DestinationError::EmailLocalPart),
+        (".ada@example.com", DestinationError::EmailLocalPart),
+        ("ada.@example.com", DestinationError::EmailLocalPart),
+        ("a..da@example.com", DestinationError::EmailLocalPart),
+        ("ada@", DestinationError::EmailDomain),
+        ("ada@localhost", DestinationError::EmailDomain),
+        ("ada@example..com", DestinationError::EmailDomain),
+        ("ada@.example.com", DestinationError::EmailDomain),
+        ("ada@example.com.", DestinationError::EmailDomain),
+        ("ada@-example.com", DestinationError::EmailDomain),
+        ("ada@example-.com", DestinationError::EmailDomain),
+        ("ada@exa_mple.com", DestinationError::EmailDomain),
+        ("ada@exa+mple.com", DestinationError::EmailDomain),
+        ("ada@192.168.0.1", DestinationError::EmailDomain),
+        (label64.as_str(), DestinationError::EmailDomain),
+        (
+            "ada lovelace@example.com",
+            DestinationError::InvalidCharacter { position: 4 },
+        ),
+        (
+            "ada@example.com\r\nBcc: x@y.z",
+            DestinationError::InvalidCharacter { position: 16 },
+        ),
+        (
+            "\"ada\"@example.com",
+            DestinationError::InvalidCharacter { position: 1 },
+        ),
+        (
+            "ada@[192.168.0.1]",
+            DestinationError::InvalidCharacter { position: 5 },
+        ),
+        (
+            "a<b>@example.com",
+            DestinationError::InvalidCharacter { position: 2 },
+        ),
+        (
+            "ad\u{200b}a@example.com",
+            DestinationError::InvalidCharacter { position: 3 },
+        ),
+        (
+            "ada@exa\u{202e}mple.com",
+            DestinationError::InvalidCharacter { position: 8 },
+        ),
+        (
+            "ada@example.com\u{a0}",
+            DestinationError::InvalidCharacter { position: 16 },
+        ),
+        (
+            total255.as_str(),
+            DestinationError::EmailLength { len: 255 },
+        ),
+    ] {
+        assert_eq!(EmailAddress::parse(input), Err(error), "{input:?}");
+    }
+}
+
+#[test]
+fn destination_errors_read_well() {
+    for e in [
+        DestinationError::MissingPlus,
+        DestinationError::InvalidCharacter { position: 3 },
+        DestinationError::PhoneLength { digits: 3 },
+        DestinationError::CountryCode,
+        DestinationError::EmailLength { len: 300 },
+        DestinationError::EmailAt,
+        DestinationError::EmailLocalPart,
+        DestinationError::EmailDomain,
+    ] {
+        let text = e.to_string();
+        assert!(
+            text.chars().next().is_some_and(char::is_lowercase),
+            "{text}"
+        );
+        assert!(!text.ends_with('.'), "{text}");
+    }
+}

@@ -1,0 +1,188 @@
+//! How many recovery codes, how they are hashed, how failures are
+//! throttled.
+
+use crate::error::ParamError;
+use crate::record::throttle::ThrottlePolicy;
+
+/// How recovery codes are generated and checked.
+///
+/// | setting | default | allowed | source |
+/// |---|---|---|---|
+/// | [`count`](Self::count) | 10 codes | 1 to 20 | Google backup codes: 10 |
+/// | [`iterations`](Self::iterations) | 10,000 | 1,000 to 1,000,000 | NIST SP 800-63B rev 3 §5.1.1.2: at least 10,000 for PBKDF2; RFC 8018 §4.2: at least 1,000 |
+/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
+///
+/// The iteration count is stored with each set of codes, so raising it
+/// later applies to sets generated from then on while older sets keep
+/// working.
+///
+/// ```
+/// use mfa::RecoveryPolicy;
+///
+/// let policy = RecoveryPolicy::default().count(8).validated()?;
+/// assert_eq!((policy.get_count(), policy.get_iterations()), (8, 10_000));
+/// assert!(RecoveryPolicy::default().count(0).validated().is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "RawRecoveryPolicy")
+)]
+pub struct RecoveryPolicy {
+    count: u8,
+    iterations: u32,
+    throttle: ThrottlePolicy,
+}
+
+impl Default for RecoveryPolicy {
+    fn default() -> Self {
+        Self {
+            count: 10,
+            iterations: 10_000,
+            throttle: ThrottlePolicy::default(),
+        }
+    }
+}
+
+impl RecoveryPolicy {
+    /// The most codes in a set.
+    pub const MAX_COUNT: u8 = 20;
+    /// The fewest PBKDF2 iterations (RFC 8018 §4.2).
+    pub const MIN_ITERATIONS: u32 = 1_000;
+    /// The most PBKDF2 iterations, so that a misconfiguration or a tampered
+    /// record cannot make each check take seconds.
+    pub const MAX_ITERATIONS: u32 = 1_000_000;
+
+    /// Sets how many codes a set has (1 to 20).
+    ///
+    /// ```
+    /// assert_eq!(mfa::RecoveryPolicy::default().count(5).get_count(), 5);
+    /// ```
+    #[must_use]
+    pub const fn count(mut self, count: u8) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Sets the PBKDF2-HMAC-SHA256 iteration count (1,000 to 1,000,000).
+    /// Each check costs one PBKDF2 run, whatever the number of codes.
+    ///
+    /// ```
+    /// assert_eq!(mfa::RecoveryPolicy::default().iterations(50_000).get_iterations(), 50_000);
+    /// ```
+    #[must_use]
+    pub const fn iterations(mut self, iterations: u32) -> Self {
+        self.iterations = iterations;
+        self
+    }
+
+    /// Sets the throttling of failed attempts.
+    ///
+    /// ```
+    /// use mfa::{RecoveryPolicy, ThrottlePolicy};
+    ///
+    /// let policy = RecoveryPolicy::default().throttle(ThrottlePolicy::default().max_failures(5));
+    /// assert_eq!(policy.get_throttle().get_max_failures(), 5);
+    /// ```
+    #[must_use]
+    pub const fn throttle(mut self, throttle: ThrottlePolicy) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
+    /// How many codes a set has.
+    ///
+    /// ```
+    /// assert_eq!(mfa::RecoveryPolicy::default().get_count(), 10);
+    /// ```
+    #[must_use]
+    pub const fn get_count(&self) -> u8 {
+        self.count
+    }
+
+    /// The PBKDF2 iteration count for new sets.
+    ///
+    /// ```
+    /// assert_eq!(mfa::RecoveryPolicy::default().get_iterations(), 10_000);
+    /// ```
+    #[must_use]
+    pub const fn get_iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// The throttling of failed attempts.
+    ///
+    /// ```
+    /// assert_eq!(mfa::RecoveryPolicy::default().get_throttle(), mfa::ThrottlePolicy::default());
+    /// ```
+    #[must_use]
+    pub const fn get_throttle(&self) -> ThrottlePolicy {
+        self.throttle
+    }
+
+    /// Checks every setting against its allowed range, and the throttle
+    /// policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::OutOfRange`], or the error of
+    /// [`ThrottlePolicy::validated`].
+    ///
+    /// ```
+    /// use mfa::{ParamError, RecoveryPolicy};
+    ///
+    /// assert!(matches!(
+    ///     RecoveryPolicy::default().iterations(999).validated(),
+    ///     Err(ParamError::OutOfRange { value: 999, min: 1_000, .. })
+    /// ));
+    /// ```
+    pub const fn validated(self) -> Result<Self, ParamError> {
+        if self.count == 0 || self.count > Self::MAX_COUNT {
+            return Err(ParamError::OutOfRange {
+                name: "recovery codes per set",
+                value: self.count as u64,
+                min: 1,
+                max: Self::MAX_COUNT as u64,
+            });
+        }
+        if self.iterations < Self::MIN_ITERATIONS || self.iterations > Self::MAX_ITERATIONS {
+            return Err(ParamError::OutOfRange {
+                name: "PBKDF2 iterations for recovery codes",
+                value: self.iterations as u64,
+                min: Self::MIN_ITERATIONS as u64,
+                max: Self::MAX_ITERATIONS as u64,
+            });
+        }
+        match self.throttle.validated() {
+            Ok(_) => Ok(self),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The serialized form, validated into a [`RecoveryPolicy`] on
+/// deserialization.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(rename = "RecoveryPolicy", deny_unknown_fields)]
+struct RawRecoveryPolicy {
+    count: u8,
+    iterations: u32,
+    throttle: ThrottlePolicy,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawRecoveryPolicy> for RecoveryPolicy {
+    type Error = ParamError;
+
+    fn try_from(raw: RawRecoveryPolicy) -> Result<Self, Self::Error> {
+        Self {
+            count: raw.count,
+            iterations: raw.iterations,
+            throttle: raw.throttle,
+        }
+        .validated()
+    }
+}

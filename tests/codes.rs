@@ -1,0 +1,459 @@
+//! Out-of-band and recovery codes end to end: records that went through
+//! random histories survive a JSON round trip and then behave exactly like
+//! the originals; invalid stored records and policies are refused on
+//! deserialization; whole flows run through a `Store`.
+
+#![cfg(feature = "serde")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use std::convert::Infallible;
+
+use mfa::{
+    Destination, OobError, OobKey, OobPolicy, OobRecord, RecoveryCodes, RecoveryError,
+    RecoveryPolicy, ThrottlePolicy,
+};
+use proptest::prelude::*;
+
+const T0: u64 = 1_700_000_000;
+
+fn key() -> OobKey {
+    OobKey::from_bytes(&[0x5a; 32]).unwrap()
+}
+
+fn destinations() -> [Destination; 3] {
+    [
+        Destination::sms("+14155552671").unwrap(),
+        Destination::sms("+447700900123").unwrap(),
+        Destination::email("ada@example.com").unwrap(),
+    ]
+}
+
+/// A random source that yields `value` as 8 big-endian bytes.
+fn fixed(value: u64) -> impl FnMut(&mut [u8]) -> Result<(), Infallible> {
+    move |buf: &mut [u8]| {
+        for (dst, src) in buf.iter_mut().zip(value.to_be_bytes().iter().cycle()) {
+            *dst = *src;
+        }
+        Ok(())
+    }
+}
+
+fn json_round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    let text = serde_json::to_string(value).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+prop_compose! {
+    fn oob_policy()(
+        digits in 6u8..=10,
+        ttl in 1u64..=600,
+        attempts in 1u8..=5,
+        cooldown in 0u64..=120,
+        sends in 1u8..=8,
+        max_failures in 1u32..=12,
+        initial_delay in 0u64..=4,
+    ) -> OobPolicy {
+        OobPolicy::default()
+            .digits(digits)
+            .ttl(ttl)
+            .max_attempts(attempts)
+            .resend_cooldown(cooldown)
+            .max_sends_per_hour(sends)
+            .throttle(
+                ThrottlePolicy::default()
+                    .initial_delay(initial_delay)
+                    .max_failures(max_failures),
+            )
+            .validated()
+            .unwrap()
+    }
+}
+
+#[derive(Clone, Debug)]
+enum OobOp {
+    Issue { to: usize, value: u64 },
+    Right,
+    Wrong,
+    OtherDestination,
+    Garbage,
+    Unlock,
+}
+
+fn oob_op() -> impl Strategy<Value = (OobOp, u64)> {
+    let op = prop_oneof![
+        (0usize..3, any::<u64>()).prop_map(|(to, value)| OobOp::Issue { to, value }),
+        Just(OobOp::Right),
+        Just(OobOp::Wrong),
+        Just(OobOp::OtherDestination),
+        Just(OobOp::Garbage),
+        Just(OobOp::Unlock),
+    ];
+    (op, 0u64..400)
+}
+
+/// The state a test tracks beside the record: the last code sent and where.
+#[derive(Clone, Default)]
+struct Sent {
+    code: Option<String>,
+    to: usize,
+}
+
+/// Applies one operation; returns the record to keep and a summary of the
+/// outcome, to compare two records' behaviour.
+fn apply(
+    record: &OobRecord,
+    policy: &OobPolicy,
+    sent: &mut Sent,
+    op: &OobOp,
+    now: u64,
+) -> (OobRecord, String) {
+    let dests = destinations();
+    let check = |to: &Destination, input: &str| {
+        let (new, outcome) = record.verify(policy, &key(), to, input, now).into_parts();
+        (
+            new.unwrap_or_else(|| record.clone()),
+            format!("{outcome:?}"),
+        )
+    };
+    match op {
+        OobOp::Issue { to, value } => {
+            let (new, outcome) = record
+                .issue_with(policy, &key(), &dests[*to], now, fixed(*value))
+                .into_parts();
+            let summary = match &outcome {
+                Ok(delivery) => {
+                    sent.code = Some(delivery.code().expose().to_owned());
+                    sent.to = *to;
+                    format!(
+                        "sent {} to {} until {}",
+                        delivery.code().expose(),
+                        delivery.destination(),
+                        delivery.expires_at()
+                    )
+                }
+                Err(e) => format!("{e:?}"),
+            };
+            (new.unwrap_or_else(|| record.clone()), summary)
+        }
+        OobOp::Right => {
+            let code = sent.code.clone().unwrap_or_else(|| "123456".to_owned());
+            check(&dests[sent.to], &code)
+        }
+        OobOp::Wrong => {
+            let code = sent.code.clone().unwrap_or_else(|| "123456".to_owned());
+            // Change the last digit.
+            let mut wrong: Vec<u8> = code.into_bytes();
+            if let Some(last) = wrong.last_mut() {
+                *last = b'0' + (*last - b'0' + 1) % 10;
+            }
+            check(&dests[sent.to], &String::from_utf8(wrong).unwrap())
+        }
+        OobOp::OtherDestination => {
+            let code = sent.code.clone().unwrap_or_else(|| "123456".to_owned());
+            check(&dests[(sent.to + 1) % 3], &code)
+        }
+        OobOp::Garbage => check(&dests[sent.to], "12a"),
+        OobOp::Unlock => (record.unlock(), "unlocked".to_owned()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn oob_record_round_trips_and_behaves_the_same(
+        policy in oob_policy(),
+        history in proptest::collection::vec(oob_op(), 0..16),
+        probes in proptest::collection::vec(oob_op(), 1..6),
+    ) {
+        let mut record = OobRecord::new();
+        let mut sent = Sent::default();
+        let mut now = T0;
+        for (op, dt) in &history {
+            now += dt;
+            (record, _) = apply(&record, &policy, &mut sent, op, now);
+        }
+        let read_back: OobRecord = json_round_trip(&record);
+        prop_assert_eq!(&read_back, &record);
+        prop_assert_eq!(json_round_trip(&policy), policy);
+
+        // The same operations on the original and the copy give the same
+        // outcomes and the same records.
+        let (mut a, mut b) = (record, read_back);
+        let (mut sent_a, mut sent_b) = (sent.clone(), sent);
+        for (op, dt) in &probes {
+            now += dt;
+            let (next_a, outcome_a) = apply(&a, &policy, &mut sent_a, op, now);
+            let (next_b, outcome_b) = apply(&b, &policy, &mut sent_b, op, now);
+            prop_assert_eq!(&outcome_a, &outcome_b);
+            prop_assert_eq!(&next_a, &next_b);
+            (a, b) = (next_a, next_b);
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum RecoveryOp {
+    Use(usize),
+    Wrong,
+    Regenerate,
+    Unlock,
+}
+
+fn recovery_op() -> impl Strategy<Value = (RecoveryOp, u64)> {
+    let op = prop_oneof![
+        4 => (0usize..20).prop_map(RecoveryOp::Use),
+        2 => Just(RecoveryOp::Wrong),
+        1 => Just(RecoveryOp::Regenerate),
+        1 => Just(RecoveryOp::Unlock),
+    ];
+    (op, 0u64..30)
+}
+
+fn apply_recovery(
+    record: &RecoveryCodes,
+    policy: &RecoveryPolicy,
+    codes: &mut Vec<String>,
+    seed: &mut u8,
+    op: &RecoveryOp,
+    now: u64,
+) -> (RecoveryCodes, String) {
+    let check = |input: &str| {
+        let (new, outcome) = record.verify(policy, input, now).into_parts();
+        (
+            new.unwrap_or_else(|| record.clone()),
+            format!("{outcome:?}"),
+        )
+    };
+    match op {
+        RecoveryOp::Use(i) => check(&codes[i % codes.len()]),
+        RecoveryOp::Wrong => check("0000-0000-0000-0000"),
+        RecoveryOp::Regenerate => {
+            *seed = seed.wrapping_add(101);
+            let mut next = *seed;
+            let source = |buf: &mut [u8]| -> Result<(), Infallible> {
+                for b in buf.iter_mut() {
+                    *b = next;
+                    next = next.wrapping_mul(31).wrapping_add(7);
+                }
+                Ok(())
+            };
+            let (new, outcome) = record.regenerate_with(policy, now, source).into_parts();
+            match outcome {
+                Ok(new_codes) => {
+                    *codes = new_codes.iter().map(|c| c.expose().to_owned()).collect();
+                    (new.unwrap(), format!("regenerated {codes:?}"))
+                }
+                Err(e) => (record.clone(), format!("{e:?}")),
+            }
+        }
+        RecoveryOp::Unlock => (record.unlock(), "unlocked".to_owned()),
+    }
+}
+
+proptest! {
+    // Each case runs PBKDF2 (1,000 iterations) a few dozen times.
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn recovery_codes_round_trip_and_behave_the_same(
+        count in 1u8..=4,
+        max_failures in 1u32..=5,
+        history in proptest::collection::vec(recovery_op(), 0..8),
+        probes in proptest::collection::vec(recovery_op(), 1..4),
+    ) {
+        let policy = RecoveryPolicy::default()
+            .count(count)
+            .iterations(RecoveryPolicy::MIN_ITERATIONS)
+            .throttle(ThrottlePolicy::default().initial_delay(1).max_failures(max_failures));
+        let (mut record, generated) = RecoveryCodes::generate(&policy, T0).unwrap();
+        let mut codes: Vec<String> = generated.iter().map(|c| c.expose().to_owned()).collect();
+        let mut seed = 0u8;
+        let mut now = T0;
+        for (op, dt) in &history {
+            now += dt;
+            (record, _) = apply_recovery(&record, &policy, &mut codes, &mut seed, op, now);
+        }
+        let read_back: RecoveryCodes = json_round_trip(&record);
+        prop_assert_eq!(&read_back, &record);
+        prop_assert_eq!(read_back.remaining(), record.remaining());
+        prop_assert_eq!(json_round_trip(&policy), policy);
+
+        let (mut a, mut b) = (record, read_back);
+        let (mut codes_a, mut codes_b) = (codes.clone(), codes);
+        let (mut seed_a, mut seed_b) = (seed, seed);
+        for (op, dt) in &probes {
+            now += dt;
+            let (next_a, outcome_a) = apply_recovery(&a, &policy, &mut codes_a, &mut seed_a, op, now);
+            let (next_b, outcome_b) = apply_recovery(&b, &policy, &mut codes_b, &mut seed_b, op, now);
+            prop_assert_eq!(&outcome_a, &outcome_b);
+            prop_assert_eq!(&next_a, &next_b);
+            (a, b) = (next_a, next_b);
+        }
+        // Every code still verifies the same way on both.
+        for code in &codes_a {
+            let (ra, oa) = a.verify(&policy, code, now + 1_000).into_parts();
+            let (rb, ob) = b.verify(&policy, code, now + 1_000).into_parts();
+            prop_assert_eq!((ra, oa), (rb, ob));
+        }
+    }
+}
+
+/// A record as JSON, changed by `edit`, read back.
+fn edited<T: serde::Serialize + serde::de::DeserializeOwned>(
+    value: &T,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Result<T, serde_json::Error> {
+    let mut json = serde_json::to_value(value).unwrap();
+    edit(&mut json);
+    serde_json::from_value(json)
+}
+
+#[test]
+fn invalid_oob_records_are_refused() {
+    let policy = OobPolicy::default();
+    let to = &destinations()[0];
+    let (record, _) = OobRecord::new()
+        .issue_with(&policy, &key(), to, T0, fixed(1))
+        .into_parts();
+    let record = record.unwrap();
+    assert!(edited(&record, |_| {}).is_ok());
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let cases: [(&str, Edit); 9] = [
+        (
+            "lifetime over 10 minutes",
+            Box::new(|j| j["pending"]["expires_at"] = (T0 + 601).into()),
+        ),
+        (
+            "expiry before issue",
+            Box::new(|j| j["pending"]["expires_at"] = (T0 - 1).into()),
+        ),
+        (
+            "too many failures",
+            Box::new(|j| j["pending"]["failures"] = 6.into()),
+        ),
+        ("5 digits", Box::new(|j| j["pending"]["digits"] = 5.into())),
+        (
+            "phone without +",
+            Box::new(|j| j["pending"]["destination"]["Sms"] = "14155552671".into()),
+        ),
+        (
+            "bad e-mail",
+            Box::new(|j| {
+                j["pending"]["destination"] = serde_json::json!({"Email": "ada@localhost"});
+            }),
+        ),
+        (
+            "unsorted sends",
+            Box::new(|j| j["sends"] = serde_json::json!([T0, T0 - 1])),
+        ),
+        (
+            "too many sends",
+            Box::new(|j| j["sends"] = serde_json::json!(vec![T0; 61])),
+        ),
+        ("unknown field", Box::new(|j| j["extra"] = 1.into())),
+    ];
+    for (what, edit) in cases {
+        assert!(edited(&record, edit).is_err(), "{what}");
+    }
+    // The boundary values are accepted.
+    assert!(edited(&record, |j| j["pending"]["expires_at"] = (T0 + 600).into()).is_ok());
+    assert!(edited(&record, |j| j["pending"]["failures"] = 5.into()).is_ok());
+    assert!(edited(&record, |j| j["sends"] = serde_json::json!(vec![T0; 60])).is_ok());
+}
+
+#[test]
+fn invalid_policies_and_recovery_records_are_refused() {
+    let policy = OobPolicy::default();
+    assert!(edited(&policy, |j| j["ttl"] = 600.into()).is_ok());
+    assert!(edited(&policy, |j| j["ttl"] = 601.into()).is_err());
+    assert!(edited(&policy, |j| j["digits"] = 11.into()).is_err());
+    assert!(edited(&policy, |j| j["throttle"]["max_failures"] = 101.into()).is_err());
+
+    let recovery = RecoveryPolicy::default();
+    assert!(edited(&recovery, |j| j["iterations"] = 999.into()).is_err());
+    assert!(edited(&recovery, |j| j["count"] = 0.into()).is_err());
+
+    let cheap = recovery.iterations(RecoveryPolicy::MIN_ITERATIONS).count(2);
+    let (record, _) = RecoveryCodes::generate(&cheap, T0).unwrap();
+    assert!(edited(&record, |_| {}).is_ok());
+    assert!(edited(&record, |j| j["iterations"] = 999.into()).is_err());
+    assert!(edited(&record, |j| j["iterations"] = 1_000_001.into()).is_err());
+    assert!(edited(&record, |j| j["codes"] = serde_json::json!([])).is_err());
+    assert!(edited(&record, |j| j["salt"] = serde_json::json!([1, 2, 3])).is_err());
+    assert!(
+        edited(&record, |j| j["codes"][0]["hash"] =
+            serde_json::json!(vec![0; 31]))
+        .is_err()
+    );
+}
+
+#[test]
+fn serialized_records_hold_no_code() {
+    let policy = OobPolicy::default();
+    let (record, delivery) = OobRecord::new()
+        .issue_with(&policy, &key(), &destinations()[0], T0, fixed(987_654))
+        .into_parts();
+    let json = serde_json::to_string(&record.unwrap()).unwrap();
+    assert_eq!(delivery.unwrap().code().expose(), "987654");
+    assert!(!json.contains("987654"), "{json}");
+
+    let cheap = RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS);
+    let (record, codes) = RecoveryCodes::generate(&cheap, T0).unwrap();
+    let json = serde_json::to_string(&record).unwrap();
+    for code in &codes {
+        assert!(!json.contains(code.expose()));
+        assert!(!json.contains(&code.expose().replace('-', "")));
+    }
+}
+
+#[cfg(feature = "std")]
+mod through_a_store {
+    use super::*;
+    use mfa::{MemoryStore, Store};
+
+    #[test]
+    fn issue_and_verify_through_memory_store() -> Result<(), mfa::Error> {
+        let store: MemoryStore<u64, OobRecord> = MemoryStore::new();
+        let alice = 1;
+        let (policy, key) = (OobPolicy::default(), key());
+        let phone = &destinations()[0];
+        let _ = store.insert(&alice, &OobRecord::new())?;
+
+        let delivery = store.update(&alice, |r| r.issue(&policy, &key, phone, T0))??;
+        let code = delivery.code().expose().to_owned();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        assert_eq!(
+            store.update(&alice, |r| r.verify(&policy, &key, phone, wrong, T0 + 1))?,
+            Err(OobError::Rejected)
+        );
+        store.update(&alice, |r| r.verify(&policy, &key, phone, &code, T0 + 2))??;
+        assert_eq!(
+            store.update(&alice, |r| r.verify(&policy, &key, phone, &code, T0 + 3))?,
+            Err(OobError::NoPendingCode)
+        );
+        let stored = store.load(&alice)?.unwrap();
+        assert_eq!((stored.version(), stored.throttle().failures()), (3, 0));
+
+        let cheap = RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS);
+        let recovery_store: MemoryStore<u64, RecoveryCodes> = MemoryStore::new();
+        let (record, codes) = RecoveryCodes::generate(&cheap, T0)?;
+        let _ = recovery_store.insert(&alice, &record)?;
+        recovery_store.update(&alice, |r| r.verify(&cheap, codes[0].expose(), T0))??;
+        assert_eq!(
+            recovery_store.update(&alice, |r| r.verify(&cheap, codes[0].expose(), T0 + 1))?,
+            Err(RecoveryError::Rejected)
+        );
+        let new_codes = recovery_store.update(&alice, |r| r.regenerate(&cheap, T0 + 2))??;
+        assert_eq!(new_codes.len(), 10);
+        let stored = recovery_store.load(&alice)?.unwrap();
+        assert_eq!((stored.version(), stored.remaining()), (3, 10));
+        Ok(())
+    }
+}
