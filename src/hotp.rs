@@ -1,6 +1,6 @@
 //! HOTP, the counter-based one-time password of RFC 4226.
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
+use subtle::Choice;
 
 use crate::algorithm::Algorithm;
 use crate::code::{Code, Digits};
@@ -300,16 +300,10 @@ impl Hotp {
     pub fn verify(&self, input: &str, counter: u64) -> Result<HotpMatch, VerifyError> {
         let code = Code::parse(input, self.config.digits)?;
         let last = last_acceptable(counter, u64::from(self.config.look_ahead));
-        let mut found = Choice::from(0);
-        let mut matched = 0u64;
-        for candidate in counter..=last {
-            let hit = self
-                .mac
-                .code(candidate, self.config.digits)
-                .ct_eq(&code.value());
-            matched.conditional_assign(&candidate, hit);
-            found |= hit;
-        }
+        // An empty range (`counter` is `u64::MAX`) scans nothing.
+        let (found, matched) =
+            self.mac
+                .scan((counter, last), self.config.digits, code.value(), None);
         accept(found, matched, counter)
     }
 
@@ -339,19 +333,12 @@ impl Hotp {
         let first = Code::parse(first, digits)?;
         let second = Code::parse(second, digits)?;
         let last = last_acceptable(counter, u64::from(self.config.resync));
-        let mut found = Choice::from(0);
-        let mut matched = 0u64;
-        let mut previous_hit = self.mac.code(counter, digits).ct_eq(&first.value());
-        // `second` is matched at counter + 1 ..= last, `first` just before.
-        for candidate in counter.saturating_add(1)..=last {
-            let code = self.mac.code(candidate, digits);
-            let hit = previous_hit & code.ct_eq(&second.value());
-            matched.conditional_assign(&candidate, hit);
-            found |= hit;
-            previous_hit = code.ct_eq(&first.value());
-        }
-        // A range that cannot hold two counters never matches.
-        found &= last.ct_gt(&counter);
+        let (found, matched) = self.mac.scan_pair(
+            (counter, last),
+            digits,
+            (first.value(), second.value()),
+            None,
+        );
         accept(found, matched, counter)
     }
 }

@@ -16,7 +16,7 @@ use core::fmt;
 
 use hmac::digest::KeyInit;
 use sha1::Digest;
-use subtle::{ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
 use zeroize::Zeroize;
 
 use crate::algorithm::Algorithm;
@@ -122,55 +122,78 @@ macro_rules! hmac_fns {
         }
 
         /// HMAC(K, counter) from the precomputed states: two compressions.
-        /// Writes the digest to `out`.
+        /// `inner_block` and `outer_block` hold the padding already (see
+        /// [`pad`]); only the counter and the inner digest are written.
+        /// The digest goes to `out`.
         #[inline(always)]
         fn $code(
             inner: &[$word; $words],
             outer: &[$word; $words],
             counter: u64,
+            inner_block: &mut [u8; $block],
+            outer_block: &mut [u8; $block],
             out: &mut [u8; $digest],
         ) {
-            // Inner: one block holding the counter, the 0x80 pad byte and the
-            // message length in bits (the ipad block plus 8 bytes).
-            let mut block = [0u8; $block];
-            for (b, c) in block.iter_mut().zip(counter.to_be_bytes()) {
-                *b = c;
-            }
-            let mut tail = block.iter_mut().skip(8);
-            if let Some(b) = tail.next() {
-                *b = 0x80;
-            }
-            let bits = (($block + 8) * 8) as u64;
-            for (b, l) in block.iter_mut().rev().zip(bits.to_le_bytes()) {
-                *b = l;
+            if let Some(head) = inner_block.first_chunk_mut::<8>() {
+                *head = counter.to_be_bytes();
             }
             let mut state = *inner;
-            $compress(&mut state, core::slice::from_ref(&block));
-            // Outer: the inner digest, padded the same way.
-            block = [0u8; $block];
-            let words = state.iter().flat_map(|w| w.to_be_bytes());
-            for (b, d) in block.iter_mut().zip(words.take($digest)) {
-                *b = d;
-            }
-            if let Some(b) = block.iter_mut().nth($digest) {
-                *b = 0x80;
-            }
-            let bits = (($block + $digest) * 8) as u64;
-            for (b, l) in block.iter_mut().rev().zip(bits.to_le_bytes()) {
-                *b = l;
-            }
+            $compress(&mut state, core::slice::from_ref(inner_block));
+            store_be(&state, outer_block);
             state = *outer;
-            $compress(&mut state, core::slice::from_ref(&block));
-            for (o, d) in out
-                .iter_mut()
-                .zip(state.iter().flat_map(|w| w.to_be_bytes()))
-            {
-                *o = d;
-            }
-            block.zeroize();
+            $compress(&mut state, core::slice::from_ref(outer_block));
+            store_be(&state, out);
             state.zeroize();
         }
     };
+}
+
+/// Writes words big-endian into `out`, as far as it reaches.
+#[inline(always)]
+fn store_be<W: Copy + ToBeBytes>(words: &[W], out: &mut [u8]) {
+    for (chunk, w) in out.chunks_mut(W::LEN).zip(words) {
+        let bytes = w.to_be();
+        for (o, b) in chunk.iter_mut().zip(bytes.as_ref()) {
+            *o = *b;
+        }
+    }
+}
+
+/// `to_be_bytes` for the two word sizes of the hashes.
+trait ToBeBytes {
+    const LEN: usize;
+    type Bytes: AsRef<[u8]>;
+    fn to_be(self) -> Self::Bytes;
+}
+
+impl ToBeBytes for u32 {
+    const LEN: usize = 4;
+    type Bytes = [u8; 4];
+    fn to_be(self) -> [u8; 4] {
+        self.to_be_bytes()
+    }
+}
+
+impl ToBeBytes for u64 {
+    const LEN: usize = 8;
+    type Bytes = [u8; 8];
+    fn to_be(self) -> [u8; 8] {
+        self.to_be_bytes()
+    }
+}
+
+/// Writes the Merkle–Damgård padding of a one-block message of `len` bytes
+/// that follows one block of key: the 0x80 byte after the message and the
+/// total length in bits at the end of the block.
+fn pad(block: &mut [u8], len: usize) {
+    block.fill(0);
+    if let Some(b) = block.get_mut(len) {
+        *b = 0x80;
+    }
+    let bits = (block.len().saturating_add(len).saturating_mul(8)) as u64;
+    for (b, l) in block.iter_mut().rev().zip(bits.to_le_bytes()) {
+        *b = l;
+    }
 }
 
 hmac_fns!(
@@ -234,34 +257,154 @@ impl Keyed {
         }
     }
 
+    /// A scanner over this key, for computing many codes with one set of
+    /// scratch blocks (padded once, zeroized once when dropped).
+    pub(crate) fn scanner(&self) -> Scanner<'_> {
+        let mut scanner = Scanner {
+            keyed: self,
+            inner_block: [0; 128],
+            outer_block: [0; 128],
+            out: [0; 64],
+        };
+        let (block, digest) = match self {
+            Self::Sha1 { .. } => (64, 20),
+            Self::Sha256 { .. } => (64, 32),
+            Self::Sha512 { .. } => (128, 64),
+        };
+        if let Some(b) = scanner.inner_block.get_mut(..block) {
+            pad(b, 8);
+        }
+        if let Some(b) = scanner.outer_block.get_mut(..block) {
+            pad(b, digest);
+        }
+        scanner
+    }
+
+    /// The code for `counter`: HMAC, dynamic truncation, reduction.
+    pub(crate) fn code(&self, counter: u64, digits: Digits) -> u32 {
+        self.scanner().code(counter, digits)
+    }
+
+    /// Looks for `code` among the counters `first..=last` that are after
+    /// `last_used`, in constant time: every candidate is computed and
+    /// compared, with no early exit. Returns whether one matched and the
+    /// highest that did (the safest to record against replay).
+    pub(crate) fn scan(
+        &self,
+        (first, last): (u64, u64),
+        digits: Digits,
+        code: u32,
+        last_used: Option<u64>,
+    ) -> (Choice, u64) {
+        let mut scanner = self.scanner();
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        for counter in first..=last {
+            let hit = scanner.code(counter, digits).ct_eq(&code) & is_fresh(counter, last_used);
+            matched.conditional_assign(&counter, hit);
+            found |= hit;
+        }
+        (found, matched)
+    }
+
+    /// Looks for `first_code` at some counter `c` and `second_code` at
+    /// `c + 1`, both within `first..=last` and after `last_used`, in
+    /// constant time. Returns whether a pair matched and the counter of the
+    /// second code of the highest pair.
+    pub(crate) fn scan_pair(
+        &self,
+        (first, last): (u64, u64),
+        digits: Digits,
+        (first_code, second_code): (u32, u32),
+        last_used: Option<u64>,
+    ) -> (Choice, u64) {
+        let mut scanner = self.scanner();
+        let mut found = Choice::from(0);
+        let mut matched = 0u64;
+        let mut previous_hit = Choice::from(0);
+        for counter in first..=last {
+            let code = scanner.code(counter, digits);
+            // `previous_hit` is false on the first candidate, so a pair
+            // never starts before `first`.
+            let hit = previous_hit & code.ct_eq(&second_code);
+            matched.conditional_assign(&counter, hit);
+            found |= hit;
+            previous_hit = code.ct_eq(&first_code) & is_fresh(counter, last_used);
+        }
+        (found, matched)
+    }
+}
+
+/// Whether `counter` is after the last used one, in constant time.
+fn is_fresh(counter: u64, last_used: Option<u64>) -> Choice {
+    match last_used {
+        Some(last) => counter.ct_gt(&last),
+        None => Choice::from(1),
+    }
+}
+
+/// Computes codes of one key, reusing padded blocks between candidates.
+/// Everything it held is zeroized when it is dropped.
+pub(crate) struct Scanner<'a> {
+    keyed: &'a Keyed,
+    inner_block: [u8; 128],
+    outer_block: [u8; 128],
+    out: [u8; 64],
+}
+
+impl Scanner<'_> {
     /// The code for `counter`: HMAC, dynamic truncation, reduction.
     #[inline]
-    pub(crate) fn code(&self, counter: u64, digits: Digits) -> u32 {
-        let value = match self {
-            Self::Sha1 { inner, outer } => {
-                let mut out = [0u8; 20];
-                sha1_hmac(inner, outer, counter, &mut out);
-                truncate_and_clear(&mut out)
+    pub(crate) fn code(&mut self, counter: u64, digits: Digits) -> u32 {
+        let Self {
+            keyed,
+            inner_block,
+            outer_block,
+            out,
+        } = self;
+        let value = match keyed {
+            Keyed::Sha1 { inner, outer } => {
+                match (
+                    inner_block.first_chunk_mut::<64>(),
+                    outer_block.first_chunk_mut::<64>(),
+                    out.first_chunk_mut::<20>(),
+                ) {
+                    (Some(ib), Some(ob), Some(o)) => {
+                        sha1_hmac(inner, outer, counter, ib, ob, o);
+                        dynamic_truncation(o)
+                    }
+                    _ => 0,
+                }
             }
-            Self::Sha256 { inner, outer } => {
-                let mut out = [0u8; 32];
-                sha256_hmac(inner, outer, counter, &mut out);
-                truncate_and_clear(&mut out)
+            Keyed::Sha256 { inner, outer } => {
+                match (
+                    inner_block.first_chunk_mut::<64>(),
+                    outer_block.first_chunk_mut::<64>(),
+                    out.first_chunk_mut::<32>(),
+                ) {
+                    (Some(ib), Some(ob), Some(o)) => {
+                        sha256_hmac(inner, outer, counter, ib, ob, o);
+                        dynamic_truncation(o)
+                    }
+                    _ => 0,
+                }
             }
-            Self::Sha512 { inner, outer } => {
-                let mut out = [0u8; 64];
-                sha512_hmac(inner, outer, counter, &mut out);
-                truncate_and_clear(&mut out)
+            Keyed::Sha512 { inner, outer } => {
+                sha512_hmac(inner, outer, counter, inner_block, outer_block, out);
+                dynamic_truncation(out)
             }
         };
         digits.reduce(value)
     }
 }
 
-fn truncate_and_clear(hmac: &mut [u8]) -> u32 {
-    let value = dynamic_truncation(hmac);
-    hmac.zeroize();
-    value
+impl Drop for Scanner<'_> {
+    fn drop(&mut self) {
+        // The inner block holds only the public counter and padding; the
+        // outer block holds the inner digest and `out` the HMAC.
+        self.outer_block.zeroize();
+        self.out.zeroize();
+    }
 }
 
 /// Runs the `hmac` crate's key schedule, for the keyed hashes of other
@@ -274,16 +417,30 @@ pub(crate) fn key_schedule<M: KeyInit>(key: &[u8]) -> M {
 }
 
 /// RFC 4226 §5.3: the low 4 bits of the last byte select 4 bytes, of which
-/// the low 31 bits are the value. The selection scans all 16 possible
-/// offsets with constant-time selects, so no memory access depends on the
-/// secret offset.
+/// the low 31 bits are the value.
+///
+/// The selection is a shift of the first 20 bytes by the secret offset, not
+/// an index: no memory access and no branch depends on it (variable shifts
+/// are constant-time on the targets we care about, and a 128-bit shift
+/// compiles to `shld`/`shl` and a conditional move).
 fn dynamic_truncation(hmac: &[u8]) -> u32 {
-    let offset = hmac.last().map_or(0, |b| b & 0x0f);
-    let mut value = 0u32;
-    for (i, window) in (0u8..16).zip(hmac.windows(4)) {
-        let word = <[u8; 4]>::try_from(window).map_or(0, u32::from_be_bytes);
-        value.conditional_assign(&word, i.ct_eq(&offset));
-    }
+    let offset = u32::from(hmac.last().map_or(0, |b| b & 0x0f));
+    let head = hmac
+        .first_chunk::<16>()
+        .map_or(0, |b| u128::from_be_bytes(*b));
+    let tail = hmac
+        .get(16..20)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes);
+    // Bytes `offset ..` of the 20 moved to the top: `head << 8·offset`,
+    // with the first bytes of `tail` shifted in below them. The tail is
+    // pre-shifted by one bit less so that offset 0 shifts it out entirely
+    // (by 127) instead of by an out-of-range 128.
+    let bits = offset.wrapping_mul(8); // at most 120
+    let shifted =
+        head.wrapping_shl(bits) | (u128::from(tail) << 95).wrapping_shr(127u32.wrapping_sub(bits));
+    #[allow(clippy::cast_possible_truncation)] // the top 32 bits
+    let value = (shifted >> 96) as u32;
     value & 0x7fff_ffff
 }
 
@@ -340,7 +497,10 @@ mod tests {
             for counter in [0, 1, 0xffff_ffff, u64::MAX, next(), next()] {
                 let mut out = [0u8; 20];
                 let (i, o) = sha1_schedule(&key);
-                sha1_hmac(&i, &o, counter, &mut out);
+                let (mut ib, mut ob) = ([0u8; 64], [0u8; 64]);
+                pad(&mut ib, 8);
+                pad(&mut ob, 20);
+                sha1_hmac(&i, &o, counter, &mut ib, &mut ob, &mut out);
                 assert_eq!(
                     &out[..],
                     &reference::<Hmac<sha1::Sha1>>(&key, counter)[..],
@@ -348,7 +508,10 @@ mod tests {
                 );
                 let mut out = [0u8; 32];
                 let (i, o) = sha256_schedule(&key);
-                sha256_hmac(&i, &o, counter, &mut out);
+                let (mut ib, mut ob) = ([0u8; 64], [0u8; 64]);
+                pad(&mut ib, 8);
+                pad(&mut ob, 32);
+                sha256_hmac(&i, &o, counter, &mut ib, &mut ob, &mut out);
                 assert_eq!(
                     &out[..],
                     &reference::<Hmac<sha2::Sha256>>(&key, counter)[..],
@@ -356,7 +519,10 @@ mod tests {
                 );
                 let mut out = [0u8; 64];
                 let (i, o) = sha512_schedule(&key);
-                sha512_hmac(&i, &o, counter, &mut out);
+                let (mut ib, mut ob) = ([0u8; 128], [0u8; 128]);
+                pad(&mut ib, 8);
+                pad(&mut ob, 64);
+                sha512_hmac(&i, &o, counter, &mut ib, &mut ob, &mut out);
                 assert_eq!(
                     &out[..],
                     &reference::<Hmac<sha2::Sha512>>(&key, counter)[..],
@@ -376,6 +542,32 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// Against the RFC's indexing formulation, for every offset and
+    /// pseudo-random bytes around it.
+    #[test]
+    fn truncation_matches_indexing() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for round in 0..512 {
+            let mut hmac = [0u8; 64];
+            for b in &mut hmac {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            let len = [20, 32, 64][round % 3];
+            let h = &hmac[..len];
+            let offset = usize::from(h[len - 1] & 0x0f);
+            let naive =
+                u32::from_be_bytes([h[offset], h[offset + 1], h[offset + 2], h[offset + 3]]);
+            assert_eq!(
+                dynamic_truncation(h),
+                naive & 0x7fff_ffff,
+                "offset {offset}"
+            );
         }
     }
 

@@ -1,6 +1,6 @@
 //! TOTP, the time-based one-time password of RFC 6238.
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
+use subtle::Choice;
 
 use crate::algorithm::Algorithm;
 use crate::code::{Code, Digits};
@@ -436,17 +436,11 @@ impl Totp {
             center.saturating_sub(i128::from(window.behind())),
             center.saturating_add(i128::from(window.ahead())),
         );
-        let mut found = Choice::from(0);
-        let mut matched = 0u64;
-        for step in first..=last {
-            let hit = self.mac.code(step, self.config.digits).ct_eq(&code.value())
-                & is_fresh(step, last_step);
-            matched.conditional_assign(&step, hit);
-            found |= hit;
-        }
         // An empty range (the window lies wholly outside 0..=u64::MAX)
-        // leaves `first > last` and no candidate.
-        found &= !first.ct_gt(&last);
+        // has `first > last` and scans nothing.
+        let (found, matched) =
+            self.mac
+                .scan((first, last), self.config.digits, code.value(), last_step);
         accept(found, matched, now_step)
     }
 
@@ -485,19 +479,9 @@ impl Totp {
         let range = i128::from(self.config.resync);
         let center = i128::from(now_step);
         let (lo, hi) = step_range(center.saturating_sub(range), center.saturating_add(range));
-        let mut found = Choice::from(0);
-        let mut matched = 0u64;
-        let mut previous_hit =
-            self.mac.code(lo, digits).ct_eq(&first.value()) & is_fresh(lo, last_step);
-        // `second` at lo + 1 ..= hi, `first` one step before.
-        for step in lo.saturating_add(1)..=hi {
-            let code = self.mac.code(step, digits);
-            let hit = previous_hit & code.ct_eq(&second.value());
-            matched.conditional_assign(&step, hit);
-            found |= hit;
-            previous_hit = code.ct_eq(&first.value()) & is_fresh(step, last_step);
-        }
-        found &= hi.ct_gt(&lo);
+        let (found, matched) =
+            self.mac
+                .scan_pair((lo, hi), digits, (first.value(), second.value()), last_step);
         accept(found, matched, now_step)
     }
 }
@@ -568,14 +552,6 @@ fn step_range(first: i128, last: i128) -> (u64, u64) {
         return (u64::MAX, u64::MAX - 1);
     }
     (clamp(first), clamp(last))
-}
-
-/// Whether `step` is after the last accepted one, in constant time.
-fn is_fresh(step: u64, last_step: Option<u64>) -> Choice {
-    match last_step {
-        Some(last) => step.ct_gt(&last),
-        None => Choice::from(1),
-    }
 }
 
 fn accept(found: Choice, step: u64, now_step: u64) -> Result<TotpMatch, VerifyError> {
