@@ -455,7 +455,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 }
                 Mode::Hotp(counter) => params
                     .hotp(&secret, window)?
-                    .verify(&code, counter)
+                    // --counter is the first acceptable counter, as oathtool's.
+                    .verify(&code, counter.checked_sub(1))
                     .map(|m| format!("counter {} offset {}", m.counter, m.offset)),
             };
             (secret, outcome)

@@ -157,37 +157,26 @@ impl HotpConfig {
 
 /// An accepted HOTP code: the counter it was made with.
 ///
-/// Store [`next_counter`](Self::next_counter) so that neither this code nor
-/// any earlier one is accepted again (RFC 4226 §7.2).
+/// Store [`counter`](Self::counter) as the last used counter and pass it to
+/// the next [`Hotp::verify`], so that neither this code nor any earlier one
+/// is accepted again (RFC 4226 §7.2). This is the same convention as
+/// [`Totp::verify`](crate::Totp::verify) and its last step.
 ///
 /// ```
 /// use mfa::{Hotp, HotpConfig, Secret};
 ///
 /// let hotp = Hotp::new(&Secret::from_bytes(b"12345678901234567890")?, HotpConfig::default())?;
-/// let m = hotp.verify("359152", 0)?; // RFC 4226 Appendix D, counter 2
-/// assert_eq!((m.counter, m.offset, m.next_counter()), (2, 2, 3));
+/// let m = hotp.verify("359152", None)?; // RFC 4226 Appendix D, counter 2
+/// assert_eq!((m.counter, m.offset), (2, 2));
+/// assert!(hotp.verify("359152", Some(m.counter)).is_err()); // replay
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HotpMatch {
-    /// The counter the code was made with.
+    /// The counter the code was made with: store it as the last used one.
     pub counter: u64,
-    /// How far past the expected counter it was.
+    /// How many counters past the first acceptable one it was.
     pub offset: u64,
-}
-
-impl HotpMatch {
-    /// The counter to expect next: one past the matched one. Never
-    /// overflows, because verification never accepts `u64::MAX`.
-    ///
-    /// ```
-    /// let m = mfa::HotpMatch { counter: 41, offset: 0 };
-    /// assert_eq!(m.next_counter(), 42);
-    /// ```
-    #[must_use]
-    pub const fn next_counter(&self) -> u64 {
-        self.counter.saturating_add(1)
-    }
 }
 
 /// An HOTP key (RFC 4226): makes and checks counter-based codes.
@@ -202,10 +191,11 @@ impl HotpMatch {
 /// let hotp = Hotp::new(&secret, HotpConfig::default())?;
 /// assert_eq!(hotp.generate(0).to_string(), "755224"); // RFC 4226 Appendix D
 ///
-/// // The server stores the next expected counter; a code a few presses
-/// // ahead is accepted, and the counter moves past it.
-/// let next = hotp.verify("969429", 1)?.next_counter();
-/// assert_eq!(next, 4);
+/// // The server stores the last used counter; a code a few presses ahead
+/// // is accepted, and becomes the last used counter.
+/// let used = hotp.verify("969429", Some(0))?.counter;
+/// assert_eq!(used, 3);
+/// assert!(hotp.verify("338314", Some(used)).is_ok()); // counter 4
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -279,13 +269,12 @@ impl Hotp {
         )
     }
 
-    /// Checks `input` against the counters `counter ..= counter +
-    /// look_ahead`, where `counter` is the next expected counter (the
-    /// stored [`HotpMatch::next_counter`] of the last success, or 0).
+    /// Checks `input` against the counters after `last_counter` (the
+    /// [`HotpMatch::counter`] of the last success, `None` if there was none):
+    /// the next one and up to `look_ahead` more (RFC 4226 §7.4).
     ///
     /// Every candidate is computed and compared in constant time, with no
-    /// early exit. `u64::MAX` is never accepted, so the next counter always
-    /// exists.
+    /// early exit.
     ///
     /// # Errors
     ///
@@ -294,23 +283,21 @@ impl Hotp {
     ///
     /// ```
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::from_bytes(b"12345678901234567890")?, mfa::HotpConfig::default())?;
-    /// assert_eq!(hotp.verify("755224", 1), Err(mfa::VerifyError::Rejected)); // counter 0 is used
+    /// assert!(hotp.verify("755224", None).is_ok()); // counter 0
+    /// assert_eq!(hotp.verify("755224", Some(0)), Err(mfa::VerifyError::Rejected)); // used
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn verify(&self, input: &str, counter: u64) -> Result<HotpMatch, VerifyError> {
+    pub fn verify(&self, input: &str, last_counter: Option<u64>) -> Result<HotpMatch, VerifyError> {
         let code = Code::parse(input, self.config.digits)?;
-        let last = last_acceptable(counter, u64::from(self.config.look_ahead));
-        // An empty range (`counter` is `u64::MAX`) scans nothing.
-        let (found, matched) =
-            self.mac
-                .scan((counter, last), self.config.digits, code.value(), None);
-        accept(found, matched, counter)
+        let range = after(last_counter, self.config.look_ahead.into());
+        let (found, matched) = self.mac.scan(range, self.config.digits, code.value(), None);
+        accept(found, matched, range.0)
     }
 
     /// Resynchronises a counter that fell far behind (RFC 4226 §7.4): finds
     /// two consecutive codes, `first` then `second`, within the configured
-    /// resynchronisation range past `counter`, and returns the match of
-    /// `second`. Store its [`next_counter`](HotpMatch::next_counter).
+    /// resynchronisation range after `last_counter`, and returns the match
+    /// of `second`. Store its counter as the last used one.
     ///
     /// # Errors
     ///
@@ -318,36 +305,40 @@ impl Hotp {
     ///
     /// ```
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::from_bytes(b"12345678901234567890")?, mfa::HotpConfig::default())?;
-    /// // RFC 4226 Appendix D, counters 7 and 8, found from counter 0.
-    /// let m = hotp.resync("162583", "399871", 0)?;
-    /// assert_eq!(m.next_counter(), 9);
+    /// // RFC 4226 Appendix D, counters 7 and 8, found from the start.
+    /// let m = hotp.resync("162583", "399871", None)?;
+    /// assert_eq!(m.counter, 8);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resync(
         &self,
         first: &str,
         second: &str,
-        counter: u64,
+        last_counter: Option<u64>,
     ) -> Result<HotpMatch, VerifyError> {
         let digits = self.config.digits;
         let first = Code::parse(first, digits)?;
         let second = Code::parse(second, digits)?;
-        let last = last_acceptable(counter, u64::from(self.config.resync));
-        let (found, matched) = self.mac.scan_pair(
-            (counter, last),
-            digits,
-            (first.value(), second.value()),
-            None,
-        );
-        accept(found, matched, counter)
+        let range = after(last_counter, self.config.resync.into());
+        let (found, matched) =
+            self.mac
+                .scan_pair(range, digits, (first.value(), second.value()), None);
+        accept(found, matched, range.0)
     }
 }
 
-/// The last counter of a scan of `span` counters past `counter`, never
-/// `u64::MAX` (so that the next counter exists).
-const fn last_acceptable(counter: u64, span: u64) -> u64 {
-    let last = counter.saturating_add(span);
-    if last == u64::MAX { u64::MAX - 1 } else { last }
+/// The counters after `last_counter`: the next one and `span` more, clamped
+/// to `u64`. After `u64::MAX` nothing is left: the range comes back empty
+/// (`first > last`).
+const fn after(last_counter: Option<u64>, span: u64) -> (u64, u64) {
+    let first = match last_counter {
+        None => 0,
+        Some(last) => match last.checked_add(1) {
+            Some(next) => next,
+            None => return (u64::MAX, u64::MAX - 1),
+        },
+    };
+    (first, first.saturating_add(span))
 }
 
 fn accept(found: Choice, counter: u64, expected: u64) -> Result<HotpMatch, VerifyError> {

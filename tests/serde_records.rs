@@ -250,7 +250,7 @@ fn the_format_is_plain_and_stable() {
         json!({
             "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
             "config": { "algorithm": "SHA1", "digits": 6, "look_ahead": 5, "resync": 100 },
-            "next_counter": 0,
+            "last_counter": null,
             "throttle": { "failures": 0, "retry_at": 0 },
             "policy": { "initial_delay": 1, "max_delay": 300, "max_failures": 10 },
             "version": 0

@@ -1,4 +1,4 @@
-//! The HOTP factor record: a key, the next counter and the throttle.
+//! The HOTP factor record: a key, the last used counter and the throttle.
 
 use crate::error::{ParamError, VerifyError};
 use crate::hotp::{Hotp, HotpMatch};
@@ -9,7 +9,7 @@ use super::throttle::{Throttle, ThrottlePolicy};
 use super::totp::Shared;
 
 /// An HOTP factor as the host persists it: the key (a ready [`Hotp`], with
-/// its secret and parameters), the next expected counter, the [`Throttle`]
+/// its secret and parameters), the last used counter, the [`Throttle`]
 /// state and its [`ThrottlePolicy`], and a [`version`](Self::version).
 ///
 /// Every operation is a pure function of (record, input, `now`) that
@@ -26,7 +26,7 @@ use super::totp::Shared;
 ///   [`TotpRecord`](crate::TotpRecord).
 /// - **Look-ahead and replay** (RFC 4226 §7.2, §7.4): codes of the next
 ///   counter and up to [`HotpConfig::get_look_ahead`] after it are
-///   accepted, and the next counter moves past the match, so that code and
+///   accepted, and the matched counter becomes the last used one, so that code and
 ///   every earlier one are never accepted again.
 /// - **Resynchronisation** (RFC 4226 §7.4): two consecutive codes within
 ///   the key's resynchronisation range move the counter past the second.
@@ -57,7 +57,7 @@ use super::totp::Shared;
 #[derive(Clone, Debug)]
 pub struct HotpRecord {
     hotp: Shared<Hotp>,
-    next_counter: u64,
+    last_counter: Option<u64>,
     throttle: Throttle,
     policy: ThrottlePolicy,
     version: u64,
@@ -77,7 +77,7 @@ impl HotpRecord {
     pub fn new(hotp: Hotp) -> Self {
         Self {
             hotp: Shared::new(hotp),
-            next_counter: 0,
+            last_counter: None,
             throttle: Throttle::default(),
             policy: ThrottlePolicy::default(),
             version: 0,
@@ -119,7 +119,7 @@ impl HotpRecord {
     #[must_use]
     pub fn starting_at(self, counter: u64) -> Self {
         Self {
-            next_counter: counter,
+            last_counter: counter.checked_sub(1),
             ..self
         }
     }
@@ -150,7 +150,7 @@ impl HotpRecord {
         if let Err(refused) = self.throttle.check(now, &self.policy) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
-        self.settle(self.hotp.verify(input, self.next_counter), now)
+        self.settle(self.hotp.verify(input, self.last_counter), now)
     }
 
     /// Resynchronises a counter that fell far behind from two consecutive
@@ -172,7 +172,7 @@ impl HotpRecord {
         if let Err(refused) = self.throttle.check(now, &self.policy) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
-        self.settle(self.hotp.resync(first, second, self.next_counter), now)
+        self.settle(self.hotp.resync(first, second, self.last_counter), now)
     }
 
     /// The record with its failure count and backoff cleared, for when the
@@ -209,7 +209,9 @@ impl HotpRecord {
         &self.hotp
     }
 
-    /// The counter the next code is expected to have.
+    /// The counter the next code is expected to have (saturating at
+    /// `u64::MAX`; see [`last_counter`](Self::last_counter) for the exact
+    /// state).
     ///
     /// ```
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
@@ -218,7 +220,22 @@ impl HotpRecord {
     /// ```
     #[must_use]
     pub const fn next_counter(&self) -> u64 {
-        self.next_counter
+        match self.last_counter {
+            Some(last) => last.saturating_add(1),
+            None => 0,
+        }
+    }
+
+    /// The counter of the last accepted code, `None` before the first.
+    ///
+    /// ```
+    /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
+    /// assert_eq!(mfa::HotpRecord::new(hotp).last_counter(), None);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn last_counter(&self) -> Option<u64> {
+        self.last_counter
     }
 
     /// The throttle state.
@@ -258,14 +275,14 @@ impl HotpRecord {
     }
 
     fn settle(&self, result: Result<HotpMatch, VerifyError>, now: u64) -> Attempt<Self, HotpMatch> {
-        let (next_counter, throttle, outcome) = match result {
+        let (last_counter, throttle, outcome) = match result {
             Ok(matched) => (
-                matched.next_counter(),
+                Some(matched.counter),
                 self.throttle.after_success(),
                 Ok(matched),
             ),
             Err(e) => (
-                self.next_counter,
+                self.last_counter,
                 self.throttle.after_failure(now, &self.policy),
                 Err(match e {
                     VerifyError::Malformed(e) => VerifyFailure::Malformed(e),
@@ -275,7 +292,7 @@ impl HotpRecord {
         };
         let record = Self {
             hotp: self.hotp.clone(),
-            next_counter,
+            last_counter,
             throttle,
             policy: self.policy,
             version: self.version.wrapping_add(1),
@@ -295,7 +312,7 @@ impl PartialEq for HotpRecord {
     fn eq(&self, other: &Self) -> bool {
         self.hotp.secret() == other.hotp.secret()
             && self.hotp.config() == other.hotp.config()
-            && self.next_counter == other.next_counter
+            && self.last_counter == other.last_counter
             && self.throttle == other.throttle
             && self.policy == other.policy
             && self.version == other.version
@@ -319,7 +336,7 @@ mod serde_impl {
     struct Fields<'a> {
         secret: &'a Secret,
         config: &'a HotpConfig,
-        next_counter: u64,
+        last_counter: Option<u64>,
         throttle: Throttle,
         policy: ThrottlePolicy,
         version: u64,
@@ -330,13 +347,16 @@ mod serde_impl {
     struct Owned {
         secret: Secret,
         config: HotpConfig,
-        next_counter: u64,
+        // Required: serde would otherwise read a missing `Option` as
+        // `None`, which would forget the last used counter (a replay).
+        #[serde(deserialize_with = "Option::deserialize")]
+        last_counter: Option<u64>,
         throttle: Throttle,
         policy: ThrottlePolicy,
         version: u64,
     }
 
-    /// `{secret, config, next_counter, throttle, policy, version}`, the
+    /// `{secret, config, last_counter, throttle, policy, version}`, the
     /// secret as Base32 text.
     #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     impl Serialize for HotpRecord {
@@ -344,7 +364,7 @@ mod serde_impl {
             Fields {
                 secret: self.hotp.secret(),
                 config: self.hotp.config(),
-                next_counter: self.next_counter,
+                last_counter: self.last_counter,
                 throttle: self.throttle,
                 policy: self.policy,
                 version: self.version,
@@ -363,7 +383,7 @@ mod serde_impl {
                 hotp: Hotp::new(&fields.secret, fields.config)
                     .map_err(D::Error::custom)?
                     .into(),
-                next_counter: fields.next_counter,
+                last_counter: fields.last_counter,
                 throttle: fields.throttle,
                 policy: fields.policy.validated().map_err(D::Error::custom)?,
                 version: fields.version,

@@ -501,7 +501,7 @@ impl OobRecord {
             .saturating_sub(usize::from(OobPolicy::MAX_SENDS_PER_HOUR));
         sends.drain(..excess);
         let record = Self {
-            version: self.version.saturating_add(1),
+            version: self.version.wrapping_add(1),
             throttle: self.throttle,
             pending: Some(pending),
             sends,
@@ -595,7 +595,7 @@ impl OobRecord {
             Err(e) => Err(OobError::Malformed(e)),
         };
         let mut record = self.clone();
-        record.version = self.version.saturating_add(1);
+        record.version = self.version.wrapping_add(1);
         if outcome.is_ok() {
             record.pending = None;
             record.throttle = self.throttle.after_success();
@@ -623,7 +623,7 @@ impl OobRecord {
     #[must_use = "write the unlocked record with compare-and-set"]
     pub fn unlock(&self) -> Self {
         Self {
-            version: self.version.saturating_add(1),
+            version: self.version.wrapping_add(1),
             throttle: self.throttle.after_success(),
             ..self.clone()
         }

@@ -288,7 +288,7 @@ impl RecoveryCodes {
         match Self::build(
             policy,
             now,
-            self.version.saturating_add(1),
+            self.version.wrapping_add(1),
             self.throttle,
             fill,
         ) {
@@ -408,7 +408,7 @@ impl RecoveryCodes {
         });
 
         let mut record = self.clone();
-        record.version = self.version.saturating_add(1);
+        record.version = self.version.wrapping_add(1);
         let used = matched.ok().and_then(|index| record.codes.get_mut(index));
         let outcome = if let Some(code) = used {
             code.used_at = Some(now);
@@ -434,7 +434,7 @@ impl RecoveryCodes {
     #[must_use = "write the unlocked record with compare-and-set"]
     pub fn unlock(&self) -> Self {
         Self {
-            version: self.version.saturating_add(1),
+            version: self.version.wrapping_add(1),
             throttle: self.throttle.after_success(),
             ..self.clone()
         }
