@@ -738,6 +738,8 @@ pub enum Error {
     Destination(crate::DestinationError),
     /// See [`RecoveryError`](crate::RecoveryError).
     Recovery(crate::RecoveryError),
+    /// See [`FlowError`](crate::FlowError).
+    Flow(crate::FlowError),
 }
 
 impl fmt::Display for Error {
@@ -757,6 +759,7 @@ impl fmt::Display for Error {
             Self::Oob(e) => e.fmt(f),
             Self::Destination(e) => e.fmt(f),
             Self::Recovery(e) => e.fmt(f),
+            Self::Flow(e) => e.fmt(f),
         }
     }
 }
@@ -778,6 +781,7 @@ impl core::error::Error for Error {
             Self::Oob(e) => e,
             Self::Destination(e) => e,
             Self::Recovery(e) => e,
+            Self::Flow(e) => e,
         })
     }
 }
@@ -802,7 +806,8 @@ into_error!(
     Store(crate::StoreError),
     Oob(crate::OobError),
     Destination(crate::DestinationError),
-    Recovery(crate::RecoveryError)
+    Recovery(crate::RecoveryError),
+    Flow(crate::FlowError)
 );
 
 /// For stores that cannot fail, such as `MemoryStore`, so

@@ -13,6 +13,7 @@ mod base32;
 mod clock;
 mod code;
 mod error;
+mod flow;
 mod hotp;
 mod mac;
 #[cfg(feature = "qr")]
@@ -30,6 +31,10 @@ pub use clock::unix_now;
 pub use code::{Code, Digits};
 pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
+pub use flow::{
+    Awaiting, Begun, Enrollment, Event, Factor, FlowError, FlowPolicy, Flows, Output, Prompt,
+    Protection, Scenario, SmsFactor, SmsRecord, Step, TotpFactor, Verification, Verified,
+};
 pub use hotp::{Hotp, HotpConfig, HotpMatch};
 #[cfg(feature = "std")]
 pub use record::MemoryStore;

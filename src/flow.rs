@@ -1,0 +1,690 @@
+//! Layer 3: account protection flows, as sans-IO state machines.
+//!
+//! ```text
+//! Enrollment (session state)                 Protection (account record)
+//!
+//!  start ──► Identity ──verify_identity──► Setup ──setup──► Confirm ──confirm──► Done
+//!  (code to a      │ code to e-mail or       │ account name    │ TOTP: key + QR    │ factor active,
+//!   verified       │ bound phone             │ or phone number │ SMS: code to the  │ recovery codes
+//!   contact)       ▼                         │                 │ new phone         │ shown once,
+//!            resend_identity                 └──(SMS on the just-verified phone)───┤ "factor bound"
+//!                                                                                   ▼ notified
+//!  start_change (fresh check) ──────────────► Setup ─► … ─► Done: factor replaced, "factor changed"
+//!
+//! Verification (session state)
+//!
+//!  start ──► Passed   (scenario not protected, or inside the grace window)
+//!    └─────► Challenged ──respond / respond_recovery──► Passed (holds a Verified)
+//!             │ TOTP: ask for the code; SMS: code delivered     recovery code: notified
+//!             └─resend
+//!
+//! Changes (on Protection, each needs a Verified from the last minutes):
+//!  regenerate_recovery_codes · set_scenarios · turn_off   (each notified)
+//! ```
+//!
+//! Every input carries `now`; every side effect is an [`Output`] the host
+//! carries out in order: [`Output::Persist`] first (compare-and-set on the
+//! expected version), then deliveries, notifications and what to show.
+//! Every rule about codes (throttling, replay, expiry, attempts) is the
+//! factor records' (layer 2); the flows only decide which record to ask
+//! and what follows.
+
+mod enroll;
+mod error;
+mod factor;
+mod protection;
+mod sms;
+mod totp;
+mod verify;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+pub use enroll::{Awaiting, Enrollment};
+pub use error::FlowError;
+pub use factor::{Begun, Factor, Prompt};
+pub use protection::Protection;
+pub use sms::{SmsFactor, SmsRecord};
+pub use totp::TotpFactor;
+pub use verify::Verification;
+
+use crate::error::ParamError;
+use crate::record::{OobDelivery, OobKey, OobPolicy, RecoveryCode, RecoveryPolicy};
+use crate::uri::KeyUri;
+
+/// Where protection applies: logging on, critical operations (changing
+/// the password, deleting resources), or a scenario of the service's own.
+///
+/// ```
+/// use mfa::Scenario;
+///
+/// assert_eq!(Scenario::LogOn.to_string(), "log-on");
+/// assert_eq!(Scenario::Custom("export".into()).to_string(), "export");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Scenario {
+    /// Logging on.
+    LogOn,
+    /// A critical operation: changing the password or the e-mail address,
+    /// deleting resources, changing the protection itself. The grace
+    /// window applies to these.
+    CriticalOperation,
+    /// A scenario the service defines, by name.
+    Custom(String),
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LogOn => f.write_str("log-on"),
+            Self::CriticalOperation => f.write_str("critical-operation"),
+            Self::Custom(name) => f.write_str(name),
+        }
+    }
+}
+
+/// The rules of the flows, with their defaults and sources.
+///
+/// | setting | default | allowed | source |
+/// |---|---|---|---|
+/// | [`pending_ttl`](Self::pending_ttl) | 600 s | 60 s – 1 h | NIST SP 800-63B (OOB codes ≤ 10 min) |
+/// | [`grace`](Self::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
+/// | [`fresh_check`](Self::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
+/// | [`identity`](Self::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
+/// | [`recovery`](Self::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
+///
+/// ```
+/// use mfa::FlowPolicy;
+///
+/// let policy = FlowPolicy::default().grace(FlowPolicy::CLOUD_CONSOLE_GRACE).validated()?;
+/// assert_eq!((policy.get_grace(), policy.get_pending_ttl()), (900, 600));
+/// assert!(FlowPolicy::default().pending_ttl(10).validated().is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "RawFlowPolicy")
+)]
+pub struct FlowPolicy {
+    pending_ttl: u64,
+    grace: u64,
+    fresh_check: u64,
+    identity: OobPolicy,
+    recovery: RecoveryPolicy,
+}
+
+impl Default for FlowPolicy {
+    fn default() -> Self {
+        Self {
+            pending_ttl: 600,
+            grace: 0,
+            fresh_check: 300,
+            identity: OobPolicy::default(),
+            recovery: RecoveryPolicy::default(),
+        }
+    }
+}
+
+impl FlowPolicy {
+    /// The grace window cloud consoles use after a critical-operation
+    /// check: 15 minutes.
+    pub const CLOUD_CONSOLE_GRACE: u64 = 900;
+    /// The longest any window of the flows may be: an hour.
+    pub const MAX_WINDOW: u64 = 3_600;
+
+    /// How long a pending step (identity verified but no factor set up, a
+    /// pending secret or phone binding, a challenge) stays valid.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().pending_ttl(300).get_pending_ttl(), 300);
+    /// ```
+    #[must_use]
+    pub const fn pending_ttl(mut self, seconds: u64) -> Self {
+        self.pending_ttl = seconds;
+        self
+    }
+
+    /// The grace window after a successful critical-operation check, in
+    /// which further critical operations are not challenged; 0 (the
+    /// default) turns it off.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().grace(900).get_grace(), 900);
+    /// ```
+    #[must_use]
+    pub const fn grace(mut self, seconds: u64) -> Self {
+        self.grace = seconds;
+        self
+    }
+
+    /// How recent a check must be for a change to the protection.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().fresh_check(120).get_fresh_check(), 120);
+    /// ```
+    #[must_use]
+    pub const fn fresh_check(mut self, seconds: u64) -> Self {
+        self.fresh_check = seconds;
+        self
+    }
+
+    /// The rules of identity-verification codes (sent to a verified e-mail
+    /// address or phone).
+    ///
+    /// ```
+    /// let policy = mfa::FlowPolicy::default().identity(mfa::OobPolicy::default().ttl(120));
+    /// assert_eq!(policy.get_identity().get_ttl(), 120);
+    /// ```
+    #[must_use]
+    pub const fn identity(mut self, policy: OobPolicy) -> Self {
+        self.identity = policy;
+        self
+    }
+
+    /// The rules of recovery codes.
+    ///
+    /// ```
+    /// let policy = mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().count(5));
+    /// assert_eq!(policy.get_recovery().get_count(), 5);
+    /// ```
+    #[must_use]
+    pub const fn recovery(mut self, policy: RecoveryPolicy) -> Self {
+        self.recovery = policy;
+        self
+    }
+
+    /// See [`pending_ttl`](Self::pending_ttl).
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().get_pending_ttl(), 600);
+    /// ```
+    #[must_use]
+    pub const fn get_pending_ttl(&self) -> u64 {
+        self.pending_ttl
+    }
+
+    /// See [`grace`](Self::grace).
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().get_grace(), 0);
+    /// ```
+    #[must_use]
+    pub const fn get_grace(&self) -> u64 {
+        self.grace
+    }
+
+    /// See [`fresh_check`](Self::fresh_check).
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().get_fresh_check(), 300);
+    /// ```
+    #[must_use]
+    pub const fn get_fresh_check(&self) -> u64 {
+        self.fresh_check
+    }
+
+    /// See [`identity`](Self::identity).
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().get_identity(), mfa::OobPolicy::default());
+    /// ```
+    #[must_use]
+    pub const fn get_identity(&self) -> OobPolicy {
+        self.identity
+    }
+
+    /// See [`recovery`](Self::recovery).
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().get_recovery(), mfa::RecoveryPolicy::default());
+    /// ```
+    #[must_use]
+    pub const fn get_recovery(&self) -> RecoveryPolicy {
+        self.recovery
+    }
+
+    /// The policy if every setting is in range.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::OutOfRange`] for a window out of range, or the error
+    /// of the identity or recovery policy.
+    ///
+    /// ```
+    /// assert!(mfa::FlowPolicy::default().grace(3_601).validated().is_err());
+    /// ```
+    pub const fn validated(self) -> Result<Self, ParamError> {
+        if let Err(e) = window("seconds a pending step is valid", self.pending_ttl, 60) {
+            return Err(e);
+        }
+        if let Err(e) = window("seconds of the grace window", self.grace, 0) {
+            return Err(e);
+        }
+        if let Err(e) = window(
+            "seconds a check stays fresh for changes",
+            self.fresh_check,
+            30,
+        ) {
+            return Err(e);
+        }
+        if let Err(e) = self.identity.validated() {
+            return Err(e);
+        }
+        match self.recovery.validated() {
+            Ok(_) => Ok(self),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The serialized form, validated into a [`FlowPolicy`].
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(rename = "FlowPolicy", deny_unknown_fields)]
+struct RawFlowPolicy {
+    pending_ttl: u64,
+    grace: u64,
+    fresh_check: u64,
+    identity: OobPolicy,
+    recovery: RecoveryPolicy,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<RawFlowPolicy> for FlowPolicy {
+    type Error = ParamError;
+
+    fn try_from(raw: RawFlowPolicy) -> Result<Self, ParamError> {
+        Self {
+            pending_ttl: raw.pending_ttl,
+            grace: raw.grace,
+            fresh_check: raw.fresh_check,
+            identity: raw.identity,
+            recovery: raw.recovery,
+        }
+        .validated()
+    }
+}
+
+/// A window of the policy, in range.
+const fn window(name: &'static str, value: u64, min: u64) -> Result<(), ParamError> {
+    if value < min || value > FlowPolicy::MAX_WINDOW {
+        return Err(ParamError::OutOfRange {
+            name,
+            value,
+            min,
+            max: FlowPolicy::MAX_WINDOW,
+        });
+    }
+    Ok(())
+}
+
+/// The service's configuration of the flows: the factor kind, the
+/// [`FlowPolicy`], and the server key of identity-verification codes.
+/// Built once at start-up; never serialized.
+///
+/// ```
+/// use mfa::{FlowPolicy, Flows, OobKey, TotpFactor};
+///
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+/// assert_eq!(flows.policy().get_pending_ttl(), 600);
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Flows<F> {
+    factor: F,
+    key: OobKey,
+    policy: FlowPolicy,
+}
+
+impl<F: Factor> Flows<F> {
+    /// The flows for `factor`, with `key` for identity codes (keep it in
+    /// the service's secrets; it may be the key of an [`SmsFactor`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError`] if the policy is not valid
+    /// ([`FlowPolicy::validated`]).
+    ///
+    /// ```
+    /// use mfa::{FlowPolicy, Flows, OobKey, TotpFactor};
+    ///
+    /// let bad = FlowPolicy::default().fresh_check(0);
+    /// assert!(Flows::new(TotpFactor::new("Example")?, OobKey::generate()?, bad).is_err());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn new(factor: F, key: OobKey, policy: FlowPolicy) -> Result<Self, ParamError> {
+        Ok(Self {
+            factor,
+            key,
+            policy: policy.validated()?,
+        })
+    }
+
+    /// The factor kind.
+    ///
+    /// ```
+    /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
+    /// use mfa::Factor;
+    /// assert_eq!(flows.factor().kind(), "totp");
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn factor(&self) -> &F {
+        &self.factor
+    }
+
+    /// The policy.
+    ///
+    /// ```
+    /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
+    /// assert_eq!(flows.policy().get_grace(), 0);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn policy(&self) -> &FlowPolicy {
+        &self.policy
+    }
+
+    /// The key of identity-verification codes.
+    pub(crate) const fn key(&self) -> &OobKey {
+        &self.key
+    }
+
+    /// Whether `check` is recent enough for a change at `now`.
+    pub(crate) fn is_fresh(&self, check: &Verified, now: u64) -> bool {
+        check.at <= now && now < check.at.saturating_add(self.policy.fresh_check)
+    }
+}
+
+/// What happened, for the notice to the user ("the user SHALL be
+/// notified", NIST SP 800-63B; "notify out of band", OWASP).
+///
+/// ```
+/// use mfa::Event;
+///
+/// assert_eq!(Event::FactorBound { kind: "totp" }.to_string(), "a second factor (totp) was bound to the account");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Protection was turned on with a new factor.
+    FactorBound {
+        /// The factor kind.
+        kind: &'static str,
+    },
+    /// The factor was replaced (another method, another phone, a new key).
+    FactorChanged {
+        /// The kind of the new factor.
+        kind: &'static str,
+    },
+    /// A recovery code was used.
+    RecoveryCodeUsed {
+        /// Unused codes left.
+        remaining: usize,
+    },
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesRegenerated,
+    /// The protected scenarios changed.
+    ScenariosChanged,
+    /// Protection was turned off.
+    ProtectionOff,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FactorBound { kind } => {
+                write!(f, "a second factor ({kind}) was bound to the account")
+            }
+            Self::FactorChanged { kind } => {
+                write!(f, "the account's second factor was replaced ({kind})")
+            }
+            Self::RecoveryCodeUsed { remaining } => {
+                write!(f, "a recovery code was used; {remaining} left")
+            }
+            Self::RecoveryCodesRegenerated => f.write_str("new recovery codes were generated"),
+            Self::ScenariosChanged => f.write_str("the protected scenarios changed"),
+            Self::ProtectionOff => f.write_str("account protection was turned off"),
+        }
+    }
+}
+
+/// A side effect for the host to carry out, in the order given.
+///
+/// `Debug` shows no code, secret or recovery code.
+///
+/// ```
+/// use mfa::{Event, Output};
+///
+/// let out: Output<()> = Output::Notify { event: Event::ProtectionOff, at: 60 };
+/// assert!(matches!(out, Output::Notify { at: 60, .. }));
+/// ```
+#[must_use = "the host must carry out every output, persist first"]
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Output<R> {
+    /// Write `record` where the stored version is still
+    /// `expected_version` (compare-and-set). If the write loses a race,
+    /// carry out nothing else: load the record again and redo the call
+    /// with the state you had.
+    Persist {
+        /// The account's new protection record.
+        record: Protection<R>,
+        /// The version the write must find.
+        expected_version: u64,
+    },
+    /// Send this code to its destination (by SMS or e-mail), then ask the
+    /// user for it.
+    Deliver(OobDelivery),
+    /// Tell the user what happened, through a channel of their own (an
+    /// e-mail to the account address, typically).
+    Notify {
+        /// What happened.
+        event: Event,
+        /// When (Unix seconds).
+        at: u64,
+    },
+    /// Show this key to the user once: its QR code
+    /// ([`KeyUri::to_qr`](crate::KeyUri) with the `qr` feature) and the
+    /// Base32 secret for manual entry.
+    ShowKey(KeyUri),
+    /// Show these recovery codes once (to print or save), then drop them.
+    ShowRecoveryCodes(Vec<RecoveryCode>),
+}
+
+/// The result of a call on a flow: what the host must do, the state to
+/// keep from now on, and whether the step went through.
+///
+/// **Do, then keep, then answer.** Carry out [`outputs`](Self::outputs)
+/// in order (the [`Output::Persist`] first, with compare-and-set); keep
+/// [`state`](Self::state) if it is `Some` (it is `Some` on some failures
+/// too: a failure count changed); then answer the user with
+/// [`result`](Self::result).
+///
+/// ```
+/// use mfa::{FlowError, Step};
+///
+/// let step: Step<u8, ()> = Step::failed(FlowError::Expired);
+/// let (state, outputs, result) = step.into_parts();
+/// assert_eq!((state, outputs.len(), result), (None, 0, Err(FlowError::Expired)));
+/// ```
+#[must_use = "carry out the outputs (persist first), keep the state, then act on the result"]
+#[derive(Clone, Debug)]
+pub struct Step<S, R> {
+    state: Option<S>,
+    outputs: Vec<Output<R>>,
+    result: Result<(), FlowError>,
+}
+
+impl<S, R> Step<S, R> {
+    /// A step that went through.
+    pub(crate) const fn done(state: S, outputs: Vec<Output<R>>) -> Self {
+        Self {
+            state: Some(state),
+            outputs,
+            result: Ok(()),
+        }
+    }
+
+    /// A step that failed without changing anything.
+    ///
+    /// ```
+    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::NotProtected);
+    /// assert!(step.state().is_none() && step.outputs().is_empty());
+    /// ```
+    pub const fn failed(error: FlowError) -> Self {
+        Self {
+            state: None,
+            outputs: Vec::new(),
+            result: Err(error),
+        }
+    }
+
+    /// A step that failed after changing something (a failure count).
+    pub(crate) const fn counted(
+        state: Option<S>,
+        outputs: Vec<Output<R>>,
+        error: FlowError,
+    ) -> Self {
+        Self {
+            state,
+            outputs,
+            result: Err(error),
+        }
+    }
+
+    /// The state to keep from now on; `None`: keep the one you had.
+    ///
+    /// ```
+    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
+    /// assert_eq!(step.state(), None);
+    /// ```
+    #[must_use]
+    pub const fn state(&self) -> Option<&S> {
+        self.state.as_ref()
+    }
+
+    /// What the host must do, in order.
+    ///
+    /// ```
+    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
+    /// assert!(step.outputs().is_empty());
+    /// ```
+    pub fn outputs(&self) -> &[Output<R>] {
+        &self.outputs
+    }
+
+    /// Whether the step went through.
+    ///
+    /// # Errors
+    ///
+    /// Why it did not.
+    ///
+    /// ```
+    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
+    /// assert_eq!(step.result(), Err(mfa::FlowError::Expired));
+    /// ```
+    pub const fn result(&self) -> Result<(), FlowError> {
+        self.result
+    }
+
+    /// The state to keep (if any), the outputs, the result.
+    ///
+    /// ```
+    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
+    /// let (_, _, result) = step.into_parts();
+    /// assert!(result.is_err());
+    /// ```
+    pub fn into_parts(self) -> (Option<S>, Vec<Output<R>>, Result<(), FlowError>) {
+        (self.state, self.outputs, self.result)
+    }
+}
+
+/// Proof of a successful second-factor check (or recovery code): when,
+/// at which scenario, and how. Kept in the user's server-side session:
+/// it opens the grace window and allows changes to the protection while
+/// fresh ([`FlowPolicy::fresh_check`]).
+///
+/// Only a [`Verification`] makes one. With the `serde` feature it
+/// serializes like any session state: keep it server-side.
+///
+/// ```
+/// # use mfa::*;
+/// # let _ = |v: Verified| {
+/// let when: u64 = v.at();
+/// let critical = v.scenario() == &Scenario::CriticalOperation;
+/// let by_recovery_code = v.by_recovery_code();
+/// # };
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct Verified {
+    at: u64,
+    scenario: Scenario,
+    by_recovery_code: bool,
+}
+
+impl Verified {
+    /// When the check succeeded (Unix seconds).
+    ///
+    /// ```
+    /// # let _ = |v: mfa::Verified| v.at();
+    /// ```
+    #[must_use]
+    pub const fn at(&self) -> u64 {
+        self.at
+    }
+
+    /// The scenario checked.
+    ///
+    /// ```
+    /// # let _ = |v: mfa::Verified| v.scenario().clone();
+    /// ```
+    #[must_use]
+    pub const fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Whether a recovery code, rather than the factor, passed the check.
+    ///
+    /// ```
+    /// # let _ = |v: mfa::Verified| v.by_recovery_code();
+    /// ```
+    #[must_use]
+    pub const fn by_recovery_code(&self) -> bool {
+        self.by_recovery_code
+    }
+}
+
+/// The scenarios, checked: at least one, none twice.
+fn checked_scenarios(scenarios: &[Scenario]) -> Result<Vec<Scenario>, FlowError> {
+    let mut out: Vec<Scenario> = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        if out.contains(scenario) {
+            return Err(FlowError::Scenarios);
+        }
+        out.push(scenario.clone());
+    }
+    if out.is_empty() {
+        return Err(FlowError::Scenarios);
+    }
+    Ok(out)
+}
+
+/// Reads scenarios, checked as [`checked_scenarios`] does.
+#[cfg(feature = "serde")]
+fn de_scenarios<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Scenario>, D::Error> {
+    let scenarios = <Vec<Scenario> as serde::Deserialize>::deserialize(deserializer)?;
+    checked_scenarios(&scenarios).map_err(serde::de::Error::custom)
+}

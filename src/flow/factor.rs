@@ -1,0 +1,209 @@
+//! What a factor kind is to the flows: how it is set up and confirmed, how
+//! it challenges, how it checks a response against its record.
+
+use crate::record::{Attempt, Destination, OobDelivery};
+use crate::uri::KeyUri;
+
+use super::error::FlowError;
+
+/// A kind of second factor, as the flows see it. The built-in kinds are
+/// [`TotpFactor`](crate::TotpFactor) (an authenticator app) and
+/// [`SmsFactor`](crate::SmsFactor) (codes by text message); a service adds
+/// its own (an e-mail code, a hardware token) by implementing this trait.
+///
+/// The value implementing it is the service's configuration of the kind
+/// (issuer, policies, keys); the state lives in [`Pending`](Self::Pending)
+/// (an enrollment in progress) and [`Record`](Self::Record) (the active
+/// factor). Every method is a pure function of (configuration, state,
+/// input, `now`): it reads no clock and does no IO. Operations that change
+/// a state return an [`Attempt`] with the new state, *also on failure*
+/// (a failure count changed): keep every throttling, replay and code rule
+/// in the records of layer 2, and this trait is only glue.
+///
+/// ```
+/// use mfa::{Attempt, Begun, Destination, Factor, FlowError, HotpRecord, Prompt};
+///
+/// /// A hardware token: the service imports its seed, the user confirms one code.
+/// #[derive(Clone, Debug)]
+/// struct Token;
+///
+/// impl Factor for Token {
+///     type Setup = HotpRecord; // from the vendor's seed file
+///     type Pending = HotpRecord;
+///     type Record = HotpRecord;
+///
+///     fn kind(&self) -> &'static str {
+///         "hotp-token"
+///     }
+///     fn begin(&self, setup: HotpRecord, _: Option<&Destination>, _: u64) -> Result<Begun<HotpRecord, HotpRecord>, FlowError> {
+///         Ok(Begun::Confirm { pending: setup, prompt: Prompt::Code { codes: 1 } })
+///     }
+///     fn confirm(&self, pending: &HotpRecord, codes: &[&str], now: u64) -> Attempt<HotpRecord, HotpRecord, FlowError> {
+///         let [code] = codes else { return Attempt::new(None, Err(FlowError::CodesNeeded { count: 1 })) };
+///         let (record, outcome) = pending.verify(code, now).into_parts();
+///         match (record, outcome) {
+///             (Some(active), Ok(_)) => Attempt::new(None, Ok(active)),
+///             (record, outcome) => Attempt::new(record, Err(outcome.err().map_or(FlowError::Rejected, FlowError::from))),
+///         }
+///     }
+///     fn challenge(&self, _: &HotpRecord, _: u64) -> Attempt<HotpRecord, Prompt, FlowError> {
+///         Attempt::new(None, Ok(Prompt::Code { codes: 1 }))
+///     }
+///     fn verify(&self, record: &HotpRecord, code: &str, now: u64) -> Attempt<HotpRecord, (), FlowError> {
+///         let (record, outcome) = record.verify(code, now).into_parts();
+///         Attempt::new(record, outcome.map(|_| ()).map_err(FlowError::from))
+///     }
+///     fn unlock(&self, record: &HotpRecord) -> HotpRecord {
+///         record.unlock()
+///     }
+/// }
+/// assert_eq!(Token.kind(), "hotp-token");
+/// ```
+pub trait Factor {
+    /// What starts the setup of a new factor once the user's identity is
+    /// verified: the account name for a TOTP key, the phone number to
+    /// bind for SMS.
+    type Setup;
+    /// An enrollment in progress: a pending secret, a phone number with
+    /// its code in flight. Kept in the [`Enrollment`](crate::Enrollment)
+    /// between requests.
+    type Pending: Clone + core::fmt::Debug;
+    /// The active factor, kept in the account's
+    /// [`Protection`](crate::Protection).
+    type Record: Clone + core::fmt::Debug;
+
+    /// The name of the kind, such as `"totp"` or `"sms"`, for
+    /// notifications and logs.
+    fn kind(&self) -> &'static str;
+
+    /// Starts setting up a factor from `setup`. `verified` is the contact
+    /// the user's identity was verified through moments ago (`None` when
+    /// the user proved themselves with a second-factor check instead).
+    ///
+    /// Returns the pending factor and what to ask the user, or the active
+    /// record at once when nothing is left to confirm (an SMS factor on the
+    /// phone that was just verified).
+    ///
+    /// # Errors
+    ///
+    /// Any [`FlowError`] the kind needs: a random source that failed, an
+    /// account name a key URI cannot hold, a code that cannot be sent.
+    fn begin(
+        &self,
+        setup: Self::Setup,
+        verified: Option<&Destination>,
+        now: u64,
+    ) -> Result<Begun<Self::Pending, Self::Record>, FlowError>;
+
+    /// Confirms a pending factor with the codes the user typed. On success
+    /// the outcome is the active record (any step or code used to confirm
+    /// consumed); on a counted failure, the attempt holds the new pending
+    /// state to keep.
+    fn confirm(
+        &self,
+        pending: &Self::Pending,
+        codes: &[&str],
+        now: u64,
+    ) -> Attempt<Self::Pending, Self::Record, FlowError>;
+
+    /// Sends the confirmation of a pending factor again (a new code to
+    /// the phone being bound), for a "resend" button. The default has
+    /// nothing to resend: [`FlowError::WrongState`].
+    fn resend(
+        &self,
+        pending: &Self::Pending,
+        now: u64,
+    ) -> Attempt<Self::Pending, Prompt, FlowError> {
+        let _ = (pending, now);
+        Attempt::new(
+            None,
+            Err(FlowError::WrongState {
+                waiting_for: "the code the authenticator shows",
+            }),
+        )
+    }
+
+    /// Challenges the user at a protected scenario: what to ask for, and
+    /// the new record if the challenge changed it (a code was issued).
+    fn challenge(
+        &self,
+        record: &Self::Record,
+        now: u64,
+    ) -> Attempt<Self::Record, Prompt, FlowError>;
+
+    /// Checks the user's response to a challenge against the record.
+    fn verify(
+        &self,
+        record: &Self::Record,
+        code: &str,
+        now: u64,
+    ) -> Attempt<Self::Record, (), FlowError>;
+
+    /// The record with its failure count and lockout cleared, after the
+    /// user proved themselves with a recovery code.
+    fn unlock(&self, record: &Self::Record) -> Self::Record;
+}
+
+/// What [`Factor::begin`] returns.
+///
+/// ```
+/// use mfa::{Begun, Prompt};
+///
+/// let begun: Begun<u8, u8> = Begun::Confirm { pending: 1, prompt: Prompt::Code { codes: 1 } };
+/// assert!(matches!(begun, Begun::Confirm { .. }));
+/// ```
+#[derive(Debug)]
+pub enum Begun<P, R> {
+    /// The factor waits for confirmation: keep `pending`, ask the user.
+    Confirm {
+        /// The pending factor.
+        pending: P,
+        /// What to ask the user (and what to show or deliver first).
+        prompt: Prompt,
+    },
+    /// Nothing is left to confirm: this is the active record.
+    Active(R),
+}
+
+/// What to ask the user for, and what to show or deliver first.
+///
+/// ```
+/// use mfa::Prompt;
+///
+/// assert_eq!(Prompt::Code { codes: 2 }.codes(), 2);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Prompt {
+    /// Ask for the code (or `codes` consecutive codes) that the user's app
+    /// or token shows.
+    Code {
+        /// How many consecutive codes.
+        codes: u8,
+    },
+    /// Show this key (as a QR code, or the text of its secret), then ask
+    /// for `codes` consecutive codes from the app.
+    Key {
+        /// The key to show. It holds the secret: show it once, never log it.
+        uri: KeyUri,
+        /// How many consecutive codes.
+        codes: u8,
+    },
+    /// Deliver this code, then ask the user to type it.
+    Deliver(OobDelivery),
+}
+
+impl Prompt {
+    /// How many codes to ask the user for.
+    ///
+    /// ```
+    /// assert_eq!(mfa::Prompt::Code { codes: 1 }.codes(), 1);
+    /// ```
+    #[must_use]
+    pub const fn codes(&self) -> u8 {
+        match self {
+            Self::Code { codes } | Self::Key { codes, .. } => *codes,
+            Self::Deliver(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! The account's protection record, and the changes made to it.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::record::{OobRecord, RecoveryCodes, Versioned};
+
+use super::error::FlowError;
+use super::factor::Factor;
+use super::{Event, Flows, Output, Scenario, Verified, checked_scenarios};
+
+/// What the host stores per account, with compare-and-set on its
+/// [`version`](Self::version): the active factor's record `R` (if
+/// protection is on), the protected scenarios, the recovery codes, and the
+/// [`OobRecord`] of identity-verification codes, whose failure count
+/// survives restarted enrollments.
+///
+/// Make one with [`new`](Self::new) when the account is created (or on its
+/// first visit to "account protection"), store it, and from then on only
+/// write what [`Output::Persist`] says.
+///
+/// With the `serde` feature it serializes with the factor record (a TOTP
+/// secret among it, as Base32: encrypt it at rest) and is validated when
+/// read back.
+///
+/// ```
+/// use mfa::{Protection, Scenario, TotpRecord};
+///
+/// let account: Protection<TotpRecord> = Protection::new();
+/// assert!(!account.is_on());
+/// assert!(!account.protects(&Scenario::LogOn));
+/// assert_eq!(account.version(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        deny_unknown_fields,
+        bound(
+            serialize = "R: serde::Serialize",
+            deserialize = "R: serde::Deserialize<'de>"
+        )
+    )
+)]
+pub struct Protection<R> {
+    version: u64,
+    identity: OobRecord,
+    active: Option<Active<R>>,
+}
+
+/// The active part of a protection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        deny_unknown_fields,
+        try_from = "RawActive<R>",
+        bound(
+            serialize = "R: serde::Serialize",
+            deserialize = "R: serde::Deserialize<'de>"
+        )
+    )
+)]
+struct Active<R> {
+    scenarios: Vec<Scenario>,
+    factor: R,
+    recovery: RecoveryCodes,
+    since: u64,
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(rename = "Active", deny_unknown_fields)]
+struct RawActive<R> {
+    scenarios: Vec<Scenario>,
+    factor: R,
+    recovery: RecoveryCodes,
+    since: u64,
+}
+
+#[cfg(feature = "serde")]
+impl<R> TryFrom<RawActive<R>> for Active<R> {
+    type Error = FlowError;
+
+    fn try_from(raw: RawActive<R>) -> Result<Self, FlowError> {
+        Ok(Self {
+            scenarios: checked_scenarios(&raw.scenarios)?,
+            factor: raw.factor,
+            recovery: raw.recovery,
+            since: raw.since,
+        })
+    }
+}
+
+impl<R> Default for Protection<R> {
+    fn default() -> Self {
+        Self {
+            version: 0,
+            identity: OobRecord::new(),
+            active: None,
+        }
+    }
+}
+
+impl<R: Clone> Protection<R> {
+    /// An account without protection, at version 0.
+    ///
+    /// ```
+    /// let account = mfa::Protection::<mfa::SmsRecord>::new();
+    /// assert!(account.factor().is_none());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The version: 0 when made, one more after each change.
+    ///
+    /// ```
+    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new().version(), 0);
+    /// ```
+    #[must_use]
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Whether protection is on.
+    ///
+    /// ```
+    /// assert!(!mfa::Protection::<mfa::SmsRecord>::new().is_on());
+    /// ```
+    #[must_use]
+    pub const fn is_on(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// Whether `scenario` is protected (never, while protection is off).
+    ///
+    /// ```
+    /// assert!(!mfa::Protection::<mfa::SmsRecord>::new().protects(&mfa::Scenario::CriticalOperation));
+    /// ```
+    #[must_use]
+    pub fn protects(&self, scenario: &Scenario) -> bool {
+        self.scenarios().contains(scenario)
+    }
+
+    /// The protected scenarios; empty while protection is off.
+    ///
+    /// ```
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().scenarios().is_empty());
+    /// ```
+    #[must_use]
+    pub fn scenarios(&self) -> &[Scenario] {
+        self.active.as_ref().map_or(&[], |a| a.scenarios.as_slice())
+    }
+
+    /// The active factor's record.
+    ///
+    /// ```
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().factor().is_none());
+    /// ```
+    #[must_use]
+    pub fn factor(&self) -> Option<&R> {
+        self.active.as_ref().map(|a| &a.factor)
+    }
+
+    /// The recovery codes (stored as hashes), while protection is on.
+    ///
+    /// ```
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().recovery_codes().is_none());
+    /// ```
+    #[must_use]
+    pub fn recovery_codes(&self) -> Option<&RecoveryCodes> {
+        self.active.as_ref().map(|a| &a.recovery)
+    }
+
+    /// When protection was turned on (Unix seconds).
+    ///
+    /// ```
+    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new().since(), None);
+    /// ```
+    #[must_use]
+    pub fn since(&self) -> Option<u64> {
+        self.active.as_ref().map(|a| a.since)
+    }
+
+    /// The identity-verification codes of the account: code in flight,
+    /// sends, failures.
+    ///
+    /// ```
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().identity().pending().is_none());
+    /// ```
+    #[must_use]
+    pub const fn identity(&self) -> &OobRecord {
+        &self.identity
+    }
+
+    /// The next version, otherwise unchanged.
+    fn next(&self) -> Self {
+        Self {
+            version: self.version.saturating_add(1),
+            ..self.clone()
+        }
+    }
+
+    /// The output that writes `self` over `old`.
+    pub(crate) fn persist_over(self, old: &Self) -> Output<R> {
+        Output::Persist {
+            record: self,
+            expected_version: old.version,
+        }
+    }
+
+    /// With a new identity record.
+    pub(crate) fn with_identity(&self, identity: OobRecord) -> Self {
+        Self {
+            identity,
+            ..self.next()
+        }
+    }
+
+    /// With a new factor record, if protection is on.
+    pub(crate) fn with_factor(&self, factor: R) -> Option<Self> {
+        let mut new = self.next();
+        new.active.as_mut()?.factor = factor;
+        Some(new)
+    }
+
+    /// With a new recovery-code record, if protection is on.
+    pub(crate) fn with_recovery(&self, recovery: RecoveryCodes) -> Option<Self> {
+        let mut new = self.next();
+        new.active.as_mut()?.recovery = recovery;
+        Some(new)
+    }
+
+    /// With a new factor record and recovery-code record, in one change.
+    pub(crate) fn with_factor_and_recovery(
+        &self,
+        factor: R,
+        recovery: RecoveryCodes,
+    ) -> Option<Self> {
+        let mut new = self.next();
+        let active = new.active.as_mut()?;
+        active.factor = factor;
+        active.recovery = recovery;
+        Some(new)
+    }
+
+    /// Protection turned on.
+    pub(crate) fn activated(
+        &self,
+        scenarios: Vec<Scenario>,
+        factor: R,
+        recovery: RecoveryCodes,
+        now: u64,
+    ) -> Self {
+        Self {
+            active: Some(Active {
+                scenarios,
+                factor,
+                recovery,
+                since: now,
+            }),
+            ..self.next()
+        }
+    }
+
+    /// Replaces the set of recovery codes (every old code stops working)
+    /// after a fresh check; the new codes are to be shown once.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`] (no check
+    /// within [`FlowPolicy::fresh_check`](crate::FlowPolicy::fresh_check)),
+    /// or a [`FlowError::Recovery`] / [`FlowError::RandomSource`] from
+    /// generating.
+    ///
+    /// ```no_run
+    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::FlowError> {
+    /// // Outputs: Persist, ShowRecoveryCodes, Notify(RecoveryCodesRegenerated).
+    /// let outputs = account.regenerate_recovery_codes(flows, check, now)?;
+    /// # drop(outputs); Ok(()) }
+    /// ```
+    pub fn regenerate_recovery_codes<F: Factor<Record = R>>(
+        &self,
+        flows: &Flows<F>,
+        check: &Verified,
+        now: u64,
+    ) -> Result<Vec<Output<R>>, FlowError> {
+        let old = self.recovery_codes().ok_or(FlowError::NotProtected)?;
+        if !flows.is_fresh(check, now) {
+            return Err(FlowError::CheckRequired);
+        }
+        let (recovery, codes) = old
+            .regenerate(&flows.policy().get_recovery(), now)
+            .into_parts();
+        let codes = codes?;
+        let record = recovery
+            .and_then(|r| self.with_recovery(r))
+            .ok_or(FlowError::NotProtected)?;
+        Ok(vec![
+            record.persist_over(self),
+            Output::ShowRecoveryCodes(codes),
+            Output::Notify {
+                event: Event::RecoveryCodesRegenerated,
+                at: now,
+            },
+        ])
+    }
+
+    /// Changes the protected scenarios after a fresh check.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::NotProtected`], [`FlowError::Scenarios`] (none, or one
+    /// twice), [`FlowError::CheckRequired`].
+    ///
+    /// ```no_run
+    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::FlowError> {
+    /// use mfa::Scenario;
+    /// let outputs = account.set_scenarios(flows, &[Scenario::LogOn, Scenario::CriticalOperation], check, now)?;
+    /// # drop(outputs); Ok(()) }
+    /// ```
+    pub fn set_scenarios<F: Factor<Record = R>>(
+        &self,
+        flows: &Flows<F>,
+        scenarios: &[Scenario],
+        check: &Verified,
+        now: u64,
+    ) -> Result<Vec<Output<R>>, FlowError> {
+        if !self.is_on() {
+            return Err(FlowError::NotProtected);
+        }
+        let scenarios = checked_scenarios(scenarios)?;
+        if !flows.is_fresh(check, now) {
+            return Err(FlowError::CheckRequired);
+        }
+        let mut record = self.next();
+        if let Some(active) = record.active.as_mut() {
+            active.scenarios = scenarios;
+        }
+        Ok(vec![
+            record.persist_over(self),
+            Output::Notify {
+                event: Event::ScenariosChanged,
+                at: now,
+            },
+        ])
+    }
+
+    /// Turns protection off after a fresh check: the factor and the
+    /// recovery codes are dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`].
+    ///
+    /// ```no_run
+    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::FlowError> {
+    /// // Outputs: Persist, Notify(ProtectionOff).
+    /// let outputs = account.turn_off(flows, check, now)?;
+    /// # drop(outputs); Ok(()) }
+    /// ```
+    pub fn turn_off<F: Factor<Record = R>>(
+        &self,
+        flows: &Flows<F>,
+        check: &Verified,
+        now: u64,
+    ) -> Result<Vec<Output<R>>, FlowError> {
+        if !self.is_on() {
+            return Err(FlowError::NotProtected);
+        }
+        if !flows.is_fresh(check, now) {
+            return Err(FlowError::CheckRequired);
+        }
+        let record = Self {
+            active: None,
+            ..self.next()
+        };
+        Ok(vec![
+            record.persist_over(self),
+            Output::Notify {
+                event: Event::ProtectionOff,
+                at: now,
+            },
+        ])
+    }
+}
+
+impl<R> Versioned for Protection<R> {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}

@@ -1,0 +1,249 @@
+//! The built-in SMS factor: codes sent by text message to a bound phone.
+
+use crate::record::{Attempt, Destination, OobKey, OobPolicy, OobRecord, PhoneNumber};
+
+use super::error::FlowError;
+use super::factor::{Begun, Factor, Prompt};
+
+/// The SMS factor kind: a phone number bound to the account, and the
+/// [`OobRecord`] of the codes sent to it.
+///
+/// Binding: the user enters a number, a code is sent to it, and typing
+/// the code back binds it. When the user's identity was verified by a code
+/// sent to that same number moments before, the number is bound at once.
+/// A change of number is a new binding (NIST SP 800-63B): the flows start
+/// it again, with a code to the new number.
+///
+/// Every code rule (6 digits from the OS random source, stored as a keyed
+/// hash bound to the number, 5 min lifetime, 5 attempts per code, resend
+/// cooldown and hourly cap, failures kept across codes) is the
+/// [`OobRecord`]'s, under the factor's [`OobPolicy`].
+///
+/// ```
+/// use mfa::{Factor, OobKey, OobPolicy, SmsFactor};
+///
+/// let factor = SmsFactor::new(OobKey::generate()?, OobPolicy::default())?;
+/// assert_eq!(factor.kind(), "sms");
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SmsFactor {
+    key: OobKey,
+    policy: OobPolicy,
+}
+
+impl SmsFactor {
+    /// The SMS kind with the server key that code hashes are keyed with
+    /// (keep it in the service's secrets, not with the records) and the
+    /// code policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError`](crate::ParamError) if the policy is not valid.
+    ///
+    /// ```
+    /// use mfa::{OobKey, OobPolicy, SmsFactor};
+    ///
+    /// let key = OobKey::generate()?;
+    /// assert!(SmsFactor::new(key.clone(), OobPolicy::default().ttl(0)).is_err());
+    /// let factor = SmsFactor::new(key, OobPolicy::default().ttl(120))?;
+    /// assert_eq!(factor.policy().get_ttl(), 120);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn new(key: OobKey, policy: OobPolicy) -> Result<Self, crate::ParamError> {
+        Ok(Self {
+            key,
+            policy: policy.validated()?,
+        })
+    }
+
+    /// The code policy.
+    ///
+    /// ```
+    /// # let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// assert_eq!(factor.policy().get_digits(), 6);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn policy(&self) -> &OobPolicy {
+        &self.policy
+    }
+
+    fn check(
+        &self,
+        record: &SmsRecord,
+        code: &str,
+        now: u64,
+    ) -> Attempt<SmsRecord, SmsRecord, FlowError> {
+        let to = Destination::Sms(record.phone.clone());
+        let (oob, outcome) = record
+            .oob
+            .verify(&self.policy, &self.key, &to, code, now)
+            .into_parts();
+        let new = oob.map(|oob| SmsRecord {
+            phone: record.phone.clone(),
+            oob,
+        });
+        match (new, outcome) {
+            (Some(new), Ok(())) => Attempt::new(Some(new.clone()), Ok(new)),
+            (new, Ok(())) => Attempt::new(new, Err(FlowError::Rejected)),
+            (new, Err(e)) => Attempt::new(new, Err(e.into())),
+        }
+    }
+
+    fn send(&self, record: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {
+        let to = Destination::Sms(record.phone.clone());
+        let (oob, delivery) = record
+            .oob
+            .issue(&self.policy, &self.key, &to, now)
+            .into_parts();
+        match (oob, delivery) {
+            (Some(oob), Ok(delivery)) => Attempt::new(
+                Some(SmsRecord {
+                    phone: record.phone.clone(),
+                    oob,
+                }),
+                Ok(Prompt::Deliver(delivery)),
+            ),
+            (_, Err(e)) => Attempt::new(None, Err(e.into())),
+            (None, Ok(_)) => Attempt::new(None, Err(FlowError::RandomSource)),
+        }
+    }
+}
+
+/// An SMS factor as the account keeps it: the phone number, and the
+/// [`OobRecord`] of the codes sent to it (code in flight as a keyed hash,
+/// sends, failures). Also the pending state of a binding, with the
+/// binding code in flight.
+///
+/// With the `serde` feature it serializes as `{phone, oob}`, validated
+/// when read back.
+///
+/// ```
+/// use mfa::{OobRecord, PhoneNumber, SmsRecord};
+///
+/// let record = SmsRecord::new(PhoneNumber::parse("+1 415 555 2671")?);
+/// assert_eq!(record.phone().as_str(), "+14155552671");
+/// assert_eq!(record.oob(), &OobRecord::new());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct SmsRecord {
+    phone: PhoneNumber,
+    oob: OobRecord,
+}
+
+impl SmsRecord {
+    /// A record for `phone`, with no code sent yet.
+    ///
+    /// ```
+    /// let record = mfa::SmsRecord::new(mfa::PhoneNumber::parse("+14155552671")?);
+    /// assert!(record.oob().pending().is_none());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn new(phone: PhoneNumber) -> Self {
+        Self {
+            phone,
+            oob: OobRecord::new(),
+        }
+    }
+
+    /// The phone number.
+    ///
+    /// ```
+    /// let record = mfa::SmsRecord::new(mfa::PhoneNumber::parse("+14155552671")?);
+    /// assert_eq!(record.phone().to_string(), "+14155552671");
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn phone(&self) -> &PhoneNumber {
+        &self.phone
+    }
+
+    /// The codes sent to the phone: code in flight, sends, failures.
+    ///
+    /// ```
+    /// let record = mfa::SmsRecord::new(mfa::PhoneNumber::parse("+14155552671")?);
+    /// assert_eq!(record.oob().throttle().failures(), 0);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn oob(&self) -> &OobRecord {
+        &self.oob
+    }
+}
+
+/// Setup is the phone number to bind; the pending state and the record
+/// are [`SmsRecord`]s.
+impl Factor for SmsFactor {
+    type Setup = PhoneNumber;
+    type Pending = SmsRecord;
+    type Record = SmsRecord;
+
+    fn kind(&self) -> &'static str {
+        "sms"
+    }
+
+    fn begin(
+        &self,
+        phone: PhoneNumber,
+        verified: Option<&Destination>,
+        now: u64,
+    ) -> Result<Begun<SmsRecord, SmsRecord>, FlowError> {
+        let record = SmsRecord::new(phone);
+        // The identity check just proved this very number: it is bound.
+        if let Some(Destination::Sms(proved)) = verified
+            && *proved == record.phone
+        {
+            return Ok(Begun::Active(record));
+        }
+        match self.send(&record, now).into_parts() {
+            (Some(pending), Ok(prompt)) => Ok(Begun::Confirm { pending, prompt }),
+            (_, Err(e)) => Err(e),
+            (None, Ok(_)) => Err(FlowError::RandomSource),
+        }
+    }
+
+    fn confirm(
+        &self,
+        pending: &SmsRecord,
+        codes: &[&str],
+        now: u64,
+    ) -> Attempt<SmsRecord, SmsRecord, FlowError> {
+        match codes {
+            [code] => self.check(pending, code, now),
+            _ => Attempt::new(None, Err(FlowError::CodesNeeded { count: 1 })),
+        }
+    }
+
+    fn resend(&self, pending: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {
+        self.send(pending, now)
+    }
+
+    fn challenge(&self, record: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {
+        self.send(record, now)
+    }
+
+    fn verify(
+        &self,
+        record: &SmsRecord,
+        code: &str,
+        now: u64,
+    ) -> Attempt<SmsRecord, (), FlowError> {
+        let (record, outcome) = self.check(record, code, now).into_parts();
+        Attempt::new(record, outcome.map(|_| ()))
+    }
+
+    fn unlock(&self, record: &SmsRecord) -> SmsRecord {
+        SmsRecord {
+            phone: record.phone.clone(),
+            oob: record.oob.unlock(),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! A simulated host for the flow tests: it carries out outputs as a web
+//! service would (compare-and-set on the account record, an inbox of
+//! delivered codes, a log of notices) and runs on a simulated clock.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use mfa::{
+    Destination, Event, FlowError, FlowPolicy, KeyUri, OobPolicy, Output, Protection,
+    RecoveryPolicy, Step, ThrottlePolicy,
+};
+
+/// The start of a 30-second step.
+pub const T0: u64 = 1_700_000_010;
+
+/// Fast recovery codes (PBKDF2 at its minimum) and a small set.
+pub fn policy() -> FlowPolicy {
+    FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3))
+}
+
+/// An OOB policy without backoff delays, locked out after `max` failures.
+pub fn oob_locking_after(max: u32) -> OobPolicy {
+    OobPolicy::default().throttle(ThrottlePolicy::default().initial_delay(0).max_failures(max))
+}
+
+pub fn email() -> Destination {
+    Destination::email("ada@example.com").unwrap()
+}
+
+pub fn phone() -> Destination {
+    Destination::sms("+1 415 555 2671").unwrap()
+}
+
+/// What a host did.
+#[derive(Debug)]
+pub struct Host<R> {
+    pub account: Protection<R>,
+    /// Codes delivered: where, and the code.
+    pub inbox: Vec<(Destination, String)>,
+    pub notices: Vec<(Event, u64)>,
+    pub keys: Vec<KeyUri>,
+    pub recovery_codes: Vec<String>,
+    pub writes: usize,
+}
+
+impl<R: Clone + std::fmt::Debug> Host<R> {
+    pub fn new() -> Self {
+        Self {
+            account: Protection::new(),
+            inbox: Vec::new(),
+            notices: Vec::new(),
+            keys: Vec::new(),
+            recovery_codes: Vec::new(),
+            writes: 0,
+        }
+    }
+
+    /// Carries out the outputs in order; the persist must come first and
+    /// find the version it expects.
+    pub fn run(&mut self, outputs: Vec<Output<R>>) {
+        for (i, output) in outputs.into_iter().enumerate() {
+            match output {
+                Output::Persist {
+                    record,
+                    expected_version,
+                } => {
+                    assert_eq!(i, 0, "persist comes first");
+                    assert_eq!(expected_version, self.account.version(), "compare-and-set");
+                    assert_eq!(record.version(), expected_version + 1);
+                    self.account = record;
+                    self.writes += 1;
+                }
+                Output::Deliver(delivery) => self.inbox.push((
+                    delivery.destination().clone(),
+                    delivery.code().expose().to_owned(),
+                )),
+                Output::Notify { event, at } => self.notices.push((event, at)),
+                Output::ShowKey(uri) => self.keys.push(uri),
+                Output::ShowRecoveryCodes(codes) => {
+                    self.recovery_codes = codes.iter().map(|c| c.expose().to_owned()).collect();
+                }
+                _ => panic!("unknown output"),
+            }
+        }
+    }
+
+    /// Carries out a step; returns the new state (or the old one) and the
+    /// result.
+    pub fn step<S: Clone>(&mut self, old: &S, step: Step<S, R>) -> (S, Result<(), FlowError>) {
+        let (state, outputs, result) = step.into_parts();
+        self.run(outputs);
+        (state.unwrap_or_else(|| old.clone()), result)
+    }
+
+    /// Carries out a step that starts a flow, which must succeed.
+    pub fn begin<S>(&mut self, step: Step<S, R>) -> S {
+        let (state, outputs, result) = step.into_parts();
+        self.run(outputs);
+        result.unwrap();
+        state.unwrap()
+    }
+
+    /// The last code delivered to `to`.
+    pub fn last_code(&self, to: &Destination) -> String {
+        self.inbox
+            .iter()
+            .rev()
+            .find(|(d, _)| d == to)
+            .map(|(_, c)| c.clone())
+            .expect("a code was delivered")
+    }
+
+    pub fn last_notice(&self) -> Option<Event> {
+        self.notices.last().map(|(e, _)| *e)
+    }
+}
+
+/// A six-digit code that differs from `code`.
+pub fn other_than(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
+}
