@@ -162,9 +162,15 @@ fn drift_is_recorded_and_applied() {
     assert!(key.verify(&code, now, record.last_step()).is_err());
     let (record, outcome) = verify(&record, &code, now);
     assert_eq!(outcome.unwrap().offset, -5);
-    // The window moved: a code of "now" is outside it.
+    // The window moved, but the window around now is scanned too: a phone
+    // whose clock was corrected is accepted, and the drift resets.
     let now = now + 3_600;
-    let (_, outcome) = verify(&record, &phone(&key, now), now);
+    let (record, outcome) = verify(&record, &phone(&key, now), now);
+    assert_eq!(outcome.unwrap().offset, 0);
+    assert_eq!(record.drift(), 0);
+    // Between the two windows (drift 0 now): a code 3 steps old is refused.
+    let now = now + 3_600;
+    let (_, outcome) = verify(&record, &phone(&key, now - 3 * PERIOD), now);
     assert_eq!(outcome, Err(VerifyFailure::Rejected));
 }
 

@@ -136,12 +136,16 @@ impl TotpRecord {
     }
 
     /// Checks a code at `now` (Unix seconds): throttle, then the window
-    /// around now plus the recorded drift, refusing replays.
+    /// around now plus the recorded drift, refusing replays. When a drift
+    /// is recorded, the window around now is scanned as well, so a phone
+    /// whose clock has since been corrected is not locked out; that doubles
+    /// the candidates (and an attacker's odds per guess) while the drift is
+    /// not 0.
     ///
     /// On success the new record stores the matched step and its offset as
     /// the drift, and resets the failure count. On a counted failure it
     /// records the failure and the backoff. When refused, or when `now` is
-    /// before T0, there is no new record. The cost is that of
+    /// before T0, there is no new record. With no drift the cost is that of
     /// [`Totp::verify_with_drift`]: the new record shares the key.
     ///
     /// ```
@@ -164,9 +168,24 @@ impl TotpRecord {
         if let Err(refused) = self.throttle.check(now, &self.policy) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
-        let result = self
+        let around_drift = self
             .totp
             .verify_with_drift(input, now, self.drift, self.last_step);
+        let result = if self.drift == 0 {
+            around_drift
+        } else {
+            // Also the window around now, so that a phone whose clock was
+            // corrected after a drift was recorded (NTP, a manual fix) still
+            // verifies, and the drift goes back to 0, instead of being
+            // rejected into a lockout. Both windows are always scanned: the
+            // time taken depends on the (public) drift, not on the code.
+            let around_now = self.totp.verify(input, now, self.last_step);
+            match (around_drift, around_now) {
+                (Ok(a), Ok(b)) => Ok(if b.step > a.step { b } else { a }),
+                (Ok(m), Err(_)) | (Err(_), Ok(m)) => Ok(m),
+                (Err(e), Err(_)) => Err(e),
+            }
+        };
         self.settle(result, now)
     }
 
