@@ -152,8 +152,48 @@ impl<R, T, E> Attempt<R, T, E> {
         self.record.as_ref()
     }
 
+    /// Writes the new record with `write` (your compare-and-set against
+    /// the loaded version), and only if that succeeded hands back the
+    /// outcome: the order this type demands, in one call that cannot be
+    /// skipped. When there is no new record, `write` is not called.
+    ///
+    /// # Errors
+    ///
+    /// The error of `write`, in which case the outcome must not be acted
+    /// on (reload and redo the operation).
+    ///
+    /// ```
+    /// use mfa::{Secret, Totp, TotpConfig, TotpRecord};
+    ///
+    /// let mut stored = TotpRecord::new(Totp::new(&Secret::generate()?, TotpConfig::default())?);
+    /// let now = 1_700_000_000;
+    /// let code = stored.totp().generate(now)?.to_string();
+    ///
+    /// let loaded = stored.clone();
+    /// let outcome = loaded.verify(&code, now).commit(|new| {
+    ///     // `UPDATE … WHERE id = ? AND version = ?` in a real store.
+    ///     if stored.version() != loaded.version() {
+    ///         return Err("conflict: reload and retry");
+    ///     }
+    ///     stored = new.clone();
+    ///     Ok(())
+    /// })?;
+    /// assert!(outcome.is_ok());
+    /// assert_eq!(stored.last_step(), Some(now / 30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn commit<W>(self, write: impl FnOnce(&R) -> Result<(), W>) -> Result<Result<T, E>, W> {
+        if let Some(record) = &self.record {
+            write(record)?;
+        }
+        Ok(self.outcome)
+    }
+
     /// The new record to write first, and the outcome to act on once it is
-    /// written.
+    /// written. Prefer [`commit`](Self::commit) or
+    /// [`Store::update`](crate::Store::update), which cannot get the order
+    /// wrong: dropping the record here and acting on the outcome loses the
+    /// replay protection and the failure count.
     ///
     /// ```
     /// let attempt: mfa::Attempt<u8, u8> = mfa::Attempt::new(Some(2), Ok(7));
