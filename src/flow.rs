@@ -615,11 +615,68 @@ impl<S, R> Step<S, R> {
 ///
 /// ```
 /// # use mfa::*;
-/// # let _ = |v: Verified| {
-/// let when: u64 = v.at();
-/// let critical = v.scenario() == &Scenario::CriticalOperation;
-/// let by_recovery_code = v.by_recovery_code();
-/// # };
+/// # // The host: writes the record (compare-and-set), keeps the other outputs.
+/// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+/// #     let (state, outputs, result) = step.into_parts();
+/// #     result?;
+/// #     let mut record = account.clone();
+/// #     let mut rest = Vec::new();
+/// #     for output in outputs {
+/// #         match output {
+/// #             mfa::Output::Persist { record: new, .. } => record = new,
+/// #             other => rest.push(other),
+/// #         }
+/// #     }
+/// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+/// # }
+/// # // The code delivered (by e-mail or SMS).
+/// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+/// #     outputs.iter().find_map(|o| match o {
+/// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+/// #         _ => None,
+/// #     }).unwrap_or_default()
+/// # }
+/// # // The authenticator, from the key shown.
+/// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+/// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+/// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+/// #         _ => Err(mfa::FlowError::NotProtected.into()),
+/// #     }
+/// # }
+/// # let flows = mfa::Flows::new(
+/// #     mfa::TotpFactor::new("Example Co")?,
+/// #     mfa::OobKey::generate()?,
+/// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+/// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+/// # )?;
+/// # let email = mfa::Destination::email("ada@example.com")?;
+/// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+/// # let t0 = 1_700_000_010;
+/// # let account = mfa::Protection::new();
+/// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+/// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+/// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+/// # let totp = key(&out)?;
+/// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+/// # let recovery_code = out.iter().find_map(|o| match o {
+/// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+/// #     _ => None,
+/// # }).unwrap_or_default();
+/// # let now = t0 + 600;
+/// use mfa::{FlowError, Scenario, Verification};
+///
+/// // A critical-operation check, passed with the authenticator's code.
+/// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
+/// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+/// let code = totp.generate(now)?.to_string();
+/// let step = challenge.respond(&flows, &account, &code, now);
+/// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+/// assert_eq!((proof.at(), proof.scenario(), proof.by_recovery_code()), (now, &Scenario::CriticalOperation, false));
+///
+/// // It allows changes while fresh (`FlowPolicy::fresh_check`: 5 minutes).
+/// assert!(account.turn_off(&flows, proof, now + 299).is_ok());
+/// assert_eq!(account.turn_off(&flows, proof, now + 300).err(), Some(FlowError::CheckRequired));
+/// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
@@ -637,7 +694,63 @@ impl Verified {
     /// When the check succeeded (Unix seconds).
     ///
     /// ```
-    /// # let _ = |v: mfa::Verified| v.at();
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # use mfa::{FlowError, Scenario, Verification};
+    /// # let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
+    /// # let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// # let code = totp.generate(now)?.to_string();
+    /// # let step = challenge.respond(&flows, &account, &code, now);
+    /// # let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+    /// // `proof`: a check passed with the authenticator's code at `now`.
+    /// assert_eq!(proof.at(), now);
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn at(&self) -> u64 {
@@ -647,7 +760,65 @@ impl Verified {
     /// The scenario checked.
     ///
     /// ```
-    /// # let _ = |v: mfa::Verified| v.scenario().clone();
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # use mfa::{FlowError, Verification};
+    /// use mfa::Scenario;
+    ///
+    /// # let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
+    /// # let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// # let code = totp.generate(now)?.to_string();
+    /// # let step = challenge.respond(&flows, &account, &code, now);
+    /// # let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+    /// // `proof`: a critical-operation check, passed.
+    /// assert_eq!(proof.scenario(), &Scenario::CriticalOperation);
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn scenario(&self) -> &Scenario {
@@ -657,7 +828,63 @@ impl Verified {
     /// Whether a recovery code, rather than the factor, passed the check.
     ///
     /// ```
-    /// # let _ = |v: mfa::Verified| v.by_recovery_code();
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// use mfa::{FlowError, Scenario, Verification};
+    ///
+    /// // The phone is lost: `recovery_code` is one of those shown at enrollment.
+    /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, now);
+    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// let step = challenge.respond_recovery(&flows, &account, &recovery_code, now);
+    /// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+    /// assert!(proof.by_recovery_code());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn by_recovery_code(&self) -> bool {

@@ -232,12 +232,73 @@ impl<F: Factor> Enrollment<F> {
     /// In the result: [`FlowError::NotProtected`],
     /// [`FlowError::CheckRequired`].
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::SmsFactor>, account: &mfa::Protection<mfa::SmsRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::Error> {
-    /// use mfa::{Enrollment, PhoneNumber};
-    /// let (state, _, result) = Enrollment::start_change(flows, account, check, now).into_parts();
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
+    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
+    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
+    /// use mfa::{Awaiting, Enrollment, FlowError};
+    ///
+    /// // `check` is the proof of a critical-operation check passed at `now`.
+    /// let step = Enrollment::start_change(&flows, &account, &check, now);
+    /// let (state, outputs, result) = step.into_parts();
     /// result?;
-    /// # Ok(()) }
+    /// assert!(outputs.is_empty()); // no identity code: straight to the setup
+    /// let change = state.ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(change.awaiting(), Awaiting::Setup { expires_at: now + 600 });
+    /// assert_eq!(change.scenarios(), account.scenarios()); // kept
+    ///
+    /// // A check older than `FlowPolicy::fresh_check` (5 minutes) is not enough.
+    /// let late = Enrollment::start_change(&flows, &account, &check, now + 300);
+    /// assert_eq!(late.result(), Err(FlowError::CheckRequired));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start_change(
         flows: &Flows<F>,
@@ -265,12 +326,52 @@ impl<F: Factor> Enrollment<F> {
 
     /// What the enrollment waits for.
     ///
-    /// ```no_run
-    /// # fn f(e: &mfa::Enrollment<mfa::TotpFactor>) {
-    /// if let mfa::Awaiting::IdentityCode { contact } = e.awaiting() {
-    ///     println!("enter the code sent to {contact}");
-    /// }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
     /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let now = t0;
+    /// # let code = code(&out);
+    /// use mfa::{Awaiting, FlowError};
+    ///
+    /// // Just started: the identity code went to ada@example.com.
+    /// assert_eq!(enrollment.awaiting(), Awaiting::IdentityCode { contact: &email });
+    ///
+    /// // With the right code, the factor's setup is awaited, for 10 minutes.
+    /// let (state, _outputs, result) = enrollment.verify_identity(&flows, &account, &code, now).into_parts();
+    /// result?;
+    /// let enrollment = state.ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(enrollment.awaiting(), Awaiting::Setup { expires_at: now + 600 });
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn awaiting(&self) -> Awaiting<'_> {
@@ -286,8 +387,58 @@ impl<F: Factor> Enrollment<F> {
 
     /// Whether the factor is active.
     ///
-    /// ```no_run
-    /// # fn f(e: &mfa::Enrollment<mfa::TotpFactor>) { assert!(!e.is_done()); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let now = t0;
+    /// // The key was shown; the first code from the authenticator is awaited.
+    /// assert!(!enrollment.is_done());
+    ///
+    /// let code = totp.generate(now)?.to_string();
+    /// let (state, _outputs, result) = enrollment.confirm(&flows, &account, &[&code], now).into_parts();
+    /// result?;
+    /// assert!(state.is_some_and(|enrollment| enrollment.is_done()));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn is_done(&self) -> bool {
@@ -296,10 +447,24 @@ impl<F: Factor> Enrollment<F> {
 
     /// The scenarios that will be protected.
     ///
-    /// ```no_run
-    /// # fn f(e: &mfa::Enrollment<mfa::TotpFactor>) {
-    /// assert!(!e.scenarios().is_empty());
-    /// # }
+    /// ```
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let now = t0;
+    /// use mfa::{Enrollment, FlowError, Protection, Scenario};
+    ///
+    /// let protect = [Scenario::LogOn, Scenario::Custom("export".into())];
+    /// let step = Enrollment::start(&flows, &Protection::new(), &protect, &[email.clone()], &email, now);
+    /// let enrollment = step.state().ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(enrollment.scenarios(), protect);
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn scenarios(&self) -> &[Scenario] {
@@ -313,10 +478,54 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// In the result: [`FlowError::WrongState`], or what sending refused.
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, e: &mfa::Enrollment<mfa::TotpFactor>, now: u64) {
-    /// let step = e.resend_identity(flows, account, now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let now = t0;
+    /// use mfa::{FlowError, OobError, Output};
+    ///
+    /// // The first code went out at `now`: another may follow after a minute.
+    /// let early = enrollment.resend_identity(&flows, &account, now + 30);
+    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60 })));
+    ///
+    /// let step = enrollment.resend_identity(&flows, &account, now + 60);
+    /// step.result()?;
+    /// // The account's identity-code record is written, then the new code sent.
+    /// assert!(matches!(
+    ///     step.outputs(),
+    ///     [Output::Persist { .. }, Output::Deliver(delivery)] if delivery.destination() == &email
+    /// ));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend_identity(
         &self,
@@ -343,10 +552,65 @@ impl<F: Factor> Enrollment<F> {
     /// [`FlowError::Code`] (the code expired, was tried too often, or none
     /// is in flight).
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, e: &mfa::Enrollment<mfa::TotpFactor>, now: u64) {
-    /// let step = e.verify_identity(flows, account, "123456", now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The record a step writes, even a failed one.
+    /// # fn written<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> mfa::Protection<R> {
+    /// #     let (_, outputs, _) = step.into_parts();
+    /// #     outputs.into_iter().find_map(|o| match o {
+    /// #         mfa::Output::Persist { record, .. } => Some(record),
+    /// #         _ => None,
+    /// #     }).unwrap_or_else(|| account.clone())
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let now = t0;
+    /// # let code = code(&out);
+    /// # let wrong = if code == "000000" { "111111" } else { "000000" };
+    /// use mfa::{Awaiting, FlowError, Output};
+    ///
+    /// // A wrong code is rejected, and the failure counted in the account's record.
+    /// let step = enrollment.verify_identity(&flows, &account, wrong, now + 10);
+    /// assert_eq!(step.result(), Err(FlowError::Rejected));
+    /// assert!(matches!(step.outputs(), [Output::Persist { .. }]));
+    /// # let account = written(&account, step);
+    ///
+    /// // The code from the e-mail: the factor's setup is next.
+    /// let (state, outputs, result) = enrollment.verify_identity(&flows, &account, &code, now + 20).into_parts();
+    /// result?;
+    /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }])); // the code is used up
+    /// let enrollment = state.ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(enrollment.awaiting(), Awaiting::Setup { expires_at: now + 20 + 600 });
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn verify_identity(
         &self,
@@ -404,10 +668,59 @@ impl<F: Factor> Enrollment<F> {
     /// (more than [`FlowPolicy::pending_ttl`](crate::FlowPolicy::pending_ttl)
     /// after the identity check), or the factor's own error.
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, e: &mfa::Enrollment<mfa::TotpFactor>, now: u64) {
-    /// let step = e.setup(flows, account, "ada@example.com".into(), now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let now = t0;
+    /// use mfa::{Awaiting, FlowError, Output};
+    ///
+    /// // The identity was verified at `now`; TOTP is set up for the account name.
+    /// let step = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 30);
+    /// let (state, outputs, result) = step.into_parts();
+    /// result?;
+    /// // Nothing to write yet (the pending secret is in the state): show the key.
+    /// assert!(matches!(
+    ///     outputs.as_slice(),
+    ///     [Output::ShowKey(uri)] if uri.account() == "ada@example.com" && uri.issuer() == Some("Example Co")
+    /// ));
+    /// let confirming = state.ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(confirming.awaiting(), Awaiting::Codes { count: 1 });
+    ///
+    /// // Ten minutes after the identity check, it is too late.
+    /// let late = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 600);
+    /// assert_eq!(late.result(), Err(FlowError::Expired));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn setup(
         &self,
@@ -453,10 +766,57 @@ impl<F: Factor> Enrollment<F> {
     /// In the result: [`FlowError::WrongState`], [`FlowError::Expired`], or
     /// what the factor refused.
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::SmsFactor>, account: &mfa::Protection<mfa::SmsRecord>, e: &mfa::Enrollment<mfa::SmsFactor>, now: u64) {
-    /// let step = e.resend(flows, account, now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # let oob_key = mfa::OobKey::generate()?;
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::SmsFactor::new(oob_key.clone(), mfa::OobPolicy::default())?,
+    /// #     oob_key,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let now = t0;
+    /// use mfa::{FlowError, OobError, Output};
+    ///
+    /// // A code went to the new phone at `now`; another may follow after a minute.
+    /// let early = enrollment.resend(&flows, &account, now + 30);
+    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60 })));
+    ///
+    /// let step = enrollment.resend(&flows, &account, now + 60);
+    /// step.result()?;
+    /// assert!(matches!(
+    ///     step.outputs(),
+    ///     [Output::Deliver(delivery)] if delivery.destination().as_str() == "+14155552671"
+    /// ));
+    /// assert!(step.state().is_some()); // keep it: the code in flight changed
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend(
         &self,
@@ -509,10 +869,76 @@ impl<F: Factor> Enrollment<F> {
     /// [`FlowError::Refused`], [`FlowError::Malformed`], …; a counted
     /// failure comes with the new state to keep.
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, e: &mfa::Enrollment<mfa::TotpFactor>, now: u64) {
-    /// let step = e.confirm(flows, account, &["123456"], now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let now = t0;
+    /// # let near = [now - 60, now - 30, now, now + 30, now + 60].map(|t| totp.generate(t).map(|c| c.to_string()));
+    /// # let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"]
+    /// #     .into_iter()
+    /// #     .find(|w| !near.iter().any(|c| c.as_deref() == Ok(*w)))
+    /// #     .unwrap_or_default();
+    /// use mfa::{Event, FlowError, Output};
+    ///
+    /// // A wrong code: rejected, and counted in the new state to keep.
+    /// let (state, _outputs, result) = enrollment.confirm(&flows, &account, &[wrong], now).into_parts();
+    /// assert_eq!(result, Err(FlowError::Rejected));
+    /// let enrollment = state.ok_or(FlowError::NotProtected)?;
+    ///
+    /// // The code the authenticator shows (`totp`, from the key shown): protection is on.
+    /// let code = totp.generate(now + 30)?.to_string();
+    /// let (state, outputs, result) = enrollment.confirm(&flows, &account, &[&code], now + 30).into_parts();
+    /// result?;
+    /// assert!(state.is_some_and(|enrollment| enrollment.is_done()));
+    /// assert!(matches!(
+    ///     outputs.as_slice(),
+    ///     [
+    ///         Output::Persist { record, .. },
+    ///         Output::ShowRecoveryCodes(codes),
+    ///         Output::Notify { event: Event::FactorBound { kind: "totp" }, .. },
+    ///     ] if record.is_on() && codes.len() == 3
+    /// ));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn confirm(
         &self,

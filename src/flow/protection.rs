@@ -277,11 +277,75 @@ impl<R: Clone> Protection<R> {
     /// or a [`FlowError::Recovery`] / [`FlowError::RandomSource`] from
     /// generating.
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::FlowError> {
-    /// // Outputs: Persist, ShowRecoveryCodes, Notify(RecoveryCodesRegenerated).
-    /// let outputs = account.regenerate_recovery_codes(flows, check, now)?;
-    /// # drop(outputs); Ok(()) }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
+    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
+    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
+    /// use mfa::{Event, FlowError, Output};
+    ///
+    /// // `check`: a critical-operation check passed at `now`.
+    /// let outputs = account.regenerate_recovery_codes(&flows, &check, now)?;
+    /// assert!(matches!(
+    ///     outputs.as_slice(),
+    ///     [
+    ///         Output::Persist { record, .. },
+    ///         Output::ShowRecoveryCodes(codes),
+    ///         Output::Notify { event: Event::RecoveryCodesRegenerated, .. },
+    ///     ] if codes.len() == 3 && record.recovery_codes().is_some_and(|set| set.remaining() == 3)
+    /// ));
+    ///
+    /// // Five minutes later, the check is too old for a change.
+    /// let late = account.regenerate_recovery_codes(&flows, &check, now + 300);
+    /// assert_eq!(late.err(), Some(FlowError::CheckRequired));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn regenerate_recovery_codes<F: Factor<Record = R>>(
         &self,
@@ -317,11 +381,74 @@ impl<R: Clone> Protection<R> {
     /// [`FlowError::NotProtected`], [`FlowError::Scenarios`] (none, or one
     /// twice), [`FlowError::CheckRequired`].
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::FlowError> {
-    /// use mfa::Scenario;
-    /// let outputs = account.set_scenarios(flows, &[Scenario::LogOn, Scenario::CriticalOperation], check, now)?;
-    /// # drop(outputs); Ok(()) }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
+    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
+    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
+    /// use mfa::{Event, FlowError, Output, Scenario};
+    ///
+    /// // Protect logging on only (`check`: a critical-operation check at `now`).
+    /// let outputs = account.set_scenarios(&flows, &[Scenario::LogOn], &check, now)?;
+    /// assert!(matches!(
+    ///     outputs.as_slice(),
+    ///     [
+    ///         Output::Persist { record, .. },
+    ///         Output::Notify { event: Event::ScenariosChanged, .. },
+    ///     ] if record.protects(&Scenario::LogOn) && !record.protects(&Scenario::CriticalOperation)
+    /// ));
+    ///
+    /// // At least one scenario, none twice.
+    /// let none = account.set_scenarios(&flows, &[], &check, now);
+    /// assert_eq!(none.err(), Some(FlowError::Scenarios));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn set_scenarios<F: Factor<Record = R>>(
         &self,
@@ -357,11 +484,70 @@ impl<R: Clone> Protection<R> {
     ///
     /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`].
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, check: &mfa::Verified, now: u64) -> Result<(), mfa::FlowError> {
-    /// // Outputs: Persist, Notify(ProtectionOff).
-    /// let outputs = account.turn_off(flows, check, now)?;
-    /// # drop(outputs); Ok(()) }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
+    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
+    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
+    /// use mfa::{Event, Output};
+    ///
+    /// // `check`: a critical-operation check passed at `now`.
+    /// let outputs = account.turn_off(&flows, &check, now)?;
+    /// assert!(matches!(
+    ///     outputs.as_slice(),
+    ///     [
+    ///         Output::Persist { record, expected_version },
+    ///         Output::Notify { event: Event::ProtectionOff, .. },
+    ///     ] if !record.is_on() && record.recovery_codes().is_none() && *expected_version == account.version()
+    /// ));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn turn_off<F: Factor<Record = R>>(
         &self,

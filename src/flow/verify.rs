@@ -82,10 +82,66 @@ impl Verification {
     /// recovery code can be used: what the factor refused (an SMS resend
     /// cooldown, a lockout).
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::SmsFactor>, account: &mfa::Protection<mfa::SmsRecord>, last: Option<&mfa::Verified>, now: u64) {
-    /// let step = mfa::Verification::start(flows, account, mfa::Scenario::CriticalOperation, last, now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # let oob_key = mfa::OobKey::generate()?;
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::SmsFactor::new(oob_key.clone(), mfa::OobPolicy::default())?,
+    /// #     oob_key,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)).grace(mfa::FlowPolicy::CLOUD_CONSOLE_GRACE),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
+    /// # let now = t0 + 600;
+    /// use mfa::{FlowError, Output, Scenario, Verification};
+    ///
+    /// // Protected: a code is sent by SMS (its record is written first).
+    /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
+    /// let (state, outputs, result) = step.into_parts();
+    /// result?;
+    /// let challenge = state.ok_or(FlowError::NotProtected)?;
+    /// assert!(!challenge.is_passed());
+    /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }, Output::Deliver(_)]));
+    /// # let account = match outputs.first() {
+    /// #     Some(mfa::Output::Persist { record, .. }) => record.clone(),
+    /// #     _ => account,
+    /// # };
+    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &code(&outputs), now + 10))?;
+    /// # let proof = passed.verified().ok_or(FlowError::NotProtected)?.clone();
+    ///
+    /// // `proof`: that check passed at `now + 10`. Within the grace window (15
+    /// // minutes here), the next critical operation passes without a challenge.
+    /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, Some(&proof), now + 120);
+    /// assert!(step.outputs().is_empty());
+    /// assert!(step.state().is_some_and(Verification::is_passed));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start<F: Factor>(
         flows: &Flows<F>,
@@ -130,10 +186,58 @@ impl Verification {
     /// In the result: [`FlowError::WrongState`], [`FlowError::NotProtected`],
     /// or what the factor refused.
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::SmsFactor>, account: &mfa::Protection<mfa::SmsRecord>, v: &mfa::Verification, now: u64) {
-    /// let step = v.resend(flows, account, now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # let oob_key = mfa::OobKey::generate()?;
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::SmsFactor::new(oob_key.clone(), mfa::OobPolicy::default())?,
+    /// #     oob_key,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
+    /// use mfa::{FlowError, OobError, Output};
+    ///
+    /// // The challenge sent a code at `now`; another may follow after a minute.
+    /// let early = challenge.resend(&flows, &account, now + 30);
+    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60 })));
+    ///
+    /// let step = challenge.resend(&flows, &account, now + 60);
+    /// step.result()?;
+    /// assert!(matches!(
+    ///     step.outputs(),
+    ///     [Output::Persist { .. }, Output::Deliver(delivery)] if delivery.destination().as_str() == "+14155552671"
+    /// ));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend<F: Factor>(
         &self,
@@ -168,10 +272,85 @@ impl Verification {
     /// [`FlowError::Refused`] (use a recovery code when locked out),
     /// [`FlowError::Malformed`], [`FlowError::Code`].
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, v: &mfa::Verification, now: u64) {
-    /// let step = v.respond(flows, account, "123456", now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The record a step writes, even a failed one.
+    /// # fn written<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> mfa::Protection<R> {
+    /// #     let (_, outputs, _) = step.into_parts();
+    /// #     outputs.into_iter().find_map(|o| match o {
+    /// #         mfa::Output::Persist { record, .. } => Some(record),
+    /// #         _ => None,
+    /// #     }).unwrap_or_else(|| account.clone())
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
+    /// # let near = [now - 60, now - 30, now, now + 30, now + 60].map(|t| totp.generate(t).map(|c| c.to_string()));
+    /// # let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"]
+    /// #     .into_iter()
+    /// #     .find(|w| !near.iter().any(|c| c.as_deref() == Ok(*w)))
+    /// #     .unwrap_or_default();
+    /// use mfa::{FlowError, Output, Scenario};
+    ///
+    /// // A wrong code: rejected; the failure is counted in the factor's record.
+    /// let step = challenge.respond(&flows, &account, wrong, now);
+    /// assert_eq!(step.result(), Err(FlowError::Rejected));
+    /// assert!(matches!(step.outputs(), [Output::Persist { .. }]));
+    /// # let account = written(&account, step);
+    ///
+    /// // The code the authenticator shows: passed, with a proof for the session.
+    /// let code = totp.generate(now + 5)?.to_string();
+    /// let (state, outputs, result) = challenge.respond(&flows, &account, &code, now + 5).into_parts();
+    /// result?;
+    /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }])); // the code is used up
+    /// let passed = state.ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(passed.verified().map(|proof| proof.scenario()), Some(&Scenario::LogOn));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn respond<F: Factor>(
         &self,
@@ -207,10 +386,81 @@ impl Verification {
     /// In the result: as [`respond`](Self::respond), and
     /// [`FlowError::Recovery`] (every code used, a typo in the form).
     ///
-    /// ```no_run
-    /// # fn f(flows: &mfa::Flows<mfa::TotpFactor>, account: &mfa::Protection<mfa::TotpRecord>, v: &mfa::Verification, now: u64) {
-    /// let step = v.respond_recovery(flows, account, "7KQ2-M9XD-4TBV-0HZC", now);
-    /// # drop(step); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
+    /// use mfa::{Event, FlowError, Output};
+    ///
+    /// // The phone is lost: `recovery_code` is one of those shown at enrollment.
+    /// let step = challenge.respond_recovery(&flows, &account, &recovery_code, now);
+    /// let (state, outputs, result) = step.into_parts();
+    /// result?;
+    /// let passed = state.ok_or(FlowError::NotProtected)?;
+    /// assert!(passed.verified().is_some_and(|proof| proof.by_recovery_code()));
+    /// assert!(matches!(
+    ///     outputs.as_slice(),
+    ///     [
+    ///         Output::Persist { .. },
+    ///         Output::Notify { event: Event::RecoveryCodeUsed { remaining: 2 }, .. },
+    ///     ]
+    /// ));
+    /// # let account = match outputs.first() {
+    /// #     Some(mfa::Output::Persist { record, .. }) => record.clone(),
+    /// #     _ => account,
+    /// # };
+    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now + 10))?;
+    ///
+    /// // Each code works once.
+    /// let again = challenge.respond_recovery(&flows, &account, &recovery_code, now + 10);
+    /// assert!(again.result().is_err());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn respond_recovery<F: Factor>(
         &self,
@@ -257,8 +507,71 @@ impl Verification {
 
     /// Whether the check has passed.
     ///
-    /// ```no_run
-    /// # fn f(v: &mfa::Verification) { if v.is_passed() { /* go on */ } }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// use mfa::{FlowError, Protection, Scenario, Verification};
+    ///
+    /// // Protection is on for log-on: challenged, not passed yet.
+    /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, now);
+    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// assert!(!challenge.is_passed());
+    ///
+    /// // Passed with the authenticator's code.
+    /// let code = totp.generate(now)?.to_string();
+    /// let step = challenge.respond(&flows, &account, &code, now);
+    /// assert!(step.state().is_some_and(Verification::is_passed));
+    ///
+    /// // An account without protection passes at once.
+    /// let step = Verification::start(&flows, &Protection::new(), Scenario::LogOn, None, now);
+    /// assert!(step.state().is_some_and(Verification::is_passed));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn is_passed(&self) -> bool {
@@ -269,8 +582,70 @@ impl Verification {
     /// (not for an unprotected scenario or in the grace window): keep it
     /// in the session, for the grace window and for changes.
     ///
-    /// ```no_run
-    /// # fn f(v: &mfa::Verification) { let proof: Option<&mfa::Verified> = v.verified(); }
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new();
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let recovery_code = out.iter().find_map(|o| match o {
+    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
+    /// #     _ => None,
+    /// # }).unwrap_or_default();
+    /// # let now = t0 + 600;
+    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
+    /// use mfa::{FlowError, Scenario};
+    ///
+    /// // Challenged: no proof yet.
+    /// assert!(challenge.verified().is_none());
+    ///
+    /// let code = totp.generate(now)?.to_string();
+    /// let (state, _outputs, result) = challenge.respond(&flows, &account, &code, now).into_parts();
+    /// result?;
+    /// let passed = state.ok_or(FlowError::NotProtected)?;
+    /// let proof = passed.verified().ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(proof.at(), now);
+    /// assert_eq!(proof.scenario(), &Scenario::LogOn);
+    /// assert!(!proof.by_recovery_code());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn verified(&self) -> Option<&Verified> {
@@ -282,8 +657,14 @@ impl Verification {
 
     /// The scenario checked.
     ///
-    /// ```no_run
-    /// # fn f(v: &mfa::Verification) { assert_eq!(v.scenario(), &mfa::Scenario::LogOn); }
+    /// ```
+    /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example Co")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
+    /// use mfa::{FlowError, Protection, Scenario, Verification};
+    ///
+    /// let step = Verification::start(&flows, &Protection::new(), Scenario::CriticalOperation, None, 0);
+    /// let check = step.state().ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(check.scenario(), &Scenario::CriticalOperation);
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn scenario(&self) -> &Scenario {
