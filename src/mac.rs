@@ -151,9 +151,8 @@ macro_rules! hmac_fns {
 /// Writes words big-endian into `out`, as far as it reaches.
 #[inline(always)]
 fn store_be<W: Copy + ToBeBytes>(words: &[W], out: &mut [u8]) {
-    for (chunk, w) in out.chunks_mut(W::LEN).zip(words) {
-        let bytes = w.to_be();
-        for (o, b) in chunk.iter_mut().zip(bytes.as_ref()) {
+    for (chunk, w) in out.chunks_exact_mut(W::LEN).zip(words) {
+        for (o, b) in chunk.iter_mut().zip(w.to_be().as_ref()) {
             *o = *b;
         }
     }
@@ -260,16 +259,17 @@ impl Keyed {
     /// A scanner over this key, for computing many codes with one set of
     /// scratch blocks (padded once, zeroized once when dropped).
     pub(crate) fn scanner(&self) -> Scanner<'_> {
-        let mut scanner = Scanner {
-            keyed: self,
-            inner_block: [0; 128],
-            outer_block: [0; 128],
-            out: [0; 64],
-        };
         let (block, digest) = match self {
             Self::Sha1 { .. } => (64, 20),
             Self::Sha256 { .. } => (64, 32),
             Self::Sha512 { .. } => (128, 64),
+        };
+        let mut scanner = Scanner {
+            keyed: self,
+            digest,
+            inner_block: [0; 128],
+            outer_block: [0; 128],
+            out: [0; 64],
         };
         if let Some(b) = scanner.inner_block.get_mut(..block) {
             pad(b, 8);
@@ -347,6 +347,9 @@ fn is_fresh(counter: u64, last_used: Option<u64>) -> Choice {
 /// Everything it held is zeroized when it is dropped.
 pub(crate) struct Scanner<'a> {
     keyed: &'a Keyed,
+    /// Length of the hash output: the secret-derived prefix of
+    /// `outer_block` and `out`.
+    digest: usize,
     inner_block: [u8; 128],
     outer_block: [u8; 128],
     out: [u8; 64],
@@ -361,6 +364,7 @@ impl Scanner<'_> {
             inner_block,
             outer_block,
             out,
+            ..
         } = self;
         let value = match keyed {
             Keyed::Sha1 { inner, outer } => {
@@ -401,9 +405,14 @@ impl Scanner<'_> {
 impl Drop for Scanner<'_> {
     fn drop(&mut self) {
         // The inner block holds only the public counter and padding; the
-        // outer block holds the inner digest and `out` the HMAC.
-        self.outer_block.zeroize();
-        self.out.zeroize();
+        // outer block holds the inner digest (then public padding) and `out`
+        // the HMAC. Only those digest-long prefixes are secret.
+        if let Some(inner_digest) = self.outer_block.get_mut(..self.digest) {
+            inner_digest.zeroize();
+        }
+        if let Some(hmac) = self.out.get_mut(..self.digest) {
+            hmac.zeroize();
+        }
     }
 }
 
