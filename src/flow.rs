@@ -29,6 +29,7 @@
 //! factor records' (layer 2); the flows only decide which record to ask
 //! and what follows.
 
+mod either;
 mod enroll;
 mod error;
 mod factor;
@@ -41,6 +42,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use either::{Either, EitherFactor};
 pub use enroll::{Awaiting, Enrollment};
 pub use error::FlowError;
 pub use factor::{Begun, Factor, Prompt};

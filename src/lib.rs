@@ -32,8 +32,9 @@ pub use code::{Code, Digits};
 pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
-    Awaiting, Begun, Enrollment, Event, Factor, FlowError, FlowPolicy, Flows, Output, Prompt,
-    Protection, Scenario, SmsFactor, SmsRecord, Step, TotpFactor, Verification, Verified,
+    Awaiting, Begun, Either, EitherFactor, Enrollment, Event, Factor, FlowError, FlowPolicy, Flows,
+    Output, Prompt, Protection, Scenario, SmsFactor, SmsRecord, Step, TotpFactor, Verification,
+    Verified,
 };
 pub use hotp::{Hotp, HotpConfig, HotpMatch};
 #[cfg(feature = "std")]

@@ -983,7 +983,7 @@ impl<F: Factor> Enrollment<F> {
         record: F::Record,
         now: u64,
     ) -> Step<Self, F::Record> {
-        let kind = flows.factor().kind();
+        let kind = flows.factor().kind_of(&record);
         let done = Self {
             stage: Stage::Done,
             ..self.clone()

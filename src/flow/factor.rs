@@ -76,6 +76,24 @@ pub trait Factor {
     /// notifications and logs.
     fn kind(&self) -> &'static str;
 
+    /// The name of the kind of an active `record`, for the
+    /// [`FactorBound`](crate::Event::FactorBound) and
+    /// [`FactorChanged`](crate::Event::FactorChanged) notices. The default
+    /// is [`kind`](Self::kind); a factor of several kinds, such as
+    /// [`EitherFactor`](crate::EitherFactor), names the record's.
+    ///
+    /// ```
+    /// use mfa::{Factor, PhoneNumber, SmsFactor, SmsRecord};
+    ///
+    /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// assert_eq!(sms.kind_of(&SmsRecord::new(PhoneNumber::parse("+14155552671")?)), "sms");
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    fn kind_of(&self, record: &Self::Record) -> &'static str {
+        let _ = record;
+        self.kind()
+    }
+
     /// Starts setting up a factor from `setup`. `verified` is the contact
     /// the user's identity was verified through moments ago (`None` when
     /// the user proved themselves with a second-factor check instead).
