@@ -145,7 +145,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         sent: None,
         later: 0,
     };
-    let _ = host.store.insert(&ID, &Account::new())?;
+    let _ = host.store.insert(&ID, &Account::new()?)?;
     // The account has no phone: its only verified contact is the e-mail.
     let email = Destination::email("ada@example.com")?;
     let scenarios = [Scenario::LogOn, Scenario::CriticalOperation];

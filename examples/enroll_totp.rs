@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         mailed: None,
         key: None,
     };
-    let _ = host.store.insert(&ID, &Account::new())?;
+    let _ = host.store.insert(&ID, &Account::new()?)?;
     let email = Destination::email("ada@example.com")?;
     let scenarios = [Scenario::LogOn, Scenario::CriticalOperation];
 

@@ -17,8 +17,10 @@
 //!    └─────► Challenged ──respond / respond_recovery──► Passed (holds a Verified)
 //!             │ TOTP: ask for the code; SMS: code delivered     recovery code: notified
 //!             └─resend
+//!  step_up ─► Challenged   (always while protection is on: a proof for changes)
 //!
-//! Changes (on Protection, each needs a Verified from the last minutes):
+//! Changes (on Protection, each needs a Verified of this account from the
+//! last minutes, since its factor last changed):
 //!  regenerate_recovery_codes · set_scenarios · turn_off   (each notified)
 //! ```
 //!
@@ -41,6 +43,8 @@ mod verify;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+
+use subtle::ConstantTimeEq;
 
 pub use either::{Either, EitherFactor};
 pub use enroll::{Awaiting, Enrollment};
@@ -397,9 +401,65 @@ impl<F: Factor> Flows<F> {
         &self.key
     }
 
-    /// Whether `check` is recent enough for a change at `now`.
-    pub(crate) fn is_fresh(&self, check: &Verified, now: u64) -> bool {
-        check.at <= now && now < check.at.saturating_add(self.policy.fresh_check)
+    /// A proof for `account` at its current generation, tagged with the key.
+    pub(crate) fn proof<R: Clone>(
+        &self,
+        account: &Protection<R>,
+        scenario: Scenario,
+        by_recovery_code: bool,
+        now: u64,
+    ) -> Verified {
+        let mut proof = Verified {
+            account: account.id(),
+            generation: account.generation(),
+            at: now,
+            scenario,
+            by_recovery_code,
+            tag: [0; 32],
+        };
+        proof.tag = proof.expected_tag(&self.key);
+        proof
+    }
+
+    /// Whether `check` is a proof of these flows' (its tag) for `account`
+    /// at its current generation.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::WrongAccount`] for a proof of another account,
+    /// [`FlowError::CheckRequired`] for a forged or outdated one.
+    pub(crate) fn bound<R: Clone>(
+        &self,
+        account: &Protection<R>,
+        check: &Verified,
+    ) -> Result<(), FlowError> {
+        let tag = check.expected_tag(&self.key);
+        if !bool::from(tag.as_slice().ct_eq(check.tag.as_slice())) {
+            return Err(FlowError::CheckRequired);
+        }
+        if check.account != account.id() {
+            return Err(FlowError::WrongAccount);
+        }
+        if check.generation != account.generation() {
+            return Err(FlowError::CheckRequired);
+        }
+        Ok(())
+    }
+
+    /// Whether `check` is bound to `account` and recent enough for a
+    /// change at `now`.
+    pub(crate) fn check_fresh<R: Clone>(
+        &self,
+        account: &Protection<R>,
+        check: &Verified,
+        now: u64,
+    ) -> Result<(), FlowError> {
+        self.bound(account, check)?;
+        if check.at <= now && now < check.at.saturating_add(self.policy.fresh_check) {
+            Ok(())
+        } else {
+            Err(FlowError::CheckRequired)
+        }
     }
 }
 
@@ -612,8 +672,19 @@ impl<S, R> Step<S, R> {
 /// it opens the grace window and allows changes to the protection while
 /// fresh ([`FlowPolicy::fresh_check`]).
 ///
-/// Only a [`Verification`] makes one. With the `serde` feature it
-/// serializes like any session state: keep it server-side.
+/// Only a [`Verification`] makes one, bound to the account's
+/// [`Protection`] (its random binding and the generation of its factor)
+/// and tagged with an HMAC under the [`Flows`]' [`OobKey`]. A proof of
+/// another account is refused ([`FlowError::WrongAccount`]); a forged or
+/// edited one, or one from before the factor was replaced or protection
+/// turned off, is [`FlowError::CheckRequired`]. With the `serde` feature it
+/// serializes like any session state (the tag makes a hand-written one
+/// useless); keep it server-side all the same.
+///
+/// Any proof counts for changes while fresh: a check at any scenario,
+/// passed with the factor or a recovery code. When the scenario at hand is
+/// not protected (or the grace window is open), get one with
+/// [`Verification::step_up`].
 ///
 /// ```
 /// # use mfa::*;
@@ -654,7 +725,7 @@ impl<S, R> Step<S, R> {
 /// # let email = mfa::Destination::email("ada@example.com")?;
 /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
 /// # let t0 = 1_700_000_010;
-/// # let account = mfa::Protection::new();
+/// # let account = mfa::Protection::new()?;
 /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
 /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
 /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -687,9 +758,35 @@ impl<S, R> Step<S, R> {
     serde(deny_unknown_fields)
 )]
 pub struct Verified {
+    account: [u8; 16],
+    generation: u64,
     at: u64,
     scenario: Scenario,
     by_recovery_code: bool,
+    tag: [u8; 32],
+}
+
+impl Verified {
+    /// HMAC-SHA256 under the flows' key over every other field.
+    fn expected_tag(&self, key: &OobKey) -> [u8; 32] {
+        /// Separates these tags from any other use of the key.
+        const DOMAIN: &[u8] = b"mfa/verified/v1";
+        let (kind, name): (u8, &[u8]) = match &self.scenario {
+            Scenario::LogOn => (0, b""),
+            Scenario::CriticalOperation => (1, b""),
+            Scenario::Custom(name) => (2, name.as_bytes()),
+        };
+        key.tag(
+            DOMAIN,
+            &[
+                &self.account,
+                &self.generation.to_be_bytes(),
+                &self.at.to_be_bytes(),
+                &[u8::from(self.by_recovery_code), kind],
+                name,
+            ],
+        )
+    }
 }
 
 impl Verified {
@@ -733,7 +830,7 @@ impl Verified {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -799,7 +896,7 @@ impl Verified {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -867,7 +964,7 @@ impl Verified {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;

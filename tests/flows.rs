@@ -1138,7 +1138,7 @@ fn phone_change_is_a_new_binding() {
         host.last_notice(),
         Some(Event::FactorChanged { kind: "sms" })
     );
-    let _ = host.begin(Verification::start(
+    let v = host.begin(Verification::start(
         &flows,
         &host.account,
         Scenario::LogOn,
@@ -1146,12 +1146,20 @@ fn phone_change_is_a_new_binding() {
         at + 100,
     ));
     assert_eq!(host.inbox.last().unwrap().0, new_phone);
+    // The proof from before the change no longer counts.
+    assert_eq!(
+        Enrollment::start_change(&flows, &host.account, &proof, at + 101).result(),
+        Err(FlowError::CheckRequired)
+    );
 
     // Re-binding the same number after a fresh check still sends a code.
+    let code = host.last_code(&new_phone);
+    let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at + 105));
+    r.unwrap();
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
-        &proof,
+        v.verified().unwrap(),
         at + 200,
     ));
     let sent = host.inbox.len();

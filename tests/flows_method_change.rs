@@ -127,10 +127,11 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
         &proof,
         at + 10,
     ));
+    // Until the check stops being fresh, not a full pending step.
     assert_eq!(
         e.awaiting(),
         Awaiting::Setup {
-            expires_at: at + 610
+            expires_at: at + 300
         }
     );
     let (e, r) = host.step(
@@ -286,7 +287,7 @@ fn stale_or_future_checks_and_unprotected_accounts_are_refused() {
     host.run(outputs);
     let sent = host.last_code(&phone());
     let step = e.confirm(&flows, &host.account, &[&sent], at + 4);
-    assert_eq!(step.result(), Err(FlowError::NotProtected));
+    assert_eq!(step.result(), Err(FlowError::Expired));
     assert!(!host.account.is_on());
     assert_eq!(
         Enrollment::start_change(&flows, &host.account, &proof, at + 5).result(),

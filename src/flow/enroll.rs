@@ -31,7 +31,7 @@ use super::{Event, Flows, Output, Scenario, Step, Verified, checked_scenarios};
 /// use mfa::{Awaiting, Destination, Enrollment, FlowPolicy, Flows, OobKey, Output, Protection, Scenario, TotpFactor};
 ///
 /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-/// let account = Protection::new();
+/// let account = Protection::new()?;
 /// let email = Destination::email("ada@example.com")?;
 /// let now = 1_700_000_000;
 ///
@@ -59,6 +59,11 @@ pub struct Enrollment<F: Factor> {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "super::de_scenarios"))]
     scenarios: Vec<Scenario>,
     change: bool,
+    /// The binding of the account enrolled.
+    account: [u8; 16],
+    /// The generation of the account's factor at the start: the
+    /// enrollment completes only while it has not moved.
+    generation: u64,
     stage: Stage<F::Pending>,
 }
 
@@ -67,6 +72,8 @@ impl<F: Factor> Clone for Enrollment<F> {
         Self {
             scenarios: self.scenarios.clone(),
             change: self.change,
+            account: self.account,
+            generation: self.generation,
             stage: self.stage.clone(),
         }
     }
@@ -79,6 +86,7 @@ impl<F: Factor> core::fmt::Debug for Enrollment<F> {
         f.debug_struct("Enrollment")
             .field("scenarios", &self.scenarios)
             .field("change", &self.change)
+            .field("generation", &self.generation)
             .field("stage", &self.stage)
             .finish()
     }
@@ -188,7 +196,7 @@ impl<F: Factor> Enrollment<F> {
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
     /// let email = Destination::email("ada@example.com")?;
     /// let other = Destination::email("eve@example.com")?;
-    /// let step = Enrollment::start(&flows, &Protection::new(), &[Scenario::LogOn], &[email], &other, 0);
+    /// let step = Enrollment::start(&flows, &Protection::new()?, &[Scenario::LogOn], &[email], &other, 0);
     /// assert_eq!(step.result(), Err(FlowError::UnknownContact));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -213,6 +221,8 @@ impl<F: Factor> Enrollment<F> {
         let state = Self {
             scenarios,
             change: false,
+            account: account.id(),
+            generation: account.generation(),
             stage: Stage::Identity {
                 contact: contact.clone(),
             },
@@ -227,10 +237,16 @@ impl<F: Factor> Enrollment<F> {
     /// factor sends a code to the new number even if it is the old one.
     /// The scenarios and recovery codes are kept.
     ///
+    /// The change expires when `check` stops being fresh (its setup and
+    /// confirmation included), and completes at most once: after it (or
+    /// any other change of the factor, or protection turned off), its
+    /// state is [`FlowError::Expired`].
+    ///
     /// # Errors
     ///
     /// In the result: [`FlowError::NotProtected`],
-    /// [`FlowError::CheckRequired`].
+    /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`] (a
+    /// `check` of another account).
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -270,7 +286,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -292,7 +308,8 @@ impl<F: Factor> Enrollment<F> {
     /// result?;
     /// assert!(outputs.is_empty()); // no identity code: straight to the setup
     /// let change = state.ok_or(FlowError::NotProtected)?;
-    /// assert_eq!(change.awaiting(), Awaiting::Setup { expires_at: now + 600 });
+    /// // It must be done while the check is fresh (5 minutes), and only once.
+    /// assert_eq!(change.awaiting(), Awaiting::Setup { expires_at: now + 300 });
     /// assert_eq!(change.scenarios(), account.scenarios()); // kept
     ///
     /// // A check older than `FlowPolicy::fresh_check` (5 minutes) is not enough.
@@ -309,16 +326,22 @@ impl<F: Factor> Enrollment<F> {
         if !account.is_on() {
             return Step::failed(FlowError::NotProtected);
         }
-        if !flows.is_fresh(check, now) {
-            return Step::failed(FlowError::CheckRequired);
+        if let Err(e) = flows.check_fresh(account, check, now) {
+            return Step::failed(e);
         }
+        // The change ends when the check stops being fresh.
+        let fresh_until = check.at().saturating_add(flows.policy().get_fresh_check());
         let state = Self {
             scenarios: account.scenarios().to_vec(),
             change: true,
+            account: account.id(),
+            generation: account.generation(),
             stage: Stage::Setup {
                 contact: None,
                 verified_at: now,
-                expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+                expires_at: now
+                    .saturating_add(flows.policy().get_pending_ttl())
+                    .min(fresh_until),
             },
         };
         Step::done(state, Vec::new())
@@ -357,7 +380,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let now = t0;
     /// # let code = code(&out);
@@ -425,7 +448,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -461,7 +484,7 @@ impl<F: Factor> Enrollment<F> {
     /// use mfa::{Enrollment, FlowError, Protection, Scenario};
     ///
     /// let protect = [Scenario::LogOn, Scenario::Custom("export".into())];
-    /// let step = Enrollment::start(&flows, &Protection::new(), &protect, &[email.clone()], &email, now);
+    /// let step = Enrollment::start(&flows, &Protection::new()?, &protect, &[email.clone()], &email, now);
     /// let enrollment = step.state().ok_or(FlowError::NotProtected)?;
     /// assert_eq!(enrollment.scenarios(), protect);
     /// # Ok::<(), mfa::Error>(())
@@ -476,7 +499,7 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], or what sending refused.
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], or what sending refused.
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -509,7 +532,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let now = t0;
     /// use mfa::{FlowError, OobError, Output};
@@ -533,6 +556,9 @@ impl<F: Factor> Enrollment<F> {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Step<Self, F::Record> {
+        if let Err(e) = self.bound(account) {
+            return Step::failed(e);
+        }
         let Stage::Identity { contact } = &self.stage else {
             return Step::failed(self.wrong_state());
         };
@@ -547,7 +573,7 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], [`FlowError::Rejected`],
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Rejected`],
     /// [`FlowError::Malformed`], [`FlowError::Refused`] (throttled),
     /// [`FlowError::Code`] (the code expired, was tried too often, or none
     /// is in flight).
@@ -591,7 +617,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let now = t0;
     /// # let code = code(&out);
@@ -619,6 +645,9 @@ impl<F: Factor> Enrollment<F> {
         code: &str,
         now: u64,
     ) -> Step<Self, F::Record> {
+        if let Err(e) = self.bound(account) {
+            return Step::failed(e);
+        }
         let Stage::Identity { contact } = &self.stage else {
             return Step::failed(self.wrong_state());
         };
@@ -664,7 +693,7 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], [`FlowError::Expired`]
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`]
     /// (more than [`FlowPolicy::pending_ttl`](crate::FlowPolicy::pending_ttl)
     /// after the identity check), or the factor's own error.
     ///
@@ -699,7 +728,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let now = t0;
@@ -729,6 +758,9 @@ impl<F: Factor> Enrollment<F> {
         setup: F::Setup,
         now: u64,
     ) -> Step<Self, F::Record> {
+        if let Err(e) = self.bound(account) {
+            return Step::failed(e);
+        }
         let Stage::Setup {
             contact,
             verified_at,
@@ -749,7 +781,12 @@ impl<F: Factor> Enrollment<F> {
                     stage: Stage::Confirm {
                         pending,
                         codes: prompt.codes(),
-                        expires_at: now.saturating_add(ttl),
+                        // A change stays within its fresh check.
+                        expires_at: if self.change {
+                            now.saturating_add(ttl).min(*expires_at)
+                        } else {
+                            now.saturating_add(ttl)
+                        },
                     },
                     ..self.clone()
                 };
@@ -763,7 +800,7 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], [`FlowError::Expired`], or
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`], or
     /// what the factor refused.
     ///
     /// ```
@@ -798,7 +835,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
@@ -824,7 +861,9 @@ impl<F: Factor> Enrollment<F> {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Step<Self, F::Record> {
-        let _ = account;
+        if let Err(e) = self.bound(account) {
+            return Step::failed(e);
+        }
         let Stage::Confirm {
             pending,
             codes,
@@ -864,7 +903,7 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], [`FlowError::Expired`],
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`],
     /// [`FlowError::CodesNeeded`], [`FlowError::Rejected`],
     /// [`FlowError::Refused`], [`FlowError::Malformed`], …; a counted
     /// failure comes with the new state to keep.
@@ -907,7 +946,7 @@ impl<F: Factor> Enrollment<F> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -947,6 +986,9 @@ impl<F: Factor> Enrollment<F> {
         codes: &[&str],
         now: u64,
     ) -> Step<Self, F::Record> {
+        if let Err(e) = self.bound(account) {
+            return Step::failed(e);
+        }
         let Stage::Confirm {
             pending,
             codes: count,
@@ -989,7 +1031,7 @@ impl<F: Factor> Enrollment<F> {
             ..self.clone()
         };
         if self.change {
-            let Some(new) = account.with_factor(record) else {
+            let Some(new) = account.replaced(record) else {
                 return Step::failed(FlowError::NotProtected);
             };
             let outputs = vec![
@@ -1018,6 +1060,24 @@ impl<F: Factor> Enrollment<F> {
             },
         ];
         Step::done(done, outputs)
+    }
+
+    /// Whether this enrollment is for `account`, at the generation it
+    /// started with.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::WrongAccount`], or [`FlowError::Expired`] once a factor
+    /// was activated or replaced, or protection turned off, since the
+    /// start (a finished change cannot be replayed).
+    fn bound(&self, account: &Protection<F::Record>) -> Result<(), FlowError> {
+        if self.account != account.id() {
+            return Err(FlowError::WrongAccount);
+        }
+        if self.generation != account.generation() {
+            return Err(FlowError::Expired);
+        }
+        Ok(())
     }
 
     fn wrong_state(&self) -> FlowError {

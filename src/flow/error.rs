@@ -44,8 +44,14 @@ pub enum FlowError {
     /// has expired.
     Expired,
     /// A change to the protection needs a second-factor check (or a
-    /// recovery code) from the last few minutes.
+    /// recovery code) from the last few minutes, of this account since its
+    /// factor was last activated or replaced; or the change was started
+    /// before such a change and cannot complete.
     CheckRequired,
+    /// The flow state or proof was made for another account than the
+    /// [`Protection`](crate::Protection) passed: load the signed-in user's
+    /// own record, or start the flow again for it.
+    WrongAccount,
     /// The step needs this many codes (two consecutive codes, for
     /// instance), and a different number was given.
     CodesNeeded {
@@ -91,6 +97,9 @@ impl fmt::Display for FlowError {
             Self::Expired => f.write_str("this step has expired; start again"),
             Self::CheckRequired => f.write_str(
                 "this change needs a fresh second-factor check; verify again, then retry",
+            ),
+            Self::WrongAccount => f.write_str(
+                "this flow state or proof belongs to another account; start again for this account",
             ),
             Self::CodesNeeded { count } => {
                 write!(f, "enter {count} consecutive codes from the authenticator")

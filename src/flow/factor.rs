@@ -150,6 +150,12 @@ pub trait Factor {
     ) -> Attempt<Self::Record, Prompt, FlowError>;
 
     /// Checks the user's response to a challenge against the record.
+    ///
+    /// A success must hold the new record, with the code consumed (the
+    /// step or counter recorded, the one-time code spent): the flows write
+    /// it with compare-and-set, so that the same code cannot pass twice. A
+    /// success without a new record is refused as
+    /// [`FlowError::Rejected`].
     fn verify(
         &self,
         record: &Self::Record,

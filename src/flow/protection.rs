@@ -26,10 +26,11 @@ use super::{Event, Flows, Output, Scenario, Verified, checked_scenarios};
 /// ```
 /// use mfa::{Protection, Scenario, TotpRecord};
 ///
-/// let account: Protection<TotpRecord> = Protection::new();
+/// let account: Protection<TotpRecord> = Protection::new()?;
 /// assert!(!account.is_on());
 /// assert!(!account.protects(&Scenario::LogOn));
 /// assert_eq!(account.version(), 0);
+/// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
@@ -44,6 +45,13 @@ use super::{Event, Flows, Output, Scenario, Verified, checked_scenarios};
     )
 )]
 pub struct Protection<R> {
+    /// The account binding: random, set once by [`Protection::new`]. Every
+    /// flow state and [`Verified`] made for this account carries it.
+    id: [u8; 16],
+    /// One more each time a factor is activated or replaced, or
+    /// protection is turned off: proofs and changes of an older
+    /// generation no longer count.
+    generation: u64,
     version: u64,
     identity: OobRecord,
     active: Option<Active<R>>,
@@ -94,32 +102,49 @@ impl<R> TryFrom<RawActive<R>> for Active<R> {
     }
 }
 
-impl<R> Default for Protection<R> {
-    fn default() -> Self {
-        Self {
+impl<R: Clone> Protection<R> {
+    /// An account without protection, at version 0, with a new random
+    /// 128-bit account binding: flow states and proofs made for it are
+    /// refused for any other account ([`FlowError::WrongAccount`]).
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::RandomSource`] if the operating system's random
+    /// source fails.
+    ///
+    /// ```
+    /// let account = mfa::Protection::<mfa::SmsRecord>::new()?;
+    /// assert!(account.factor().is_none());
+    /// assert_ne!(account, mfa::Protection::new()?); // another binding
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn new() -> Result<Self, FlowError> {
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|_| FlowError::RandomSource)?;
+        Ok(Self {
+            id,
+            generation: 0,
             version: 0,
             identity: OobRecord::new(),
             active: None,
-        }
+        })
     }
-}
 
-impl<R: Clone> Protection<R> {
-    /// An account without protection, at version 0.
-    ///
-    /// ```
-    /// let account = mfa::Protection::<mfa::SmsRecord>::new();
-    /// assert!(account.factor().is_none());
-    /// ```
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
+    /// The account binding.
+    pub(crate) const fn id(&self) -> [u8; 16] {
+        self.id
+    }
+
+    /// The generation of the factor (see the field).
+    pub(crate) const fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The version: 0 when made, one more after each change.
     ///
     /// ```
-    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new().version(), 0);
+    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new()?.version(), 0);
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn version(&self) -> u64 {
@@ -129,7 +154,8 @@ impl<R: Clone> Protection<R> {
     /// Whether protection is on.
     ///
     /// ```
-    /// assert!(!mfa::Protection::<mfa::SmsRecord>::new().is_on());
+    /// assert!(!mfa::Protection::<mfa::SmsRecord>::new()?.is_on());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn is_on(&self) -> bool {
@@ -139,7 +165,8 @@ impl<R: Clone> Protection<R> {
     /// Whether `scenario` is protected (never, while protection is off).
     ///
     /// ```
-    /// assert!(!mfa::Protection::<mfa::SmsRecord>::new().protects(&mfa::Scenario::CriticalOperation));
+    /// assert!(!mfa::Protection::<mfa::SmsRecord>::new()?.protects(&mfa::Scenario::CriticalOperation));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn protects(&self, scenario: &Scenario) -> bool {
@@ -149,7 +176,8 @@ impl<R: Clone> Protection<R> {
     /// The protected scenarios; empty while protection is off.
     ///
     /// ```
-    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().scenarios().is_empty());
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.scenarios().is_empty());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn scenarios(&self) -> &[Scenario] {
@@ -159,7 +187,8 @@ impl<R: Clone> Protection<R> {
     /// The active factor's record.
     ///
     /// ```
-    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().factor().is_none());
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.factor().is_none());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn factor(&self) -> Option<&R> {
@@ -169,7 +198,8 @@ impl<R: Clone> Protection<R> {
     /// The recovery codes (stored as hashes), while protection is on.
     ///
     /// ```
-    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().recovery_codes().is_none());
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.recovery_codes().is_none());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn recovery_codes(&self) -> Option<&RecoveryCodes> {
@@ -179,7 +209,8 @@ impl<R: Clone> Protection<R> {
     /// When protection was turned on (Unix seconds).
     ///
     /// ```
-    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new().since(), None);
+    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new()?.since(), None);
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn since(&self) -> Option<u64> {
@@ -190,11 +221,20 @@ impl<R: Clone> Protection<R> {
     /// sends, failures.
     ///
     /// ```
-    /// assert!(mfa::Protection::<mfa::SmsRecord>::new().identity().pending().is_none());
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.identity().pending().is_none());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn identity(&self) -> &OobRecord {
         &self.identity
+    }
+
+    /// The next version and generation, otherwise unchanged.
+    fn next_generation(&self) -> Self {
+        Self {
+            generation: self.generation.saturating_add(1),
+            ..self.next()
+        }
     }
 
     /// The next version, otherwise unchanged.
@@ -224,6 +264,14 @@ impl<R: Clone> Protection<R> {
     /// With a new factor record, if protection is on.
     pub(crate) fn with_factor(&self, factor: R) -> Option<Self> {
         let mut new = self.next();
+        new.active.as_mut()?.factor = factor;
+        Some(new)
+    }
+
+    /// With another factor (a change of method, phone or key), if
+    /// protection is on: a new generation.
+    pub(crate) fn replaced(&self, factor: R) -> Option<Self> {
+        let mut new = self.next_generation();
         new.active.as_mut()?.factor = factor;
         Some(new)
     }
@@ -263,7 +311,7 @@ impl<R: Clone> Protection<R> {
                 recovery,
                 since: now,
             }),
-            ..self.next()
+            ..self.next_generation()
         }
     }
 
@@ -273,7 +321,10 @@ impl<R: Clone> Protection<R> {
     /// # Errors
     ///
     /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`] (no check
-    /// within [`FlowPolicy::fresh_check`](crate::FlowPolicy::fresh_check)),
+    /// of this account within
+    /// [`FlowPolicy::fresh_check`](crate::FlowPolicy::fresh_check) since
+    /// its factor was last activated or replaced),
+    /// [`FlowError::WrongAccount`] (a check of another account),
     /// or a [`FlowError::Recovery`] / [`FlowError::RandomSource`] from
     /// generating.
     ///
@@ -315,7 +366,7 @@ impl<R: Clone> Protection<R> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -354,9 +405,7 @@ impl<R: Clone> Protection<R> {
         now: u64,
     ) -> Result<Vec<Output<R>>, FlowError> {
         let old = self.recovery_codes().ok_or(FlowError::NotProtected)?;
-        if !flows.is_fresh(check, now) {
-            return Err(FlowError::CheckRequired);
-        }
+        flows.check_fresh(self, check, now)?;
         let (recovery, codes) = old
             .regenerate(&flows.policy().get_recovery(), now)
             .into_parts();
@@ -379,7 +428,7 @@ impl<R: Clone> Protection<R> {
     /// # Errors
     ///
     /// [`FlowError::NotProtected`], [`FlowError::Scenarios`] (none, or one
-    /// twice), [`FlowError::CheckRequired`].
+    /// twice), [`FlowError::CheckRequired`], [`FlowError::WrongAccount`].
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -419,7 +468,7 @@ impl<R: Clone> Protection<R> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -461,9 +510,7 @@ impl<R: Clone> Protection<R> {
             return Err(FlowError::NotProtected);
         }
         let scenarios = checked_scenarios(scenarios)?;
-        if !flows.is_fresh(check, now) {
-            return Err(FlowError::CheckRequired);
-        }
+        flows.check_fresh(self, check, now)?;
         let mut record = self.next();
         if let Some(active) = record.active.as_mut() {
             active.scenarios = scenarios;
@@ -482,7 +529,8 @@ impl<R: Clone> Protection<R> {
     ///
     /// # Errors
     ///
-    /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`].
+    /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`],
+    /// [`FlowError::WrongAccount`].
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -522,7 +570,7 @@ impl<R: Clone> Protection<R> {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -558,12 +606,10 @@ impl<R: Clone> Protection<R> {
         if !self.is_on() {
             return Err(FlowError::NotProtected);
         }
-        if !flows.is_fresh(check, now) {
-            return Err(FlowError::CheckRequired);
-        }
+        flows.check_fresh(self, check, now)?;
         let record = Self {
             active: None,
-            ..self.next()
+            ..self.next_generation()
         };
         Ok(vec![
             record.persist_over(self),

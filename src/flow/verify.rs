@@ -26,7 +26,7 @@ use super::{Event, Flows, Output, Scenario, Step, Verified};
 /// use mfa::{FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
 ///
 /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-/// let account: Protection<TotpRecord> = Protection::new(); // protection off
+/// let account: Protection<TotpRecord> = Protection::new()?; // protection off
 /// let (state, outputs, result) = Verification::start(&flows, &account, Scenario::LogOn, None, 0).into_parts();
 /// result?;
 /// let check = state.ok_or(mfa::FlowError::NotProtected)?;
@@ -41,6 +41,8 @@ use super::{Event, Flows, Output, Scenario, Step, Verified};
     serde(deny_unknown_fields)
 )]
 pub struct Verification {
+    /// The binding of the account checked.
+    account: [u8; 16],
     scenario: Scenario,
     stage: Stage,
 }
@@ -78,9 +80,11 @@ impl Verification {
     ///
     /// # Errors
     ///
-    /// In the result, with the challenged state still returned so that a
-    /// recovery code can be used: what the factor refused (an SMS resend
-    /// cooldown, a lockout).
+    /// In the result: [`FlowError::WrongAccount`] when `last` is a proof of
+    /// another account (a proof of an older generation, or not made by
+    /// these flows, opens no grace window); with the challenged state
+    /// still returned so that a recovery code can be used: what the factor
+    /// refused (an SMS resend cooldown, a lockout).
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -114,7 +118,7 @@ impl Verification {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
@@ -154,20 +158,124 @@ impl Verification {
             Some(factor) if account.protects(&scenario) => factor,
             _ => {
                 let state = Self {
+                    account: account.id(),
                     scenario,
                     stage: Stage::Passed { check: None },
                 };
                 return Step::done(state, Vec::new());
             }
         };
-        if in_grace(flows, &scenario, last, now) {
-            let state = Self {
-                scenario,
-                stage: Stage::Passed { check: None },
-            };
-            return Step::done(state, Vec::new());
+        match in_grace(flows, account, &scenario, last, now) {
+            Err(e) => return Step::failed(e),
+            Ok(true) => {
+                let state = Self {
+                    account: account.id(),
+                    scenario,
+                    stage: Stage::Passed { check: None },
+                };
+                return Step::done(state, Vec::new());
+            }
+            Ok(false) => {}
         }
+        Self::challenge_now(flows, account, factor, scenario, now)
+    }
+
+    /// Starts a check for a change to the protection (a "step-up"):
+    /// challenges whenever protection is on, whichever scenarios it
+    /// protects and whatever the grace window, at
+    /// [`Scenario::CriticalOperation`]. Use it before
+    /// [`Enrollment::start_change`](crate::Enrollment::start_change),
+    /// [`Protection::turn_off`], [`Protection::set_scenarios`] or
+    /// [`Protection::regenerate_recovery_codes`] when the session holds no
+    /// fresh [`Verified`]: [`start`](Self::start) passes an unprotected
+    /// scenario without a proof. Outputs as for [`start`](Self::start).
+    ///
+    /// # Errors
+    ///
+    /// In the result: [`FlowError::NotProtected`], or, with the challenged
+    /// state, what the factor refused.
+    ///
+    /// ```
+    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
+    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
+    /// #     let (state, outputs, result) = step.into_parts();
+    /// #     result?;
+    /// #     let mut record = account.clone();
+    /// #     let mut rest = Vec::new();
+    /// #     for output in outputs {
+    /// #         match output {
+    /// #             mfa::Output::Persist { record: new, .. } => record = new,
+    /// #             other => rest.push(other),
+    /// #         }
+    /// #     }
+    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
+    /// # }
+    /// # // The code delivered (by e-mail or SMS).
+    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
+    /// #     outputs.iter().find_map(|o| match o {
+    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// # // The authenticator, from the key shown.
+    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
+    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// #     }
+    /// # }
+    /// # let flows = mfa::Flows::new(
+    /// #     mfa::TotpFactor::new("Example Co")?,
+    /// #     mfa::OobKey::generate()?,
+    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
+    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
+    /// # )?;
+    /// # let email = mfa::Destination::email("ada@example.com")?;
+    /// # let t0 = 1_700_000_010;
+    /// # let account = mfa::Protection::new()?;
+    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &[mfa::Scenario::LogOn], &[email.clone()], &email, t0))?;
+    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let totp = key(&out)?;
+    /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
+    /// # let now = t0 + 600;
+    /// use mfa::{FlowError, Scenario, Verification};
+    ///
+    /// // Only logging on is protected: a critical operation passes, without a proof.
+    /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
+    /// assert!(step.state().is_some_and(|v| v.is_passed() && v.verified().is_none()));
+    ///
+    /// // To turn protection off, step up: the authenticator's code is asked for.
+    /// let step = Verification::step_up(&flows, &account, now);
+    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// assert!(!challenge.is_passed());
+    /// let step = challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now);
+    /// # let (_, account, _) = run(&account, step.clone())?;
+    /// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+    /// assert!(account.turn_off(&flows, proof, now).is_ok());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn step_up<F: Factor>(
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        now: u64,
+    ) -> Step<Self, F::Record> {
+        let Some(factor) = account.factor() else {
+            return Step::failed(FlowError::NotProtected);
+        };
+        Self::challenge_now(flows, account, factor, Scenario::CriticalOperation, now)
+    }
+
+    /// The challenge, at once.
+    fn challenge_now<F: Factor>(
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        factor: &F::Record,
+        scenario: Scenario,
+        now: u64,
+    ) -> Step<Self, F::Record> {
         let state = Self {
+            account: account.id(),
             scenario,
             stage: Stage::Challenged {
                 at: now,
@@ -183,8 +291,9 @@ impl Verification {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], [`FlowError::NotProtected`],
-    /// or what the factor refused.
+    /// In the result: [`FlowError::WrongAccount`] (another account's
+    /// record), [`FlowError::WrongState`], [`FlowError::NotProtected`], or
+    /// what the factor refused.
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -218,7 +327,7 @@ impl Verification {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
@@ -245,6 +354,9 @@ impl Verification {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Step<Self, F::Record> {
+        if self.account != account.id() {
+            return Step::failed(FlowError::WrongAccount);
+        }
         if self.is_passed() {
             return Step::failed(WAITING_RESPONSE);
         }
@@ -252,6 +364,7 @@ impl Verification {
             return Step::failed(FlowError::NotProtected);
         };
         let state = Self {
+            account: self.account,
             scenario: self.scenario.clone(),
             stage: Stage::Challenged {
                 at: now,
@@ -267,8 +380,10 @@ impl Verification {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongState`], [`FlowError::Expired`],
-    /// [`FlowError::NotProtected`], [`FlowError::Rejected`],
+    /// In the result: [`FlowError::WrongAccount`] (another account's
+    /// record), [`FlowError::WrongState`], [`FlowError::Expired`],
+    /// [`FlowError::NotProtected`], [`FlowError::Rejected`] (also when the
+    /// factor reports a success without a new record),
     /// [`FlowError::Refused`] (use a recovery code when locked out),
     /// [`FlowError::Malformed`], [`FlowError::Code`].
     ///
@@ -318,7 +433,7 @@ impl Verification {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -370,7 +485,10 @@ impl Verification {
             .into_iter()
             .collect();
         match outcome {
-            Ok(()) => Step::done(self.passed(now, false), outputs),
+            // A success must consume the code (a new record, written with
+            // compare-and-set), or nothing would stop its replay.
+            Ok(()) if outputs.is_empty() => Step::failed(FlowError::Rejected),
+            Ok(()) => Step::done(self.passed(flows, account, now, false), outputs),
             Err(e) => Step::counted(None, outputs, e),
         }
     }
@@ -424,7 +542,7 @@ impl Verification {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -502,7 +620,7 @@ impl Verification {
                 at: now,
             },
         ];
-        Step::done(self.passed(now, true), outputs)
+        Step::done(self.passed(flows, account, now, true), outputs)
     }
 
     /// Whether the check has passed.
@@ -545,7 +663,7 @@ impl Verification {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -569,7 +687,7 @@ impl Verification {
     /// assert!(step.state().is_some_and(Verification::is_passed));
     ///
     /// // An account without protection passes at once.
-    /// let step = Verification::start(&flows, &Protection::new(), Scenario::LogOn, None, now);
+    /// let step = Verification::start(&flows, &Protection::new()?, Scenario::LogOn, None, now);
     /// assert!(step.state().is_some_and(Verification::is_passed));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -620,7 +738,7 @@ impl Verification {
     /// # let email = mfa::Destination::email("ada@example.com")?;
     /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
     /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new();
+    /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
@@ -661,7 +779,7 @@ impl Verification {
     /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example Co")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
     /// use mfa::{FlowError, Protection, Scenario, Verification};
     ///
-    /// let step = Verification::start(&flows, &Protection::new(), Scenario::CriticalOperation, None, 0);
+    /// let step = Verification::start(&flows, &Protection::new()?, Scenario::CriticalOperation, None, 0);
     /// let check = step.state().ok_or(FlowError::NotProtected)?;
     /// assert_eq!(check.scenario(), &Scenario::CriticalOperation);
     /// # Ok::<(), mfa::Error>(())
@@ -678,6 +796,9 @@ impl Verification {
         account: &'a Protection<R>,
         now: u64,
     ) -> Result<&'a R, FlowError> {
+        if self.account != account.id() {
+            return Err(FlowError::WrongAccount);
+        }
         let Stage::Challenged { at, expires_at } = self.stage else {
             return Err(WAITING_RESPONSE);
         };
@@ -687,37 +808,50 @@ impl Verification {
         account.factor().ok_or(FlowError::NotProtected)
     }
 
-    fn passed(&self, now: u64, by_recovery_code: bool) -> Self {
+    fn passed<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        now: u64,
+        by_recovery_code: bool,
+    ) -> Self {
         Self {
+            account: self.account,
             scenario: self.scenario.clone(),
             stage: Stage::Passed {
-                check: Some(Verified {
-                    at: now,
-                    scenario: self.scenario.clone(),
-                    by_recovery_code,
-                }),
+                check: Some(flows.proof(account, self.scenario.clone(), by_recovery_code, now)),
             },
         }
     }
 }
 
-/// Whether the grace window after `last` covers `scenario` at `now`.
+/// Whether the grace window after `last` covers `scenario` at `now`: a
+/// critical-operation proof of this account, at its generation, in time.
+///
+/// # Errors
+///
+/// [`FlowError::WrongAccount`] for a proof of another account.
 fn in_grace<F: Factor>(
     flows: &Flows<F>,
+    account: &Protection<F::Record>,
     scenario: &Scenario,
     last: Option<&Verified>,
     now: u64,
-) -> bool {
+) -> Result<bool, FlowError> {
     let grace = flows.policy().get_grace();
-    match last {
-        Some(last) if grace > 0 => {
-            *scenario == Scenario::CriticalOperation
-                && last.scenario == Scenario::CriticalOperation
-                && last.at <= now
-                && now < last.at.saturating_add(grace)
-        }
-        _ => false,
+    let Some(last) = last else {
+        return Ok(false);
+    };
+    match flows.bound(account, last) {
+        Err(FlowError::WrongAccount) => return Err(FlowError::WrongAccount),
+        Err(_) => return Ok(false),
+        Ok(()) => {}
     }
+    Ok(grace > 0
+        && *scenario == Scenario::CriticalOperation
+        && last.scenario == Scenario::CriticalOperation
+        && last.at <= now
+        && now < last.at.saturating_add(grace))
 }
 
 /// Challenges through the factor and moves to `state`.

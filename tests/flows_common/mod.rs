@@ -51,7 +51,7 @@ pub struct Host<R> {
 impl<R: Clone + std::fmt::Debug> Host<R> {
     pub fn new() -> Self {
         Self {
-            account: Protection::new(),
+            account: Protection::new().unwrap(),
             inbox: Vec::new(),
             notices: Vec::new(),
             keys: Vec::new(),

@@ -162,6 +162,23 @@ impl OobKey {
     }
 }
 
+impl OobKey {
+    /// HMAC-SHA256 under this key over a domain label (16 bytes or fewer,
+    /// each use its own) and `parts`, each prefixed by its length: the
+    /// tag of a [`Verified`](crate::Verified) proof.
+    pub(crate) fn tag(&self, domain: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(domain);
+        for part in parts {
+            mac.update(&len_prefix(part.len()));
+            mac.update(part);
+        }
+        let mut out = Output::<Hmac<Sha256>>::default();
+        mac.finalize_into(&mut out);
+        out.into()
+    }
+}
+
 /// A length as 8 big-endian bytes.
 fn len_prefix(len: usize) -> [u8; 8] {
     u64::try_from(len).unwrap_or(u64::MAX).to_be_bytes()
