@@ -199,8 +199,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // 3. A critical operation (deleting a resource) is challenged by SMS.
-    // It happens a few minutes later: within a minute of the binding code,
-    // the phone's record would refuse to send another (resend cooldown).
+    // It happens a few minutes later.
     host.later = 180;
     println!("(three minutes later) Deleting the resource \"prod-db\" needs a second factor.");
     let account = host.account()?;

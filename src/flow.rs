@@ -180,7 +180,9 @@ impl FlowPolicy {
     }
 
     /// The rules of identity-verification codes (sent to a verified e-mail
-    /// address or phone).
+    /// address or phone) and of phone-binding codes (sent to a number
+    /// being bound), each kept in its own account-level record of the
+    /// [`Protection`].
     ///
     /// ```
     /// let policy = mfa::FlowPolicy::default().identity(mfa::OobPolicy::default().ttl(120));

@@ -141,8 +141,9 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     r.unwrap();
     assert_eq!(e.awaiting(), Awaiting::Codes { count: 1 });
     let sent = host.last_code(&phone());
-    // Nothing is replaced until the new phone confirms.
-    assert_eq!(host.writes, writes);
+    // Nothing is replaced until the new phone confirms: only the account's
+    // binding-code record (its send log) is written.
+    assert_eq!(host.writes, writes + 1);
     assert!(host.account.factor().is_some_and(|f| f.first().is_some()));
 
     // A wrong code: counted, the change still pending.
@@ -152,12 +153,13 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     );
     assert_eq!(r, Err(FlowError::Rejected));
     assert!(!e.is_done());
+    assert_eq!(host.account.binding().throttle().failures(), 1);
 
     // The code sent to the new phone: SMS replaces TOTP, and it is notified.
     let (e, r) = host.step(&e, e.confirm(&flows, &host.account, &[&sent], at + 30));
     r.unwrap();
     assert!(e.is_done());
-    assert_eq!(host.writes, writes + 1);
+    assert_eq!(host.writes, writes + 3);
     assert_eq!(
         host.last_notice(),
         Some(Event::FactorChanged { kind: "sms" })

@@ -158,6 +158,10 @@ fn begun<P, R, Q, S>(
             pending: pending(p),
             prompt,
         },
+        Begun::Deliver { pending: p, to } => Begun::Deliver {
+            pending: pending(p),
+            to,
+        },
         Begun::Active(r) => Begun::Active(record(r)),
     }
 }
@@ -218,6 +222,13 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
                 Either::Second,
             ),
         }
+    }
+
+    fn bind(&self, pending: &Self::Pending, now: u64) -> Result<Self::Record, FlowError> {
+        Ok(match pending {
+            Either::First(p) => Either::First(self.first.bind(p, now)?),
+            Either::Second(p) => Either::Second(self.second.bind(p, now)?),
+        })
     }
 
     fn resend(

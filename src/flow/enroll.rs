@@ -109,11 +109,14 @@ enum Stage<P> {
         verified_at: u64,
         expires_at: u64,
     },
-    /// The factor is pending, until `expires_at`.
+    /// The factor is pending, until `expires_at`; with `to`, it waits
+    /// for the binding code sent there through the account's record.
     Confirm {
         pending: P,
         codes: u8,
         expires_at: u64,
+        #[cfg_attr(feature = "serde", serde(default))]
+        to: Option<Destination>,
     },
     /// The factor is active.
     Done,
@@ -687,7 +690,9 @@ impl<F: Factor> Enrollment<F> {
     /// Sets the new factor up from `setup` (the account name for TOTP, the
     /// phone number for SMS): a pending TOTP secret to show
     /// ([`Output::ShowKey`]) or a code to deliver to the new phone
-    /// ([`Output::Deliver`]). If nothing is left to confirm (SMS on the
+    /// ([`Output::Persist`] of the account's binding-code record, whose
+    /// cooldown, hourly cap and attempts hold per account whatever the
+    /// number, then [`Output::Deliver`]). If nothing is left to confirm (SMS on the
     /// phone that was just verified), the factor is active at once, as
     /// after [`confirm`](Self::confirm).
     ///
@@ -773,34 +778,54 @@ impl<F: Factor> Enrollment<F> {
         if now < *verified_at || now >= *expires_at {
             return Step::failed(FlowError::Expired);
         }
+        // A change stays within its fresh check.
+        let pending_until = if self.change {
+            now.saturating_add(ttl).min(*expires_at)
+        } else {
+            now.saturating_add(ttl)
+        };
         match flows.factor().begin(setup, contact.as_ref(), now) {
             Err(e) => Step::failed(e),
-            Ok(Begun::Active(record)) => self.activate(flows, account, record, now),
+            Ok(Begun::Active(record)) => self.activate(flows, account, record, None, now),
             Ok(Begun::Confirm { pending, prompt }) => {
                 let state = Self {
                     stage: Stage::Confirm {
                         pending,
                         codes: prompt.codes(),
-                        // A change stays within its fresh check.
-                        expires_at: if self.change {
-                            now.saturating_add(ttl).min(*expires_at)
-                        } else {
-                            now.saturating_add(ttl)
-                        },
+                        expires_at: pending_until,
+                        to: None,
                     },
                     ..self.clone()
                 };
                 Step::done(state, prompt_outputs(prompt))
             }
+            Ok(Begun::Deliver { pending, to }) => {
+                let state = Self {
+                    stage: Stage::Confirm {
+                        pending,
+                        codes: 1,
+                        expires_at: pending_until,
+                        to: Some(to.clone()),
+                    },
+                    ..self.clone()
+                };
+                send_binding(flows, account, &to, now, state)
+            }
         }
     }
 
     /// Sends the new factor's confirmation again (a new code to the phone
-    /// being bound), within its record's limits.
+    /// being bound), within the limits of the account's binding-code
+    /// record ([`Protection::binding`]): outputs [`Output::Persist`], then
+    /// [`Output::Deliver`].
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`], or
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`],
+    /// what sending refused ([`FlowError::Code`] with
+    /// [`OobError::Cooldown`](crate::OobError::Cooldown) or
+    /// [`OobError::SendLimit`](crate::OobError::SendLimit) and the time a
+    /// code can be sent again, [`FlowError::Refused`] when locked out), or
     /// what the factor refused.
     ///
     /// ```
@@ -848,11 +873,12 @@ impl<F: Factor> Enrollment<F> {
     ///
     /// let step = enrollment.resend(&flows, &account, now + 60);
     /// step.result()?;
+    /// // The account's binding-code record is written, then the new code sent.
     /// assert!(matches!(
     ///     step.outputs(),
-    ///     [Output::Deliver(delivery)] if delivery.destination().as_str() == "+14155552671"
+    ///     [Output::Persist { .. }, Output::Deliver(delivery)] if delivery.destination().as_str() == "+14155552671"
     /// ));
-    /// assert!(step.state().is_some()); // keep it: the code in flight changed
+    /// assert!(step.state().is_some());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend(
@@ -868,6 +894,7 @@ impl<F: Factor> Enrollment<F> {
             pending,
             codes,
             expires_at,
+            to,
         } = &self.stage
         else {
             return Step::failed(self.wrong_state());
@@ -875,12 +902,16 @@ impl<F: Factor> Enrollment<F> {
         if now >= *expires_at {
             return Step::failed(FlowError::Expired);
         }
+        if let Some(to) = to {
+            return send_binding(flows, account, to, now, self.clone());
+        }
         let (pending, prompt) = flows.factor().resend(pending, now).into_parts();
         let state = pending.map(|pending| Self {
             stage: Stage::Confirm {
                 pending,
                 codes: *codes,
                 expires_at: *expires_at,
+                to: None,
             },
             ..self.clone()
         });
@@ -906,7 +937,9 @@ impl<F: Factor> Enrollment<F> {
     /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`],
     /// [`FlowError::CodesNeeded`], [`FlowError::Rejected`],
     /// [`FlowError::Refused`], [`FlowError::Malformed`], …; a counted
-    /// failure comes with the new state to keep.
+    /// failure comes with the new state to keep, or (a binding code) with
+    /// [`Output::Persist`] of the account's binding-code record, where the
+    /// failure is counted: a stale or replayed state does not reset it.
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -993,6 +1026,7 @@ impl<F: Factor> Enrollment<F> {
             pending,
             codes: count,
             expires_at,
+            to,
         } = &self.stage
         else {
             return Step::failed(self.wrong_state());
@@ -1000,20 +1034,63 @@ impl<F: Factor> Enrollment<F> {
         if now >= *expires_at {
             return Step::failed(FlowError::Expired);
         }
+        if let Some(to) = to {
+            return self.confirm_binding(flows, account, pending, to, codes, now);
+        }
         let (pending, outcome) = flows.factor().confirm(pending, codes, now).into_parts();
         match outcome {
-            Ok(record) => self.activate(flows, account, record, now),
+            Ok(record) => self.activate(flows, account, record, None, now),
             Err(e) => {
                 let state = pending.map(|pending| Self {
                     stage: Stage::Confirm {
                         pending,
                         codes: *count,
                         expires_at: *expires_at,
+                        to: None,
                     },
                     ..self.clone()
                 });
                 Step::counted(state, Vec::new(), e)
             }
+        }
+    }
+
+    /// Checks a binding code against the account's record (the failure
+    /// counted there, and persisted), then binds the pending factor.
+    fn confirm_binding(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        pending: &F::Pending,
+        to: &Destination,
+        codes: &[&str],
+        now: u64,
+    ) -> Step<Self, F::Record> {
+        let [code] = codes else {
+            return Step::failed(FlowError::CodesNeeded { count: 1 });
+        };
+        let (binding, outcome) = account
+            .binding()
+            .verify(&flows.policy().get_identity(), flows.key(), to, code, now)
+            .into_parts();
+        match (binding, outcome) {
+            (Some(binding), Ok(())) => match flows.factor().bind(pending, now) {
+                Ok(record) => self.activate(flows, account, record, Some(binding), now),
+                Err(e) => Step::counted(
+                    None,
+                    vec![account.with_binding(binding).persist_over(account)],
+                    e,
+                ),
+            },
+            (None, Ok(())) => Step::failed(FlowError::Rejected),
+            (binding, Err(e)) => Step::counted(
+                None,
+                binding
+                    .map(|b| account.with_binding(b).persist_over(account))
+                    .into_iter()
+                    .collect(),
+                e.into(),
+            ),
         }
     }
 
@@ -1023,15 +1100,18 @@ impl<F: Factor> Enrollment<F> {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         record: F::Record,
+        binding: Option<crate::record::OobRecord>,
         now: u64,
     ) -> Step<Self, F::Record> {
         let kind = flows.factor().kind_of(&record);
+        // The binding code consumed, in the same write.
+        let base = binding.map_or_else(|| account.clone(), |b| account.holding_binding(b));
         let done = Self {
             stage: Stage::Done,
             ..self.clone()
         };
         if self.change {
-            let Some(new) = account.replaced(record) else {
+            let Some(new) = base.replaced(record) else {
                 return Step::failed(FlowError::NotProtected);
             };
             let outputs = vec![
@@ -1050,7 +1130,7 @@ impl<F: Factor> Enrollment<F> {
             Ok(generated) => generated,
             Err(e) => return Step::failed(e.into()),
         };
-        let new = account.activated(self.scenarios.clone(), record, recovery, now);
+        let new = base.activated(self.scenarios.clone(), record, recovery, now);
         let outputs = vec![
             new.persist_over(account),
             Output::ShowRecoveryCodes(codes),
@@ -1107,6 +1187,33 @@ fn send_identity<F: Factor>(
             state,
             vec![
                 account.with_identity(identity).persist_over(account),
+                Output::Deliver(delivery),
+            ],
+        ),
+        (_, Err(e)) => Step::failed(e.into()),
+        (None, Ok(_)) => Step::failed(FlowError::RandomSource),
+    }
+}
+
+/// Issues a binding code to `to` through the account's record (its
+/// cooldown, hourly cap and lockout hold per account, whatever the
+/// destination) and moves to `state`.
+fn send_binding<F: Factor>(
+    flows: &Flows<F>,
+    account: &Protection<F::Record>,
+    to: &Destination,
+    now: u64,
+    state: Enrollment<F>,
+) -> Step<Enrollment<F>, F::Record> {
+    let (binding, delivery) = account
+        .binding()
+        .issue(&flows.policy().get_identity(), flows.key(), to, now)
+        .into_parts();
+    match (binding, delivery) {
+        (Some(binding), Ok(delivery)) => Step::done(
+            state,
+            vec![
+                account.with_binding(binding).persist_over(account),
                 Output::Deliver(delivery),
             ],
         ),

@@ -98,9 +98,11 @@ pub trait Factor {
     /// the user's identity was verified through moments ago (`None` when
     /// the user proved themselves with a second-factor check instead).
     ///
-    /// Returns the pending factor and what to ask the user, or the active
-    /// record at once when nothing is left to confirm (an SMS factor on the
-    /// phone that was just verified).
+    /// Returns the pending factor and what to ask the user, the pending
+    /// factor and a destination to prove by a code (which the flows
+    /// issue and check through the account's own record of binding codes,
+    /// under its limits), or the active record at once when nothing is
+    /// left to confirm (an SMS factor on the phone that was just verified).
     ///
     /// # Errors
     ///
@@ -123,6 +125,30 @@ pub trait Factor {
         codes: &[&str],
         now: u64,
     ) -> Attempt<Self::Pending, Self::Record, FlowError>;
+
+    /// The active record of a pending factor whose destination was proved
+    /// by a binding code ([`Begun::Deliver`]): called by the flows once
+    /// the code checked out. The default: [`FlowError::WrongState`] (the
+    /// kind never asks for a binding code).
+    ///
+    /// # Errors
+    ///
+    /// Any [`FlowError`] the kind needs.
+    ///
+    /// ```
+    /// use mfa::{Factor, PhoneNumber, SmsFactor, SmsRecord};
+    ///
+    /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let pending = SmsRecord::new(PhoneNumber::parse("+14155552671")?);
+    /// assert_eq!(sms.bind(&pending, 0)?.phone(), pending.phone());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    fn bind(&self, pending: &Self::Pending, now: u64) -> Result<Self::Record, FlowError> {
+        let _ = (pending, now);
+        Err(FlowError::WrongState {
+            waiting_for: "the code the authenticator shows",
+        })
+    }
 
     /// Sends the confirmation of a pending factor again (a new code to
     /// the phone being bound), for a "resend" button. The default has
@@ -184,6 +210,17 @@ pub enum Begun<P, R> {
         pending: P,
         /// What to ask the user (and what to show or deliver first).
         prompt: Prompt,
+    },
+    /// Prove `to` by a code: the flows issue it through the account's
+    /// record of binding codes ([`Protection::binding`](crate::Protection::binding):
+    /// per-account cooldown, hourly cap and attempts, whatever the
+    /// destination), deliver it, check what the user types back, then
+    /// ask [`Factor::bind`] for the active record. Keep `pending`.
+    Deliver {
+        /// The pending factor.
+        pending: P,
+        /// Where the binding code goes (the phone being bound).
+        to: Destination,
     },
     /// Nothing is left to confirm: this is the active record.
     Active(R),

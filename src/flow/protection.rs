@@ -54,6 +54,11 @@ pub struct Protection<R> {
     generation: u64,
     version: u64,
     identity: OobRecord,
+    /// Codes sent to prove a factor being bound (a new phone): per
+    /// account, whatever the destination.
+    /// (Boxed: it is seldom used, and keeps the outputs small.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    binding: alloc::boxed::Box<OobRecord>,
     active: Option<Active<R>>,
 }
 
@@ -126,6 +131,7 @@ impl<R: Clone> Protection<R> {
             generation: 0,
             version: 0,
             identity: OobRecord::new(),
+            binding: alloc::boxed::Box::default(),
             active: None,
         })
     }
@@ -227,6 +233,36 @@ impl<R: Clone> Protection<R> {
     #[must_use]
     pub const fn identity(&self) -> &OobRecord {
         &self.identity
+    }
+
+    /// The binding codes of the account (sent to a phone being bound,
+    /// whatever the number): code in flight, sends of the last hour,
+    /// failures. Its cooldown, hourly cap and attempts hold per account.
+    ///
+    /// ```
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.binding().pending().is_none());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn binding(&self) -> &OobRecord {
+        &self.binding
+    }
+
+    /// With a new binding-code record.
+    pub(crate) fn with_binding(&self, binding: OobRecord) -> Self {
+        Self {
+            binding: alloc::boxed::Box::new(binding),
+            ..self.next()
+        }
+    }
+
+    /// The same version with `binding` in place: the base of a change
+    /// made in the same write.
+    pub(crate) fn holding_binding(&self, binding: OobRecord) -> Self {
+        Self {
+            binding: alloc::boxed::Box::new(binding),
+            ..self.clone()
+        }
     }
 
     /// The next version and generation, otherwise unchanged.

@@ -9,12 +9,17 @@ use super::factor::{Begun, Factor, Prompt};
 /// [`OobRecord`] of the codes sent to it.
 ///
 /// Binding: the user enters a number, a code is sent to it, and typing
-/// the code back binds it. When the user's identity was verified by a code
+/// the code back binds it. The binding code is issued and checked by the
+/// flows through the account's own record
+/// ([`Protection::binding`](crate::Protection::binding), under
+/// [`FlowPolicy::identity`](crate::FlowPolicy::identity)), so that its
+/// cooldown, hourly cap and attempt count hold per account, whatever the
+/// number, and persist. When the user's identity was verified by a code
 /// sent to that same number moments before, the number is bound at once.
 /// A change of number is a new binding (NIST SP 800-63B): the flows start
 /// it again, with a code to the new number.
 ///
-/// Every code rule (6 digits from the OS random source, stored as a keyed
+/// Every rule of the codes of an active factor (6 digits from the OS random source, stored as a keyed
 /// hash bound to the number, 5 min lifetime, 5 attempts per code, resend
 /// cooldown and hourly cap, failures kept across codes) is the
 /// [`OobRecord`]'s, under the factor's [`OobPolicy`].
@@ -113,8 +118,9 @@ impl SmsFactor {
 
 /// An SMS factor as the account keeps it: the phone number, and the
 /// [`OobRecord`] of the codes sent to it (code in flight as a keyed hash,
-/// sends, failures). Also the pending state of a binding, with the
-/// binding code in flight.
+/// sends, failures). Also the pending state of a binding: the number
+/// being bound (its binding code is in the account's
+/// [`Protection::binding`](crate::Protection::binding) record).
 ///
 /// With the `serde` feature it serializes as `{phone, oob}`, validated
 /// when read back.
@@ -194,7 +200,7 @@ impl Factor for SmsFactor {
         &self,
         phone: PhoneNumber,
         verified: Option<&Destination>,
-        now: u64,
+        _now: u64,
     ) -> Result<Begun<SmsRecord, SmsRecord>, FlowError> {
         let record = SmsRecord::new(phone);
         // The identity check just proved this very number: it is bound.
@@ -203,27 +209,33 @@ impl Factor for SmsFactor {
         {
             return Ok(Begun::Active(record));
         }
-        match self.send(&record, now).into_parts() {
-            (Some(pending), Ok(prompt)) => Ok(Begun::Confirm { pending, prompt }),
-            (_, Err(e)) => Err(e),
-            (None, Ok(_)) => Err(FlowError::RandomSource),
-        }
+        // The binding code goes through the account's record, not this
+        // fresh one: its limits hold whatever the number.
+        let to = Destination::Sms(record.phone.clone());
+        Ok(Begun::Deliver {
+            pending: record,
+            to,
+        })
     }
 
+    /// Binding codes are checked by the flows ([`Begun::Deliver`]), never
+    /// here: [`FlowError::WrongState`].
     fn confirm(
         &self,
-        pending: &SmsRecord,
-        codes: &[&str],
-        now: u64,
+        _pending: &SmsRecord,
+        _codes: &[&str],
+        _now: u64,
     ) -> Attempt<SmsRecord, SmsRecord, FlowError> {
-        match codes {
-            [code] => self.check(pending, code, now),
-            _ => Attempt::new(None, Err(FlowError::CodesNeeded { count: 1 })),
-        }
+        Attempt::new(
+            None,
+            Err(FlowError::WrongState {
+                waiting_for: "the binding code, checked by the flows",
+            }),
+        )
     }
 
-    fn resend(&self, pending: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {
-        self.send(pending, now)
+    fn bind(&self, pending: &SmsRecord, _now: u64) -> Result<SmsRecord, FlowError> {
+        Ok(SmsRecord::new(pending.phone.clone()))
     }
 
     fn challenge(&self, record: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {
