@@ -217,7 +217,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         Verification::is_passed,
         |v, account, code, now| v.respond(&flows, account, code, now),
     )?;
-    if check.verified().is_some() {
+    // Gate the operation on `passes`, with the signed-in user's record and
+    // the time now (`is_passed` only says which page to show).
+    let account = host.account()?;
+    if check.passes(&flows, &account, host.now()?).is_ok() {
         println!("Verified: the resource \"prod-db\" is deleted.");
     }
     Ok(())

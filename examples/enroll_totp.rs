@@ -206,6 +206,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             Err(e) => return Err(e.into()),
         }
     }
+    // Let the user in only if the check passes for this account, now.
+    check.passes(&flows, &host.account()?, now)?;
     println!("Logged on with the second factor.");
     Ok(())
 }

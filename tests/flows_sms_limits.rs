@@ -247,17 +247,19 @@ fn a_binding_lockout_reaches_across_restarts() {
         let stored = serde_json::to_string(&host.account).unwrap();
         host.account = serde_json::from_str(&stored).unwrap();
     }
-    let e = at_setup(&mut host, &flows, T0 + 120);
-    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(2), T0 + 120));
-    assert!(
-        matches!(r, Err(FlowError::Refused(Refused::LockedOut))),
-        "{r:?}"
-    );
     // The old state, replayed with the right code: still refused.
     let (_, r) = host.step(
         &pending,
         pending.confirm(&flows, &host.account, &[&code], T0 + 130),
     );
-    assert!(matches!(r, Err(FlowError::Refused(_))), "{r:?}");
+    assert!(
+        matches!(r, Err(FlowError::Refused(Refused::LockedOut))),
+        "{r:?}"
+    );
     assert!(host.account.factor().is_none());
+    assert_eq!(host.account.binding().throttle().failures(), 3);
+    // Only a new proof of the user (here an identity code) lifts it.
+    let e = at_setup(&mut host, &flows, T0 + 140);
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(2), T0 + 140));
+    assert_eq!(r, Ok(()));
 }

@@ -224,10 +224,15 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
         }
     }
 
-    fn bind(&self, pending: &Self::Pending, now: u64) -> Result<Self::Record, FlowError> {
+    fn bind(
+        &self,
+        pending: &Self::Pending,
+        to: &Destination,
+        now: u64,
+    ) -> Result<Self::Record, FlowError> {
         Ok(match pending {
-            Either::First(p) => Either::First(self.first.bind(p, now)?),
-            Either::Second(p) => Either::Second(self.second.bind(p, now)?),
+            Either::First(p) => Either::First(self.first.bind(p, to, now)?),
+            Either::Second(p) => Either::Second(self.second.bind(p, to, now)?),
         })
     }
 

@@ -245,6 +245,10 @@ impl<F: Factor> Enrollment<F> {
     /// any other change of the factor, or protection turned off), its
     /// state is [`FlowError::Expired`].
     ///
+    /// Outputs: none, or an [`Output::Persist`] when the account's identity
+    /// or binding codes had failures: the fresh check proves the user and
+    /// lifts their lockouts (after too many wrong binding codes, say).
+    ///
     /// # Errors
     ///
     /// In the result: [`FlowError::NotProtected`],
@@ -347,7 +351,14 @@ impl<F: Factor> Enrollment<F> {
                     .min(fresh_until),
             },
         };
-        Step::done(state, Vec::new())
+        // A fresh check proves the user: lift the lockouts of the identity
+        // and binding codes (too many wrong binding codes earlier).
+        let outputs = account
+            .codes_unlocked()
+            .map(|new| new.persist_over(account))
+            .into_iter()
+            .collect();
+        Step::done(state, outputs)
     }
 
     /// What the enrollment waits for.
@@ -667,8 +678,19 @@ impl<F: Factor> Enrollment<F> {
                 now,
             )
             .into_parts();
+        let proved = outcome.is_ok();
         let outputs: Vec<_> = identity
-            .map(|identity| account.with_identity(identity).persist_over(account))
+            .map(|identity| {
+                let new = account.with_identity(identity);
+                // The user is proved by the identity code: a phone can be
+                // bound again after too many wrong binding codes.
+                if proved {
+                    new.with_codes_unlocked()
+                } else {
+                    new
+                }
+            })
+            .map(|new| new.persist_over(account))
             .into_iter()
             .collect();
         match outcome {
@@ -1074,7 +1096,7 @@ impl<F: Factor> Enrollment<F> {
             .verify(&flows.policy().get_identity(), flows.key(), to, code, now)
             .into_parts();
         match (binding, outcome) {
-            (Some(binding), Ok(())) => match flows.factor().bind(pending, now) {
+            (Some(binding), Ok(())) => match flows.factor().bind(pending, to, now) {
                 Ok(record) => self.activate(flows, account, record, Some(binding), now),
                 Err(e) => Step::counted(
                     None,

@@ -126,25 +126,38 @@ pub trait Factor {
         now: u64,
     ) -> Attempt<Self::Pending, Self::Record, FlowError>;
 
-    /// The active record of a pending factor whose destination was proved
-    /// by a binding code ([`Begun::Deliver`]): called by the flows once
-    /// the code checked out. The default: [`FlowError::WrongState`] (the
-    /// kind never asks for a binding code).
+    /// The active record of a pending factor whose destination `to` was
+    /// proved by a binding code ([`Begun::Deliver`]): called by the flows
+    /// once the code sent to `to` checked out. An implementation must bind
+    /// only `to`, and refuse a `pending` factor for another destination
+    /// (the session state holds both; they must agree). The default:
+    /// [`FlowError::WrongState`] (the kind never asks for a binding code).
     ///
     /// # Errors
     ///
-    /// Any [`FlowError`] the kind needs.
+    /// Any [`FlowError`] the kind needs; [`SmsFactor`](crate::SmsFactor):
+    /// [`FlowError::Rejected`] when `pending` is not for `to`.
     ///
     /// ```
-    /// use mfa::{Factor, PhoneNumber, SmsFactor, SmsRecord};
+    /// use mfa::{Destination, Factor, FlowError, PhoneNumber, SmsFactor, SmsRecord};
     ///
     /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
-    /// let pending = SmsRecord::new(PhoneNumber::parse("+14155552671")?);
-    /// assert_eq!(sms.bind(&pending, 0)?.phone(), pending.phone());
+    /// let phone = PhoneNumber::parse("+14155552671")?;
+    /// let pending = SmsRecord::new(phone.clone());
+    /// assert_eq!(sms.bind(&pending, &Destination::Sms(phone), 0)?.phone(), pending.phone());
+    ///
+    /// // A code proved another phone: not this one.
+    /// let other = Destination::sms("+14155550000")?;
+    /// assert_eq!(sms.bind(&pending, &other, 0).err(), Some(FlowError::Rejected));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    fn bind(&self, pending: &Self::Pending, now: u64) -> Result<Self::Record, FlowError> {
-        let _ = (pending, now);
+    fn bind(
+        &self,
+        pending: &Self::Pending,
+        to: &Destination,
+        now: u64,
+    ) -> Result<Self::Record, FlowError> {
+        let _ = (pending, to, now);
         Err(FlowError::WrongState {
             waiting_for: "the code the authenticator shows",
         })

@@ -38,6 +38,7 @@ use super::{Event, Flows, Output, Scenario, Verified, checked_scenarios};
     derive(serde::Serialize, serde::Deserialize),
     serde(
         deny_unknown_fields,
+        try_from = "RawProtection<R>",
         bound(
             serialize = "R: serde::Serialize",
             deserialize = "R: serde::Deserialize<'de>"
@@ -57,9 +58,46 @@ pub struct Protection<R> {
     /// Codes sent to prove a factor being bound (a new phone): per
     /// account, whatever the destination.
     /// (Boxed: it is seldom used, and keeps the outputs small.)
-    #[cfg_attr(feature = "serde", serde(default))]
     binding: alloc::boxed::Box<OobRecord>,
     active: Option<Active<R>>,
+}
+
+/// The serialized form, checked into a [`Protection`]: every field
+/// required (a dropped `binding` must not reset its counters), and an
+/// account id that is not all zero (never one of [`Protection::new`]).
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(
+    rename = "Protection",
+    deny_unknown_fields,
+    bound(deserialize = "R: serde::Deserialize<'de>")
+)]
+struct RawProtection<R> {
+    id: [u8; 16],
+    generation: u64,
+    version: u64,
+    identity: OobRecord,
+    binding: alloc::boxed::Box<OobRecord>,
+    active: Option<Active<R>>,
+}
+
+#[cfg(feature = "serde")]
+impl<R> TryFrom<RawProtection<R>> for Protection<R> {
+    type Error = FlowError;
+
+    fn try_from(raw: RawProtection<R>) -> Result<Self, FlowError> {
+        if raw.id == [0; 16] {
+            return Err(FlowError::WrongAccount);
+        }
+        Ok(Self {
+            id: raw.id,
+            generation: raw.generation,
+            version: raw.version,
+            identity: raw.identity,
+            binding: raw.binding,
+            active: raw.active,
+        })
+    }
 }
 
 /// The active part of a protection.
@@ -266,6 +304,26 @@ impl<R: Clone> Protection<R> {
     }
 
     /// The next version and generation, otherwise unchanged.
+    /// The same record (same version) with the identity and binding code
+    /// records unlocked, those that have failures: after a proof of the
+    /// user (a recovery code, a fresh check starting a change).
+    pub(crate) fn with_codes_unlocked(mut self) -> Self {
+        if self.identity.throttle().failures() > 0 {
+            self.identity = self.identity.unlock();
+        }
+        if self.binding.throttle().failures() > 0 {
+            self.binding = alloc::boxed::Box::new(self.binding.unlock());
+        }
+        self
+    }
+
+    /// The next version with the identity and binding code records
+    /// unlocked, if either has failures to clear.
+    pub(crate) fn codes_unlocked(&self) -> Option<Self> {
+        (self.identity.throttle().failures() > 0 || self.binding.throttle().failures() > 0)
+            .then(|| self.next().with_codes_unlocked())
+    }
+
     fn next_generation(&self) -> Self {
         Self {
             generation: self.generation.saturating_add(1),

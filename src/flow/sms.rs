@@ -234,8 +234,19 @@ impl Factor for SmsFactor {
         )
     }
 
-    fn bind(&self, pending: &SmsRecord, _now: u64) -> Result<SmsRecord, FlowError> {
-        Ok(SmsRecord::new(pending.phone.clone()))
+    fn bind(
+        &self,
+        pending: &SmsRecord,
+        to: &Destination,
+        _now: u64,
+    ) -> Result<SmsRecord, FlowError> {
+        // Only the phone the binding code was delivered to (and proved).
+        match to {
+            Destination::Sms(proved) if *proved == pending.phone => {
+                Ok(SmsRecord::new(pending.phone.clone()))
+            }
+            _ => Err(FlowError::Rejected),
+        }
     }
 
     fn challenge(&self, record: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {

@@ -57,9 +57,16 @@ enum Stage {
     /// A challenge was issued at `at`; a response is accepted until
     /// `expires_at`.
     Challenged { at: u64, expires_at: u64 },
-    /// Passed; `check` is the proof when a factor or recovery code was
-    /// checked (not for an unprotected scenario or the grace window).
-    Passed { check: Option<Verified> },
+    /// Passed at `at`, at the account's `generation`; `check` is the proof
+    /// when a factor or recovery code was checked (not for an unprotected
+    /// scenario or the grace window); `grace_from` is the time of the
+    /// proof whose grace window let it pass.
+    Passed {
+        check: Option<Verified>,
+        at: u64,
+        generation: u64,
+        grace_from: Option<u64>,
+    },
 }
 
 const WAITING_RESPONSE: FlowError = FlowError::WrongState {
@@ -80,11 +87,11 @@ impl Verification {
     ///
     /// # Errors
     ///
-    /// In the result: [`FlowError::WrongAccount`] when `last` is a proof of
-    /// another account (a proof of an older generation, or not made by
-    /// these flows, opens no grace window); with the challenged state
-    /// still returned so that a recovery code can be used: what the factor
-    /// refused (an SMS resend cooldown, a lockout).
+    /// In the result, with the challenged state still returned so that a
+    /// recovery code can be used: what the factor refused (an SMS resend
+    /// cooldown, a lockout). A `last` of another account, of an older
+    /// generation, or not made by these flows is ignored: it opens no
+    /// grace window, and the check challenges as usual.
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -160,22 +167,28 @@ impl Verification {
                 let state = Self {
                     account: account.id(),
                     scenario,
-                    stage: Stage::Passed { check: None },
+                    stage: Stage::Passed {
+                        check: None,
+                        at: now,
+                        generation: account.generation(),
+                        grace_from: None,
+                    },
                 };
                 return Step::done(state, Vec::new());
             }
         };
-        match in_grace(flows, account, &scenario, last, now) {
-            Err(e) => return Step::failed(e),
-            Ok(true) => {
-                let state = Self {
-                    account: account.id(),
-                    scenario,
-                    stage: Stage::Passed { check: None },
-                };
-                return Step::done(state, Vec::new());
-            }
-            Ok(false) => {}
+        if let Some(from) = in_grace(flows, account, &scenario, last, now) {
+            let state = Self {
+                account: account.id(),
+                scenario,
+                stage: Stage::Passed {
+                    check: None,
+                    at: now,
+                    generation: account.generation(),
+                    grace_from: Some(from),
+                },
+            };
+            return Step::done(state, Vec::new());
         }
         Self::challenge_now(flows, account, factor, scenario, now)
     }
@@ -608,11 +621,14 @@ impl Verification {
             return Step::counted(None, vec![with_codes.persist_over(account)], e.into());
         }
         // The user is proved: lift the factor's lockout (layer 2 leaves
-        // that to a recovery code or an administrator).
+        // that to a recovery code or an administrator), and those of the
+        // account's identity and binding codes (so that a phone can be
+        // bound again after too many wrong binding codes).
         let unlocked = flows.factor().unlock(factor);
         let Some(new) = account.with_factor_and_recovery(unlocked, codes) else {
             return Step::failed(FlowError::NotProtected);
         };
+        let new = new.with_codes_unlocked();
         let outputs = vec![
             Protection::persist_over(new, account),
             Output::Notify {
@@ -623,7 +639,10 @@ impl Verification {
         Step::done(self.passed(flows, account, now, true), outputs)
     }
 
-    /// Whether the check has passed.
+    /// Whether the state is at its passed stage: informational (which page
+    /// to show), not an authorisation. It is bound to no account and to no
+    /// time: before letting an operation through, ask
+    /// [`passes`](Self::passes) with the signed-in account's record.
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -698,7 +717,9 @@ impl Verification {
 
     /// The proof of the check, if it passed by a factor or recovery code
     /// (not for an unprotected scenario or in the grace window): keep it
-    /// in the session, for the grace window and for changes.
+    /// in the session, for the grace window and for changes. Like
+    /// [`is_passed`](Self::is_passed), not an authorisation by itself:
+    /// gate an operation on [`passes`](Self::passes).
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -768,8 +789,87 @@ impl Verification {
     #[must_use]
     pub const fn verified(&self) -> Option<&Verified> {
         match &self.stage {
-            Stage::Passed { check } => check.as_ref(),
+            Stage::Passed { check, .. } => check.as_ref(),
             Stage::Challenged { .. } => None,
+        }
+    }
+
+    /// Whether this check lets an operation at its scenario through, for
+    /// `account` (the signed-in user's record), at `now`: what a host
+    /// gates an operation on. `Ok(())` when the check passed for this
+    /// account and
+    ///
+    /// * it passed by a factor or recovery code, at the account's current
+    ///   generation (its factor not replaced or turned off since); or
+    /// * it passed without a challenge and still would: the scenario is
+    ///   still unprotected, or the grace window it passed in is still open
+    ///   at `now`, at the same generation.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::WrongAccount`] (a check of another account),
+    /// [`FlowError::WrongState`] (not passed: waiting for the response),
+    /// [`FlowError::Expired`] (`now` is before the pass: a clock that went
+    /// back), [`FlowError::CheckRequired`] (the scenario became protected,
+    /// the grace window closed, or the factor changed since).
+    ///
+    /// ```
+    /// use mfa::{FlowError, FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+    /// let ada: Protection<TotpRecord> = Protection::new()?; // protection off
+    /// let step = Verification::start(&flows, &ada, Scenario::CriticalOperation, None, 100);
+    /// let check = step.state().ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(check.passes(&flows, &ada, 100), Ok(()));
+    ///
+    /// // Not for another account's session.
+    /// let bob: Protection<TotpRecord> = Protection::new()?;
+    /// assert_eq!(check.passes(&flows, &bob, 100), Err(FlowError::WrongAccount));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn passes<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        now: u64,
+    ) -> Result<(), FlowError> {
+        if self.account != account.id() {
+            return Err(FlowError::WrongAccount);
+        }
+        let Stage::Passed {
+            check,
+            at,
+            generation,
+            grace_from,
+        } = &self.stage
+        else {
+            return Err(FlowError::WrongState {
+                waiting_for: "the response to the challenge",
+            });
+        };
+        if now < *at {
+            return Err(FlowError::Expired);
+        }
+        if let Some(check) = check {
+            return flows.bound(account, check);
+        }
+        if account.factor().is_none() || !account.protects(&self.scenario) {
+            return Ok(());
+        }
+        match grace_from {
+            Some(from)
+                if *generation == account.generation()
+                    && grace_open(
+                        flows,
+                        &self.scenario,
+                        &Scenario::CriticalOperation,
+                        *from,
+                        now,
+                    ) =>
+            {
+                Ok(())
+            }
+            _ => Err(FlowError::CheckRequired),
         }
     }
 
@@ -820,41 +920,47 @@ impl Verification {
             scenario: self.scenario.clone(),
             stage: Stage::Passed {
                 check: Some(flows.proof(account, self.scenario.clone(), by_recovery_code, now)),
+                at: now,
+                generation: account.generation(),
+                grace_from: None,
             },
         }
     }
 }
 
-/// Whether the grace window after `last` covers `scenario` at `now`: a
+/// The time of `last` if its grace window covers `scenario` at `now`: a
 /// critical-operation proof of this account, at its generation, in time.
-///
-/// # Errors
-///
-/// [`FlowError::WrongAccount`] for a proof of another account.
 fn in_grace<F: Factor>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,
     scenario: &Scenario,
     last: Option<&Verified>,
     now: u64,
-) -> Result<bool, FlowError> {
-    let grace = flows.policy().get_grace();
-    let Some(last) = last else {
-        return Ok(false);
-    };
-    match flows.bound(account, last) {
-        Err(FlowError::WrongAccount) => return Err(FlowError::WrongAccount),
-        Err(_) => return Ok(false),
-        Ok(()) => {}
-    }
-    Ok(grace > 0
-        && *scenario == Scenario::CriticalOperation
-        && last.scenario == Scenario::CriticalOperation
-        && last.at <= now
-        && now < last.at.saturating_add(grace))
+) -> Option<u64> {
+    let last = last?;
+    // A proof of another account, of an older generation, or not made by
+    // these flows opens nothing: the check challenges as usual.
+    flows.bound(account, last).ok()?;
+    grace_open(flows, scenario, &last.scenario, last.at, now).then_some(last.at)
 }
 
-/// Challenges through the factor and moves to `state`.
+/// Whether the grace window of a critical-operation check passed at
+/// `from` lets a check at `scenario` pass at `now`.
+fn grace_open<F: Factor>(
+    flows: &Flows<F>,
+    scenario: &Scenario,
+    last_scenario: &Scenario,
+    from: u64,
+    now: u64,
+) -> bool {
+    let grace = flows.policy().get_grace();
+    grace > 0
+        && *scenario == Scenario::CriticalOperation
+        && *last_scenario == Scenario::CriticalOperation
+        && from <= now
+        && now < from.saturating_add(grace)
+}
+
 fn challenge<F: Factor>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,

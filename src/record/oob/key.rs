@@ -163,11 +163,14 @@ impl OobKey {
 }
 
 impl OobKey {
-    /// HMAC-SHA256 under this key over a domain label (16 bytes or fewer,
-    /// each use its own) and `parts`, each prefixed by its length: the
-    /// tag of a [`Verified`](crate::Verified) proof.
+    /// HMAC-SHA256 under this key over a domain label (each use its own)
+    /// and `parts`, each prefixed by its length (the domain too, so that
+    /// no domain and parts read as another domain's): the tag of a
+    /// [`Verified`](crate::Verified) proof. The input starts with a zero
+    /// byte (a length prefix), never with that of a code hash.
     pub(crate) fn tag(&self, domain: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         let mut mac = self.mac.clone();
+        mac.update(&len_prefix(domain.len()));
         mac.update(domain);
         for part in parts {
             mac.update(&len_prefix(part.len()));
