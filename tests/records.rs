@@ -547,6 +547,27 @@ impl Store<HotpRecord> for Broken {
 }
 
 #[test]
+fn update_refuses_a_record_whose_version_did_not_advance() {
+    let key = totp();
+    let store = AlwaysConflicts {
+        record: TotpRecord::new(key.clone()),
+        writes: std::cell::Cell::new(0),
+    };
+    // An operation that returns the loaded record unchanged (version 0).
+    let result = store.update(&(), |r| {
+        mfa::Attempt::new(Some(r.clone()), Ok::<(), VerifyFailure>(()))
+    });
+    assert_eq!(
+        result,
+        Err(StoreError::VersionNotAdvanced {
+            loaded: 0,
+            returned: 0
+        })
+    );
+    assert_eq!(store.writes.get(), 0, "nothing is written");
+}
+
+#[test]
 fn update_reports_backend_errors() {
     let result = Broken.update("x", |r: &HotpRecord| r.verify("123456", NOW));
     assert_eq!(result, Err(StoreError::Backend("disk on fire")));

@@ -67,6 +67,16 @@ pub enum StoreError<E = Infallible> {
     },
     /// The store itself failed.
     Backend(E),
+    /// The operation returned a record whose version is not one past the
+    /// loaded one, which would break compare-and-set (a record type of your
+    /// own that forgot to bump it, or a corrupt stored version). Nothing
+    /// was written and the outcome was discarded.
+    VersionNotAdvanced {
+        /// The version of the loaded record.
+        loaded: u64,
+        /// The version of the record the operation returned.
+        returned: u64,
+    },
 }
 
 impl<E: fmt::Display> fmt::Display for StoreError<E> {
@@ -78,6 +88,10 @@ impl<E: fmt::Display> fmt::Display for StoreError<E> {
                 "the record kept changing under concurrent updates; gave up after {tries} tries"
             ),
             Self::Backend(e) => write!(f, "the store failed: {e}"),
+            Self::VersionNotAdvanced { loaded, returned } => write!(
+                f,
+                "the new record has version {returned}, not one past the loaded {loaded}; nothing was written"
+            ),
         }
     }
 }
@@ -86,7 +100,7 @@ impl<E: core::error::Error + 'static> core::error::Error for StoreError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Backend(e) => Some(e),
-            Self::NotFound | Self::Conflict { .. } => None,
+            Self::NotFound | Self::Conflict { .. } | Self::VersionNotAdvanced { .. } => None,
         }
     }
 }
@@ -319,8 +333,15 @@ pub trait Store<R: Versioned> {
             let Some(new) = new else {
                 return Ok(outcome);
             };
+            let loaded = record.version();
+            if new.version() != loaded.wrapping_add(1) {
+                return Err(StoreError::VersionNotAdvanced {
+                    loaded,
+                    returned: new.version(),
+                });
+            }
             match self
-                .compare_and_set(id, record.version(), &new)
+                .compare_and_set(id, loaded, &new)
                 .map_err(StoreError::Backend)?
             {
                 Cas::Committed => return Ok(outcome),
