@@ -3,7 +3,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{Destination, RecoveryCodes};
+use crate::record::{Destination, OobRecord, RecoveryCodes};
 
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
@@ -1122,7 +1122,7 @@ impl<F: Factor> Enrollment<F> {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         record: F::Record,
-        binding: Option<crate::record::OobRecord>,
+        binding: Option<OobRecord>,
         now: u64,
     ) -> Step<Self, F::Record> {
         let kind = flows.factor().kind_of(&record);
@@ -1200,21 +1200,15 @@ fn send_identity<F: Factor>(
     now: u64,
     state: Enrollment<F>,
 ) -> Step<Enrollment<F>, F::Record> {
-    let (identity, delivery) = account
-        .identity()
-        .issue(&flows.policy().get_identity(), flows.key(), contact, now)
-        .into_parts();
-    match (identity, delivery) {
-        (Some(identity), Ok(delivery)) => Step::done(
-            state,
-            vec![
-                account.with_identity(identity).persist_over(account),
-                Output::Deliver(delivery),
-            ],
-        ),
-        (_, Err(e)) => Step::failed(e.into()),
-        (None, Ok(_)) => Step::failed(FlowError::RandomSource),
-    }
+    let record = account.identity();
+    send_code(
+        flows,
+        account,
+        (record, Protection::with_identity),
+        contact,
+        now,
+        state,
+    )
 }
 
 /// Issues a binding code to `to` through the account's record (its
@@ -1227,15 +1221,40 @@ fn send_binding<F: Factor>(
     now: u64,
     state: Enrollment<F>,
 ) -> Step<Enrollment<F>, F::Record> {
-    let (binding, delivery) = account
-        .binding()
+    let record = account.binding();
+    send_code(
+        flows,
+        account,
+        (record, Protection::with_binding),
+        to,
+        now,
+        state,
+    )
+}
+
+/// Puts a code record back into the account: `Protection::with_identity`
+/// or `Protection::with_binding`.
+type WriteBack<R> = fn(&Protection<R>, OobRecord) -> Protection<R>;
+
+/// Issues a code to `to` through one of the account's code records (read
+/// from and written back with `with`), persisting the record before the
+/// delivery, and moves to `state`.
+fn send_code<F: Factor>(
+    flows: &Flows<F>,
+    account: &Protection<F::Record>,
+    (record, with): (&OobRecord, WriteBack<F::Record>),
+    to: &Destination,
+    now: u64,
+    state: Enrollment<F>,
+) -> Step<Enrollment<F>, F::Record> {
+    let (record, delivery) = record
         .issue(&flows.policy().get_identity(), flows.key(), to, now)
         .into_parts();
-    match (binding, delivery) {
-        (Some(binding), Ok(delivery)) => Step::done(
+    match (record, delivery) {
+        (Some(record), Ok(delivery)) => Step::done(
             state,
             vec![
-                account.with_binding(binding).persist_over(account),
+                with(account, record).persist_over(account),
                 Output::Deliver(delivery),
             ],
         ),
