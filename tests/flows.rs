@@ -11,14 +11,14 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, email, oob_locking_after, other_than, phone, policy};
+use flows_common::{
+    ALL, Host, T0, email, enroll_sms, oob_locking_after, other_than, phone, policy,
+};
 use mfa::{
     Awaiting, Channel, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, OobError,
     OobKey, OobPolicy, PhoneNumber, Refused, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Totp,
     TotpFactor, TotpRecord, Verification, Verified,
 };
-
-const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
 
 fn totp_flows(policy: FlowPolicy) -> Flows<TotpFactor> {
     Flows::new(
@@ -75,28 +75,6 @@ fn enroll_totp(host: &mut Host<TotpRecord>, flows: &Flows<TotpFactor>, now: u64)
     r.unwrap();
     assert!(e.is_done());
     totp
-}
-
-/// Enrolls SMS for an account without a phone: e-mail first, then the phone.
-fn enroll_sms(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) {
-    let e = host.begin(Enrollment::start(
-        flows,
-        &host.account,
-        ALL,
-        &[email()],
-        &email(),
-        now,
-    ));
-    let code = host.last_code(&email());
-    let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, now + 10));
-    r.unwrap();
-    let number = PhoneNumber::parse("+1 415 555 2671").unwrap();
-    let (e, r) = host.step(&e, e.setup(flows, &host.account, number, now + 20));
-    r.unwrap();
-    let code = host.last_code(&phone());
-    let (e, r) = host.step(&e, e.confirm(flows, &host.account, &[&code], now + 30));
-    r.unwrap();
-    assert!(e.is_done());
 }
 
 /// Passes a check at `scenario` with the factor; returns the proof.

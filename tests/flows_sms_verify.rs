@@ -11,38 +11,12 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, email, oob_locking_after, other_than, phone, policy};
-use mfa::{
-    Enrollment, Event, FlowError, Flows, OobKey, OobPolicy, PhoneNumber, Scenario, SmsFactor,
-    SmsRecord, Verification,
-};
-
-const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
+use flows_common::{Host, T0, enroll_sms, oob_locking_after, other_than, phone, policy};
+use mfa::{Event, FlowError, Flows, OobKey, OobPolicy, Scenario, SmsFactor, Verification};
 
 fn sms_flows(oob: OobPolicy) -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();
     Flows::new(SmsFactor::new(key.clone(), oob).unwrap(), key, policy()).unwrap()
-}
-
-fn enroll(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>) {
-    let e = host.begin(Enrollment::start(
-        flows,
-        &host.account,
-        ALL,
-        &[email()],
-        &email(),
-        T0,
-    ));
-    let code = host.last_code(&email());
-    let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, T0 + 10));
-    r.unwrap();
-    let number = PhoneNumber::parse("+1 415 555 2671").unwrap();
-    let (e, r) = host.step(&e, e.setup(flows, &host.account, number, T0 + 20));
-    r.unwrap();
-    let code = host.last_code(&phone());
-    let (e, r) = host.step(&e, e.confirm(flows, &host.account, &[&code], T0 + 30));
-    r.unwrap();
-    assert!(e.is_done());
 }
 
 #[test]
@@ -53,7 +27,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
 
     // The last second of the code's life: accepted.
     let mut host = Host::new();
-    enroll(&mut host, &flows);
+    enroll_sms(&mut host, &flows, T0);
     let at = T0 + 1_000;
     let v = host.begin(Verification::start(
         &flows,
@@ -69,7 +43,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
 
     // The first second after: refused, even with the right code.
     let mut host = Host::new();
-    enroll(&mut host, &flows);
+    enroll_sms(&mut host, &flows, T0);
     let v = host.begin(Verification::start(
         &flows,
         &host.account,
@@ -87,7 +61,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
 fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
     let flows = sms_flows(oob_locking_after(3));
     let mut host = Host::new();
-    enroll(&mut host, &flows);
+    enroll_sms(&mut host, &flows, T0);
     let recovery = host.recovery_codes.clone();
 
     let now = T0 + 1_000;

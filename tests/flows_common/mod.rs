@@ -11,9 +11,12 @@
 )]
 
 use mfa::{
-    Destination, Event, FlowError, FlowPolicy, KeyUri, OobPolicy, Output, Protection,
-    RecoveryPolicy, Step, ThrottlePolicy,
+    Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobPolicy, Output,
+    PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Step, ThrottlePolicy,
 };
+
+/// Both built-in scenarios.
+pub const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
 
 /// The start of a 30-second step.
 pub const T0: u64 = 1_700_000_010;
@@ -124,4 +127,26 @@ impl<R: Clone + std::fmt::Debug> Host<R> {
 pub fn other_than(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
     format!("{:06}", (n + 1) % 1_000_000)
+}
+
+/// Enrolls SMS for an account without a phone: e-mail first, then the phone.
+pub fn enroll_sms(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) {
+    let e = host.begin(Enrollment::start(
+        flows,
+        &host.account,
+        ALL,
+        &[email()],
+        &email(),
+        now,
+    ));
+    let code = host.last_code(&email());
+    let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, now + 10));
+    r.unwrap();
+    let number = PhoneNumber::parse("+1 415 555 2671").unwrap();
+    let (e, r) = host.step(&e, e.setup(flows, &host.account, number, now + 20));
+    r.unwrap();
+    let code = host.last_code(&phone());
+    let (e, r) = host.step(&e, e.confirm(flows, &host.account, &[&code], now + 30));
+    r.unwrap();
+    assert!(e.is_done());
 }
