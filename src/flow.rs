@@ -99,6 +99,7 @@ impl fmt::Display for Scenario {
 /// | [`pending_ttl`](Self::pending_ttl) | 600 s | 60 s – 1 h | NIST SP 800-63B (OOB codes ≤ 10 min) |
 /// | [`grace`](Self::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
 /// | [`fresh_check`](Self::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
+/// | [`pass_ttl`](Self::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
 /// | [`identity`](Self::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
 /// | [`recovery`](Self::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
 ///
@@ -120,6 +121,7 @@ pub struct FlowPolicy {
     pending_ttl: u64,
     grace: u64,
     fresh_check: u64,
+    pass_ttl: u64,
     identity: OobPolicy,
     recovery: RecoveryPolicy,
 }
@@ -130,6 +132,7 @@ impl Default for FlowPolicy {
             pending_ttl: 600,
             grace: 0,
             fresh_check: 300,
+            pass_ttl: 300,
             identity: OobPolicy::default(),
             recovery: RecoveryPolicy::default(),
         }
@@ -177,6 +180,29 @@ impl FlowPolicy {
     pub const fn fresh_check(mut self, seconds: u64) -> Self {
         self.fresh_check = seconds;
         self
+    }
+
+    /// How long a passed [`Verification`] authorises its operation
+    /// ([`Verification::passes`]), from the moment it passed: one check
+    /// does not unlock every later critical operation of the session.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().pass_ttl(60).get_pass_ttl(), 60);
+    /// ```
+    #[must_use]
+    pub const fn pass_ttl(mut self, seconds: u64) -> Self {
+        self.pass_ttl = seconds;
+        self
+    }
+
+    /// See [`pass_ttl`](Self::pass_ttl).
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().get_pass_ttl(), 300);
+    /// ```
+    #[must_use]
+    pub const fn get_pass_ttl(&self) -> u64 {
+        self.pass_ttl
     }
 
     /// The rules of identity-verification codes (sent to a verified e-mail
@@ -280,6 +306,9 @@ impl FlowPolicy {
         ) {
             return Err(e);
         }
+        if let Err(e) = window("seconds a passed check authorises", self.pass_ttl, 30) {
+            return Err(e);
+        }
         if let Err(e) = self.identity.validated() {
             return Err(e);
         }
@@ -298,6 +327,7 @@ struct RawFlowPolicy {
     pending_ttl: u64,
     grace: u64,
     fresh_check: u64,
+    pass_ttl: u64,
     identity: OobPolicy,
     recovery: RecoveryPolicy,
 }
@@ -311,6 +341,7 @@ impl TryFrom<RawFlowPolicy> for FlowPolicy {
             pending_ttl: raw.pending_ttl,
             grace: raw.grace,
             fresh_check: raw.fresh_check,
+            pass_ttl: raw.pass_ttl,
             identity: raw.identity,
             recovery: raw.recovery,
         }
@@ -497,6 +528,45 @@ pub enum Event {
     ScenariosChanged,
     /// Protection was turned off.
     ProtectionOff,
+    /// Too many wrong codes locked one of the account's credentials until
+    /// `until` (Unix seconds): tell the owner, since whoever guessed may
+    /// know their password.
+    LockedOut {
+        /// What was locked.
+        credential: Credential,
+        /// When attempts are evaluated again.
+        until: u64,
+    },
+}
+
+/// One of the ways an account's owner proves themselves, each throttled in
+/// its own record of the [`Protection`].
+///
+/// ```
+/// assert_eq!(mfa::Credential::RecoveryCode.to_string(), "recovery codes");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Credential {
+    /// The second factor (the authenticator app, the phone).
+    Factor,
+    /// The recovery codes.
+    RecoveryCode,
+    /// The identity-verification codes (by e-mail or the bound phone).
+    IdentityCode,
+    /// The codes sent to a phone being bound.
+    BindingCode,
+}
+
+impl fmt::Display for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Factor => "the second factor",
+            Self::RecoveryCode => "recovery codes",
+            Self::IdentityCode => "identity-verification codes",
+            Self::BindingCode => "phone-binding codes",
+        })
+    }
 }
 
 impl fmt::Display for Event {
@@ -514,6 +584,10 @@ impl fmt::Display for Event {
             Self::RecoveryCodesRegenerated => f.write_str("new recovery codes were generated"),
             Self::ScenariosChanged => f.write_str("the protected scenarios changed"),
             Self::ProtectionOff => f.write_str("account protection was turned off"),
+            Self::LockedOut { credential, .. } => write!(
+                f,
+                "too many wrong codes locked {credential} for a while; if it was not you, change your password"
+            ),
         }
     }
 }
@@ -990,6 +1064,99 @@ impl Verified {
     #[must_use]
     pub const fn by_recovery_code(&self) -> bool {
         self.by_recovery_code
+    }
+}
+
+/// A canonical encoding of a flow state's fields, each length-prefixed or
+/// of fixed size, for the state's tag.
+#[derive(Default)]
+pub(crate) struct Transcript(Vec<u8>);
+
+impl Transcript {
+    /// A byte string, prefixed by its length.
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        self.u64(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+        self.0.extend_from_slice(bytes);
+        self
+    }
+
+    /// A number, as 8 big-endian bytes.
+    pub(crate) fn u64(&mut self, value: u64) -> &mut Self {
+        self.0.extend_from_slice(&value.to_be_bytes());
+        self
+    }
+
+    /// A small number or a discriminant.
+    pub(crate) fn byte(&mut self, value: u8) -> &mut Self {
+        self.0.push(value);
+        self
+    }
+
+    /// A scenario: its kind, and the name of a custom one.
+    pub(crate) fn scenario(&mut self, scenario: &Scenario) -> &mut Self {
+        match scenario {
+            Scenario::LogOn => self.byte(0),
+            Scenario::CriticalOperation => self.byte(1),
+            Scenario::Custom(name) => self.byte(2).bytes(name.as_bytes()),
+        }
+    }
+
+    /// A destination, or none.
+    pub(crate) fn destination(&mut self, to: Option<&crate::record::Destination>) -> &mut Self {
+        match to {
+            None => self.byte(0),
+            Some(to) => self
+                .byte(match to.channel() {
+                    crate::record::Channel::Sms => 1,
+                    _ => 2,
+                })
+                .bytes(to.as_str().as_bytes()),
+        }
+    }
+
+    /// A proof, with its own tag.
+    pub(crate) fn verified(&mut self, proof: &Verified) -> &mut Self {
+        self.bytes(&proof.account)
+            .u64(proof.generation)
+            .u64(proof.at)
+            .scenario(&proof.scenario)
+            .byte(u8::from(proof.by_recovery_code))
+            .bytes(&proof.tag)
+    }
+
+    /// A time, or none.
+    pub(crate) fn time(&mut self, at: Option<u64>) -> &mut Self {
+        match at {
+            None => self.byte(0),
+            Some(at) => self.byte(1).u64(at),
+        }
+    }
+}
+
+impl<F> Flows<F> {
+    /// The tag of a state under `domain`, over its transcript.
+    pub(crate) fn tag(&self, domain: &[u8], transcript: &Transcript) -> [u8; 32] {
+        self.key.tag(domain, &[&transcript.0])
+    }
+
+    /// Whether `tag` is the tag of the transcript: a state made by these
+    /// flows and not edited since.
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Tampered`].
+    pub(crate) fn check_tag(
+        &self,
+        domain: &[u8],
+        transcript: &Transcript,
+        tag: &[u8; 32],
+    ) -> Result<(), FlowError> {
+        let expected = self.tag(domain, transcript);
+        if bool::from(expected.as_slice().ct_eq(tag.as_slice())) {
+            Ok(())
+        } else {
+            Err(FlowError::Tampered)
+        }
     }
 }
 

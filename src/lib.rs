@@ -32,7 +32,8 @@ pub use code::{Code, Digits};
 pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
-    Awaiting, Begun, Either, EitherFactor, Enrollment, Event, Factor, FlowError, FlowPolicy, Flows,
+    Awaiting, Begun, Credential, Either, EitherFactor, Enrollment, Event, Factor, FlowError,
+    FlowPolicy, Flows,
     Output, Prompt, Protection, Scenario, SmsFactor, SmsRecord, Step, TotpFactor, Verification,
     Verified,
 };

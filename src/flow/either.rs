@@ -1,7 +1,7 @@
 //! A factor of one of two kinds, chosen at setup, so that an account can
 //! change its method (TOTP to SMS and back).
 
-use crate::record::{Attempt, Destination};
+use crate::record::{Attempt, Destination, Throttle};
 
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
@@ -148,18 +148,14 @@ fn side<R, S, T, U>(
 }
 
 /// A begun setup of one side, with its states put on that side.
-fn begun<P, R, Q, S>(
-    begun: Begun<P, R>,
-    pending: impl FnOnce(P) -> Q,
-    record: impl FnOnce(R) -> S,
-) -> Begun<Q, S> {
+fn begun<R, S>(begun: Begun<R>, record: impl FnOnce(R) -> S) -> Begun<S> {
     match begun {
-        Begun::Confirm { pending: p, prompt } => Begun::Confirm {
-            pending: pending(p),
+        Begun::Confirm { pending, prompt } => Begun::Confirm {
+            pending: record(pending),
             prompt,
         },
-        Begun::Deliver { pending: p, to } => Begun::Deliver {
-            pending: pending(p),
+        Begun::Deliver { pending, to } => Begun::Deliver {
+            pending: record(pending),
             to,
         },
         Begun::Active(r) => Begun::Active(record(r)),
@@ -170,7 +166,6 @@ fn begun<P, R, Q, S>(
 /// call goes to the side of its input.
 impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
     type Setup = Either<A::Setup, B::Setup>;
-    type Pending = Either<A::Pending, B::Pending>;
     type Record = Either<A::Record, B::Record>;
 
     fn kind(&self) -> &'static str {
@@ -189,27 +184,19 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
         setup: Self::Setup,
         verified: Option<&Destination>,
         now: u64,
-    ) -> Result<Begun<Self::Pending, Self::Record>, FlowError> {
+    ) -> Result<Begun<Self::Record>, FlowError> {
         Ok(match setup {
-            Either::First(s) => begun(
-                self.first.begin(s, verified, now)?,
-                Either::First,
-                Either::First,
-            ),
-            Either::Second(s) => begun(
-                self.second.begin(s, verified, now)?,
-                Either::Second,
-                Either::Second,
-            ),
+            Either::First(s) => begun(self.first.begin(s, verified, now)?, Either::First),
+            Either::Second(s) => begun(self.second.begin(s, verified, now)?, Either::Second),
         })
     }
 
     fn confirm(
         &self,
-        pending: &Self::Pending,
+        pending: &Self::Record,
         codes: &[&str],
         now: u64,
-    ) -> Attempt<Self::Pending, Self::Record, FlowError> {
+    ) -> Attempt<Self::Record, Self::Record, FlowError> {
         match pending {
             Either::First(p) => side(
                 self.first.confirm(p, codes, now),
@@ -226,7 +213,7 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
 
     fn bind(
         &self,
-        pending: &Self::Pending,
+        pending: &Self::Record,
         to: &Destination,
         now: u64,
     ) -> Result<Self::Record, FlowError> {
@@ -238,9 +225,9 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
 
     fn resend(
         &self,
-        pending: &Self::Pending,
+        pending: &Self::Record,
         now: u64,
-    ) -> Attempt<Self::Pending, Prompt, FlowError> {
+    ) -> Attempt<Self::Record, Prompt, FlowError> {
         match pending {
             Either::First(p) => side(self.first.resend(p, now), Either::First, |x| x),
             Either::Second(p) => side(self.second.resend(p, now), Either::Second, |x| x),
@@ -274,6 +261,20 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
         match record {
             Either::First(r) => Either::First(self.first.unlock(r)),
             Either::Second(r) => Either::Second(self.second.unlock(r)),
+        }
+    }
+
+    fn throttle(&self, record: &Self::Record) -> Throttle {
+        match record {
+            Either::First(r) => self.first.throttle(r),
+            Either::Second(r) => self.second.throttle(r),
+        }
+    }
+
+    fn on_demand(&self, record: &Self::Record) -> bool {
+        match record {
+            Either::First(r) => self.first.on_demand(r),
+            Either::Second(r) => self.second.on_demand(r),
         }
     }
 }

@@ -3,17 +3,26 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{Destination, OobRecord, RecoveryCodes};
+use crate::record::{Destination, OobRecord, RecoveryCodes, Throttle};
 
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
-use super::protection::Protection;
-use super::{Event, Flows, Output, Scenario, Step, Verified, checked_scenarios};
+use super::protection::{Pending, Protection};
+use super::{
+    Credential, Event, Flows, Output, Scenario, Step, Transcript, Verified, checked_scenarios,
+};
+
+/// Separates the tags of enrollments from any other use of the key.
+const DOMAIN: &[u8] = b"mfa/enrollment/v1";
 
 /// An enrollment in progress: turning protection on, or replacing the
 /// factor of a protected account (another method, another phone, a new
-/// key). Session state: keep it server-side between requests (with the
-/// `serde` feature it serializes; a pending TOTP secret is in it).
+/// key). Session state, and tamper-evident: it is tagged with an HMAC under
+/// the [`Flows`]' key, and an edited or hand-made one is refused
+/// ([`FlowError::Tampered`]). It holds no secret and no failure count (a
+/// pending secret and its failures are in the account's [`Protection`]);
+/// with the `serde` feature it serializes, and it may be kept in a cookie
+/// (seal it to keep the chosen contact private).
 ///
 /// ```text
 /// start ─► Identity ─verify_identity─► Setup ─setup─► Confirm ─confirm─► Done
@@ -24,8 +33,8 @@ use super::{Event, Flows, Output, Scenario, Step, Verified, checked_scenarios};
 /// Every call borrows the state and returns a [`Step`]: outputs to carry
 /// out (persist first), the state to keep, the result. A call in the
 /// wrong state is [`FlowError::WrongState`] and changes nothing; to
-/// cancel, drop the state (nothing was stored but the identity-code
-/// record, whose failure count must survive a restart).
+/// cancel, drop the state (what was stored, the identity-code record and
+/// a pending factor, keeps its failure counts; a pending factor expires).
 ///
 /// ```
 /// use mfa::{Awaiting, Destination, Enrollment, FlowPolicy, Flows, OobKey, Output, Protection, Scenario, TotpFactor};
@@ -44,18 +53,13 @@ use super::{Event, Flows, Output, Scenario, Step, Verified, checked_scenarios};
 /// assert!(matches!(enrollment.awaiting(), Awaiting::IdentityCode { .. }));
 /// # Ok::<(), mfa::Error>(())
 /// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
-    serde(
-        deny_unknown_fields,
-        bound(
-            serialize = "F::Pending: serde::Serialize",
-            deserialize = "F::Pending: serde::Deserialize<'de>"
-        )
-    )
+    serde(deny_unknown_fields)
 )]
-pub struct Enrollment<F: Factor> {
+pub struct Enrollment {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "super::de_scenarios"))]
     scenarios: Vec<Scenario>,
     change: bool,
@@ -64,42 +68,19 @@ pub struct Enrollment<F: Factor> {
     /// The generation of the account's factor at the start: the
     /// enrollment completes only while it has not moved.
     generation: u64,
-    stage: Stage<F::Pending>,
-}
-
-impl<F: Factor> Clone for Enrollment<F> {
-    fn clone(&self) -> Self {
-        Self {
-            scenarios: self.scenarios.clone(),
-            change: self.change,
-            account: self.account,
-            generation: self.generation,
-            stage: self.stage.clone(),
-        }
-    }
-}
-
-/// The stage and the scenarios; a pending factor shows what its own
-/// `Debug` shows (no secret for the built-in kinds).
-impl<F: Factor> core::fmt::Debug for Enrollment<F> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Enrollment")
-            .field("scenarios", &self.scenarios)
-            .field("change", &self.change)
-            .field("generation", &self.generation)
-            .field("stage", &self.stage)
-            .finish()
-    }
+    stage: Stage,
+    /// HMAC-SHA256 under the flows' key over every other field.
+    tag: [u8; 32],
 }
 
 /// Where an enrollment stands.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
     serde(deny_unknown_fields)
 )]
-enum Stage<P> {
+enum Stage {
     /// A code was sent to `contact`.
     Identity { contact: Destination },
     /// The user is proved (through `contact`, or a fresh check when
@@ -109,13 +90,13 @@ enum Stage<P> {
         verified_at: u64,
         expires_at: u64,
     },
-    /// The factor is pending, until `expires_at`; with `to`, it waits
-    /// for the binding code sent there through the account's record.
+    /// The factor `pending` (its id; the factor itself is in the
+    /// account record) waits for `codes` codes until `expires_at`; with
+    /// `to`, for the binding code sent there.
     Confirm {
-        pending: P,
+        pending: [u8; 16],
         codes: u8,
         expires_at: u64,
-        #[cfg_attr(feature = "serde", serde(default))]
         to: Option<Destination>,
     },
     /// The factor is active.
@@ -145,11 +126,26 @@ pub enum Awaiting<'a> {
         /// The first Unix second at which the step has expired.
         expires_at: u64,
     },
-    /// `count` codes from the new factor: [`confirm`](Enrollment::confirm).
+    /// `count` codes from the new factor (its app or token):
+    /// [`confirm`](Enrollment::confirm), or
+    /// [`respond`](crate::Verification::respond) for a challenge.
     Codes {
         /// How many consecutive codes.
         count: u8,
     },
+    /// The code sent to this phone being bound:
+    /// [`confirm`](Enrollment::confirm).
+    BindingCode {
+        /// Where the code was sent.
+        to: &'a Destination,
+    },
+    /// A challenge that sends its code on demand (SMS): offer a "send
+    /// code" button ([`send_code`](crate::Verification::send_code)) and
+    /// the recovery-code form; nothing was sent yet.
+    SendCode,
+    /// The code just sent for a challenge (SMS):
+    /// [`respond`](crate::Verification::respond).
+    SentCode,
     /// Nothing: the factor is active.
     Nothing,
 }
@@ -163,7 +159,7 @@ fn prompt_outputs<R>(prompt: Prompt) -> Vec<Output<R>> {
     }
 }
 
-impl<F: Factor> Enrollment<F> {
+impl Enrollment {
     const WAITING_IDENTITY: FlowError = FlowError::WrongState {
         waiting_for: "the identity code",
     };
@@ -203,7 +199,7 @@ impl<F: Factor> Enrollment<F> {
     /// assert_eq!(step.result(), Err(FlowError::UnknownContact));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn start(
+    pub fn start<F: Factor>(
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         scenarios: &[Scenario],
@@ -221,16 +217,12 @@ impl<F: Factor> Enrollment<F> {
         if !contacts.contains(contact) {
             return Step::failed(FlowError::UnknownContact);
         }
-        let state = Self {
-            scenarios,
-            change: false,
-            account: account.id(),
-            generation: account.generation(),
-            stage: Stage::Identity {
-                contact: contact.clone(),
-            },
+        let stage = Stage::Identity {
+            contact: contact.clone(),
         };
-        send_identity(flows, account, contact, now, state)
+        let state = Self::tagged(flows, scenarios, false, account, stage);
+        let write = |record| account.with_identity(record);
+        send_code(flows, account, account.identity(), write, contact, now, state)
     }
 
     /// Starts replacing the factor of a protected account (changing the
@@ -324,7 +316,7 @@ impl<F: Factor> Enrollment<F> {
     /// assert_eq!(late.result(), Err(FlowError::CheckRequired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn start_change(
+    pub fn start_change<F: Factor>(
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         check: &Verified,
@@ -338,27 +330,15 @@ impl<F: Factor> Enrollment<F> {
         }
         // The change ends when the check stops being fresh.
         let fresh_until = check.at().saturating_add(flows.policy().get_fresh_check());
-        let state = Self {
-            scenarios: account.scenarios().to_vec(),
-            change: true,
-            account: account.id(),
-            generation: account.generation(),
-            stage: Stage::Setup {
-                contact: None,
-                verified_at: now,
-                expires_at: now
-                    .saturating_add(flows.policy().get_pending_ttl())
-                    .min(fresh_until),
-            },
+        let stage = Stage::Setup {
+            contact: None,
+            verified_at: now,
+            expires_at: now
+                .saturating_add(flows.policy().get_pending_ttl())
+                .min(fresh_until),
         };
-        // A fresh check proves the user: lift the lockouts of the identity
-        // and binding codes (too many wrong binding codes earlier).
-        let outputs = account
-            .codes_unlocked()
-            .map(|new| new.persist_over(account))
-            .into_iter()
-            .collect();
-        Step::done(state, outputs)
+        let state = Self::tagged(flows, account.scenarios().to_vec(), true, account, stage);
+        Step::done(state, Vec::new())
     }
 
     /// What the enrollment waits for.
@@ -417,6 +397,7 @@ impl<F: Factor> Enrollment<F> {
             Stage::Setup { expires_at, .. } => Awaiting::Setup {
                 expires_at: *expires_at,
             },
+            Stage::Confirm { to: Some(to), .. } => Awaiting::BindingCode { to },
             Stage::Confirm { codes, .. } => Awaiting::Codes { count: *codes },
             Stage::Done => Awaiting::Nothing,
         }
@@ -564,19 +545,20 @@ impl<F: Factor> Enrollment<F> {
     /// ));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn resend_identity(
+    pub fn resend_identity<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
     ) -> Step<Self, F::Record> {
-        if let Err(e) = self.bound(account) {
+        if let Err(e) = self.checked(flows, account) {
             return Step::failed(e);
         }
         let Stage::Identity { contact } = &self.stage else {
             return Step::failed(self.wrong_state());
         };
-        send_identity(flows, account, contact, now, self.clone())
+        let write = |record| account.with_identity(record);
+        send_code(flows, account, account.identity(), write, contact, now, self.clone())
     }
 
     /// Checks the identity code the user typed. On success the flow waits
@@ -652,14 +634,14 @@ impl<F: Factor> Enrollment<F> {
     /// assert_eq!(enrollment.awaiting(), Awaiting::Setup { expires_at: now + 20 + 600 });
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn verify_identity(
+    pub fn verify_identity<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         code: &str,
         now: u64,
     ) -> Step<Self, F::Record> {
-        if let Err(e) = self.bound(account) {
+        if let Err(e) = self.checked(flows, account) {
             return Step::failed(e);
         }
         let Stage::Identity { contact } = &self.stage else {
@@ -668,6 +650,7 @@ impl<F: Factor> Enrollment<F> {
         if account.is_on() && !self.change {
             return Step::failed(FlowError::AlreadyProtected);
         }
+        let before = account.identity().throttle();
         let (identity, outcome) = account
             .identity()
             .verify(
@@ -678,32 +661,22 @@ impl<F: Factor> Enrollment<F> {
                 now,
             )
             .into_parts();
-        let proved = outcome.is_ok();
-        let outputs: Vec<_> = identity
-            .map(|identity| {
-                let new = account.with_identity(identity);
-                // The user is proved by the identity code: a phone can be
-                // bound again after too many wrong binding codes.
-                if proved {
-                    new.with_codes_unlocked()
-                } else {
-                    new
-                }
-            })
-            .map(|new| new.persist_over(account))
-            .into_iter()
-            .collect();
+        // Proving who you are proves no phone: the binding codes keep
+        // their failures.
+        let mut outputs = Vec::new();
+        if let Some(identity) = identity {
+            let after = identity.throttle();
+            outputs.push(account.with_identity(identity).persist_over(account));
+            outputs.extend(lockout_notice(before, after, Credential::IdentityCode, now));
+        }
         match outcome {
             Ok(()) => {
-                let state = Self {
-                    stage: Stage::Setup {
-                        contact: Some(contact.clone()),
-                        verified_at: now,
-                        expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
-                    },
-                    ..self.clone()
+                let stage = Stage::Setup {
+                    contact: Some(contact.clone()),
+                    verified_at: now,
+                    expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
                 };
-                Step::done(state, outputs)
+                Step::done(self.at_stage(flows, stage), outputs)
             }
             Err(e) => Step::counted(None, outputs, e.into()),
         }
@@ -778,14 +751,14 @@ impl<F: Factor> Enrollment<F> {
     /// assert_eq!(late.result(), Err(FlowError::Expired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn setup(
+    pub fn setup<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         setup: F::Setup,
         now: u64,
     ) -> Step<Self, F::Record> {
-        if let Err(e) = self.bound(account) {
+        if let Err(e) = self.checked(flows, account) {
             return Step::failed(e);
         }
         let Stage::Setup {
@@ -806,32 +779,41 @@ impl<F: Factor> Enrollment<F> {
         } else {
             now.saturating_add(ttl)
         };
-        match flows.factor().begin(setup, contact.as_ref(), now) {
-            Err(e) => Step::failed(e),
-            Ok(Begun::Active(record)) => self.activate(flows, account, record, None, now),
-            Ok(Begun::Confirm { pending, prompt }) => {
-                let state = Self {
-                    stage: Stage::Confirm {
-                        pending,
-                        codes: prompt.codes(),
-                        expires_at: pending_until,
-                        to: None,
-                    },
-                    ..self.clone()
-                };
-                Step::done(state, prompt_outputs(prompt))
+        let (record, to, prompt) = match flows.factor().begin(setup, contact.as_ref(), now) {
+            Err(e) => return Step::failed(e),
+            Ok(Begun::Active(record)) => return self.activate(flows, account, account, record, now),
+            Ok(Begun::Confirm { pending, prompt }) => (pending, None, Some(prompt)),
+            Ok(Begun::Deliver { pending, to }) => (pending, Some(to), None),
+        };
+        let mut id = [0u8; 16];
+        if getrandom::fill(&mut id).is_err() {
+            return Step::failed(FlowError::RandomSource);
+        }
+        let stage = Stage::Confirm {
+            pending: id,
+            codes: prompt.as_ref().map_or(1, Prompt::codes),
+            expires_at: pending_until,
+            to: to.clone(),
+        };
+        let state = self.at_stage(flows, stage);
+        let pending = Pending {
+            id,
+            record,
+            expires_at: pending_until,
+            to: to.clone(),
+        };
+        let with_pending = account.with_pending(pending);
+        match (to, prompt) {
+            (Some(to), _) => {
+                // The binding code goes through the account's record (its
+                // limits hold whatever the number), in the same write.
+                let write = |binding| with_pending.holding_binding(binding);
+                send_code(flows, account, account.binding(), write, &to, now, state)
             }
-            Ok(Begun::Deliver { pending, to }) => {
-                let state = Self {
-                    stage: Stage::Confirm {
-                        pending,
-                        codes: 1,
-                        expires_at: pending_until,
-                        to: Some(to.clone()),
-                    },
-                    ..self.clone()
-                };
-                send_binding(flows, account, &to, now, state)
+            (None, prompt) => {
+                let mut outputs = vec![with_pending.persist_over(account)];
+                outputs.extend(prompt.map(prompt_outputs).unwrap_or_default());
+                Step::done(state, outputs)
             }
         }
     }
@@ -903,47 +885,32 @@ impl<F: Factor> Enrollment<F> {
     /// assert!(step.state().is_some());
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn resend(
+    pub fn resend<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
     ) -> Step<Self, F::Record> {
-        if let Err(e) = self.bound(account) {
-            return Step::failed(e);
-        }
-        let Stage::Confirm {
-            pending,
-            codes,
-            expires_at,
-            to,
-        } = &self.stage
-        else {
-            return Step::failed(self.wrong_state());
+        let pending = match self.pending(flows, account, now) {
+            Ok(pending) => pending,
+            Err(e) => return Step::failed(e),
         };
-        if now >= *expires_at {
-            return Step::failed(FlowError::Expired);
+        if let Some(to) = &pending.to {
+            let write = |binding| account.with_binding(binding);
+            return send_code(flows, account, account.binding(), write, to, now, self.clone());
         }
-        if let Some(to) = to {
-            return send_binding(flows, account, to, now, self.clone());
-        }
-        let (pending, prompt) = flows.factor().resend(pending, now).into_parts();
-        let state = pending.map(|pending| Self {
-            stage: Stage::Confirm {
-                pending,
-                codes: *codes,
-                expires_at: *expires_at,
-                to: None,
-            },
-            ..self.clone()
-        });
+        let (record, prompt) = flows.factor().resend(&pending.record, now).into_parts();
+        let mut outputs: Vec<_> = record
+            .and_then(|record| account.with_pending_record(record))
+            .map(|new| new.persist_over(account))
+            .into_iter()
+            .collect();
         match prompt {
-            Ok(prompt) => Step {
-                state: state.or_else(|| Some(self.clone())),
-                outputs: prompt_outputs(prompt),
-                result: Ok(()),
-            },
-            Err(e) => Step::counted(state, Vec::new(), e),
+            Ok(prompt) => {
+                outputs.extend(prompt_outputs(prompt));
+                Step::done(self.clone(), outputs)
+            }
+            Err(e) => Step::counted(None, outputs, e),
         }
     }
 
@@ -1034,56 +1001,46 @@ impl<F: Factor> Enrollment<F> {
     /// ));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn confirm(
+    pub fn confirm<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         codes: &[&str],
         now: u64,
     ) -> Step<Self, F::Record> {
-        if let Err(e) = self.bound(account) {
-            return Step::failed(e);
-        }
-        let Stage::Confirm {
-            pending,
-            codes: count,
-            expires_at,
-            to,
-        } = &self.stage
-        else {
-            return Step::failed(self.wrong_state());
+        let pending = match self.pending(flows, account, now) {
+            Ok(pending) => pending,
+            Err(e) => return Step::failed(e),
         };
-        if now >= *expires_at {
-            return Step::failed(FlowError::Expired);
+        if let Some(to) = &pending.to {
+            return self.confirm_binding(flows, account, &pending.record, to, codes, now);
         }
-        if let Some(to) = to {
-            return self.confirm_binding(flows, account, pending, to, codes, now);
-        }
-        let (pending, outcome) = flows.factor().confirm(pending, codes, now).into_parts();
+        let (record, outcome) = flows
+            .factor()
+            .confirm(&pending.record, codes, now)
+            .into_parts();
         match outcome {
-            Ok(record) => self.activate(flows, account, record, None, now),
-            Err(e) => {
-                let state = pending.map(|pending| Self {
-                    stage: Stage::Confirm {
-                        pending,
-                        codes: *count,
-                        expires_at: *expires_at,
-                        to: None,
-                    },
-                    ..self.clone()
-                });
-                Step::counted(state, Vec::new(), e)
-            }
+            Ok(active) => self.activate(flows, account, account, active, now),
+            // The failure is counted in the account record, not the state.
+            Err(e) => Step::counted(
+                None,
+                record
+                    .and_then(|record| account.with_pending_record(record))
+                    .map(|new| new.persist_over(account))
+                    .into_iter()
+                    .collect(),
+                e,
+            ),
         }
     }
 
     /// Checks a binding code against the account's record (the failure
     /// counted there, and persisted), then binds the pending factor.
-    fn confirm_binding(
+    fn confirm_binding<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
-        pending: &F::Pending,
+        pending: &F::Record,
         to: &Destination,
         codes: &[&str],
         now: u64,
@@ -1091,47 +1048,41 @@ impl<F: Factor> Enrollment<F> {
         let [code] = codes else {
             return Step::failed(FlowError::CodesNeeded { count: 1 });
         };
+        let before = account.binding().throttle();
         let (binding, outcome) = account
             .binding()
             .verify(&flows.policy().get_identity(), flows.key(), to, code, now)
             .into_parts();
-        match (binding, outcome) {
-            (Some(binding), Ok(())) => match flows.factor().bind(pending, to, now) {
-                Ok(record) => self.activate(flows, account, record, Some(binding), now),
-                Err(e) => Step::counted(
-                    None,
-                    vec![account.with_binding(binding).persist_over(account)],
-                    e,
-                ),
-            },
-            (None, Ok(())) => Step::failed(FlowError::Rejected),
-            (binding, Err(e)) => Step::counted(
+        let Some(binding) = binding else {
+            return Step::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
+        };
+        if let Err(e) = outcome {
+            let after = binding.throttle();
+            let mut outputs = vec![account.with_binding(binding).persist_over(account)];
+            outputs.extend(lockout_notice(before, after, Credential::BindingCode, now));
+            return Step::counted(None, outputs, e.into());
+        }
+        match flows.factor().bind(pending, to, now) {
+            Ok(record) => self.activate(flows, account, &account.holding_binding(binding), record, now),
+            Err(e) => Step::counted(
                 None,
-                binding
-                    .map(|b| account.with_binding(b).persist_over(account))
-                    .into_iter()
-                    .collect(),
-                e.into(),
+                vec![account.with_binding(binding).persist_over(account)],
+                e,
             ),
         }
     }
 
     /// The factor is active: store it, with recovery codes the first time.
-    fn activate(
+    fn activate<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
+        base: &Protection<F::Record>,
         record: F::Record,
-        binding: Option<OobRecord>,
         now: u64,
     ) -> Step<Self, F::Record> {
         let kind = flows.factor().kind_of(&record);
-        // The binding code consumed, in the same write.
-        let base = binding.map_or_else(|| account.clone(), |b| account.holding_binding(b));
-        let done = Self {
-            stage: Stage::Done,
-            ..self.clone()
-        };
+        let done = self.at_stage(flows, Stage::Done);
         if self.change {
             let Some(new) = base.replaced(record) else {
                 return Step::failed(FlowError::NotProtected);
@@ -1164,6 +1115,111 @@ impl<F: Factor> Enrollment<F> {
         Step::done(done, outputs)
     }
 
+    /// The pending factor this enrollment confirms, from the account
+    /// record, if the state and the time allow it.
+    fn pending<'a, F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &'a Protection<F::Record>,
+        now: u64,
+    ) -> Result<&'a Pending<F::Record>, FlowError> {
+        self.checked(flows, account)?;
+        let Stage::Confirm {
+            pending,
+            expires_at,
+            ..
+        } = &self.stage
+        else {
+            return Err(self.wrong_state());
+        };
+        if now >= *expires_at {
+            return Err(FlowError::Expired);
+        }
+        // Another setup since (another tab) replaced this one.
+        match account.pending() {
+            Some(found) if found.id == *pending && now < found.expires_at => Ok(found),
+            _ => Err(FlowError::Expired),
+        }
+    }
+
+    /// A new state for `account`, tagged.
+    fn tagged<F, R: Clone>(
+        flows: &Flows<F>,
+        scenarios: Vec<Scenario>,
+        change: bool,
+        account: &Protection<R>,
+        stage: Stage,
+    ) -> Self {
+        let mut state = Self {
+            scenarios,
+            change,
+            account: account.id(),
+            generation: account.generation(),
+            stage,
+            tag: [0; 32],
+        };
+        state.tag = flows.tag(DOMAIN, &state.transcript());
+        state
+    }
+
+    /// This state at another stage, tagged again.
+    fn at_stage<F>(&self, flows: &Flows<F>, stage: Stage) -> Self {
+        let mut state = Self {
+            stage,
+            ..self.clone()
+        };
+        state.tag = flows.tag(DOMAIN, &state.transcript());
+        state
+    }
+
+    /// Every field but the tag, for the tag.
+    fn transcript(&self) -> Transcript {
+        let mut t = Transcript::default();
+        t.bytes(&self.account)
+            .u64(self.generation)
+            .byte(u8::from(self.change))
+            .u64(u64::try_from(self.scenarios.len()).unwrap_or(u64::MAX));
+        for scenario in &self.scenarios {
+            t.scenario(scenario);
+        }
+        match &self.stage {
+            Stage::Identity { contact } => t.byte(0).destination(Some(contact)),
+            Stage::Setup {
+                contact,
+                verified_at,
+                expires_at,
+            } => t
+                .byte(1)
+                .destination(contact.as_ref())
+                .u64(*verified_at)
+                .u64(*expires_at),
+            Stage::Confirm {
+                pending,
+                codes,
+                expires_at,
+                to,
+            } => t
+                .byte(2)
+                .bytes(pending)
+                .byte(*codes)
+                .u64(*expires_at)
+                .destination(to.as_ref()),
+            Stage::Done => t.byte(3),
+        };
+        t
+    }
+
+    /// Whether this state was made by `flows` for `account`, unedited, at
+    /// the generation it started with.
+    fn checked<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+    ) -> Result<(), FlowError> {
+        flows.check_tag(DOMAIN, &self.transcript(), &self.tag)?;
+        self.bound(account)
+    }
+
     /// Whether this enrollment is for `account`, at the generation it
     /// started with.
     ///
@@ -1172,7 +1228,7 @@ impl<F: Factor> Enrollment<F> {
     /// [`FlowError::WrongAccount`], or [`FlowError::Expired`] once a factor
     /// was activated or replaced, or protection turned off, since the
     /// start (a finished change cannot be replayed).
-    fn bound(&self, account: &Protection<F::Record>) -> Result<(), FlowError> {
+    fn bound<R: Clone>(&self, account: &Protection<R>) -> Result<(), FlowError> {
         if self.account != account.id() {
             return Err(FlowError::WrongAccount);
         }
@@ -1192,73 +1248,45 @@ impl<F: Factor> Enrollment<F> {
     }
 }
 
-/// Issues an identity code to `contact` and moves to `state`.
-fn send_identity<F: Factor>(
-    flows: &Flows<F>,
-    account: &Protection<F::Record>,
-    contact: &Destination,
-    now: u64,
-    state: Enrollment<F>,
-) -> Step<Enrollment<F>, F::Record> {
-    let record = account.identity();
-    send_code(
-        flows,
-        account,
-        (record, Protection::with_identity),
-        contact,
-        now,
-        state,
-    )
-}
-
-/// Issues a binding code to `to` through the account's record (its
-/// cooldown, hourly cap and lockout hold per account, whatever the
-/// destination) and moves to `state`.
-fn send_binding<F: Factor>(
-    flows: &Flows<F>,
-    account: &Protection<F::Record>,
-    to: &Destination,
-    now: u64,
-    state: Enrollment<F>,
-) -> Step<Enrollment<F>, F::Record> {
-    let record = account.binding();
-    send_code(
-        flows,
-        account,
-        (record, Protection::with_binding),
-        to,
-        now,
-        state,
-    )
-}
-
-/// Puts a code record back into the account: `Protection::with_identity`
-/// or `Protection::with_binding`.
-type WriteBack<R> = fn(&Protection<R>, OobRecord) -> Protection<R>;
-
-/// Issues a code to `to` through one of the account's code records (read
-/// from and written back with `with`), persisting the record before the
-/// delivery, and moves to `state`.
+/// Issues a code to `to` through one of the account's code records
+/// (`record`: the identity or the binding codes, their cooldown, hourly
+/// cap and lockout per account, whatever the destination), writes the
+/// new record with `write` before the delivery, and moves to `state`.
 fn send_code<F: Factor>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,
-    (record, with): (&OobRecord, WriteBack<F::Record>),
+    record: &OobRecord,
+    write: impl FnOnce(OobRecord) -> Protection<F::Record>,
     to: &Destination,
     now: u64,
-    state: Enrollment<F>,
-) -> Step<Enrollment<F>, F::Record> {
+    state: Enrollment,
+) -> Step<Enrollment, F::Record> {
     let (record, delivery) = record
         .issue(&flows.policy().get_identity(), flows.key(), to, now)
         .into_parts();
     match (record, delivery) {
         (Some(record), Ok(delivery)) => Step::done(
             state,
-            vec![
-                with(account, record).persist_over(account),
-                Output::Deliver(delivery),
-            ],
+            vec![write(record).persist_over(account), Output::Deliver(delivery)],
         ),
         (_, Err(e)) => Step::failed(e.into()),
         (None, Ok(_)) => Step::failed(FlowError::RandomSource),
     }
+}
+
+/// The notice of a lockout, if the failure that turned `before` into
+/// `after` started one.
+pub(crate) fn lockout_notice<R>(
+    before: Throttle,
+    after: Throttle,
+    credential: Credential,
+    now: u64,
+) -> Option<Output<R>> {
+    (after.is_lockout() && after.failures() > before.failures()).then_some(Output::Notify {
+        event: Event::LockedOut {
+            credential,
+            until: after.retry_at(),
+        },
+        at: now,
+    })
 }

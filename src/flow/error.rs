@@ -18,8 +18,8 @@ use crate::record::{OobError, RecoveryError, Refused, VerifyFailure};
 ///     FlowError::Expired.to_string(),
 ///     "this step has expired; start again"
 /// );
-/// let throttled = FlowError::Refused(Refused::Backoff { retry_at: 60 });
-/// assert_eq!(throttled.to_string(), "too many failed attempts; try again at 60");
+/// let throttled = FlowError::Refused(Refused::Backoff { retry_at: 60, retry_after: 2 });
+/// assert_eq!(throttled.to_string(), "too many failed attempts; try again in 2 s");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,6 +73,9 @@ pub enum FlowError {
     Uri(UriError),
     /// The operating system's random source failed.
     RandomSource,
+    /// The flow state was not made by these flows, or was edited since
+    /// (its tag does not match): start the flow again.
+    Tampered,
 }
 
 impl fmt::Display for FlowError {
@@ -111,6 +114,36 @@ impl fmt::Display for FlowError {
             Self::Recovery(e) => e.fmt(f),
             Self::Uri(e) => e.fmt(f),
             Self::RandomSource => f.write_str("the operating system's random source failed"),
+            Self::Tampered => f.write_str(
+                "this flow state was not made by this service or was changed; start again",
+            ),
+        }
+    }
+}
+
+impl FlowError {
+    /// Seconds until the request can succeed, for a `Retry-After` header
+    /// and a "try again in 20 s" message: during a backoff or lockout, a
+    /// resend cooldown, or the hourly cap on sent codes.
+    ///
+    /// ```
+    /// use mfa::{FlowError, OobError, Refused};
+    ///
+    /// let refused = FlowError::Refused(Refused::Backoff { retry_at: 1_020, retry_after: 20 });
+    /// assert_eq!(refused.retry_after(), Some(20));
+    /// assert_eq!(refused.to_string(), "too many failed attempts; try again in 20 s");
+    /// let cooldown = FlowError::Code(OobError::Cooldown { retry_at: 1_030, retry_after: 30 });
+    /// assert_eq!(cooldown.retry_after(), Some(30));
+    /// assert_eq!(FlowError::Rejected.retry_after(), None);
+    /// ```
+    #[must_use]
+    pub const fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Refused(r) => Some(r.retry_after()),
+            Self::Code(
+                OobError::Cooldown { retry_after, .. } | OobError::SendLimit { retry_after, .. },
+            ) => Some(*retry_after),
+            _ => None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What a factor kind is to the flows: how it is set up and confirmed, how
 //! it challenges, how it checks a response against its record.
 
-use crate::record::{Attempt, Destination, OobDelivery};
+use crate::record::{Attempt, Destination, OobDelivery, Throttle};
 use crate::uri::KeyUri;
 
 use super::error::FlowError;
@@ -12,16 +12,18 @@ use super::error::FlowError;
 /// its own (an e-mail code, a hardware token) by implementing this trait.
 ///
 /// The value implementing it is the service's configuration of the kind
-/// (issuer, policies, keys); the state lives in [`Pending`](Self::Pending)
-/// (an enrollment in progress) and [`Record`](Self::Record) (the active
-/// factor). Every method is a pure function of (configuration, state,
+/// (issuer, policies, keys); the state lives in [`Record`](Self::Record):
+/// the active factor, or one being set up (a pending secret, a phone with
+/// its code in flight), both kept in the account's
+/// [`Protection`](crate::Protection), so that every failure is counted in
+/// the account record. Every method is a pure function of (configuration, state,
 /// input, `now`): it reads no clock and does no IO. Operations that change
 /// a state return an [`Attempt`] with the new state, *also on failure*
 /// (a failure count changed): keep every throttling, replay and code rule
 /// in the records of layer 2, and this trait is only glue.
 ///
 /// ```
-/// use mfa::{Attempt, Begun, Destination, Factor, FlowError, HotpRecord, Prompt};
+/// use mfa::{Attempt, Begun, Destination, Factor, FlowError, HotpRecord, Prompt, Throttle};
 ///
 /// /// A hardware token: the service imports its seed, the user confirms one code.
 /// #[derive(Clone, Debug)]
@@ -29,13 +31,12 @@ use super::error::FlowError;
 ///
 /// impl Factor for Token {
 ///     type Setup = HotpRecord; // from the vendor's seed file
-///     type Pending = HotpRecord;
 ///     type Record = HotpRecord;
 ///
 ///     fn kind(&self) -> &'static str {
 ///         "hotp-token"
 ///     }
-///     fn begin(&self, setup: HotpRecord, _: Option<&Destination>, _: u64) -> Result<Begun<HotpRecord, HotpRecord>, FlowError> {
+///     fn begin(&self, setup: HotpRecord, _: Option<&Destination>, _: u64) -> Result<Begun<HotpRecord>, FlowError> {
 ///         Ok(Begun::Confirm { pending: setup, prompt: Prompt::Code { codes: 1 } })
 ///     }
 ///     fn confirm(&self, pending: &HotpRecord, codes: &[&str], now: u64) -> Attempt<HotpRecord, HotpRecord, FlowError> {
@@ -56,6 +57,9 @@ use super::error::FlowError;
 ///     fn unlock(&self, record: &HotpRecord) -> HotpRecord {
 ///         record.unlock()
 ///     }
+///     fn throttle(&self, record: &HotpRecord) -> Throttle {
+///         record.throttle()
+///     }
 /// }
 /// assert_eq!(Token.kind(), "hotp-token");
 /// ```
@@ -64,12 +68,10 @@ pub trait Factor {
     /// verified: the account name for a TOTP key, the phone number to
     /// bind for SMS.
     type Setup;
-    /// An enrollment in progress: a pending secret, a phone number with
-    /// its code in flight. Kept in the [`Enrollment`](crate::Enrollment)
-    /// between requests.
-    type Pending: Clone + core::fmt::Debug;
-    /// The active factor, kept in the account's
-    /// [`Protection`](crate::Protection).
+    /// The factor's state, kept in the account's
+    /// [`Protection`](crate::Protection): active, or pending while it is
+    /// set up (never in the session: a pending secret and its failure
+    /// count live in the account record).
     type Record: Clone + core::fmt::Debug;
 
     /// The name of the kind, such as `"totp"` or `"sms"`, for
@@ -113,7 +115,7 @@ pub trait Factor {
         setup: Self::Setup,
         verified: Option<&Destination>,
         now: u64,
-    ) -> Result<Begun<Self::Pending, Self::Record>, FlowError>;
+    ) -> Result<Begun<Self::Record>, FlowError>;
 
     /// Confirms a pending factor with the codes the user typed. On success
     /// the outcome is the active record (any step or code used to confirm
@@ -121,10 +123,10 @@ pub trait Factor {
     /// state to keep.
     fn confirm(
         &self,
-        pending: &Self::Pending,
+        pending: &Self::Record,
         codes: &[&str],
         now: u64,
-    ) -> Attempt<Self::Pending, Self::Record, FlowError>;
+    ) -> Attempt<Self::Record, Self::Record, FlowError>;
 
     /// The active record of a pending factor whose destination `to` was
     /// proved by a binding code ([`Begun::Deliver`]): called by the flows
@@ -153,7 +155,7 @@ pub trait Factor {
     /// ```
     fn bind(
         &self,
-        pending: &Self::Pending,
+        pending: &Self::Record,
         to: &Destination,
         now: u64,
     ) -> Result<Self::Record, FlowError> {
@@ -168,9 +170,9 @@ pub trait Factor {
     /// nothing to resend: [`FlowError::WrongState`].
     fn resend(
         &self,
-        pending: &Self::Pending,
+        pending: &Self::Record,
         now: u64,
-    ) -> Attempt<Self::Pending, Prompt, FlowError> {
+    ) -> Attempt<Self::Record, Prompt, FlowError> {
         let _ = (pending, now);
         Attempt::new(
             None,
@@ -205,6 +207,29 @@ pub trait Factor {
     /// The record with its failure count and lockout cleared, after the
     /// user proved themselves with a recovery code.
     fn unlock(&self, record: &Self::Record) -> Self::Record;
+
+    /// The record's throttle: the flows read it to tell the owner of a
+    /// lockout ([`Event::LockedOut`](crate::Event::LockedOut)).
+    fn throttle(&self, record: &Self::Record) -> Throttle;
+
+    /// Whether a challenge waits for the user to ask for a code
+    /// ([`Verification::send_code`](crate::Verification::send_code))
+    /// rather than sending one at once: `true` for a factor whose codes
+    /// cost a message. The default is `false` (an app shows its code).
+    ///
+    /// ```
+    /// use mfa::{Factor, PhoneNumber, SmsFactor, SmsRecord};
+    ///
+    /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let record = SmsRecord::new(PhoneNumber::parse("+14155552671")?);
+    /// assert!(sms.on_demand(&record));
+    /// assert!(!sms.send_at_challenge(true).on_demand(&record));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    fn on_demand(&self, record: &Self::Record) -> bool {
+        let _ = record;
+        false
+    }
 }
 
 /// What [`Factor::begin`] returns.
@@ -212,15 +237,16 @@ pub trait Factor {
 /// ```
 /// use mfa::{Begun, Prompt};
 ///
-/// let begun: Begun<u8, u8> = Begun::Confirm { pending: 1, prompt: Prompt::Code { codes: 1 } };
+/// let begun: Begun<u8> = Begun::Confirm { pending: 1, prompt: Prompt::Code { codes: 1 } };
 /// assert!(matches!(begun, Begun::Confirm { .. }));
 /// ```
 #[derive(Debug)]
-pub enum Begun<P, R> {
-    /// The factor waits for confirmation: keep `pending`, ask the user.
+pub enum Begun<R> {
+    /// The factor waits for confirmation: the flows keep `pending` in the
+    /// account record; ask the user.
     Confirm {
         /// The pending factor.
-        pending: P,
+        pending: R,
         /// What to ask the user (and what to show or deliver first).
         prompt: Prompt,
     },
@@ -231,7 +257,7 @@ pub enum Begun<P, R> {
     /// ask [`Factor::bind`] for the active record. Keep `pending`.
     Deliver {
         /// The pending factor.
-        pending: P,
+        pending: R,
         /// Where the binding code goes (the phone being bound).
         to: Destination,
     },

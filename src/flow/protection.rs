@@ -3,7 +3,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{OobRecord, RecoveryCodes, Versioned};
+use crate::record::{Destination, OobRecord, RecoveryCodes, Versioned};
 
 use super::error::FlowError;
 use super::factor::Factor;
@@ -59,7 +59,32 @@ pub struct Protection<R> {
     /// account, whatever the destination.
     /// (Boxed: it is seldom used, and keeps the outputs small.)
     binding: alloc::boxed::Box<OobRecord>,
+    /// A factor being set up (a pending secret, a phone being bound),
+    /// with its failure count: in the account record, not the session.
+    pending: Option<alloc::boxed::Box<Pending<R>>>,
     active: Option<Active<R>>,
+}
+
+/// A factor being set up, until it is confirmed or `expires_at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(
+        deny_unknown_fields,
+        bound(
+            serialize = "R: serde::Serialize",
+            deserialize = "R: serde::Deserialize<'de>"
+        )
+    )
+)]
+pub(crate) struct Pending<R> {
+    /// Names this setup: the enrollment that made it holds the same id.
+    pub(crate) id: [u8; 16],
+    pub(crate) record: R,
+    pub(crate) expires_at: u64,
+    /// Where the binding code went, when the factor is proved by one.
+    pub(crate) to: Option<Destination>,
 }
 
 /// The serialized form, checked into a [`Protection`]: every field
@@ -78,6 +103,7 @@ struct RawProtection<R> {
     version: u64,
     identity: OobRecord,
     binding: alloc::boxed::Box<OobRecord>,
+    pending: Option<alloc::boxed::Box<Pending<R>>>,
     active: Option<Active<R>>,
 }
 
@@ -95,6 +121,7 @@ impl<R> TryFrom<RawProtection<R>> for Protection<R> {
             version: raw.version,
             identity: raw.identity,
             binding: raw.binding,
+            pending: raw.pending,
             active: raw.active,
         })
     }
@@ -170,6 +197,7 @@ impl<R: Clone> Protection<R> {
             version: 0,
             identity: OobRecord::new(),
             binding: alloc::boxed::Box::default(),
+            pending: None,
             active: None,
         })
     }
@@ -303,25 +331,47 @@ impl<R: Clone> Protection<R> {
         }
     }
 
-    /// The next version and generation, otherwise unchanged.
-    /// The same record (same version) with the identity and binding code
-    /// records unlocked, those that have failures: after a proof of the
-    /// user (a recovery code, a fresh check starting a change).
-    pub(crate) fn with_codes_unlocked(mut self) -> Self {
+    /// The factor being set up, if any.
+    pub(crate) fn pending(&self) -> Option<&Pending<R>> {
+        self.pending.as_deref()
+    }
+
+    /// With a factor being set up (replacing any other setup).
+    pub(crate) fn with_pending(&self, pending: Pending<R>) -> Self {
+        Self {
+            pending: Some(alloc::boxed::Box::new(pending)),
+            ..self.next()
+        }
+    }
+
+    /// With the record of the factor being set up changed (a failure
+    /// counted, a code resent).
+    pub(crate) fn with_pending_record(&self, record: R) -> Option<Self> {
+        let mut new = self.next();
+        new.pending.as_mut()?.record = record;
+        Some(new)
+    }
+
+    /// The same record (same version) after a success with the factor:
+    /// the owner is proved, so the failures of the recovery codes and of
+    /// the identity codes are cleared. Binding codes are not: they prove
+    /// a phone, not the owner.
+    pub(crate) fn cleared_by_factor(mut self) -> Self {
+        if let Some(active) = self.active.as_mut()
+            && active.recovery.throttle().failures() > 0
+        {
+            active.recovery = active.recovery.unlock();
+        }
+        self.cleared_identity()
+    }
+
+    /// The same record (same version) with the identity codes' failures
+    /// cleared: after a recovery code (which also unlocks the factor).
+    pub(crate) fn cleared_identity(mut self) -> Self {
         if self.identity.throttle().failures() > 0 {
             self.identity = self.identity.unlock();
         }
-        if self.binding.throttle().failures() > 0 {
-            self.binding = alloc::boxed::Box::new(self.binding.unlock());
-        }
         self
-    }
-
-    /// The next version with the identity and binding code records
-    /// unlocked, if either has failures to clear.
-    pub(crate) fn codes_unlocked(&self) -> Option<Self> {
-        (self.identity.throttle().failures() > 0 || self.binding.throttle().failures() > 0)
-            .then(|| self.next().with_codes_unlocked())
     }
 
     fn next_generation(&self) -> Self {
@@ -363,9 +413,10 @@ impl<R: Clone> Protection<R> {
     }
 
     /// With another factor (a change of method, phone or key), if
-    /// protection is on: a new generation.
+    /// protection is on: a new generation, and no setup pending.
     pub(crate) fn replaced(&self, factor: R) -> Option<Self> {
         let mut new = self.next_generation();
+        new.pending = None;
         new.active.as_mut()?.factor = factor;
         Some(new)
     }
@@ -405,6 +456,7 @@ impl<R: Clone> Protection<R> {
                 recovery,
                 since: now,
             }),
+            pending: None,
             ..self.next_generation()
         }
     }
@@ -504,8 +556,10 @@ impl<R: Clone> Protection<R> {
             .regenerate(&flows.policy().get_recovery(), now)
             .into_parts();
         let codes = codes?;
+        // The fresh check proved the owner: the new set starts with no
+        // failures.
         let record = recovery
-            .and_then(|r| self.with_recovery(r))
+            .and_then(|r| self.with_recovery(r.unlock()))
             .ok_or(FlowError::NotProtected)?;
         Ok(vec![
             record.persist_over(self),
@@ -703,6 +757,7 @@ impl<R: Clone> Protection<R> {
         flows.check_fresh(self, check, now)?;
         let record = Self {
             active: None,
+            pending: None,
             ..self.next_generation()
         };
         Ok(vec![

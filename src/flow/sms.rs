@@ -1,6 +1,6 @@
 //! The built-in SMS factor: codes sent by text message to a bound phone.
 
-use crate::record::{Attempt, Destination, OobKey, OobPolicy, OobRecord, PhoneNumber};
+use crate::record::{Attempt, Destination, OobKey, OobPolicy, OobRecord, PhoneNumber, Throttle};
 
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
@@ -35,6 +35,7 @@ use super::factor::{Begun, Factor, Prompt};
 pub struct SmsFactor {
     key: OobKey,
     policy: OobPolicy,
+    at_challenge: bool,
 }
 
 impl SmsFactor {
@@ -59,7 +60,39 @@ impl SmsFactor {
         Ok(Self {
             key,
             policy: policy.validated()?,
+            at_challenge: false,
         })
+    }
+
+    /// Whether a challenge texts a code at once (`true`), or waits for the
+    /// user to ask for one with
+    /// [`Verification::send_code`](crate::Verification::send_code)
+    /// (`false`, the default), so that a user about to type a recovery
+    /// code spends none of the hourly texts.
+    ///
+    /// ```
+    /// use mfa::{OobKey, OobPolicy, SmsFactor};
+    ///
+    /// let factor = SmsFactor::new(OobKey::generate()?, OobPolicy::default())?.send_at_challenge(true);
+    /// assert!(factor.sends_at_challenge());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn send_at_challenge(mut self, at_once: bool) -> Self {
+        self.at_challenge = at_once;
+        self
+    }
+
+    /// See [`send_at_challenge`](Self::send_at_challenge).
+    ///
+    /// ```
+    /// let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// assert!(!factor.sends_at_challenge());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn sends_at_challenge(&self) -> bool {
+        self.at_challenge
     }
 
     /// The code policy.
@@ -189,7 +222,6 @@ impl SmsRecord {
 /// are [`SmsRecord`]s.
 impl Factor for SmsFactor {
     type Setup = PhoneNumber;
-    type Pending = SmsRecord;
     type Record = SmsRecord;
 
     fn kind(&self) -> &'static str {
@@ -201,7 +233,7 @@ impl Factor for SmsFactor {
         phone: PhoneNumber,
         verified: Option<&Destination>,
         _now: u64,
-    ) -> Result<Begun<SmsRecord, SmsRecord>, FlowError> {
+    ) -> Result<Begun<SmsRecord>, FlowError> {
         let record = SmsRecord::new(phone);
         // The identity check just proved this very number: it is bound.
         if let Some(Destination::Sms(proved)) = verified
@@ -261,6 +293,14 @@ impl Factor for SmsFactor {
     ) -> Attempt<SmsRecord, (), FlowError> {
         let (record, outcome) = self.check(record, code, now).into_parts();
         Attempt::new(record, outcome.map(|_| ()))
+    }
+
+    fn throttle(&self, record: &SmsRecord) -> Throttle {
+        record.oob.throttle()
+    }
+
+    fn on_demand(&self, _record: &SmsRecord) -> bool {
+        !self.at_challenge
     }
 
     fn unlock(&self, record: &SmsRecord) -> SmsRecord {

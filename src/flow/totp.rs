@@ -3,7 +3,7 @@
 use alloc::string::String;
 
 use crate::error::{Error, ParamError, UriError};
-use crate::record::{Attempt, Destination, ThrottlePolicy, TotpRecord};
+use crate::record::{Attempt, Destination, Throttle, ThrottlePolicy, TotpRecord};
 use crate::secret::Secret;
 use crate::totp::{Totp, TotpConfig};
 use crate::uri::KeyUri;
@@ -171,7 +171,6 @@ impl TotpFactor {
 /// typically); the pending state and the record are [`TotpRecord`]s.
 impl Factor for TotpFactor {
     type Setup = String;
-    type Pending = TotpRecord;
     type Record = TotpRecord;
 
     fn kind(&self) -> &'static str {
@@ -183,7 +182,7 @@ impl Factor for TotpFactor {
         account: String,
         _verified: Option<&Destination>,
         _now: u64,
-    ) -> Result<Begun<TotpRecord, TotpRecord>, FlowError> {
+    ) -> Result<Begun<TotpRecord>, FlowError> {
         let secret = Secret::generate().map_err(|_| FlowError::RandomSource)?;
         let totp = Totp::new(&secret, self.config).map_err(|_| FlowError::RandomSource)?;
         let uri = KeyUri::totp(&totp, &self.issuer, &account)?;
@@ -239,5 +238,9 @@ impl Factor for TotpFactor {
 
     fn unlock(&self, record: &TotpRecord) -> TotpRecord {
         record.unlock()
+    }
+
+    fn throttle(&self, record: &TotpRecord) -> Throttle {
+        record.throttle()
     }
 }

@@ -4,10 +4,14 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::enroll::{Awaiting, lockout_notice};
 use super::error::FlowError;
 use super::factor::{Factor, Prompt};
 use super::protection::Protection;
-use super::{Event, Flows, Output, Scenario, Step, Verified};
+use super::{Credential, Event, Flows, Output, Scenario, Step, Transcript, Verified};
+
+/// Separates the tags of checks from any other use of the key.
+const DOMAIN: &[u8] = b"mfa/verification/v1";
 
 /// A check at a scenario (logging on, a critical operation): passes at
 /// once when the scenario is not protected or the grace window is open;
@@ -45,6 +49,9 @@ pub struct Verification {
     account: [u8; 16],
     scenario: Scenario,
     stage: Stage,
+    /// HMAC-SHA256 under the flows' key over every other field: an edited
+    /// check is refused ([`FlowError::Tampered`]).
+    tag: [u8; 32],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,8 +62,8 @@ pub struct Verification {
 )]
 enum Stage {
     /// A challenge was issued at `at`; a response is accepted until
-    /// `expires_at`.
-    Challenged { at: u64, expires_at: u64 },
+    /// `expires_at`; `ask` is what the user is asked for.
+    Challenged { at: u64, expires_at: u64, ask: Ask },
     /// Passed at `at`, at the account's `generation`; `check` is the proof
     /// when a factor or recovery code was checked (not for an unprotected
     /// scenario or the grace window); `grace_from` is the time of the
@@ -67,6 +74,32 @@ enum Stage {
         generation: u64,
         grace_from: Option<u64>,
     },
+}
+
+/// What a challenge asks the user for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+enum Ask {
+    /// `codes` codes from an app or token.
+    Codes(u8),
+    /// To ask for a code to be sent (nothing sent yet).
+    Send,
+    /// The code that was sent.
+    Sent,
+}
+
+impl Ask {
+    /// What a prompt asks for.
+    const fn of(prompt: &Prompt) -> Self {
+        match prompt {
+            Prompt::Deliver(_) => Self::Sent,
+            Prompt::Code { codes } | Prompt::Key { codes, .. } => Self::Codes(*codes),
+        }
+    }
 }
 
 const WAITING_RESPONSE: FlowError = FlowError::WrongState {
@@ -164,31 +197,23 @@ impl Verification {
         let factor = match account.factor() {
             Some(factor) if account.protects(&scenario) => factor,
             _ => {
-                let state = Self {
-                    account: account.id(),
-                    scenario,
-                    stage: Stage::Passed {
-                        check: None,
-                        at: now,
-                        generation: account.generation(),
-                        grace_from: None,
-                    },
-                };
-                return Step::done(state, Vec::new());
-            }
-        };
-        if let Some(from) = in_grace(flows, account, &scenario, last, now) {
-            let state = Self {
-                account: account.id(),
-                scenario,
-                stage: Stage::Passed {
+                let stage = Stage::Passed {
                     check: None,
                     at: now,
                     generation: account.generation(),
-                    grace_from: Some(from),
-                },
+                    grace_from: None,
+                };
+                return Step::done(Self::tagged(flows, account, scenario, stage), Vec::new());
+            }
+        };
+        if let Some(from) = in_grace(flows, account, &scenario, last, now) {
+            let stage = Stage::Passed {
+                check: None,
+                at: now,
+                generation: account.generation(),
+                grace_from: Some(from),
             };
-            return Step::done(state, Vec::new());
+            return Step::done(Self::tagged(flows, account, scenario, stage), Vec::new());
         }
         Self::challenge_now(flows, account, factor, scenario, now)
     }
@@ -287,15 +312,16 @@ impl Verification {
         scenario: Scenario,
         now: u64,
     ) -> Step<Self, F::Record> {
-        let state = Self {
-            account: account.id(),
-            scenario,
-            stage: Stage::Challenged {
+        if flows.factor().on_demand(factor) {
+            // No text until the user asks for one (`send_code`).
+            let stage = Stage::Challenged {
                 at: now,
                 expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
-            },
-        };
-        challenge(flows, account, factor, now, state)
+                ask: Ask::Send,
+            };
+            return Step::done(Self::tagged(flows, account, scenario, stage), Vec::new());
+        }
+        challenge(flows, account, factor, scenario, now)
     }
 
     /// Challenges again (a new SMS code; the old one stops working),
@@ -361,14 +387,14 @@ impl Verification {
     /// ));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn resend<F: Factor>(
+    pub fn send_code<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
     ) -> Step<Self, F::Record> {
-        if self.account != account.id() {
-            return Step::failed(FlowError::WrongAccount);
+        if let Err(e) = self.checked(flows, account) {
+            return Step::failed(e);
         }
         if self.is_passed() {
             return Step::failed(WAITING_RESPONSE);
@@ -376,15 +402,7 @@ impl Verification {
         let Some(factor) = account.factor() else {
             return Step::failed(FlowError::NotProtected);
         };
-        let state = Self {
-            account: self.account,
-            scenario: self.scenario.clone(),
-            stage: Stage::Challenged {
-                at: now,
-                expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
-            },
-        };
-        challenge(flows, account, factor, now, state)
+        challenge(flows, account, factor, self.scenario.clone(), now)
     }
 
     /// Checks the user's response to the challenge against the factor's
@@ -487,22 +505,32 @@ impl Verification {
         code: &str,
         now: u64,
     ) -> Step<Self, F::Record> {
-        let factor = match self.challenged(account, now) {
+        let factor = match self.challenged(flows, account, now) {
             Ok(factor) => factor,
             Err(e) => return Step::failed(e),
         };
+        let before = flows.factor().throttle(factor);
         let (record, outcome) = flows.factor().verify(factor, code, now).into_parts();
-        let outputs: Vec<_> = record
-            .and_then(|record| account.with_factor(record))
-            .map(|new| new.persist_over(account))
-            .into_iter()
-            .collect();
-        match outcome {
+        let Some((record, after)) = record
+            .map(|r| (flows.factor().throttle(&r), r))
+            .and_then(|(after, r)| account.with_factor(r).map(|new| (new, after)))
+        else {
             // A success must consume the code (a new record, written with
             // compare-and-set), or nothing would stop its replay.
-            Ok(()) if outputs.is_empty() => Step::failed(FlowError::Rejected),
-            Ok(()) => Step::done(self.passed(flows, account, now, false), outputs),
-            Err(e) => Step::counted(None, outputs, e),
+            return Step::failed(outcome.err().unwrap_or(FlowError::Rejected));
+        };
+        match outcome {
+            // The owner is proved: the recovery and identity codes' failures
+            // are cleared too.
+            Ok(()) => Step::done(
+                self.passed(flows, account, now, false),
+                vec![record.cleared_by_factor().persist_over(account)],
+            ),
+            Err(e) => {
+                let mut outputs = vec![record.persist_over(account)];
+                outputs.extend(lockout_notice(before, after, Credential::Factor, now));
+                Step::counted(None, outputs, e)
+            }
         }
     }
 
@@ -600,13 +628,14 @@ impl Verification {
         code: &str,
         now: u64,
     ) -> Step<Self, F::Record> {
-        let factor = match self.challenged(account, now) {
+        let factor = match self.challenged(flows, account, now) {
             Ok(factor) => factor,
             Err(e) => return Step::failed(e),
         };
         let Some(codes) = account.recovery_codes() else {
             return Step::failed(FlowError::NotProtected);
         };
+        let before = codes.throttle();
         let (codes, outcome) = codes
             .verify(&flows.policy().get_recovery(), code, now)
             .into_parts();
@@ -615,22 +644,22 @@ impl Verification {
         };
         let remaining = codes.remaining();
         if let Err(e) = outcome {
+            let after = codes.throttle();
             let Some(with_codes) = account.with_recovery(codes) else {
                 return Step::failed(FlowError::NotProtected);
             };
-            return Step::counted(None, vec![with_codes.persist_over(account)], e.into());
+            let mut outputs = vec![with_codes.persist_over(account)];
+            outputs.extend(lockout_notice(before, after, Credential::RecoveryCode, now));
+            return Step::counted(None, outputs, e.into());
         }
-        // The user is proved: lift the factor's lockout (layer 2 leaves
-        // that to a recovery code or an administrator), and those of the
-        // account's identity and binding codes (so that a phone can be
-        // bound again after too many wrong binding codes).
+        // The user is proved: lift the factor's lockout and the identity
+        // codes' (not the binding codes': a recovery code proves no phone).
         let unlocked = flows.factor().unlock(factor);
         let Some(new) = account.with_factor_and_recovery(unlocked, codes) else {
             return Step::failed(FlowError::NotProtected);
         };
-        let new = new.with_codes_unlocked();
         let outputs = vec![
-            Protection::persist_over(new, account),
+            new.cleared_identity().persist_over(account),
             Output::Notify {
                 event: Event::RecoveryCodeUsed { remaining },
                 at: now,
@@ -833,9 +862,7 @@ impl Verification {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Result<(), FlowError> {
-        if self.account != account.id() {
-            return Err(FlowError::WrongAccount);
-        }
+        self.checked(flows, account)?;
         let Stage::Passed {
             check,
             at,
@@ -850,7 +877,14 @@ impl Verification {
         if now < *at {
             return Err(FlowError::Expired);
         }
+        // A pass authorises for a while after it passed, not for the session.
+        if now >= at.saturating_add(flows.policy().get_pass_ttl()) {
+            return Err(FlowError::CheckRequired);
+        }
         if let Some(check) = check {
+            if check.scenario() != &self.scenario {
+                return Err(FlowError::Tampered);
+            }
             return flows.bound(account, check);
         }
         if account.factor().is_none() || !account.protects(&self.scenario) {
@@ -891,21 +925,111 @@ impl Verification {
 
     /// The factor record to check a response against, if the state and
     /// the time allow a response.
-    fn challenged<'a, R: Clone>(
+    fn challenged<'a, F: Factor>(
         &self,
-        account: &'a Protection<R>,
+        flows: &Flows<F>,
+        account: &'a Protection<F::Record>,
         now: u64,
-    ) -> Result<&'a R, FlowError> {
-        if self.account != account.id() {
-            return Err(FlowError::WrongAccount);
-        }
-        let Stage::Challenged { at, expires_at } = self.stage else {
+    ) -> Result<&'a F::Record, FlowError> {
+        self.checked(flows, account)?;
+        let Stage::Challenged { at, expires_at, .. } = self.stage else {
             return Err(WAITING_RESPONSE);
         };
         if now < at || now >= expires_at {
             return Err(FlowError::Expired);
         }
         account.factor().ok_or(FlowError::NotProtected)
+    }
+
+    /// What the check waits for, to show the right form: the app's code
+    /// ([`Awaiting::Codes`]), a "send code" button ([`Awaiting::SendCode`],
+    /// an SMS factor before a code was asked for), the code sent
+    /// ([`Awaiting::SentCode`]), or nothing (passed). A recovery code is
+    /// always accepted while challenged.
+    ///
+    /// ```
+    /// use mfa::{Awaiting, FlowError, FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+    /// let account: Protection<TotpRecord> = Protection::new()?; // protection off: passes at once
+    /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, 0);
+    /// assert_eq!(step.state().map(Verification::awaiting), Some(Awaiting::Nothing));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn awaiting(&self) -> Awaiting<'static> {
+        match self.stage {
+            Stage::Challenged {
+                ask: Ask::Codes(count),
+                ..
+            } => Awaiting::Codes { count },
+            Stage::Challenged { ask: Ask::Send, .. } => Awaiting::SendCode,
+            Stage::Challenged { ask: Ask::Sent, .. } => Awaiting::SentCode,
+            Stage::Passed { .. } => Awaiting::Nothing,
+        }
+    }
+
+    /// A new check of `account`, tagged.
+    fn tagged<F, R: Clone>(
+        flows: &Flows<F>,
+        account: &Protection<R>,
+        scenario: Scenario,
+        stage: Stage,
+    ) -> Self {
+        let mut state = Self {
+            account: account.id(),
+            scenario,
+            stage,
+            tag: [0; 32],
+        };
+        state.tag = flows.tag(DOMAIN, &state.transcript());
+        state
+    }
+
+    /// Every field but the tag, for the tag.
+    fn transcript(&self) -> Transcript {
+        let mut t = Transcript::default();
+        t.bytes(&self.account).scenario(&self.scenario);
+        match &self.stage {
+            Stage::Challenged {
+                at,
+                expires_at,
+                ask,
+            } => {
+                t.byte(0).u64(*at).u64(*expires_at);
+                match ask {
+                    Ask::Codes(n) => t.byte(0).byte(*n),
+                    Ask::Send => t.byte(1),
+                    Ask::Sent => t.byte(2),
+                };
+            }
+            Stage::Passed {
+                check,
+                at,
+                generation,
+                grace_from,
+            } => {
+                t.byte(1).u64(*at).u64(*generation).time(*grace_from);
+                match check {
+                    None => t.byte(0),
+                    Some(check) => t.byte(1).verified(check),
+                };
+            }
+        }
+        t
+    }
+
+    /// Whether this check was made by `flows` for `account`, unedited.
+    fn checked<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+    ) -> Result<(), FlowError> {
+        flows.check_tag(DOMAIN, &self.transcript(), &self.tag)?;
+        if self.account != account.id() {
+            return Err(FlowError::WrongAccount);
+        }
+        Ok(())
     }
 
     fn passed<F: Factor>(
@@ -915,16 +1039,13 @@ impl Verification {
         now: u64,
         by_recovery_code: bool,
     ) -> Self {
-        Self {
-            account: self.account,
-            scenario: self.scenario.clone(),
-            stage: Stage::Passed {
-                check: Some(flows.proof(account, self.scenario.clone(), by_recovery_code, now)),
-                at: now,
-                generation: account.generation(),
-                grace_from: None,
-            },
-        }
+        let stage = Stage::Passed {
+            check: Some(flows.proof(account, self.scenario.clone(), by_recovery_code, now)),
+            at: now,
+            generation: account.generation(),
+            grace_from: None,
+        };
+        Self::tagged(flows, account, self.scenario.clone(), stage)
     }
 }
 
@@ -965,8 +1086,8 @@ fn challenge<F: Factor>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,
     factor: &F::Record,
+    scenario: Scenario,
     now: u64,
-    state: Verification,
 ) -> Step<Verification, F::Record> {
     let (record, prompt) = flows.factor().challenge(factor, now).into_parts();
     let mut outputs: Vec<_> = record
@@ -974,11 +1095,28 @@ fn challenge<F: Factor>(
         .map(|new| new.persist_over(account))
         .into_iter()
         .collect();
+    let prompt = match prompt {
+        Ok(prompt) => prompt,
+        Err(e) => {
+            // The challenge still stands: a recovery code can be used.
+            let stage = Stage::Challenged {
+                at: now,
+                expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+                ask: Ask::Send,
+            };
+            let state = Verification::tagged(flows, account, scenario, stage);
+            return Step::counted(Some(state), outputs, e);
+        }
+    };
+    let stage = Stage::Challenged {
+        at: now,
+        expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+        ask: Ask::of(&prompt),
+    };
     match prompt {
-        Ok(Prompt::Deliver(delivery)) => outputs.push(Output::Deliver(delivery)),
-        Ok(Prompt::Key { uri, .. }) => outputs.push(Output::ShowKey(uri)),
-        Ok(Prompt::Code { .. }) => {}
-        Err(e) => return Step::counted(Some(state), outputs, e),
+        Prompt::Deliver(delivery) => outputs.push(Output::Deliver(delivery)),
+        Prompt::Key { uri, .. } => outputs.push(Output::ShowKey(uri)),
+        Prompt::Code { .. } => {}
     }
-    Step::done(state, outputs)
+    Step::done(Verification::tagged(flows, account, scenario, stage), outputs)
 }

@@ -147,7 +147,7 @@ impl HotpRecord {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn verify(&self, input: &str, now: u64) -> Attempt<Self, HotpMatch> {
-        if let Err(refused) = self.throttle.check(now, &self.policy) {
+        if let Err(refused) = self.throttle.check(now) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
         self.settle(self.hotp.verify(input, self.last_counter), now)
@@ -169,7 +169,7 @@ impl HotpRecord {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resync(&self, first: &str, second: &str, now: u64) -> Attempt<Self, HotpMatch> {
-        if let Err(refused) = self.throttle.check(now, &self.policy) {
+        if let Err(refused) = self.throttle.check(now) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
         self.settle(self.hotp.resync(first, second, self.last_counter), now)

@@ -22,7 +22,7 @@ pub use policy::OobPolicy;
 
 use super::attempt::Attempt;
 use super::store::Versioned;
-use super::throttle::{Refused, Throttle};
+use super::throttle::{Refused, Throttle, Wait};
 use crate::error::{CodeError, ParamError};
 
 /// The out-of-band factor of one account: the code in flight (as a keyed
@@ -110,6 +110,8 @@ pub struct PendingCode {
     issued_at: u64,
     expires_at: u64,
     failures: u8,
+    /// The attempts this code allows, fixed when it was issued.
+    max_attempts: u8,
     hash: [u8; 32],
 }
 
@@ -403,7 +405,7 @@ impl OobRecord {
     ///
     /// let (unchanged, again) = record.issue(&policy, &key, &to, 1_059).into_parts();
     /// assert!(unchanged.is_none());
-    /// assert_eq!(again.err(), Some(OobError::Cooldown { retry_at: 1_060 }));
+    /// assert_eq!(again.err(), Some(OobError::Cooldown { retry_at: 1_060, retry_after: 1 }));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn issue(
@@ -457,18 +459,21 @@ impl OobRecord {
             Ok(policy) => policy,
             Err(e) => return refuse(OobError::Policy(e)),
         };
-        if self.throttle.is_locked_out(&policy.get_throttle()) {
-            return refuse(OobError::Refused(Refused::LockedOut));
+        if let Err(refused @ Refused::LockedOut { .. }) = self.throttle.check(now) {
+            return refuse(OobError::Refused(refused));
         }
         let (next_send_at, capped) = self.send_limits(&policy);
         if now < next_send_at {
+            let retry_after = next_send_at.saturating_sub(now);
             return refuse(if capped {
                 OobError::SendLimit {
                     retry_at: next_send_at,
+                    retry_after,
                 }
             } else {
                 OobError::Cooldown {
                     retry_at: next_send_at,
+                    retry_after,
                 }
             });
         }
@@ -481,6 +486,7 @@ impl OobRecord {
             issued_at: now,
             expires_at: now.saturating_add(policy.get_ttl()),
             failures: 0,
+            max_attempts: policy.get_max_attempts(),
             hash: key.code_hash(destination, now, digits.as_bytes()),
         };
         let delivery = OobDelivery {
@@ -570,7 +576,7 @@ impl OobRecord {
             Err(e) => return refuse(OobError::Policy(e)),
         };
         let throttle_policy = policy.get_throttle();
-        if let Err(refused) = self.throttle.check(now, &throttle_policy) {
+        if let Err(refused) = self.throttle.check(now) {
             return refuse(OobError::Refused(refused));
         }
         let Some(pending) = &self.pending else {
@@ -579,7 +585,7 @@ impl OobRecord {
         if now >= pending.expires_at {
             return refuse(OobError::Expired);
         }
-        if pending.failures >= policy.get_max_attempts() {
+        if pending.failures >= pending.max_attempts {
             return refuse(OobError::AttemptsExhausted);
         }
 
@@ -679,6 +685,8 @@ struct RawPendingCode {
     issued_at: u64,
     expires_at: u64,
     failures: u8,
+    /// The attempts this code allows, fixed when it was issued.
+    max_attempts: u8,
     hash: [u8; 32],
 }
 
@@ -694,8 +702,11 @@ impl TryFrom<RawPendingCode> for PendingCode {
         if lifetime.is_none_or(|seconds| seconds > OobPolicy::MAX_TTL) {
             return Err("an out-of-band code must expire within 600 s of its issue");
         }
-        if raw.failures > OobPolicy::MAX_ATTEMPTS {
-            return Err("an out-of-band code cannot have more than 5 failed attempts");
+        if raw.max_attempts == 0 || raw.max_attempts > OobPolicy::MAX_ATTEMPTS {
+            return Err("an out-of-band code allows 1 to 5 attempts");
+        }
+        if raw.failures > raw.max_attempts {
+            return Err("an out-of-band code cannot have more failed attempts than it allows");
         }
         Ok(Self {
             destination: raw.destination,
@@ -703,6 +714,7 @@ impl TryFrom<RawPendingCode> for PendingCode {
             issued_at: raw.issued_at,
             expires_at: raw.expires_at,
             failures: raw.failures,
+            max_attempts: raw.max_attempts,
             hash: raw.hash,
         })
     }
@@ -721,8 +733,8 @@ impl TryFrom<RawPendingCode> for PendingCode {
 ///
 /// assert_eq!(OobError::Rejected.to_string(), "the code was rejected");
 /// assert_eq!(
-///     OobError::Cooldown { retry_at: 1_060 }.to_string(),
-///     "a code was sent moments ago; a new one can be sent at 1060"
+///     OobError::Cooldown { retry_at: 1_060, retry_after: 45 }.to_string(),
+///     "a code was sent moments ago; a new one can be sent in 45 s"
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -736,11 +748,15 @@ pub enum OobError {
     Cooldown {
         /// The first Unix second at which a code can be sent.
         retry_at: u64,
+        /// Seconds from the refusal to `retry_at`.
+        retry_after: u64,
     },
     /// The cap on codes sent per hour is reached.
     SendLimit {
         /// The first Unix second at which a code can be sent.
         retry_at: u64,
+        /// Seconds from the refusal to `retry_at`.
+        retry_after: u64,
     },
     /// No code is in flight: none was issued, or it was already used.
     NoPendingCode,
@@ -761,13 +777,15 @@ impl fmt::Display for OobError {
         match self {
             Self::Policy(e) => e.fmt(f),
             Self::Refused(e) => e.fmt(f),
-            Self::Cooldown { retry_at } => write!(
+            Self::Cooldown { retry_after, .. } => write!(
                 f,
-                "a code was sent moments ago; a new one can be sent at {retry_at}"
+                "a code was sent moments ago; a new one can be sent in {}",
+                Wait(*retry_after)
             ),
-            Self::SendLimit { retry_at } => write!(
+            Self::SendLimit { retry_after, .. } => write!(
                 f,
-                "too many codes were sent in the last hour; a new one can be sent at {retry_at}"
+                "too many codes were sent in the last hour; a new one can be sent in {}",
+                Wait(*retry_after)
             ),
             Self::NoPendingCode => f.write_str("no code is waiting to be confirmed; ask for one"),
             Self::Expired => f.write_str("the code has expired; ask for a new one"),

@@ -383,7 +383,7 @@ impl RecoveryCodes {
             Err(e) => return refuse(RecoveryError::Policy(e)),
         };
         let throttle_policy = policy.get_throttle();
-        if let Err(refused) = self.throttle.check(now, &throttle_policy) {
+        if let Err(refused) = self.throttle.check(now) {
             return refuse(RecoveryError::Refused(refused));
         }
         if self.remaining() == 0 {

@@ -1,5 +1,5 @@
-//! Throttling of failed attempts: exponential backoff and a hard lockout,
-//! per factor and across sessions (RFC 4226 §7.3, NIST SP 800-63B).
+//! Throttling of failed attempts: forgiven typos, exponential backoff, and
+//! timed lockouts that grow as they repeat (RFC 4226 §7.3, NIST SP 800-63B).
 
 use core::fmt;
 
@@ -8,50 +8,80 @@ use crate::error::ParamError;
 /// How failed attempts are throttled.
 ///
 /// After the `n`-th consecutive failure, the next attempt is evaluated only
-/// from `initial_delay × 2^(n-1)` seconds later, capped at `max_delay`
-/// (default 1 s, 2 s, 4 s … capped at 5 minutes, as django-otp). After
-/// `max_failures` consecutive failures (default 10, never more than
-/// [`ThrottlePolicy::NIST_MAX_FAILURES`] = 100, NIST SP 800-63B) the factor is
-/// locked out until it is reset by a success through another path (a
-/// recovery code, an administrator). A success resets the count.
+/// after a wait:
+///
+/// | consecutive failures `n` | wait | default |
+/// |---|---|---|
+/// | 1 to [`free_failures`](Self::free_failures) | none: typos are forgiven | 1–3 |
+/// | up to the next multiple of [`max_failures`](Self::max_failures) | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](Self::max_delay) | 1 s, 2 s, … 64 s |
+/// | each multiple `k × max_failures` | a **lockout**: [`lockout`](Self::lockout) `× 2^(k-1)`, capped at [`max_lockout`](Self::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
+/// | from [`NIST_MAX_FAILURES`](Self::NIST_MAX_FAILURES) (100) on | `max_lockout` after every failure | 1 day |
+///
+/// Every wait ends: no sequence of wrong guesses locks the owner out for
+/// longer than `max_lockout` (at most [`MAX_LOCKOUT`](Self::MAX_LOCKOUT), a
+/// week), and past 100 consecutive failures (the NIST SP 800-63B bound)
+/// an attacker gets one guess per `max_lockout`. A success resets the
+/// count; so does a proof through another path (a recovery code), which
+/// the flows apply.
 ///
 /// ```
 /// use mfa::ThrottlePolicy;
 ///
-/// let policy = ThrottlePolicy::default().max_failures(5).max_delay(60);
-/// assert_eq!(policy.delay_after(1), 1);
-/// assert_eq!(policy.delay_after(4), 8);
-/// assert_eq!(policy.validated()?.get_max_failures(), 5);
+/// let policy = ThrottlePolicy::default();
+/// // Three typos are free, then 1 s, 2 s, 4 s …, then a 15-minute lockout.
+/// assert_eq!([1, 3, 4, 5, 9, 10].map(|n| policy.wait_after(n)), [0, 0, 1, 2, 32, 900]);
+/// // Repeated lockouts double, up to a day; past 100 failures, a day each.
+/// assert_eq!([20, 30, 90, 100, 101].map(|n| policy.wait_after(n)), [1_800, 3_600, 86_400, 86_400, 86_400]);
 /// assert!(ThrottlePolicy::default().max_failures(101).validated().is_err());
-/// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ThrottlePolicy {
+    free_failures: u32,
     initial_delay: u64,
     max_delay: u64,
     max_failures: u32,
+    lockout: u64,
+    max_lockout: u64,
 }
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
         Self {
+            free_failures: 3,
             initial_delay: 1,
             max_delay: 300,
             max_failures: 10,
+            lockout: 900,
+            max_lockout: 86_400,
         }
     }
 }
 
 impl ThrottlePolicy {
-    /// The upper bound NIST SP 800-63B puts on consecutive failed attempts.
+    /// The upper bound NIST SP 800-63B puts on consecutive failed attempts:
+    /// from this many on, every failure waits the longest lockout.
     pub const NIST_MAX_FAILURES: u32 = 100;
+    /// The longest lockout any policy may impose: a week.
+    pub const MAX_LOCKOUT: u64 = 604_800;
 
-    /// Sets the delay after the first failure, in seconds (0 disables the
-    /// backoff, leaving only the lockout).
+    /// Sets how many failures in a row carry no wait (typos), fewer than
+    /// [`max_failures`](Self::max_failures).
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().initial_delay(2).delay_after(3), 8);
+    /// assert_eq!(mfa::ThrottlePolicy::default().free_failures(0).wait_after(1), 1);
+    /// ```
+    #[must_use]
+    pub const fn free_failures(mut self, failures: u32) -> Self {
+        self.free_failures = failures;
+        self
+    }
+
+    /// Sets the wait after the first failure past the free ones, in
+    /// seconds (0 disables the backoff, leaving the lockouts).
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().initial_delay(2).wait_after(6), 8);
     /// ```
     #[must_use]
     pub const fn initial_delay(mut self, seconds: u64) -> Self {
@@ -59,10 +89,10 @@ impl ThrottlePolicy {
         self
     }
 
-    /// Sets the cap on the delay, in seconds.
+    /// Sets the cap on the backoff between failures, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().max_delay(10).delay_after(9), 10);
+    /// assert_eq!(mfa::ThrottlePolicy::default().max_delay(10).wait_after(9), 10);
     /// ```
     #[must_use]
     pub const fn max_delay(mut self, seconds: u64) -> Self {
@@ -70,10 +100,11 @@ impl ThrottlePolicy {
         self
     }
 
-    /// Sets how many consecutive failures lock the factor out (1 to 100).
+    /// Sets how many consecutive failures start a lockout (1 to 100); each
+    /// further run of as many starts a longer one.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().max_failures(3).get_max_failures(), 3);
+    /// assert_eq!(mfa::ThrottlePolicy::default().max_failures(5).get_max_failures(), 5);
     /// ```
     #[must_use]
     pub const fn max_failures(mut self, failures: u32) -> Self {
@@ -81,7 +112,31 @@ impl ThrottlePolicy {
         self
     }
 
-    /// The number of consecutive failures that locks the factor out.
+    /// Sets the first lockout, in seconds (at least 1); each repeated
+    /// lockout doubles it.
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().lockout(60).wait_after(20), 120);
+    /// ```
+    #[must_use]
+    pub const fn lockout(mut self, seconds: u64) -> Self {
+        self.lockout = seconds;
+        self
+    }
+
+    /// Sets the longest lockout, in seconds (from `lockout` to a week):
+    /// the longest an attacker can keep the owner out of this record.
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().max_lockout(3_600).wait_after(100), 3_600);
+    /// ```
+    #[must_use]
+    pub const fn max_lockout(mut self, seconds: u64) -> Self {
+        self.max_lockout = seconds;
+        self
+    }
+
+    /// The number of consecutive failures that starts a lockout.
     ///
     /// ```
     /// assert_eq!(mfa::ThrottlePolicy::default().get_max_failures(), 10);
@@ -91,12 +146,24 @@ impl ThrottlePolicy {
         self.max_failures
     }
 
-    /// Checks the policy: `max_failures` from 1 to 100, `max_delay` not
-    /// below `initial_delay`.
+    /// The longest lockout, in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().get_max_lockout(), 86_400);
+    /// ```
+    #[must_use]
+    pub const fn get_max_lockout(&self) -> u64 {
+        self.max_lockout
+    }
+
+    /// Checks the policy: `max_failures` from 1 to 100, fewer free
+    /// failures than that, `max_delay` not below `initial_delay`, and
+    /// `1 ≤ lockout ≤ max_lockout ≤ MAX_LOCKOUT`.
     ///
     /// # Errors
     ///
-    /// [`ParamError::MaxFailures`] or [`ParamError::MaxDelay`].
+    /// [`ParamError::MaxFailures`], [`ParamError::MaxDelay`] or
+    /// [`ParamError::OutOfRange`].
     ///
     /// ```
     /// use mfa::{ParamError, ThrottlePolicy};
@@ -105,47 +172,108 @@ impl ThrottlePolicy {
     ///     ThrottlePolicy::default().max_failures(0).validated(),
     ///     Err(ParamError::MaxFailures(0))
     /// );
+    /// assert!(ThrottlePolicy::default().max_lockout(ThrottlePolicy::MAX_LOCKOUT + 1).validated().is_err());
     /// ```
     pub const fn validated(self) -> Result<Self, ParamError> {
         if self.max_failures == 0 || self.max_failures > Self::NIST_MAX_FAILURES {
             return Err(ParamError::MaxFailures(self.max_failures));
         }
+        if self.free_failures >= self.max_failures {
+            return Err(ParamError::OutOfRange {
+                name: "failures forgiven before any wait",
+                value: self.free_failures as u64,
+                min: 0,
+                max: self.max_failures.saturating_sub(1) as u64,
+            });
+        }
         if self.max_delay < self.initial_delay {
             return Err(ParamError::MaxDelay);
+        }
+        if self.lockout == 0 || self.lockout > Self::MAX_LOCKOUT {
+            return Err(ParamError::OutOfRange {
+                name: "seconds of the first lockout",
+                value: self.lockout,
+                min: 1,
+                max: Self::MAX_LOCKOUT,
+            });
+        }
+        if self.max_lockout < self.lockout || self.max_lockout > Self::MAX_LOCKOUT {
+            return Err(ParamError::OutOfRange {
+                name: "seconds of the longest lockout",
+                value: self.max_lockout,
+                min: self.lockout,
+                max: Self::MAX_LOCKOUT,
+            });
         }
         Ok(self)
     }
 
-    /// The wait in seconds after `failures` consecutive failures:
-    /// `initial_delay × 2^(failures-1)`, capped at `max_delay`; 0 after none.
+    /// The wait in seconds after `failures` consecutive failures (see the
+    /// table above); 0 after none.
     ///
     /// ```
     /// let p = mfa::ThrottlePolicy::default();
-    /// assert_eq!([0, 1, 2, 3, 9, 10].map(|n| p.delay_after(n)), [0, 1, 2, 4, 256, 300]);
+    /// assert_eq!([0, 3, 4, 10, 11, 14, 20].map(|n| p.wait_after(n)), [0, 0, 1, 900, 0, 1, 1_800]);
     /// ```
     #[must_use]
-    pub const fn delay_after(&self, failures: u32) -> u64 {
+    pub const fn wait_after(&self, failures: u32) -> u64 {
         if failures == 0 {
             return 0;
         }
-        let exponent = failures.saturating_sub(1);
-        let factor = if exponent >= 64 {
-            u64::MAX
-        } else {
-            1u64 << exponent
+        if self.is_lockout(failures) {
+            return self.lockout_after(failures);
+        }
+        let Some(run) = failures.checked_rem(self.max_failures) else {
+            return self.max_lockout;
         };
-        let delay = self.initial_delay.saturating_mul(factor);
+        if run <= self.free_failures {
+            return 0;
+        }
+        let delay = doubled(self.initial_delay, run.saturating_sub(self.free_failures));
         if delay > self.max_delay {
             self.max_delay
         } else {
             delay
         }
     }
+
+    /// Whether the `failures`-th consecutive failure starts a lockout.
+    const fn is_lockout(&self, failures: u32) -> bool {
+        failures >= Self::NIST_MAX_FAILURES
+            || matches!(failures.checked_rem(self.max_failures), Some(0) | None)
+    }
+
+    /// The lockout after the `failures`-th consecutive failure.
+    const fn lockout_after(&self, failures: u32) -> u64 {
+        if failures >= Self::NIST_MAX_FAILURES {
+            return self.max_lockout;
+        }
+        let Some(k) = failures.checked_div(self.max_failures) else {
+            return self.max_lockout;
+        };
+        let lockout = doubled(self.lockout, k);
+        if lockout > self.max_lockout {
+            self.max_lockout
+        } else {
+            lockout
+        }
+    }
 }
 
-/// Deserializes `{initial_delay, max_delay, max_failures}`, every field
-/// required, checked by [`ThrottlePolicy::validated`], so that a stored
-/// policy cannot lift the NIST bound.
+/// `base × 2^(n-1)` for `n ≥ 1`, saturating.
+const fn doubled(base: u64, n: u32) -> u64 {
+    let exponent = n.saturating_sub(1);
+    let factor = if exponent >= 64 {
+        u64::MAX
+    } else {
+        1u64 << exponent
+    };
+    base.saturating_mul(factor)
+}
+
+/// Deserializes every field, required, checked by
+/// [`ThrottlePolicy::validated`], so that a stored policy cannot lift the
+/// NIST bound or lock for longer than a week.
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl<'de> serde::Deserialize<'de> for ThrottlePolicy {
@@ -153,50 +281,100 @@ impl<'de> serde::Deserialize<'de> for ThrottlePolicy {
         #[derive(serde::Deserialize)]
         #[serde(rename = "ThrottlePolicy", deny_unknown_fields)]
         struct Fields {
+            free_failures: u32,
             initial_delay: u64,
             max_delay: u64,
             max_failures: u32,
+            lockout: u64,
+            max_lockout: u64,
         }
         let f = <Fields as serde::Deserialize>::deserialize(deserializer)?;
         Self {
+            free_failures: f.free_failures,
             initial_delay: f.initial_delay,
             max_delay: f.max_delay,
             max_failures: f.max_failures,
+            lockout: f.lockout,
+            max_lockout: f.max_lockout,
         }
         .validated()
         .map_err(serde::de::Error::custom)
     }
 }
 
-/// Why an attempt was refused without evaluating the code.
+/// Why an attempt was refused without evaluating the code, and for how
+/// long: both carry the time attempts are evaluated again, and the wait
+/// from the moment of the refusal, which is what `Display` says.
 ///
 /// ```
 /// use mfa::Refused;
 ///
-/// assert_eq!(Refused::Backoff { retry_at: 1_000 }.to_string(), "too many failed attempts; try again at 1000");
+/// let refused = Refused::Backoff { retry_at: 1_002, retry_after: 2 };
+/// assert_eq!(refused.to_string(), "too many failed attempts; try again in 2 s");
+/// assert_eq!((refused.retry_at(), refused.retry_after()), (1_002, 2));
+/// let locked = Refused::LockedOut { retry_at: 1_900, retry_after: 900 };
+/// assert_eq!(locked.to_string(), "locked after too many failed attempts; try again in 15 min");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Refused {
-    /// Too soon after a failure; attempts are evaluated again from
-    /// `retry_at` (Unix seconds).
+    /// Too soon after a failure.
     Backoff {
         /// The first Unix second at which an attempt is evaluated.
         retry_at: u64,
+        /// Seconds from the refusal to `retry_at`.
+        retry_after: u64,
     },
-    /// Too many consecutive failures: locked out until reset through
-    /// another path.
-    LockedOut,
+    /// Too many consecutive failures: locked out for a while (see
+    /// [`ThrottlePolicy`]). A recovery code lifts a factor's lockout.
+    LockedOut {
+        /// The first Unix second at which an attempt is evaluated.
+        retry_at: u64,
+        /// Seconds from the refusal to `retry_at`.
+        retry_after: u64,
+    },
+}
+
+impl Refused {
+    /// The first Unix second at which an attempt is evaluated again.
+    ///
+    /// ```
+    /// assert_eq!(mfa::Refused::Backoff { retry_at: 7, retry_after: 1 }.retry_at(), 7);
+    /// ```
+    #[must_use]
+    pub const fn retry_at(&self) -> u64 {
+        match *self {
+            Self::Backoff { retry_at, .. } | Self::LockedOut { retry_at, .. } => retry_at,
+        }
+    }
+
+    /// Seconds to wait, from the refusal: for a `Retry-After` header.
+    ///
+    /// ```
+    /// assert_eq!(mfa::Refused::LockedOut { retry_at: 7, retry_after: 5 }.retry_after(), 5);
+    /// ```
+    #[must_use]
+    pub const fn retry_after(&self) -> u64 {
+        match *self {
+            Self::Backoff { retry_after, .. } | Self::LockedOut { retry_after, .. } => {
+                retry_after
+            }
+        }
+    }
 }
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Backoff { retry_at } => {
-                write!(f, "too many failed attempts; try again at {retry_at}")
-            }
-            Self::LockedOut => f.write_str(
-                "locked out after too many failed attempts; use a recovery code or ask for a reset",
+        match *self {
+            Self::Backoff { retry_after, .. } => write!(
+                f,
+                "too many failed attempts; try again in {}",
+                Wait(retry_after)
+            ),
+            Self::LockedOut { retry_after, .. } => write!(
+                f,
+                "locked after too many failed attempts; try again in {}",
+                Wait(retry_after)
             ),
         }
     }
@@ -204,23 +382,52 @@ impl fmt::Display for Refused {
 
 impl core::error::Error for Refused {}
 
-/// The persisted throttle state of one factor: consecutive failures and
-/// when the next attempt may be evaluated. Plain data, part of a record.
+/// A wait in seconds, as a person reads it: `2 s`, `15 min`, `3 h`,
+/// `2 days` (rounded up, so it never says less than it is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Wait(pub(crate) u64);
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        let up = |unit: u64| s.div_ceil(unit);
+        if s < 120 {
+            write!(f, "{s} s")
+        } else if s < 7_200 {
+            write!(f, "{} min", up(60))
+        } else if s < 172_800 {
+            write!(f, "{} h", up(3_600))
+        } else {
+            write!(f, "{} days", up(86_400))
+        }
+    }
+}
+
+/// The persisted throttle state of one record: consecutive failures, when
+/// the next attempt may be evaluated, and whether that wait is a lockout.
+/// Plain data, part of a record.
+///
+/// Whether an attempt is refused depends only on this state and `now`,
+/// never on the policy of the call that asks: a wait already imposed runs
+/// its course under any policy, and a policy change reaches a record at
+/// its next failure.
 ///
 /// ```
 /// use mfa::{Refused, Throttle, ThrottlePolicy};
 ///
-/// let policy = ThrottlePolicy::default();
+/// let policy = ThrottlePolicy::default().free_failures(0);
 /// let t = Throttle::default().after_failure(100, &policy);
-/// assert_eq!(t.check(100, &policy), Err(Refused::Backoff { retry_at: 101 }));
-/// assert_eq!(t.check(101, &policy), Ok(()));
+/// assert_eq!(t.check(100), Err(Refused::Backoff { retry_at: 101, retry_after: 1 }));
+/// assert_eq!(t.check(101), Ok(()));
 /// assert_eq!(t.after_success().failures(), 0);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Throttle {
     failures: u32,
     retry_at: u64,
+    locked: bool,
 }
 
 impl Throttle {
@@ -228,37 +435,47 @@ impl Throttle {
     ///
     /// # Errors
     ///
-    /// [`Refused`]: locked out, or in backoff until a stated time.
+    /// [`Refused`]: locked out, or in backoff, until a stated time.
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default();
-    /// assert!(mfa::Throttle::default().check(0, &p).is_ok());
+    /// assert!(mfa::Throttle::default().check(0).is_ok());
     /// ```
-    pub const fn check(&self, now: u64, policy: &ThrottlePolicy) -> Result<(), Refused> {
-        if self.failures >= policy.max_failures {
-            return Err(Refused::LockedOut);
+    pub const fn check(&self, now: u64) -> Result<(), Refused> {
+        if now >= self.retry_at {
+            return Ok(());
         }
-        if now < self.retry_at {
-            return Err(Refused::Backoff {
-                retry_at: self.retry_at,
-            });
-        }
-        Ok(())
+        let retry_at = self.retry_at;
+        let retry_after = retry_at.saturating_sub(now);
+        Err(if self.locked {
+            Refused::LockedOut {
+                retry_at,
+                retry_after,
+            }
+        } else {
+            Refused::Backoff {
+                retry_at,
+                retry_after,
+            }
+        })
     }
 
-    /// The state after a failed attempt at `now`.
+    /// The state after a failed attempt at `now`, under `policy`.
     ///
     /// ```
     /// let p = mfa::ThrottlePolicy::default();
-    /// let t = mfa::Throttle::default().after_failure(10, &p).after_failure(11, &p);
-    /// assert_eq!((t.failures(), t.retry_at()), (2, 13));
+    /// let mut t = mfa::Throttle::default();
+    /// for _ in 0..4 {
+    ///     t = t.after_failure(10, &p);
+    /// }
+    /// assert_eq!((t.failures(), t.retry_at()), (4, 11));
     /// ```
     #[must_use]
     pub const fn after_failure(self, now: u64, policy: &ThrottlePolicy) -> Self {
         let failures = self.failures.saturating_add(1);
         Self {
             failures,
-            retry_at: now.saturating_add(policy.delay_after(failures)),
+            retry_at: now.saturating_add(policy.wait_after(failures)),
+            locked: policy.is_lockout(failures),
         }
     }
 
@@ -274,6 +491,7 @@ impl Throttle {
         Self {
             failures: 0,
             retry_at: 0,
+            locked: false,
         }
     }
 
@@ -298,15 +516,28 @@ impl Throttle {
         self.retry_at
     }
 
-    /// Whether the lockout is in force under `policy`.
+    /// Whether a lockout is in force at `now`.
     ///
     /// ```
     /// let p = mfa::ThrottlePolicy::default().max_failures(1);
-    /// assert!(mfa::Throttle::default().after_failure(0, &p).is_locked_out(&p));
+    /// let t = mfa::Throttle::default().after_failure(0, &p);
+    /// assert!(t.is_locked_out(899) && !t.is_locked_out(900));
     /// ```
     #[must_use]
-    pub const fn is_locked_out(&self, policy: &ThrottlePolicy) -> bool {
-        self.failures >= policy.max_failures
+    pub const fn is_locked_out(&self, now: u64) -> bool {
+        self.locked && now < self.retry_at
+    }
+
+    /// Whether the last failure started a lockout (it may have run out
+    /// since): what a lockout notice is sent for.
+    ///
+    /// ```
+    /// let p = mfa::ThrottlePolicy::default().max_failures(1);
+    /// assert!(mfa::Throttle::default().after_failure(0, &p).is_lockout());
+    /// ```
+    #[must_use]
+    pub const fn is_lockout(&self) -> bool {
+        self.locked
     }
 }
 
@@ -315,42 +546,76 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_edges() {
+    fn free_failures_then_backoff_edges() {
         let p = ThrottlePolicy::default();
         let mut t = Throttle::default();
         let mut now = 1_000;
         for n in 1..p.get_max_failures() {
             t = t.after_failure(now, &p);
-            let delay = p.delay_after(n);
-            assert_eq!(delay, (1u64 << (n - 1)).min(300));
+            let wait = p.wait_after(n);
+            if n <= 3 {
+                assert_eq!(wait, 0, "failure {n} is a forgiven typo");
+                assert_eq!(t.check(now), Ok(()));
+                continue;
+            }
+            assert_eq!(wait, 1u64 << (n - 4));
             assert_eq!(
-                t.check(now + delay - 1, &p),
+                t.check(now + wait - 1),
                 Err(Refused::Backoff {
-                    retry_at: now + delay
+                    retry_at: now + wait,
+                    retry_after: 1
                 })
             );
-            assert_eq!(t.check(now + delay, &p), Ok(()));
-            now += delay;
+            assert_eq!(t.check(now + wait), Ok(()));
+            now += wait;
         }
     }
 
     #[test]
-    fn lockout_at_exactly_max_failures() {
-        let p = ThrottlePolicy::default().initial_delay(0);
+    fn lockouts_at_each_run_grow_and_end() {
+        let p = ThrottlePolicy::default().free_failures(0).initial_delay(0);
         let mut t = Throttle::default();
-        for _ in 0..9 {
-            t = t.after_failure(0, &p);
+        let mut now = 0;
+        let mut lockouts = alloc::vec::Vec::new();
+        for n in 1..=102 {
+            t = t.after_failure(now, &p);
+            if t.is_lockout() {
+                let wait = t.retry_at() - now;
+                assert_eq!(
+                    t.check(t.retry_at() - 1),
+                    Err(Refused::LockedOut {
+                        retry_at: t.retry_at(),
+                        retry_after: 1
+                    })
+                );
+                assert_eq!(t.check(t.retry_at()), Ok(()), "the lockout ends");
+                lockouts.push((n, wait));
+            }
+            now = t.retry_at().max(now);
         }
-        assert_eq!(t.check(0, &p), Ok(()), "the 10th attempt is evaluated");
-        t = t.after_failure(0, &p);
-        assert_eq!(t.check(u64::MAX, &p), Err(Refused::LockedOut), "no 11th");
-        assert_eq!(t.after_success().check(0, &p), Ok(()));
+        assert_eq!(
+            lockouts,
+            [
+                (10, 900),
+                (20, 1_800),
+                (30, 3_600),
+                (40, 7_200),
+                (50, 14_400),
+                (60, 28_800),
+                (70, 57_600),
+                (80, 86_400),
+                (90, 86_400),
+                (100, 86_400),
+                (101, 86_400),
+                (102, 86_400),
+            ]
+        );
     }
 
     #[test]
     fn policy_bounds() {
         let p = ThrottlePolicy::default();
-        assert!(p.max_failures(1).validated().is_ok());
+        assert!(p.max_failures(1).free_failures(0).validated().is_ok());
         assert!(p.max_failures(100).validated().is_ok());
         assert_eq!(
             p.max_failures(101).validated(),
@@ -360,16 +625,50 @@ mod tests {
             p.max_failures(0).validated(),
             Err(ParamError::MaxFailures(0))
         );
+        assert!(p.max_failures(3).validated().is_err(), "3 free of 3");
+        assert!(p.max_failures(4).validated().is_ok());
         assert_eq!(
             p.initial_delay(10).max_delay(9).validated(),
             Err(ParamError::MaxDelay)
         );
-        assert_eq!(p.delay_after(u32::MAX), 300);
-        assert_eq!(p.max_delay(u64::MAX).delay_after(200), u64::MAX);
+        assert!(p.lockout(0).validated().is_err());
+        assert!(p.max_lockout(899).validated().is_err());
+        assert!(p.max_lockout(900).validated().is_ok());
+        assert!(
+            p.lockout(ThrottlePolicy::MAX_LOCKOUT)
+                .max_lockout(ThrottlePolicy::MAX_LOCKOUT)
+                .validated()
+                .is_ok()
+        );
+        assert!(
+            p.max_lockout(ThrottlePolicy::MAX_LOCKOUT + 1)
+                .validated()
+                .is_err()
+        );
+        assert_eq!(p.wait_after(u32::MAX), 86_400);
         let t = Throttle {
             failures: u32::MAX,
             retry_at: u64::MAX,
+            locked: true,
         };
         assert_eq!(t.after_failure(u64::MAX, &p).failures(), u32::MAX);
+        assert_eq!(t.check(u64::MAX), Ok(()));
+    }
+
+    #[test]
+    fn waits_read_as_a_person_would() {
+        let cases = [
+            (1, "1 s"),
+            (119, "119 s"),
+            (120, "2 min"),
+            (121, "3 min"),
+            (900, "15 min"),
+            (7_200, "2 h"),
+            (86_400, "24 h"),
+            (172_800, "2 days"),
+        ];
+        for (s, text) in cases {
+            assert_eq!(Wait(s).to_string(), text);
+        }
     }
 }

@@ -165,7 +165,7 @@ impl TotpRecord {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn verify(&self, input: &str, now: u64) -> Attempt<Self, TotpMatch> {
-        if let Err(refused) = self.throttle.check(now, &self.policy) {
+        if let Err(refused) = self.throttle.check(now) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
         let around_drift = self
@@ -218,7 +218,7 @@ impl TotpRecord {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resync(&self, first: &str, second: &str, now: u64) -> Attempt<Self, TotpMatch> {
-        if let Err(refused) = self.throttle.check(now, &self.policy) {
+        if let Err(refused) = self.throttle.check(now) {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
         let result = self.totp.resync(first, second, now, self.last_step);
