@@ -37,7 +37,7 @@ fn enroll<F>(
     now: u64,
 ) -> Totp
 where
-    F: Factor<Setup = String, Pending = TotpRecord, Record = TotpRecord>,
+    F: Factor<Setup = String, Record = TotpRecord>,
 {
     let e = host.begin(Enrollment::start(
         flows,
@@ -159,7 +159,7 @@ fn a_flow_state_of_another_account_is_refused() {
     let step = v.respond_recovery(&flows, &host.account, recovery, at);
     assert_eq!(step.result(), Err(FlowError::WrongAccount));
     assert_eq!(
-        v.resend(&flows, &host.account, at).result(),
+        v.send_code(&flows, &host.account, at).result(),
         Err(FlowError::WrongAccount)
     );
 }
@@ -268,7 +268,6 @@ struct Forgetful(TotpFactor);
 
 impl Factor for Forgetful {
     type Setup = String;
-    type Pending = TotpRecord;
     type Record = TotpRecord;
 
     fn kind(&self) -> &'static str {
@@ -279,7 +278,7 @@ impl Factor for Forgetful {
         setup: String,
         verified: Option<&Destination>,
         now: u64,
-    ) -> Result<Begun<TotpRecord, TotpRecord>, FlowError> {
+    ) -> Result<Begun<TotpRecord>, FlowError> {
         self.0.begin(setup, verified, now)
     }
     fn confirm(
@@ -304,6 +303,9 @@ impl Factor for Forgetful {
     }
     fn unlock(&self, record: &TotpRecord) -> TotpRecord {
         self.0.unlock(record)
+    }
+    fn throttle(&self, record: &TotpRecord) -> mfa::Throttle {
+        record.throttle()
     }
 }
 

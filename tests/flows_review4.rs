@@ -12,8 +12,8 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, email, oob_locking_after, other_than, policy};
-use mfa::{
+use flows_common::{locked, retry_at, Host, T0, email, oob_locking_after, other_than, policy};
+use mfa::{Factor, 
     Destination, Enrollment, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber, Refused,
     Scenario, SmsFactor, SmsRecord, Verification, Verified,
 };
@@ -23,7 +23,9 @@ const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
 fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();
     Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default()).unwrap(),
+        SmsFactor::new(key.clone(), OobPolicy::default())
+            .unwrap()
+            .send_at_challenge(true),
         key,
         policy,
     )
@@ -42,7 +44,7 @@ fn at_setup(
     host: &mut Host<SmsRecord>,
     flows: &Flows<SmsFactor>,
     now: u64,
-) -> Enrollment<SmsFactor> {
+) -> Enrollment {
     let e = host.begin(Enrollment::start(
         flows,
         &host.account,
@@ -167,7 +169,8 @@ fn an_unprotected_pass_stops_passing_once_the_scenario_is_protected() {
 
 #[test]
 fn a_grace_pass_stops_passing_when_the_window_closes() {
-    let flows = sms_flows(policy().grace(900));
+    // A pass authorises for `pass_ttl` at most; here it outlasts the grace.
+    let flows = sms_flows(policy().grace(900).pass_ttl(900));
     let mut host = protected(&flows, T0);
     let proof: Verified = checked(&mut host, &flows, T0 + 10)
         .verified()
@@ -226,11 +229,14 @@ fn a_checked_pass_passes_for_its_account_and_a_challenge_does_not() {
 // --- M2 ---------------------------------------------------------------
 
 #[test]
-fn a_recovery_code_check_lifts_the_binding_lockout() {
+fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
+    // Issue 8, finding 3: a proof of the owner proves no phone, so it must
+    // not give a binder of someone else's number a fresh guess budget.
     let flows = sms_flows(policy().identity(oob_locking_after(3)));
     let mut host = protected(&flows, T0);
     lock_binding(&mut host, &flows, T0 + 100);
-    let later = T0 + 1_000;
+    let until = host.account.binding().throttle().retry_at();
+    let later = until - 10;
     let v = host.begin(Verification::start(
         &flows,
         &host.account,
@@ -244,8 +250,8 @@ fn a_recovery_code_check_lifts_the_binding_lockout() {
         v.respond_recovery(&flows, &host.account, &recovery, later),
     );
     r.unwrap();
-    assert_eq!(host.account.binding().throttle().failures(), 0);
-    // The user binds phone 2 after all.
+    assert_eq!(host.account.binding().throttle().failures(), 3);
+    // Still locked: no code goes to phone 2 until the lockout ends.
     let check = v.verified().unwrap().clone();
     let e = host.begin(Enrollment::start_change(
         &flows,
@@ -253,45 +259,41 @@ fn a_recovery_code_check_lifts_the_binding_lockout() {
         &check,
         later,
     ));
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number(2), later));
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(2), later));
+    assert!(locked(&r), "{r:?}");
+    // At `until` the lockout is over: the user binds phone 2 after all.
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number(2), until));
     r.unwrap();
     let code = host.last_code(&sms(2));
-    let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], later));
+    let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], until));
     r.unwrap();
     assert_eq!(host.account.factor().unwrap().phone(), &number(2));
+    assert_eq!(host.account.binding().throttle().failures(), 0);
 }
 
 #[test]
-fn a_fresh_check_starting_a_change_lifts_the_binding_lockout() {
+fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
     let flows = sms_flows(policy().identity(oob_locking_after(3)));
     let mut host = protected(&flows, T0);
     lock_binding(&mut host, &flows, T0 + 100);
-    let later = T0 + 1_000;
+    let until = host.account.binding().throttle().retry_at();
+    let later = until - 100;
     let check = checked(&mut host, &flows, later)
         .verified()
         .unwrap()
         .clone();
-    let version = host.account.version();
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
         &check,
         later,
     ));
-    assert_eq!(host.account.version(), version + 1); // the unlock, written
-    assert_eq!(host.account.binding().throttle().failures(), 0);
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number(2), later));
-    r.unwrap();
-    let code = host.last_code(&sms(2));
-    let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], later));
-    r.unwrap();
-    assert_eq!(host.account.factor().unwrap().phone(), &number(2));
-    // Nothing to unlock: no write.
-    let check = checked_on(&mut host, &flows, 2, later + 100)
-        .verified()
-        .unwrap()
-        .clone();
-    let step = Enrollment::start_change(&flows, &host.account, &check, later + 100);
+    assert_eq!(host.account.binding().throttle().failures(), 3);
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(2), later));
+    assert!(locked(&r), "{r:?}");
+    assert_eq!(retry_at(&r), Some(until));
+    // A start_change never writes: there is nothing of the owner's to lift.
+    let step = Enrollment::start_change(&flows, &host.account, &check, later + 1);
     assert!(step.outputs().is_empty());
 }
 
@@ -312,7 +314,7 @@ fn an_identity_code_proved_lifts_the_binding_lockout() {
         );
     }
     let (_, r) = host.step(&e, e.resend(&flows, &host.account, T0 + 100));
-    assert_eq!(r, Err(FlowError::Refused(Refused::LockedOut)));
+    assert!(locked(&r), "{:?}", r);
     let later = T0 + 365 * 86_400;
     let e = at_setup(&mut host, &flows, later);
     let (e, r) = host.step(&e, e.setup(&flows, &host.account, number(2), later));
@@ -336,13 +338,22 @@ fn a_binding_code_for_one_number_does_not_bind_another() {
     let json = serde_json::to_string(&e).unwrap();
     let x = number(1).to_string();
     let y = number(2).to_string();
-    let edited = json.replacen(&x, &y, 1); // pending.phone comes before `to`
-    assert!(edited.contains(&x) && edited.contains(&y), "{json}");
-    let e: Enrollment<SmsFactor> = serde_json::from_str(&edited).unwrap();
+    // The session names the number; an edit to it is refused outright.
+    let edited = json.replacen(&x, &y, 1);
+    assert!(edited.contains(&y), "{json}");
+    let e: Enrollment = serde_json::from_str(&edited).unwrap();
     let code = host.last_code(&sms(1));
     let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], T0 + 1));
-    assert_eq!(r, Err(FlowError::Rejected));
+    assert_eq!(r, Err(FlowError::Tampered));
     assert!(!host.account.is_on());
+    // The number being bound is the account record's, not the session's:
+    // a factor told another number than the one proved refuses it.
+    let sms_factor = flows.factor();
+    let pending = SmsRecord::new(number(1));
+    assert_eq!(
+        sms_factor.bind(&pending, &sms(2), T0).err(),
+        Some(FlowError::Rejected)
+    );
 }
 
 // --- L2 ---------------------------------------------------------------

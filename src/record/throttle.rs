@@ -657,6 +657,7 @@ mod tests {
 
     #[test]
     fn waits_read_as_a_person_would() {
+        use alloc::string::ToString;
         let cases = [
             (1, "1 s"),
             (119, "119 s"),

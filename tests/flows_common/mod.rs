@@ -28,7 +28,7 @@ pub fn policy() -> FlowPolicy {
 
 /// An OOB policy without backoff delays, locked out after `max` failures.
 pub fn oob_locking_after(max: u32) -> OobPolicy {
-    OobPolicy::default().throttle(ThrottlePolicy::default().initial_delay(0).max_failures(max))
+    OobPolicy::default().throttle(ThrottlePolicy::default().free_failures(0).initial_delay(0).max_failures(max))
 }
 
 pub fn email() -> Destination {
@@ -149,4 +149,17 @@ pub fn enroll_sms(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64
     let (e, r) = host.step(&e, e.confirm(flows, &host.account, &[&code], now + 30));
     r.unwrap();
     assert!(e.is_done());
+}
+
+/// Whether `r` is a refusal during a lockout.
+pub fn locked(r: &Result<(), FlowError>) -> bool {
+    matches!(r, Err(FlowError::Refused(mfa::Refused::LockedOut { .. })))
+}
+
+/// The time a refusal lifts, if `r` is one.
+pub fn retry_at(r: &Result<(), FlowError>) -> Option<u64> {
+    match r {
+        Err(FlowError::Refused(refused)) => Some(refused.retry_at()),
+        _ => None,
+    }
 }
