@@ -11,8 +11,9 @@
 
 mod flows_common;
 
-use flows_common::{locked, retry_at, 
-    ALL, Host, T0, email, enroll_sms, oob_locking_after, other_than, phone, policy,
+use flows_common::{
+    ALL, Host, T0, email, enroll_sms, enroll_totp, locked, oob_locking_after, other_than, phone,
+    policy, retry_at, wrong_totp,
 };
 use mfa::{
     Awaiting, Channel, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, OobError,
@@ -39,44 +40,6 @@ fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
         policy,
     )
     .unwrap()
-}
-
-/// A code that is not the code of any step within ±3 of `now`.
-fn wrong_totp(totp: &Totp, now: u64) -> String {
-    let step = totp.step_at(now).unwrap();
-    let near: Vec<String> = (step - 3..=step + 3)
-        .map(|s| totp.generate_at_step(s).to_string())
-        .collect();
-    (0..1_000_000u32)
-        .map(|n| format!("{n:06}"))
-        .find(|c| !near.contains(c))
-        .unwrap()
-}
-
-/// Enrolls TOTP through the e-mail identity check; returns the user's key.
-fn enroll_totp(host: &mut Host<TotpRecord>, flows: &Flows<TotpFactor>, now: u64) -> Totp {
-    let e = host.begin(Enrollment::start(
-        flows,
-        &host.account,
-        ALL,
-        &[email()],
-        &email(),
-        now,
-    ));
-    let code = host.last_code(&email());
-    let step = e.verify_identity(flows, &host.account, &code, now + 10);
-    let (e, r) = host.step(&e, step);
-    r.unwrap();
-    let step = e.setup(flows, &host.account, "ada@example.com".into(), now + 20);
-    let (e, r) = host.step(&e, step);
-    r.unwrap();
-    let totp = host.keys.last().unwrap().to_totp().unwrap();
-    let code = totp.generate(now + 30).unwrap().to_string();
-    let step = e.confirm(flows, &host.account, &[&code], now + 30);
-    let (e, r) = host.step(&e, step);
-    r.unwrap();
-    assert!(e.is_done());
-    totp
 }
 
 /// Passes a check at `scenario` with the factor; returns the proof.
@@ -514,7 +477,12 @@ fn wrong_identity_codes_up_to_lockout_survive_a_restart() {
 fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .throttle(ThrottlePolicy::default().free_failures(0).initial_delay(0).max_failures(3))
+        .throttle(
+            ThrottlePolicy::default()
+                .free_failures(0)
+                .initial_delay(0)
+                .max_failures(3),
+        )
         .unwrap();
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::new();
@@ -603,7 +571,11 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
     // A second challenge within the cooldown: refused, but still a challenge.
     let (v2, outputs, r) =
         Verification::start(&flows, &host.account, Scenario::LogOn, None, now + 1).into_parts();
-    assert!(matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == now + 60), "{:?}", r);
+    assert!(
+        matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == now + 60),
+        "{:?}",
+        r
+    );
     assert!(outputs.is_empty());
     let v2 = v2.unwrap();
     let (v2, r) = host.step(
@@ -618,7 +590,11 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
     );
     // Resend on the first challenge after the cooldown.
     let (_, r) = host.step(&v, v.send_code(&flows, &host.account, now + 30));
-    assert!(matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == now + 60), "{:?}", r);
+    assert!(
+        matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == now + 60),
+        "{:?}",
+        r
+    );
     let (v, r) = host.step(&v, v.send_code(&flows, &host.account, now + 60));
     r.unwrap();
     let code = host.last_code(&phone());
@@ -735,7 +711,11 @@ fn cancel_and_restart_forgets_the_pending_secret() {
 
     // Restart: a new identity code (after the resend cooldown), a new secret.
     let step = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), T0 + 20);
-    assert!(matches!(step.result(), Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == T0 + 60), "{:?}", step.result());
+    assert!(
+        matches!(step.result(), Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == T0 + 60),
+        "{:?}",
+        step.result()
+    );
     let e = host.begin(Enrollment::start(
         &flows,
         &host.account,
@@ -769,7 +749,12 @@ fn cancel_and_restart_forgets_the_pending_secret() {
 fn pending_totp_confirmation_is_throttled() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .throttle(ThrottlePolicy::default().free_failures(0).initial_delay(0).max_failures(2))
+        .throttle(
+            ThrottlePolicy::default()
+                .free_failures(0)
+                .initial_delay(0)
+                .max_failures(2),
+        )
         .unwrap();
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::new();

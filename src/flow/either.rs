@@ -223,11 +223,7 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
         })
     }
 
-    fn resend(
-        &self,
-        pending: &Self::Record,
-        now: u64,
-    ) -> Attempt<Self::Record, Prompt, FlowError> {
+    fn resend(&self, pending: &Self::Record, now: u64) -> Attempt<Self::Record, Prompt, FlowError> {
         match pending {
             Either::First(p) => side(self.first.resend(p, now), Either::First, |x| x),
             Either::Second(p) => side(self.second.resend(p, now), Either::Second, |x| x),

@@ -222,7 +222,15 @@ impl Enrollment {
         };
         let state = Self::tagged(flows, scenarios, false, account, stage);
         let write = |record| account.with_identity(record);
-        send_code(flows, account, account.identity(), write, contact, now, state)
+        send_code(
+            flows,
+            account,
+            account.identity(),
+            write,
+            contact,
+            now,
+            state,
+        )
     }
 
     /// Starts replacing the factor of a protected account (changing the
@@ -534,7 +542,7 @@ impl Enrollment {
     ///
     /// // The first code went out at `now`: another may follow after a minute.
     /// let early = enrollment.resend_identity(&flows, &account, now + 30);
-    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60 })));
+    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
     ///
     /// let step = enrollment.resend_identity(&flows, &account, now + 60);
     /// step.result()?;
@@ -558,7 +566,15 @@ impl Enrollment {
             return Step::failed(self.wrong_state());
         };
         let write = |record| account.with_identity(record);
-        send_code(flows, account, account.identity(), write, contact, now, self.clone())
+        send_code(
+            flows,
+            account,
+            account.identity(),
+            write,
+            contact,
+            now,
+            self.clone(),
+        )
     }
 
     /// Checks the identity code the user typed. On success the flow waits
@@ -738,10 +754,11 @@ impl Enrollment {
     /// let step = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 30);
     /// let (state, outputs, result) = step.into_parts();
     /// result?;
-    /// // Nothing to write yet (the pending secret is in the state): show the key.
+    /// // The pending secret goes into the account record, never the session:
+    /// // write it, then show the key.
     /// assert!(matches!(
     ///     outputs.as_slice(),
-    ///     [Output::ShowKey(uri)] if uri.account() == "ada@example.com" && uri.issuer() == Some("Example Co")
+    ///     [Output::Persist { .. }, Output::ShowKey(uri)] if uri.account() == "ada@example.com" && uri.issuer() == Some("Example Co")
     /// ));
     /// let confirming = state.ok_or(FlowError::NotProtected)?;
     /// assert_eq!(confirming.awaiting(), Awaiting::Codes { count: 1 });
@@ -781,7 +798,9 @@ impl Enrollment {
         };
         let (record, to, prompt) = match flows.factor().begin(setup, contact.as_ref(), now) {
             Err(e) => return Step::failed(e),
-            Ok(Begun::Active(record)) => return self.activate(flows, account, account, record, now),
+            Ok(Begun::Active(record)) => {
+                return self.activate(flows, account, account, record, now);
+            }
             Ok(Begun::Confirm { pending, prompt }) => (pending, None, Some(prompt)),
             Ok(Begun::Deliver { pending, to }) => (pending, Some(to), None),
         };
@@ -873,7 +892,7 @@ impl Enrollment {
     ///
     /// // A code went to the new phone at `now`; another may follow after a minute.
     /// let early = enrollment.resend(&flows, &account, now + 30);
-    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60 })));
+    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
     ///
     /// let step = enrollment.resend(&flows, &account, now + 60);
     /// step.result()?;
@@ -897,7 +916,15 @@ impl Enrollment {
         };
         if let Some(to) = &pending.to {
             let write = |binding| account.with_binding(binding);
-            return send_code(flows, account, account.binding(), write, to, now, self.clone());
+            return send_code(
+                flows,
+                account,
+                account.binding(),
+                write,
+                to,
+                now,
+                self.clone(),
+            );
         }
         let (record, prompt) = flows.factor().resend(&pending.record, now).into_parts();
         let mut outputs: Vec<_> = record
@@ -981,10 +1008,15 @@ impl Enrollment {
     /// #     .unwrap_or_default();
     /// use mfa::{Event, FlowError, Output};
     ///
-    /// // A wrong code: rejected, and counted in the new state to keep.
-    /// let (state, _outputs, result) = enrollment.confirm(&flows, &account, &[wrong], now).into_parts();
+    /// // A wrong code: rejected, and counted in the account record (the
+    /// // pending factor is there), so dropping the state loses nothing.
+    /// let (state, outputs, result) = enrollment.confirm(&flows, &account, &[wrong], now).into_parts();
     /// assert_eq!(result, Err(FlowError::Rejected));
-    /// let enrollment = state.ok_or(FlowError::NotProtected)?;
+    /// assert!(state.is_none()); // keep the enrollment you had
+    /// let account = match outputs.as_slice() {
+    ///     [Output::Persist { record, .. }] => record.clone(),
+    ///     _ => return Err(FlowError::Rejected.into()),
+    /// };
     ///
     /// // The code the authenticator shows (`totp`, from the key shown): protection is on.
     /// let code = totp.generate(now + 30)?.to_string();
@@ -1063,7 +1095,13 @@ impl Enrollment {
             return Step::counted(None, outputs, e.into());
         }
         match flows.factor().bind(pending, to, now) {
-            Ok(record) => self.activate(flows, account, &account.holding_binding(binding), record, now),
+            Ok(record) => self.activate(
+                flows,
+                account,
+                &account.holding_binding(binding),
+                record,
+                now,
+            ),
             Err(e) => Step::counted(
                 None,
                 vec![account.with_binding(binding).persist_over(account)],
@@ -1267,7 +1305,10 @@ fn send_code<F: Factor>(
     match (record, delivery) {
         (Some(record), Ok(delivery)) => Step::done(
             state,
-            vec![write(record).persist_over(account), Output::Deliver(delivery)],
+            vec![
+                write(record).persist_over(account),
+                Output::Deliver(delivery),
+            ],
         ),
         (_, Err(e)) => Step::failed(e.into()),
         (None, Ok(_)) => Step::failed(FlowError::RandomSource),

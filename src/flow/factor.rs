@@ -168,11 +168,7 @@ pub trait Factor {
     /// Sends the confirmation of a pending factor again (a new code to
     /// the phone being bound), for a "resend" button. The default has
     /// nothing to resend: [`FlowError::WrongState`].
-    fn resend(
-        &self,
-        pending: &Self::Record,
-        now: u64,
-    ) -> Attempt<Self::Record, Prompt, FlowError> {
+    fn resend(&self, pending: &Self::Record, now: u64) -> Attempt<Self::Record, Prompt, FlowError> {
         let _ = (pending, now);
         Attempt::new(
             None,

@@ -164,15 +164,20 @@ impl Verification {
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
     /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
     /// # let now = t0 + 600;
-    /// use mfa::{FlowError, Output, Scenario, Verification};
+    /// use mfa::{Awaiting, FlowError, Output, Scenario, Verification};
     ///
-    /// // Protected: a code is sent by SMS (its record is written first).
+    /// // Protected: challenged, and nothing is texted until the user asks.
     /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-    /// let (state, outputs, result) = step.into_parts();
+    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// assert!(!challenge.is_passed() && step.outputs().is_empty());
+    /// assert_eq!(challenge.awaiting(), Awaiting::SendCode);
+    ///
+    /// // "Send code": the SMS record is written first, then the code delivered.
+    /// let (state, outputs, result) = challenge.send_code(&flows, &account, now).into_parts();
     /// result?;
     /// let challenge = state.ok_or(FlowError::NotProtected)?;
-    /// assert!(!challenge.is_passed());
     /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }, Output::Deliver(_)]));
+    /// assert_eq!(challenge.awaiting(), Awaiting::SentCode);
     /// # let account = match outputs.first() {
     /// #     Some(mfa::Output::Persist { record, .. }) => record.clone(),
     /// #     _ => account,
@@ -324,9 +329,11 @@ impl Verification {
         challenge(flows, account, factor, scenario, now)
     }
 
-    /// Challenges again (a new SMS code; the old one stops working),
-    /// within the record's cooldown and hourly cap. The response window
-    /// starts again.
+    /// Sends the challenge's code when the user asks for it (an SMS
+    /// factor texts on demand, see [`Factor::on_demand`]), or sends a new
+    /// one (the old one stops working), within the record's cooldown and
+    /// hourly cap. The response window starts again. For a factor that
+    /// sends nothing (an app), it only restarts the window.
     ///
     /// # Errors
     ///
@@ -372,14 +379,15 @@ impl Verification {
     /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
     /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
     /// # let now = t0 + 600;
-    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
+    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
+    /// # let (challenge, account, out) = run(&account, challenge.send_code(&flows, &account, now))?;
     /// use mfa::{FlowError, OobError, Output};
     ///
     /// // The challenge sent a code at `now`; another may follow after a minute.
-    /// let early = challenge.resend(&flows, &account, now + 30);
-    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60 })));
+    /// let early = challenge.send_code(&flows, &account, now + 30);
+    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
     ///
-    /// let step = challenge.resend(&flows, &account, now + 60);
+    /// let step = challenge.send_code(&flows, &account, now + 60);
     /// step.result()?;
     /// assert!(matches!(
     ///     step.outputs(),
@@ -1118,5 +1126,8 @@ fn challenge<F: Factor>(
         Prompt::Key { uri, .. } => outputs.push(Output::ShowKey(uri)),
         Prompt::Code { .. } => {}
     }
-    Step::done(Verification::tagged(flows, account, scenario, stage), outputs)
+    Step::done(
+        Verification::tagged(flows, account, scenario, stage),
+        outputs,
+    )
 }

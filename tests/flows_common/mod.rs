@@ -13,6 +13,7 @@
 use mfa::{
     Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobPolicy, Output,
     PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Step, ThrottlePolicy,
+    Totp, TotpFactor, TotpRecord,
 };
 
 /// Both built-in scenarios.
@@ -28,7 +29,12 @@ pub fn policy() -> FlowPolicy {
 
 /// An OOB policy without backoff delays, locked out after `max` failures.
 pub fn oob_locking_after(max: u32) -> OobPolicy {
-    OobPolicy::default().throttle(ThrottlePolicy::default().free_failures(0).initial_delay(0).max_failures(max))
+    OobPolicy::default().throttle(
+        ThrottlePolicy::default()
+            .free_failures(0)
+            .initial_delay(0)
+            .max_failures(max),
+    )
 }
 
 pub fn email() -> Destination {
@@ -162,4 +168,42 @@ pub fn retry_at(r: &Result<(), FlowError>) -> Option<u64> {
         Err(FlowError::Refused(refused)) => Some(refused.retry_at()),
         _ => None,
     }
+}
+
+/// A code that is not the code of any step within ±3 of `now`.
+pub fn wrong_totp(totp: &Totp, now: u64) -> String {
+    let step = totp.step_at(now).unwrap();
+    let near: Vec<String> = (step - 3..=step + 3)
+        .map(|s| totp.generate_at_step(s).to_string())
+        .collect();
+    (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
+/// Enrolls TOTP through the e-mail identity check; returns the user's key.
+pub fn enroll_totp(host: &mut Host<TotpRecord>, flows: &Flows<TotpFactor>, now: u64) -> Totp {
+    let e = host.begin(Enrollment::start(
+        flows,
+        &host.account,
+        ALL,
+        &[email()],
+        &email(),
+        now,
+    ));
+    let code = host.last_code(&email());
+    let step = e.verify_identity(flows, &host.account, &code, now + 10);
+    let (e, r) = host.step(&e, step);
+    r.unwrap();
+    let step = e.setup(flows, &host.account, "ada@example.com".into(), now + 20);
+    let (e, r) = host.step(&e, step);
+    r.unwrap();
+    let totp = host.keys.last().unwrap().to_totp().unwrap();
+    let code = totp.generate(now + 30).unwrap().to_string();
+    let step = e.confirm(flows, &host.account, &[&code], now + 30);
+    let (e, r) = host.step(&e, step);
+    r.unwrap();
+    assert!(e.is_done());
+    totp
 }
