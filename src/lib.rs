@@ -33,9 +33,8 @@ pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyErro
 pub use error::{MigrationError, UriError};
 pub use flow::{
     Awaiting, Begun, Credential, Either, EitherFactor, Enrollment, Event, Factor, FlowError,
-    FlowPolicy, Flows,
-    Output, Prompt, Protection, Scenario, SmsFactor, SmsRecord, Step, TotpFactor, Verification,
-    Verified,
+    FlowPolicy, Flows, Output, Prompt, Protection, Scenario, SmsFactor, SmsRecord, Step,
+    TotpFactor, Verification, Verified,
 };
 pub use hotp::{Hotp, HotpConfig, HotpMatch};
 #[cfg(feature = "std")]

@@ -11,7 +11,7 @@
 
 mod flows_common;
 
-use flows_common::{locked, Host, T0, email, policy};
+use flows_common::{Host, T0, email, locked, policy};
 use mfa::{
     Attempt, Begun, Destination, Enrollment, Event, Factor, FlowError, Flows, Hotp, HotpConfig,
     HotpRecord, OobKey, Prompt, Refused, Scenario, Secret, ThrottlePolicy, Verification,
@@ -99,7 +99,10 @@ const TOKEN: [&str; 10] = [
 #[test]
 fn a_hardware_token_enrolls_and_verifies() {
     let factor = HotpToken {
-        throttle: ThrottlePolicy::default().free_failures(0).initial_delay(0).max_failures(3),
+        throttle: ThrottlePolicy::default()
+            .free_failures(0)
+            .initial_delay(0)
+            .max_failures(3),
     };
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::<HotpRecord>::new();

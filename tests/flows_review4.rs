@@ -12,10 +12,10 @@
 
 mod flows_common;
 
-use flows_common::{locked, retry_at, Host, T0, email, oob_locking_after, other_than, policy};
-use mfa::{Factor, 
-    Destination, Enrollment, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber, Refused,
-    Scenario, SmsFactor, SmsRecord, Verification, Verified,
+use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, policy, retry_at};
+use mfa::{
+    Destination, Enrollment, Factor, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber,
+    Refused, Scenario, SmsFactor, SmsRecord, Verification, Verified,
 };
 
 const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
@@ -40,11 +40,7 @@ fn sms(i: u64) -> Destination {
     Destination::Sms(number(i))
 }
 
-fn at_setup(
-    host: &mut Host<SmsRecord>,
-    flows: &Flows<SmsFactor>,
-    now: u64,
-) -> Enrollment {
+fn at_setup(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) -> Enrollment {
     let e = host.begin(Enrollment::start(
         flows,
         &host.account,

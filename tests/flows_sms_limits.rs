@@ -13,7 +13,7 @@
 
 mod flows_common;
 
-use flows_common::{locked, Host, T0, email, oob_locking_after, other_than, phone, policy};
+use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, phone, policy};
 use mfa::{
     Destination, Enrollment, FlowError, FlowPolicy, Flows, OobError, OobKey, OobPolicy,
     PhoneNumber, Refused, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Verification,
@@ -39,11 +39,7 @@ fn number(i: u64) -> PhoneNumber {
 }
 
 /// Identity verified by e-mail at `now`: an enrollment waiting for the phone.
-fn at_setup(
-    host: &mut Host<SmsRecord>,
-    flows: &Flows<SmsFactor>,
-    now: u64,
-) -> Enrollment {
+fn at_setup(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) -> Enrollment {
     let e = host.begin(Enrollment::start(
         flows,
         &host.account,
@@ -74,7 +70,11 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
         if i < 4 {
             let (_, early) =
                 host.step(&e, e.setup(&flows, &host.account, number(100 + i), at + 30));
-            assert!(matches!(early, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == at + 60), "{:?}", early);
+            assert!(
+                matches!(early, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == at + 60),
+                "{:?}",
+                early
+            );
         }
     }
     let sms = |host: &Host<SmsRecord>| {
@@ -88,7 +88,11 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
     // The 6th send within the hour is refused, saying until when.
     let inbox = host.inbox.len();
     let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(5), T0 + 300));
-    assert!(matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 3_600), "{:?}", r);
+    assert!(
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 3_600),
+        "{:?}",
+        r
+    );
     assert_eq!(host.inbox.len(), inbox, "nothing sent");
     assert_eq!(sms(&host), 5);
 
@@ -99,16 +103,28 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
     let (pending, r) = host.step(&e, e.setup(&flows, &host.account, number(7), t));
     r.unwrap();
     let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 30));
-    assert!(matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == t + 60), "{:?}", r);
+    assert!(
+        matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == t + 60),
+        "{:?}",
+        r
+    );
     for k in 1..5 {
         let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 60 * k));
         r.unwrap();
     }
     let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 300));
-    assert!(matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600), "{:?}", r);
+    assert!(
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600),
+        "{:?}",
+        r
+    );
     // Another number from the same state: the same cap.
     let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(8), t + 310));
-    assert!(matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600), "{:?}", r);
+    assert!(
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600),
+        "{:?}",
+        r
+    );
 }
 
 #[test]
@@ -172,9 +188,16 @@ fn start_change_with_one_proof_cannot_pump_sms() {
 #[test]
 fn a_replayed_binding_state_does_not_reset_the_attempts() {
     // No backoff delays, and a lockout far away: the per-code cap (5) rules.
-    let flows = sms_flows(policy().identity(
-        OobPolicy::default().throttle(ThrottlePolicy::default().free_failures(0).initial_delay(0).max_failures(10)),
-    ));
+    let flows = sms_flows(
+        policy().identity(
+            OobPolicy::default().throttle(
+                ThrottlePolicy::default()
+                    .free_failures(0)
+                    .initial_delay(0)
+                    .max_failures(10),
+            ),
+        ),
+    );
     let mut host = Host::new();
     let e = at_setup(&mut host, &flows, T0);
     let (pending, r) = host.step(&e, e.setup(&flows, &host.account, number(1), T0));
@@ -233,10 +256,7 @@ fn a_binding_lockout_reaches_across_restarts() {
         &pending,
         pending.confirm(&flows, &host.account, &[&code], T0 + 130),
     );
-    assert!(
-        locked(&r),
-        "{r:?}"
-    );
+    assert!(locked(&r), "{r:?}");
     assert!(host.account.factor().is_none());
     assert_eq!(host.account.binding().throttle().failures(), 3);
     // A new identity proof does not lift it (it proves no phone); the

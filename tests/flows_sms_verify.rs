@@ -11,12 +11,14 @@
 
 mod flows_common;
 
-use flows_common::{locked, Host, T0, enroll_sms, oob_locking_after, other_than, phone, policy};
+use flows_common::{Host, T0, enroll_sms, locked, oob_locking_after, other_than, phone, policy};
 use mfa::{Event, FlowError, Flows, OobKey, OobPolicy, Scenario, SmsFactor, Verification};
 
 fn sms_flows(oob: OobPolicy) -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();
-    let sms = SmsFactor::new(key.clone(), oob).unwrap().send_at_challenge(true);
+    let sms = SmsFactor::new(key.clone(), oob)
+        .unwrap()
+        .send_at_challenge(true);
     Flows::new(sms, key, policy()).unwrap()
 }
 

@@ -356,9 +356,7 @@ impl Refused {
     #[must_use]
     pub const fn retry_after(&self) -> u64 {
         match *self {
-            Self::Backoff { retry_after, .. } | Self::LockedOut { retry_after, .. } => {
-                retry_after
-            }
+            Self::Backoff { retry_after, .. } | Self::LockedOut { retry_after, .. } => retry_after,
         }
     }
 }
