@@ -1,0 +1,357 @@
+//! The guess budgets of the README's table, computed: for each kind of
+//! code, an attacker who knows only the password (or, for binding codes,
+//! the account's owner binding someone else's phone) guesses as fast as
+//! the flows allow for a simulated year, waiting out every backoff and
+//! lockout, through the public API. The README's rows must match.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_precision_loss
+)]
+
+mod flows_common;
+
+use flows_common::{ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, wrong_totp};
+use mfa::{
+    Destination, Enrollment, FlowError, Flows, Hotp, HotpConfig, HotpRecord, OobError, OobKey,
+    OobPolicy, PhoneNumber, Scenario, Secret, SmsFactor, SmsRecord, TotpFactor, TotpRecord,
+    Verification, VerifyFailure,
+};
+
+const DAY: u64 = 86_400;
+const YEAR: u64 = 365 * DAY;
+
+/// What the attacker got.
+#[derive(Debug, Default)]
+struct Tally {
+    start: u64,
+    /// Wrong guesses evaluated in the first day, and in the year.
+    first_day: u64,
+    year: u64,
+    /// The longest wait a refusal imposed, in seconds.
+    longest: u64,
+}
+
+impl Tally {
+    fn new(start: u64) -> Self {
+        Self {
+            start,
+            ..Self::default()
+        }
+    }
+
+    fn over(&self, now: u64) -> bool {
+        now >= self.start + YEAR
+    }
+
+    fn guessed(&mut self, now: u64) {
+        self.year += 1;
+        if now < self.start + DAY {
+            self.first_day += 1;
+        }
+    }
+
+    /// The time to go on from, after a refusal at `now`.
+    fn wait(&mut self, now: u64, e: &FlowError) -> u64 {
+        let until = match e {
+            FlowError::Refused(r) => r.retry_at(),
+            FlowError::Code(
+                OobError::Cooldown { retry_at, .. } | OobError::SendLimit { retry_at, .. },
+            ) => *retry_at,
+            other => panic!("not a wait: {other:?}"),
+        };
+        self.longest = self.longest.max(until - now);
+        until
+    }
+
+    /// The row's figures, as the README writes them: `accepted` codes per
+    /// guess out of `space`.
+    fn row(&self, name: &str, accepted: f64, space: f64) -> String {
+        let chance = self.year as f64 * accepted / space;
+        let chance = if chance < 1e-12 {
+            "< 10⁻¹²".to_owned()
+        } else {
+            format!("{:.3} %", chance * 100.0)
+        };
+        format!(
+            "| {name} | {} | {} | {chance} | {} h |",
+            self.first_day,
+            self.year,
+            self.longest.div_ceil(3_600)
+        )
+    }
+}
+
+fn totp_flows() -> Flows<TotpFactor> {
+    Flows::new(
+        TotpFactor::new("Example Co").unwrap(),
+        OobKey::generate().unwrap(),
+        policy(),
+    )
+    .unwrap()
+}
+
+fn sms_flows() -> Flows<SmsFactor> {
+    let key = OobKey::generate().unwrap();
+    Flows::new(
+        SmsFactor::new(key.clone(), OobPolicy::default()).unwrap(),
+        key,
+        policy(),
+    )
+    .unwrap()
+}
+
+fn readme_has(row: &str) {
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.lines().any(|line| line.trim_start().starts_with(row)),
+        "the README's budget table should have a row starting with\n{row}"
+    );
+}
+
+#[test]
+fn totp_challenge() {
+    let flows = totp_flows();
+    let mut host = Host::new();
+    let totp = enroll_totp(&mut host, &flows, T0);
+    let mut tally = Tally::new(T0 + 100);
+    let mut now = tally.start;
+    let mut v: Option<Verification> = None;
+    while !tally.over(now) {
+        let check = v.get_or_insert_with(|| {
+            host.begin(Verification::start(
+                &flows,
+                &host.account,
+                Scenario::LogOn,
+                None,
+                now,
+            ))
+        });
+        let step = check.respond(&flows, &host.account, &wrong_totp(&totp, now), now);
+        let (_, r) = host.step(check, step);
+        match r {
+            Err(FlowError::Rejected) => tally.guessed(now),
+            Err(FlowError::Expired) => v = None,
+            Err(e) => now = tally.wait(now, &e),
+            Ok(()) => panic!("a wrong code passed"),
+        }
+        now += 1;
+    }
+    // ±1 step: at most 3 codes are accepted at any time.
+    let row = tally.row("TOTP (app, ±1 step)", 3.0, 1e6);
+    println!("{row}");
+    readme_has(&row);
+}
+
+#[test]
+fn hotp_token() {
+    let secret = Secret::generate().unwrap();
+    let hotp = Hotp::new(&secret, HotpConfig::default()).unwrap();
+    let mut record = HotpRecord::new(hotp.clone());
+    let mut tally = Tally::new(T0);
+    let mut now = tally.start;
+    // Wrong for the next counter and its look-ahead of 5.
+    let near: Vec<String> = (0..=6).map(|c| hotp.generate(c).to_string()).collect();
+    let wrong = (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !near.contains(c))
+        .unwrap();
+    while !tally.over(now) {
+        let (next, outcome) = record.verify(&wrong, now).into_parts();
+        match outcome {
+            Err(VerifyFailure::Rejected) => tally.guessed(now),
+            Err(VerifyFailure::Refused(r)) => now = tally.wait(now, &FlowError::Refused(r)),
+            other => panic!("{other:?}"),
+        }
+        if let Some(next) = next {
+            record = next;
+        }
+        now += 1;
+    }
+    let row = tally.row("HOTP (token, look-ahead 5)", 6.0, 1e6);
+    println!("{row}");
+    readme_has(&row);
+}
+
+#[test]
+fn sms_challenge() {
+    let flows = sms_flows();
+    let mut host: Host<SmsRecord> = Host::new();
+    enroll_sms(&mut host, &flows, T0);
+    let phone = Destination::sms("+1 415 555 2671").unwrap();
+    let mut tally = Tally::new(T0 + 100);
+    let mut now = tally.start;
+    let mut v: Option<Verification> = None;
+    let mut texts = 0u64;
+    while !tally.over(now) {
+        let check = v.get_or_insert_with(|| {
+            host.begin(Verification::start(
+                &flows,
+                &host.account,
+                Scenario::LogOn,
+                None,
+                now,
+            ))
+        });
+        let wrong = match host.inbox.last() {
+            Some((_, code)) => other_than(code),
+            None => "000000".into(),
+        };
+        let step = check.respond(&flows, &host.account, &wrong, now);
+        let (_, r) = host.step(check, step);
+        match r {
+            Err(FlowError::Rejected) => tally.guessed(now),
+            Err(FlowError::Expired) => v = None,
+            // No code in flight, or this one is spent: text a new one.
+            Err(FlowError::Code(_)) => {
+                let step = check.send_code(&flows, &host.account, now);
+                let (next, r) = host.step(check, step);
+                *check = next;
+                match r {
+                    Ok(()) => texts += 1,
+                    Err(e) => now = tally.wait(now, &e),
+                }
+            }
+            Err(e) => now = tally.wait(now, &e),
+            Ok(()) => panic!("a wrong code passed"),
+        }
+        now += 1;
+    }
+    // Every text went to the owner's own phone: the README says how many.
+    let row = tally.row("SMS challenge", 1.0, 1e6);
+    println!("{row} ({texts} texts)");
+    readme_has(&row);
+    readme_has(&format!("- An attacker who waits out every lockout makes the SMS challenge text the owner's phone {texts} times in a year"));
+    assert_eq!(host.inbox.iter().filter(|(to, _)| *to == phone).count() as u64, texts + 1);
+}
+
+#[test]
+fn identity_code() {
+    let flows = totp_flows();
+    let mut host: Host<TotpRecord> = Host::new();
+    let mut tally = Tally::new(T0);
+    let mut now = tally.start;
+    let mut e: Option<Enrollment> = None;
+    while !tally.over(now) {
+        let Some(enrollment) = &e else {
+            let step = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), now);
+            match step.result() {
+                Ok(()) => e = Some(host.begin(step)),
+                Err(err) => now = tally.wait(now, &err),
+            }
+            now += 1;
+            continue;
+        };
+        let wrong = other_than(&host.last_code(&email()));
+        let step = enrollment.verify_identity(&flows, &host.account, &wrong, now);
+        let (_, r) = host.step(enrollment, step);
+        match r {
+            Err(FlowError::Rejected) => tally.guessed(now),
+            // Spent or expired: start again for a new code.
+            Err(FlowError::Code(OobError::AttemptsExhausted | OobError::Expired)) => e = None,
+            Err(err) => now = tally.wait(now, &err),
+            Ok(()) => panic!("a wrong code passed"),
+        }
+        now += 1;
+    }
+    let row = tally.row("identity code (e-mail)", 1.0, 1e6);
+    println!("{row}");
+    readme_has(&row);
+}
+
+#[test]
+fn binding_code() {
+    // The account's owner binds a number they do not own, proving their
+    // own identity again whenever that helps.
+    let flows = sms_flows();
+    let mut host: Host<SmsRecord> = Host::new();
+    let victim = PhoneNumber::parse("+1 415 555 0100").unwrap();
+    let to = Destination::Sms(victim.clone());
+    let mut tally = Tally::new(T0);
+    let mut now = tally.start;
+    let mut e: Option<Enrollment> = None;
+    while !tally.over(now) {
+        let Some(enrollment) = &e else {
+            let step = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), now);
+            if let Err(err) = step.result() {
+                now = tally.wait(now, &err);
+                continue;
+            }
+            let started = host.begin(step);
+            let code = host.last_code(&email());
+            let (proved, r) = host.step(
+                &started,
+                started.verify_identity(&flows, &host.account, &code, now),
+            );
+            r.unwrap();
+            let (at_confirm, r) = host.step(
+                &proved,
+                proved.setup(&flows, &host.account, victim.clone(), now),
+            );
+            match r {
+                Ok(()) => e = Some(at_confirm),
+                Err(err) => now = tally.wait(now, &err),
+            }
+            now += 1;
+            continue;
+        };
+        let wrong = other_than(&host.last_code(&to));
+        let step = enrollment.confirm(&flows, &host.account, &[&wrong], now);
+        let (_, r) = host.step(enrollment, step);
+        match r {
+            Err(FlowError::Rejected) => tally.guessed(now),
+            Err(FlowError::Code(_) | FlowError::Expired) => {
+                let step = enrollment.resend(&flows, &host.account, now);
+                let (next, r) = host.step(enrollment, step);
+                match r {
+                    Ok(()) => e = Some(next),
+                    Err(FlowError::Expired) => e = None,
+                    Err(err) => now = tally.wait(now, &err),
+                }
+            }
+            Err(err) => now = tally.wait(now, &err),
+            Ok(()) => panic!("a wrong code bound the phone"),
+        }
+        now += 1;
+    }
+    let row = tally.row("binding code (SMS to a new phone)", 1.0, 1e6);
+    println!("{row}");
+    readme_has(&row);
+}
+
+#[test]
+fn recovery_code() {
+    let flows = totp_flows();
+    let mut host = Host::new();
+    enroll_totp(&mut host, &flows, T0);
+    let mut tally = Tally::new(T0 + 100);
+    let mut now = tally.start;
+    let mut v: Option<Verification> = None;
+    while !tally.over(now) {
+        let check = v.get_or_insert_with(|| {
+            host.begin(Verification::start(
+                &flows,
+                &host.account,
+                Scenario::LogOn,
+                None,
+                now,
+            ))
+        });
+        let step = check.respond_recovery(&flows, &host.account, "AAAA-AAAA-AAAA-AAAA", now);
+        let (_, r) = host.step(check, step);
+        match r {
+            Err(FlowError::Rejected) => tally.guessed(now),
+            Err(FlowError::Expired) => v = None,
+            Err(e) => now = tally.wait(now, &e),
+            Ok(()) => panic!("a wrong code passed"),
+        }
+        now += 1;
+    }
+    // 3 unused codes of 80 bits in this test's set (10 by default).
+    let row = tally.row("recovery code", 10.0, 2f64.powi(80));
+    println!("{row}");
+    readme_has(&row);
+}
