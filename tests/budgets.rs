@@ -107,7 +107,9 @@ fn sms_flows() -> Flows<SmsFactor> {
 fn readme_has(row: &str) {
     let readme = include_str!("../README.md");
     assert!(
-        readme.lines().any(|line| line.trim_start().starts_with(row)),
+        readme
+            .lines()
+            .any(|line| line.trim_start().starts_with(row)),
         "the README's budget table should have a row starting with\n{row}"
     );
 }
@@ -224,8 +226,13 @@ fn sms_challenge() {
     let row = tally.row("SMS challenge", 1.0, 1e6);
     println!("{row} ({texts} texts)");
     readme_has(&row);
-    readme_has(&format!("- An attacker who waits out every lockout makes the SMS challenge text the owner's phone {texts} times in a year"));
-    assert_eq!(host.inbox.iter().filter(|(to, _)| *to == phone).count() as u64, texts + 1);
+    readme_has(&format!(
+        "- An attacker who waits out every lockout makes the SMS challenge text the owner's phone {texts} times in a year"
+    ));
+    assert_eq!(
+        host.inbox.iter().filter(|(to, _)| *to == phone).count() as u64,
+        texts + 1
+    );
 }
 
 #[test]
