@@ -515,7 +515,9 @@ impl fmt::Debug for Keyring {
         struct Ids<'a>(&'a [SealingKey]);
         impl fmt::Debug for Ids<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_list().entries(self.0.iter().map(SealingKey::id)).finish()
+                f.debug_list()
+                    .entries(self.0.iter().map(SealingKey::id))
+                    .finish()
             }
         }
         f.debug_struct("Keyring")
