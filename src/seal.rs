@@ -78,7 +78,6 @@ const AAD_FIXED_LEN: usize = DOMAIN.len() + 1 + ID_LEN + 8;
 /// assert_eq!(format!("{key:?}"), "SealingKey { id: 1, .. }");
 /// # Ok::<(), mfa::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct SealingKey {
     id: u32,
     bytes: Box<Zeroizing<[u8; SealingKey::LEN]>>,
@@ -203,6 +202,15 @@ impl SealingKey {
     fn cipher(&self) -> XChaCha20Poly1305 {
         let key: &Key = (&**self.bytes).into();
         XChaCha20Poly1305::new(key)
+    }
+}
+
+/// Copies the key straight into a new heap buffer, never through the stack.
+impl Clone for SealingKey {
+    fn clone(&self) -> Self {
+        let mut bytes = Box::new(Zeroizing::new([0u8; Self::LEN]));
+        bytes.copy_from_slice(&self.bytes[..]);
+        Self { id: self.id, bytes }
     }
 }
 

@@ -364,6 +364,8 @@ fn key_constructors() {
     let a = SealingKey::generate(1).unwrap();
     let b = SealingKey::generate(1).unwrap();
     assert_ne!(a.expose_bytes(), b.expose_bytes());
+    let copy = a.clone();
+    assert_eq!((copy.id(), copy.expose_bytes()), (a.id(), a.expose_bytes()));
 
     // Base64: what `expose_base64` writes and `openssl rand -base64 32` prints.
     let text = a.expose_base64();
