@@ -727,6 +727,10 @@ pub enum Error {
     #[cfg(feature = "qr")]
     #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
     Qr(QrError),
+    /// See [`SealError`](crate::SealError).
+    #[cfg(feature = "seal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+    Seal(crate::SealError),
     /// See [`VerifyFailure`](crate::VerifyFailure).
     Failure(crate::VerifyFailure),
     /// See [`StoreError`](crate::StoreError), for a store that cannot fail
@@ -754,6 +758,8 @@ impl fmt::Display for Error {
             Self::Migration(e) => e.fmt(f),
             #[cfg(feature = "qr")]
             Self::Qr(e) => e.fmt(f),
+            #[cfg(feature = "seal")]
+            Self::Seal(e) => e.fmt(f),
             Self::Failure(e) => e.fmt(f),
             Self::Store(e) => e.fmt(f),
             Self::Oob(e) => e.fmt(f),
@@ -776,6 +782,8 @@ impl core::error::Error for Error {
             Self::Migration(e) => e,
             #[cfg(feature = "qr")]
             Self::Qr(e) => e,
+            #[cfg(feature = "seal")]
+            Self::Seal(e) => e,
             Self::Failure(e) => e,
             Self::Store(e) => e,
             Self::Oob(e) => e,
@@ -822,3 +830,6 @@ into_error!(Uri(UriError), Migration(MigrationError));
 
 #[cfg(feature = "qr")]
 into_error!(Qr(QrError));
+
+#[cfg(feature = "seal")]
+into_error!(Seal(crate::SealError));

@@ -20,6 +20,9 @@ mod mac;
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 mod qr;
 mod record;
+#[cfg(feature = "seal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+mod seal;
 mod secret;
 mod totp;
 mod uri;
@@ -48,6 +51,9 @@ pub use record::{
     RecoveryPolicy,
 };
 pub use record::{Refused, Throttle, ThrottlePolicy};
+#[cfg(feature = "seal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
+pub use seal::{Keyring, SealError, SealingKey};
 pub use secret::Secret;
 pub use totp::{Totp, TotpConfig, TotpMatch};
 pub use uri::{KeyUri, MigrationBatch, OtpType};
