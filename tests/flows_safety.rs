@@ -678,3 +678,43 @@ fn f10_a_verification_says_what_it_waits_for() {
     r.unwrap();
     assert_eq!(v.awaiting(), Awaiting::Nothing);
 }
+
+// 5, continued: session state in a cookie, sealed (feature `seal`).
+#[cfg(feature = "seal")]
+#[test]
+fn f5_an_enrollment_sealed_into_a_cookie_opens_only_for_its_session() {
+    use mfa::{Keyring, SealingKey};
+
+    let flows = totp_flows(policy());
+    let keys = Keyring::new(SealingKey::generate(1).unwrap());
+    let mut host: Host<TotpRecord> = Host::new();
+    let e = host.begin(Enrollment::start(
+        &flows,
+        &host.account,
+        ALL,
+        &[email()],
+        &email(),
+        T0,
+    ));
+    // The host seals the state into the cookie, bound to the session id.
+    let cookie = keys
+        .seal_to_string(
+            b"mfa/session/enrollment/session-42",
+            &serde_json::to_vec(&e).unwrap(),
+        )
+        .unwrap();
+    assert!(!cookie.contains("ada@example.com"));
+    assert!(
+        keys.open_str(b"mfa/session/enrollment/session-43", &cookie)
+            .is_err(),
+        "another session's cookie"
+    );
+    let opened = keys
+        .open_str(b"mfa/session/enrollment/session-42", &cookie)
+        .unwrap();
+    let e: Enrollment = serde_json::from_slice(&opened).unwrap();
+    let code = host.last_code(&email());
+    let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 1));
+    r.unwrap();
+    assert!(matches!(e.awaiting(), Awaiting::Setup { .. }));
+}
