@@ -706,7 +706,7 @@ impl core::error::Error for QrError {}
 /// }
 /// assert!(new_key().is_ok());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// See [`SecretError`].
@@ -770,27 +770,29 @@ impl fmt::Display for Error {
     }
 }
 
+/// Transparent: `Display` is the inner error's, and so is `source` (the
+/// inner error is not its own source, or a reporter would print it twice).
 impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        Some(match self {
-            Self::Secret(e) => e,
-            Self::Param(e) => e,
-            Self::Time(e) => e,
-            Self::Code(e) => e,
-            Self::Verify(e) => e,
-            Self::Uri(e) => e,
-            Self::Migration(e) => e,
+        match self {
+            Self::Secret(e) => e.source(),
+            Self::Param(e) => e.source(),
+            Self::Time(e) => e.source(),
+            Self::Code(e) => e.source(),
+            Self::Verify(e) => e.source(),
+            Self::Uri(e) => e.source(),
+            Self::Migration(e) => e.source(),
             #[cfg(feature = "qr")]
-            Self::Qr(e) => e,
+            Self::Qr(e) => e.source(),
             #[cfg(feature = "seal")]
-            Self::Seal(e) => e,
-            Self::Failure(e) => e,
-            Self::Store(e) => e,
-            Self::Oob(e) => e,
-            Self::Destination(e) => e,
-            Self::Recovery(e) => e,
-            Self::Flow(e) => e,
-        })
+            Self::Seal(e) => e.source(),
+            Self::Failure(e) => e.source(),
+            Self::Store(e) => e.source(),
+            Self::Oob(e) => e.source(),
+            Self::Destination(e) => e.source(),
+            Self::Recovery(e) => e.source(),
+            Self::Flow(e) => e.source(),
+        }
     }
 }
 

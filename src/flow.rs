@@ -48,7 +48,7 @@ use subtle::ConstantTimeEq;
 
 pub use either::{Either, EitherFactor};
 pub use enroll::{Awaiting, Enrollment};
-pub use error::FlowError;
+pub use error::{ErrorKind, FlowError};
 pub use factor::{Begun, Factor, Prompt};
 pub use protection::Protection;
 pub use sms::{SmsFactor, SmsRecord};
@@ -592,30 +592,24 @@ impl fmt::Display for Event {
     }
 }
 
-/// A side effect for the host to carry out, in the order given.
+/// A side effect for the host to carry out once the account record is
+/// written: deliver a code, notify the user, show a key or recovery codes.
+/// A closed set: a host's `match` needs no catch-all arm.
 ///
 /// `Debug` shows no code, secret or recovery code.
 ///
 /// ```
-/// use mfa::{Event, Output};
+/// use mfa::{Effect, Event};
 ///
-/// let out: Output<()> = Output::Notify { event: Event::ProtectionOff, at: 60 };
-/// assert!(matches!(out, Output::Notify { at: 60, .. }));
+/// let effect = Effect::Notify { event: Event::ProtectionOff, at: 60 };
+/// match effect {
+///     Effect::Deliver(_) | Effect::ShowKey(_) | Effect::ShowRecoveryCodes(_) => unreachable!(),
+///     Effect::Notify { event, at } => assert_eq!((event, at), (Event::ProtectionOff, 60)),
+/// }
 /// ```
-#[must_use = "the host must carry out every output, persist first"]
+#[must_use = "the host must carry out every effect, after the record is written"]
 #[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Output<R> {
-    /// Write `record` where the stored version is still
-    /// `expected_version` (compare-and-set). If the write loses a race,
-    /// carry out nothing else: load the record again and redo the call
-    /// with the state you had.
-    Persist {
-        /// The account's new protection record.
-        record: Protection<R>,
-        /// The version the write must find.
-        expected_version: u64,
-    },
+pub enum Effect {
     /// Send this code to its destination (by SMS or e-mail), then ask the
     /// user for it.
     Deliver(OobDelivery),
@@ -635,111 +629,209 @@ pub enum Output<R> {
     ShowRecoveryCodes(Vec<RecoveryCode>),
 }
 
-/// The result of a call on a flow: what the host must do, the state to
-/// keep from now on, and whether the step went through.
-///
-/// **Do, then keep, then answer.** Carry out [`outputs`](Self::outputs)
-/// in order (the [`Output::Persist`] first, with compare-and-set); keep
-/// [`state`](Self::state) if it is `Some` (it is `Some` on some failures
-/// too: a failure count changed); then answer the user with
-/// [`result`](Self::result).
+/// The write a transition asks for: `record` where the stored version is
+/// still `expected_version` (compare-and-set). If the write loses a race,
+/// carry out none of the effects: load the record again and redo the call
+/// with the state you had ([`run`](crate::run) does this).
 ///
 /// ```
-/// use mfa::{FlowError, Step};
+/// use mfa::{Persist, Protection, SmsRecord};
 ///
-/// let step: Step<u8, ()> = Step::failed(FlowError::Expired);
-/// let (state, outputs, result) = step.into_parts();
-/// assert_eq!((state, outputs.len(), result), (None, 0, Err(FlowError::Expired)));
+/// let record: Protection<SmsRecord> = Protection::new()?;
+/// let persist = Persist { record, expected_version: 0 };
+/// assert_eq!(persist.record.version(), persist.expected_version);
+/// # Ok::<(), mfa::Error>(())
 /// ```
-#[must_use = "carry out the outputs (persist first), keep the state, then act on the result"]
+#[must_use = "write the record with compare-and-set before carrying out the effects"]
 #[derive(Clone, Debug)]
-pub struct Step<S, R> {
+pub struct Persist<R> {
+    /// The account's new protection record.
+    pub record: Protection<R>,
+    /// The version the write must find.
+    pub expected_version: u64,
+}
+
+/// What a call on a flow asks of the host: at most one write of the
+/// account record, then the effects to carry out, the state to keep, and
+/// whether the call went through. Every flow operation returns one, and
+/// [`run`](crate::run) / [`run_blocking`](crate::run_blocking) carry it
+/// out against a store.
+///
+/// **Write, then do, then keep, then answer.** Write
+/// [`persist`](Self::persist) (if any) with compare-and-set; only once it
+/// is written, carry out [`effects`](Self::effects) in order; keep
+/// [`state`](Self::state) if it is `Some`; answer with
+/// [`result`](Self::result). A failed call can still hold a write (a
+/// failure counted in the account record) and effects (a lockout notice):
+/// carry them out too.
+///
+/// ```
+/// use mfa::{FlowError, Transition};
+///
+/// let t: Transition<u8, ()> = Transition::failed(FlowError::Expired);
+/// let (state, persist, effects, result) = t.into_parts();
+/// assert!(state.is_none() && persist.is_none() && effects.is_empty());
+/// assert_eq!(result, Err(FlowError::Expired));
+/// ```
+#[must_use = "write the record, carry out the effects, keep the state, then act on the result"]
+#[derive(Clone, Debug)]
+pub struct Transition<S, R> {
     state: Option<S>,
-    outputs: Vec<Output<R>>,
+    persist: Option<Persist<R>>,
+    effects: Vec<Effect>,
     result: Result<(), FlowError>,
 }
 
-impl<S, R> Step<S, R> {
-    /// A step that went through.
-    pub(crate) const fn done(state: S, outputs: Vec<Output<R>>) -> Self {
+/// The parts of a [`Transition`]: the state to keep, the write, the
+/// effects, the result.
+pub type Parts<S, R> = (
+    Option<S>,
+    Option<Persist<R>>,
+    Vec<Effect>,
+    Result<(), FlowError>,
+);
+
+/// What the flows build a transition from: the write first, then effects.
+#[derive(Clone, Debug)]
+pub(crate) enum Output<R> {
+    Persist {
+        record: Protection<R>,
+        expected_version: u64,
+    },
+    Deliver(OobDelivery),
+    Notify {
+        event: Event,
+        at: u64,
+    },
+    ShowKey(KeyUri),
+    ShowRecoveryCodes(Vec<RecoveryCode>),
+}
+
+impl<S, R> Transition<S, R> {
+    /// From outputs in order: at most one write, and it comes first (the
+    /// flows build them so; a second write would be a bug, and is dropped
+    /// into an error rather than a lost update).
+    fn from_outputs(
+        state: Option<S>,
+        outputs: Vec<Output<R>>,
+        result: Result<(), FlowError>,
+    ) -> Self {
+        let mut persist = None;
+        let mut effects = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            match output {
+                Output::Persist {
+                    record,
+                    expected_version,
+                } if persist.is_none() && effects.is_empty() => {
+                    persist = Some(Persist {
+                        record,
+                        expected_version,
+                    });
+                }
+                Output::Persist { .. } => {
+                    return Self::failed(FlowError::Internal(
+                        "a transition asked for a second write",
+                    ));
+                }
+                Output::Deliver(d) => effects.push(Effect::Deliver(d)),
+                Output::Notify { event, at } => effects.push(Effect::Notify { event, at }),
+                Output::ShowKey(uri) => effects.push(Effect::ShowKey(uri)),
+                Output::ShowRecoveryCodes(c) => effects.push(Effect::ShowRecoveryCodes(c)),
+            }
+        }
         Self {
-            state: Some(state),
-            outputs,
-            result: Ok(()),
+            state,
+            persist,
+            effects,
+            result,
         }
     }
 
-    /// A step that failed without changing anything.
+    /// A transition that went through.
+    pub(crate) fn done(state: S, outputs: Vec<Output<R>>) -> Self {
+        Self::from_outputs(Some(state), outputs, Ok(()))
+    }
+
+    /// A transition that failed without changing anything.
     ///
     /// ```
-    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::NotProtected);
-    /// assert!(step.state().is_none() && step.outputs().is_empty());
+    /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::NotProtected);
+    /// assert!(t.state().is_none() && t.persist().is_none() && t.effects().is_empty());
     /// ```
     pub const fn failed(error: FlowError) -> Self {
         Self {
             state: None,
-            outputs: Vec::new(),
+            persist: None,
+            effects: Vec::new(),
             result: Err(error),
         }
     }
 
-    /// A step that failed after changing something (a failure count).
-    pub(crate) const fn counted(
-        state: Option<S>,
-        outputs: Vec<Output<R>>,
-        error: FlowError,
-    ) -> Self {
-        Self {
-            state,
-            outputs,
-            result: Err(error),
-        }
+    /// A transition that failed after changing something (a failure count).
+    pub(crate) fn counted(state: Option<S>, outputs: Vec<Output<R>>, error: FlowError) -> Self {
+        Self::from_outputs(state, outputs, Err(error))
     }
 
     /// The state to keep from now on; `None`: keep the one you had.
     ///
     /// ```
-    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
-    /// assert_eq!(step.state(), None);
+    /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::Expired);
+    /// assert_eq!(t.state(), None);
     /// ```
     #[must_use]
     pub const fn state(&self) -> Option<&S> {
         self.state.as_ref()
     }
 
-    /// What the host must do, in order.
+    /// The write to make first, if any.
     ///
     /// ```
-    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
-    /// assert!(step.outputs().is_empty());
+    /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::Expired);
+    /// assert!(t.persist().is_none());
     /// ```
-    pub fn outputs(&self) -> &[Output<R>] {
-        &self.outputs
+    #[must_use]
+    pub const fn persist(&self) -> Option<&Persist<R>> {
+        self.persist.as_ref()
     }
 
-    /// Whether the step went through.
+    /// What to do once the record is written, in order.
+    ///
+    /// ```
+    /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::Expired);
+    /// assert!(t.effects().is_empty());
+    /// ```
+    pub fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+
+    /// Whether the call went through.
     ///
     /// # Errors
     ///
     /// Why it did not.
     ///
     /// ```
-    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
-    /// assert_eq!(step.result(), Err(mfa::FlowError::Expired));
+    /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::Expired);
+    /// assert_eq!(t.result(), Err(&mfa::FlowError::Expired));
     /// ```
-    pub const fn result(&self) -> Result<(), FlowError> {
-        self.result
+    pub const fn result(&self) -> Result<(), &FlowError> {
+        match &self.result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
-    /// The state to keep (if any), the outputs, the result.
+    /// The state to keep (if any), the write (if any), the effects, the
+    /// result.
     ///
     /// ```
-    /// let step: mfa::Step<u8, ()> = mfa::Step::failed(mfa::FlowError::Expired);
-    /// let (_, _, result) = step.into_parts();
+    /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::Expired);
+    /// let (_, _, _, result) = t.into_parts();
     /// assert!(result.is_err());
     /// ```
-    pub fn into_parts(self) -> (Option<S>, Vec<Output<R>>, Result<(), FlowError>) {
-        (self.state, self.outputs, self.result)
+    pub fn into_parts(self) -> Parts<S, R> {
+        (self.state, self.persist, self.effects, self.result)
     }
 }
 

@@ -20,6 +20,7 @@ mod mac;
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
 mod qr;
 mod record;
+mod run;
 #[cfg(feature = "seal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 mod seal;
@@ -35,9 +36,9 @@ pub use code::{Code, Digits};
 pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
-    Awaiting, Begun, Credential, Either, EitherFactor, Enrollment, Event, Factor, FlowError,
-    FlowPolicy, Flows, Output, Prompt, Protection, Scenario, SmsFactor, SmsRecord, Step,
-    TotpFactor, Verification, Verified,
+    Awaiting, Begun, Credential, Effect, Either, EitherFactor, Enrollment, ErrorKind, Event,
+    Factor, FlowError, FlowPolicy, Flows, Parts, Persist, Prompt, Protection, Scenario, SmsFactor,
+    SmsRecord, TotpFactor, Transition, Verification, Verified,
 };
 pub use hotp::{Hotp, HotpConfig, HotpMatch};
 #[cfg(feature = "std")]
@@ -51,6 +52,9 @@ pub use record::{
     RecoveryPolicy,
 };
 pub use record::{Refused, Throttle, ThrottlePolicy};
+#[cfg(feature = "std")]
+pub use run::block_on;
+pub use run::{AsyncStore, MAX_TRIES, Ran, run, run_blocking};
 #[cfg(feature = "seal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub use seal::{Keyring, SealError, SealingKey};

@@ -9,7 +9,7 @@ use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
 use super::protection::{Pending, Protection};
 use super::{
-    Credential, Event, Flows, Output, Scenario, Step, Transcript, Verified, checked_scenarios,
+    Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, checked_scenarios,
 };
 
 /// Separates the tags of enrollments from any other use of the key.
@@ -206,16 +206,16 @@ impl Enrollment {
         contacts: &[Destination],
         contact: &Destination,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if account.is_on() {
-            return Step::failed(FlowError::AlreadyProtected);
+            return Transition::failed(FlowError::AlreadyProtected);
         }
         let scenarios = match checked_scenarios(scenarios) {
             Ok(scenarios) => scenarios,
-            Err(e) => return Step::failed(e),
+            Err(e) => return Transition::failed(e),
         };
         if !contacts.contains(contact) {
-            return Step::failed(FlowError::UnknownContact);
+            return Transition::failed(FlowError::UnknownContact);
         }
         let stage = Stage::Identity {
             contact: contact.clone(),
@@ -329,12 +329,12 @@ impl Enrollment {
         account: &Protection<F::Record>,
         check: &Verified,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if !account.is_on() {
-            return Step::failed(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         }
         if let Err(e) = flows.check_fresh(account, check, now) {
-            return Step::failed(e);
+            return Transition::failed(e);
         }
         // The change ends when the check stops being fresh.
         let fresh_until = check.at().saturating_add(flows.policy().get_fresh_check());
@@ -346,7 +346,7 @@ impl Enrollment {
                 .min(fresh_until),
         };
         let state = Self::tagged(flows, account.scenarios().to_vec(), true, account, stage);
-        Step::done(state, Vec::new())
+        Transition::done(state, Vec::new())
     }
 
     /// What the enrollment waits for.
@@ -558,12 +558,12 @@ impl Enrollment {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if let Err(e) = self.checked(flows, account) {
-            return Step::failed(e);
+            return Transition::failed(e);
         }
         let Stage::Identity { contact } = &self.stage else {
-            return Step::failed(self.wrong_state());
+            return Transition::failed(self.wrong_state());
         };
         let write = |record| account.with_identity(record);
         send_code(
@@ -656,15 +656,15 @@ impl Enrollment {
         account: &Protection<F::Record>,
         code: &str,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if let Err(e) = self.checked(flows, account) {
-            return Step::failed(e);
+            return Transition::failed(e);
         }
         let Stage::Identity { contact } = &self.stage else {
-            return Step::failed(self.wrong_state());
+            return Transition::failed(self.wrong_state());
         };
         if account.is_on() && !self.change {
-            return Step::failed(FlowError::AlreadyProtected);
+            return Transition::failed(FlowError::AlreadyProtected);
         }
         let before = account.identity().throttle();
         let (identity, outcome) = account
@@ -692,9 +692,9 @@ impl Enrollment {
                     verified_at: now,
                     expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
                 };
-                Step::done(self.at_stage(flows, stage), outputs)
+                Transition::done(self.at_stage(flows, stage), outputs)
             }
-            Err(e) => Step::counted(None, outputs, e.into()),
+            Err(e) => Transition::counted(None, outputs, e.into()),
         }
     }
 
@@ -774,9 +774,9 @@ impl Enrollment {
         account: &Protection<F::Record>,
         setup: F::Setup,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if let Err(e) = self.checked(flows, account) {
-            return Step::failed(e);
+            return Transition::failed(e);
         }
         let Stage::Setup {
             contact,
@@ -784,11 +784,11 @@ impl Enrollment {
             expires_at,
         } = &self.stage
         else {
-            return Step::failed(self.wrong_state());
+            return Transition::failed(self.wrong_state());
         };
         let ttl = flows.policy().get_pending_ttl();
         if now < *verified_at || now >= *expires_at {
-            return Step::failed(FlowError::Expired);
+            return Transition::failed(FlowError::Expired);
         }
         // A change stays within its fresh check.
         let pending_until = if self.change {
@@ -797,7 +797,7 @@ impl Enrollment {
             now.saturating_add(ttl)
         };
         let (record, to, prompt) = match flows.factor().begin(setup, contact.as_ref(), now) {
-            Err(e) => return Step::failed(e),
+            Err(e) => return Transition::failed(e),
             Ok(Begun::Active(record)) => {
                 return self.activate(flows, account, account, record, now);
             }
@@ -806,7 +806,7 @@ impl Enrollment {
         };
         let mut id = [0u8; 16];
         if getrandom::fill(&mut id).is_err() {
-            return Step::failed(FlowError::RandomSource);
+            return Transition::failed(FlowError::RandomSource);
         }
         let stage = Stage::Confirm {
             pending: id,
@@ -832,7 +832,7 @@ impl Enrollment {
             (None, prompt) => {
                 let mut outputs = vec![with_pending.persist_over(account)];
                 outputs.extend(prompt.map(prompt_outputs).unwrap_or_default());
-                Step::done(state, outputs)
+                Transition::done(state, outputs)
             }
         }
     }
@@ -909,10 +909,10 @@ impl Enrollment {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let pending = match self.pending(flows, account, now) {
             Ok(pending) => pending,
-            Err(e) => return Step::failed(e),
+            Err(e) => return Transition::failed(e),
         };
         if let Some(to) = &pending.to {
             let write = |binding| account.with_binding(binding);
@@ -935,9 +935,9 @@ impl Enrollment {
         match prompt {
             Ok(prompt) => {
                 outputs.extend(prompt_outputs(prompt));
-                Step::done(self.clone(), outputs)
+                Transition::done(self.clone(), outputs)
             }
-            Err(e) => Step::counted(None, outputs, e),
+            Err(e) => Transition::counted(None, outputs, e),
         }
     }
 
@@ -1039,10 +1039,10 @@ impl Enrollment {
         account: &Protection<F::Record>,
         codes: &[&str],
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let pending = match self.pending(flows, account, now) {
             Ok(pending) => pending,
-            Err(e) => return Step::failed(e),
+            Err(e) => return Transition::failed(e),
         };
         if let Some(to) = &pending.to {
             return self.confirm_binding(flows, account, &pending.record, to, codes, now);
@@ -1054,7 +1054,7 @@ impl Enrollment {
         match outcome {
             Ok(active) => self.activate(flows, account, account, active, now),
             // The failure is counted in the account record, not the state.
-            Err(e) => Step::counted(
+            Err(e) => Transition::counted(
                 None,
                 record
                     .and_then(|record| account.with_pending_record(record))
@@ -1076,9 +1076,9 @@ impl Enrollment {
         to: &Destination,
         codes: &[&str],
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let [code] = codes else {
-            return Step::failed(FlowError::CodesNeeded { count: 1 });
+            return Transition::failed(FlowError::CodesNeeded { count: 1 });
         };
         let before = account.binding().throttle();
         let (binding, outcome) = account
@@ -1086,13 +1086,13 @@ impl Enrollment {
             .verify(&flows.policy().get_identity(), flows.key(), to, code, now)
             .into_parts();
         let Some(binding) = binding else {
-            return Step::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
+            return Transition::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
         };
         if let Err(e) = outcome {
             let after = binding.throttle();
             let mut outputs = vec![account.with_binding(binding).persist_over(account)];
             outputs.extend(lockout_notice(before, after, Credential::BindingCode, now));
-            return Step::counted(None, outputs, e.into());
+            return Transition::counted(None, outputs, e.into());
         }
         match flows.factor().bind(pending, to, now) {
             Ok(record) => self.activate(
@@ -1102,7 +1102,7 @@ impl Enrollment {
                 record,
                 now,
             ),
-            Err(e) => Step::counted(
+            Err(e) => Transition::counted(
                 None,
                 vec![account.with_binding(binding).persist_over(account)],
                 e,
@@ -1118,12 +1118,12 @@ impl Enrollment {
         base: &Protection<F::Record>,
         record: F::Record,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let kind = flows.factor().kind_of(&record);
         let done = self.at_stage(flows, Stage::Done);
         if self.change {
             let Some(new) = base.replaced(record) else {
-                return Step::failed(FlowError::NotProtected);
+                return Transition::failed(FlowError::NotProtected);
             };
             let outputs = vec![
                 new.persist_over(account),
@@ -1132,14 +1132,14 @@ impl Enrollment {
                     at: now,
                 },
             ];
-            return Step::done(done, outputs);
+            return Transition::done(done, outputs);
         }
         if account.is_on() {
-            return Step::failed(FlowError::AlreadyProtected);
+            return Transition::failed(FlowError::AlreadyProtected);
         }
         let (recovery, codes) = match RecoveryCodes::generate(&flows.policy().get_recovery(), now) {
             Ok(generated) => generated,
-            Err(e) => return Step::failed(e.into()),
+            Err(e) => return Transition::failed(e.into()),
         };
         let new = base.activated(self.scenarios.clone(), record, recovery, now);
         let outputs = vec![
@@ -1150,7 +1150,7 @@ impl Enrollment {
                 at: now,
             },
         ];
-        Step::done(done, outputs)
+        Transition::done(done, outputs)
     }
 
     /// The pending factor this enrollment confirms, from the account
@@ -1298,20 +1298,20 @@ fn send_code<F: Factor>(
     to: &Destination,
     now: u64,
     state: Enrollment,
-) -> Step<Enrollment, F::Record> {
+) -> Transition<Enrollment, F::Record> {
     let (record, delivery) = record
         .issue(&flows.policy().get_identity(), flows.key(), to, now)
         .into_parts();
     match (record, delivery) {
-        (Some(record), Ok(delivery)) => Step::done(
+        (Some(record), Ok(delivery)) => Transition::done(
             state,
             vec![
                 write(record).persist_over(account),
                 Output::Deliver(delivery),
             ],
         ),
-        (_, Err(e)) => Step::failed(e.into()),
-        (None, Ok(_)) => Step::failed(FlowError::RandomSource),
+        (_, Err(e)) => Transition::failed(e.into()),
+        (None, Ok(_)) => Transition::failed(FlowError::RandomSource),
     }
 }
 

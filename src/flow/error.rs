@@ -1,5 +1,6 @@
 //! Why a step of a protection flow did not go through.
 
+use alloc::sync::Arc;
 use core::fmt;
 
 use crate::error::{CodeError, UriError};
@@ -21,7 +22,7 @@ use crate::record::{OobError, RecoveryError, Refused, VerifyFailure};
 /// let throttled = FlowError::Refused(Refused::Backoff { retry_at: 60, retry_after: 2 });
 /// assert_eq!(throttled.to_string(), "too many failed attempts; try again in 2 s");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum FlowError {
     /// The call does not fit the state of the flow; the flow is waiting
@@ -76,7 +77,65 @@ pub enum FlowError {
     /// The flow state was not made by these flows, or was edited since
     /// (its tag does not match): start the flow again.
     Tampered,
+    /// The account record kept changing under concurrent requests: the
+    /// runner gave up after `tries` compare-and-set attempts. Retry later.
+    Busy {
+        /// How many times the call was tried.
+        tries: u32,
+    },
+    /// The store failed (a database or Redis error, a record that cannot
+    /// be read back), the error it gave as its `source`.
+    Storage(Arc<dyn core::error::Error + Send + Sync>),
+    /// A bug: a factor or the flows broke their own contract (named here).
+    Internal(&'static str),
 }
+
+/// Whose fault a [`FlowError`] is, for the answer a handler gives.
+///
+/// ```
+/// use mfa::{ErrorKind, FlowError};
+///
+/// assert_eq!(FlowError::Rejected.kind(), ErrorKind::User);
+/// assert_eq!(FlowError::Expired.kind(), ErrorKind::State);
+/// assert_eq!(FlowError::RandomSource.kind(), ErrorKind::Server);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// What the user typed or did: a wrong or malformed code, too many
+    /// tries, an unknown contact. Show the message; HTTP 4xx.
+    User,
+    /// The request does not fit the flow's state (expired, another
+    /// account's, edited, already done): start the flow again; HTTP 409.
+    State,
+    /// The server: a random source or a store that failed, a bug. Log it;
+    /// HTTP 5xx.
+    Server,
+}
+
+/// Equal when of the same variant with equal fields; two
+/// [`Storage`](FlowError::Storage) errors are equal when they are the same
+/// error (the same `Arc`).
+impl PartialEq for FlowError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Storage(a), Self::Storage(b)) => Arc::ptr_eq(a, b),
+            (Self::Storage(_), _) | (_, Self::Storage(_)) => false,
+            (Self::WrongState { waiting_for: a }, Self::WrongState { waiting_for: b }) => a == b,
+            (Self::CodesNeeded { count: a }, Self::CodesNeeded { count: b }) => a == b,
+            (Self::Refused(a), Self::Refused(b)) => a == b,
+            (Self::Malformed(a), Self::Malformed(b)) => a == b,
+            (Self::Code(a), Self::Code(b)) => a == b,
+            (Self::Recovery(a), Self::Recovery(b)) => a == b,
+            (Self::Uri(a), Self::Uri(b)) => a == b,
+            (Self::Busy { tries: a }, Self::Busy { tries: b }) => a == b,
+            (Self::Internal(a), Self::Internal(b)) => a == b,
+            (a, b) => core::mem::discriminant(a) == core::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for FlowError {}
 
 impl fmt::Display for FlowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -117,11 +176,126 @@ impl fmt::Display for FlowError {
             Self::Tampered => f.write_str(
                 "this flow state was not made by this service or was changed; start again",
             ),
+            Self::Busy { tries } => write!(
+                f,
+                "the account changed under {tries} concurrent requests in a row; try again"
+            ),
+            Self::Storage(_) => f.write_str("the account record could not be loaded or stored"),
+            Self::Internal(what) => write!(f, "internal error: {what}"),
         }
     }
 }
 
 impl FlowError {
+    /// Whose fault it is: the user's, the request's state, or the server's.
+    ///
+    /// ```
+    /// use mfa::{ErrorKind, FlowError, Refused};
+    ///
+    /// let locked = FlowError::Refused(Refused::LockedOut { retry_at: 900, retry_after: 900 });
+    /// assert_eq!(locked.kind(), ErrorKind::User);
+    /// assert_eq!(FlowError::Tampered.kind(), ErrorKind::State);
+    /// ```
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownContact
+            | Self::Scenarios
+            | Self::CodesNeeded { .. }
+            | Self::Refused(_)
+            | Self::Rejected
+            | Self::Malformed(_)
+            | Self::Code(_)
+            | Self::Uri(_) => ErrorKind::User,
+            Self::Recovery(e) => match e {
+                RecoveryError::Policy(_) | RecoveryError::RandomSource => ErrorKind::Server,
+                _ => ErrorKind::User,
+            },
+            Self::WrongState { .. }
+            | Self::AlreadyProtected
+            | Self::NotProtected
+            | Self::Expired
+            | Self::CheckRequired
+            | Self::WrongAccount
+            | Self::Tampered => ErrorKind::State,
+            Self::RandomSource | Self::Busy { .. } | Self::Storage(_) | Self::Internal(_) => {
+                ErrorKind::Server
+            }
+        }
+    }
+
+    /// A stable, machine-readable code, for logs, metrics and translated
+    /// messages: it never changes for a variant.
+    ///
+    /// ```
+    /// use mfa::{FlowError, OobError};
+    ///
+    /// assert_eq!(FlowError::Rejected.code(), "rejected");
+    /// assert_eq!(FlowError::Code(OobError::Expired).code(), "code_expired");
+    /// ```
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::WrongState { .. } => "wrong_state",
+            Self::AlreadyProtected => "already_protected",
+            Self::NotProtected => "not_protected",
+            Self::UnknownContact => "unknown_contact",
+            Self::Scenarios => "scenarios",
+            Self::Expired => "expired",
+            Self::CheckRequired => "check_required",
+            Self::WrongAccount => "wrong_account",
+            Self::CodesNeeded { .. } => "codes_needed",
+            Self::Refused(Refused::Backoff { .. }) => "backoff",
+            Self::Refused(_) => "locked_out",
+            Self::Rejected => "rejected",
+            Self::Malformed(_) => "malformed",
+            Self::Code(e) => match e {
+                OobError::Cooldown { .. } => "code_cooldown",
+                OobError::SendLimit { .. } => "code_send_limit",
+                OobError::NoPendingCode => "no_code_sent",
+                OobError::Expired => "code_expired",
+                OobError::AttemptsExhausted => "code_used_up",
+                _ => "code",
+            },
+            Self::Recovery(RecoveryError::NoCodesLeft) => "no_recovery_codes_left",
+            Self::Recovery(_) => "recovery_code_form",
+            Self::Uri(_) => "account_name",
+            Self::RandomSource => "random_source",
+            Self::Tampered => "tampered",
+            Self::Busy { .. } => "busy",
+            Self::Storage(_) => "storage",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status a handler answers with: 400 for a mistake in what
+    /// the user typed, 401 for a rejected code, 429 while throttled or a
+    /// code cannot be sent yet, 409 for a request that does not fit the
+    /// flow's state, 503 when busy, 500 for the server's failures.
+    ///
+    /// ```
+    /// use mfa::{FlowError, OobError};
+    ///
+    /// assert_eq!(FlowError::Rejected.status(), 401);
+    /// assert_eq!(FlowError::Code(OobError::Cooldown { retry_at: 60, retry_after: 60 }).status(), 429);
+    /// assert_eq!(FlowError::Expired.status(), 409);
+    /// ```
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        if self.retry_after().is_some() {
+            return 429;
+        }
+        match self {
+            Self::Rejected => 401,
+            Self::Busy { .. } => 503,
+            _ => match self.kind() {
+                ErrorKind::User => 400,
+                ErrorKind::State => 409,
+                ErrorKind::Server => 500,
+            },
+        }
+    }
+
     /// Seconds until the request can succeed, for a `Retry-After` header
     /// and a "try again in 20 s" message: during a backoff or lockout, a
     /// resend cooldown, or the hourly cap on sent codes.
@@ -148,14 +322,14 @@ impl FlowError {
     }
 }
 
+/// The wrappers (`Refused`, `Code`, …) show their inner error's message
+/// as their own, so they do not also return it as `source` (a reporter
+/// would print it twice); [`Storage`](FlowError::Storage) has a message of
+/// its own, and the store's error as its source.
 impl core::error::Error for FlowError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Self::Refused(e) => Some(e),
-            Self::Malformed(e) => Some(e),
-            Self::Code(e) => Some(e),
-            Self::Recovery(e) => Some(e),
-            Self::Uri(e) => Some(e),
+            Self::Storage(e) => Some(&**e),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@ use crate::record::{Destination, OobRecord, RecoveryCodes, Versioned};
 
 use super::error::FlowError;
 use super::factor::Factor;
-use super::{Event, Flows, Output, Scenario, Verified, checked_scenarios};
+use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenarios};
 
 /// What the host stores per account, with compare-and-set on its
 /// [`version`](Self::version): the active factor's record `R` (if
@@ -384,7 +384,7 @@ impl<R: Clone> Protection<R> {
     /// The next version, otherwise unchanged.
     fn next(&self) -> Self {
         Self {
-            version: self.version.saturating_add(1),
+            version: self.version.wrapping_add(1),
             ..self.clone()
         }
     }
@@ -549,26 +549,36 @@ impl<R: Clone> Protection<R> {
         flows: &Flows<F>,
         check: &Verified,
         now: u64,
-    ) -> Result<Vec<Output<R>>, FlowError> {
-        let old = self.recovery_codes().ok_or(FlowError::NotProtected)?;
-        flows.check_fresh(self, check, now)?;
-        let (recovery, codes) = old
-            .regenerate(&flows.policy().get_recovery(), now)
-            .into_parts();
-        let codes = codes?;
-        // The fresh check proved the owner: the new set starts with no
-        // failures.
-        let record = recovery
-            .and_then(|r| self.with_recovery(r.unlock()))
-            .ok_or(FlowError::NotProtected)?;
-        Ok(vec![
-            record.persist_over(self),
-            Output::ShowRecoveryCodes(codes),
-            Output::Notify {
-                event: Event::RecoveryCodesRegenerated,
-                at: now,
-            },
-        ])
+    ) -> Transition<(), R> {
+        let changed = || {
+            let old = self.recovery_codes().ok_or(FlowError::NotProtected)?;
+            flows.check_fresh(self, check, now)?;
+            let (recovery, codes) = old
+                .regenerate(&flows.policy().get_recovery(), now)
+                .into_parts();
+            let codes = codes?;
+            // The fresh check proved the owner: the new set starts with no
+            // failures.
+            let record = recovery
+                .and_then(|r| self.with_recovery(r.unlock()))
+                .ok_or(FlowError::NotProtected)?;
+            Ok::<_, FlowError>((record, codes))
+        };
+        let (record, codes) = match changed() {
+            Ok(changed) => changed,
+            Err(e) => return Transition::failed(e),
+        };
+        Transition::done(
+            (),
+            vec![
+                record.persist_over(self),
+                Output::ShowRecoveryCodes(codes),
+                Output::Notify {
+                    event: Event::RecoveryCodesRegenerated,
+                    at: now,
+                },
+            ],
+        )
     }
 
     /// Changes the protected scenarios after a fresh check.
@@ -653,23 +663,31 @@ impl<R: Clone> Protection<R> {
         scenarios: &[Scenario],
         check: &Verified,
         now: u64,
-    ) -> Result<Vec<Output<R>>, FlowError> {
+    ) -> Transition<(), R> {
         if !self.is_on() {
-            return Err(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         }
-        let scenarios = checked_scenarios(scenarios)?;
-        flows.check_fresh(self, check, now)?;
+        let scenarios = match checked_scenarios(scenarios) {
+            Ok(scenarios) => scenarios,
+            Err(e) => return Transition::failed(e),
+        };
+        if let Err(e) = flows.check_fresh(self, check, now) {
+            return Transition::failed(e);
+        }
         let mut record = self.next();
         if let Some(active) = record.active.as_mut() {
             active.scenarios = scenarios;
         }
-        Ok(vec![
-            record.persist_over(self),
-            Output::Notify {
-                event: Event::ScenariosChanged,
-                at: now,
-            },
-        ])
+        Transition::done(
+            (),
+            vec![
+                record.persist_over(self),
+                Output::Notify {
+                    event: Event::ScenariosChanged,
+                    at: now,
+                },
+            ],
+        )
     }
 
     /// Turns protection off after a fresh check: the factor and the
@@ -750,23 +768,28 @@ impl<R: Clone> Protection<R> {
         flows: &Flows<F>,
         check: &Verified,
         now: u64,
-    ) -> Result<Vec<Output<R>>, FlowError> {
+    ) -> Transition<(), R> {
         if !self.is_on() {
-            return Err(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         }
-        flows.check_fresh(self, check, now)?;
+        if let Err(e) = flows.check_fresh(self, check, now) {
+            return Transition::failed(e);
+        }
         let record = Self {
             active: None,
             pending: None,
             ..self.next_generation()
         };
-        Ok(vec![
-            record.persist_over(self),
-            Output::Notify {
-                event: Event::ProtectionOff,
-                at: now,
-            },
-        ])
+        Transition::done(
+            (),
+            vec![
+                record.persist_over(self),
+                Output::Notify {
+                    event: Event::ProtectionOff,
+                    at: now,
+                },
+            ],
+        )
     }
 }
 

@@ -8,7 +8,7 @@ use super::enroll::{Awaiting, lockout_notice};
 use super::error::FlowError;
 use super::factor::{Factor, Prompt};
 use super::protection::Protection;
-use super::{Credential, Event, Flows, Output, Scenario, Step, Transcript, Verified};
+use super::{Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified};
 
 /// Separates the tags of checks from any other use of the key.
 const DOMAIN: &[u8] = b"mfa/verification/v1";
@@ -198,7 +198,7 @@ impl Verification {
         scenario: Scenario,
         last: Option<&Verified>,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let factor = match account.factor() {
             Some(factor) if account.protects(&scenario) => factor,
             _ => {
@@ -208,7 +208,7 @@ impl Verification {
                     generation: account.generation(),
                     grace_from: None,
                 };
-                return Step::done(Self::tagged(flows, account, scenario, stage), Vec::new());
+                return Transition::done(Self::tagged(flows, account, scenario, stage), Vec::new());
             }
         };
         if let Some(from) = in_grace(flows, account, &scenario, last, now) {
@@ -218,7 +218,7 @@ impl Verification {
                 generation: account.generation(),
                 grace_from: Some(from),
             };
-            return Step::done(Self::tagged(flows, account, scenario, stage), Vec::new());
+            return Transition::done(Self::tagged(flows, account, scenario, stage), Vec::new());
         }
         Self::challenge_now(flows, account, factor, scenario, now)
     }
@@ -302,9 +302,9 @@ impl Verification {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let Some(factor) = account.factor() else {
-            return Step::failed(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         };
         Self::challenge_now(flows, account, factor, Scenario::CriticalOperation, now)
     }
@@ -316,7 +316,7 @@ impl Verification {
         factor: &F::Record,
         scenario: Scenario,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if flows.factor().on_demand(factor) {
             // No text until the user asks for one (`send_code`).
             let stage = Stage::Challenged {
@@ -324,7 +324,7 @@ impl Verification {
                 expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
                 ask: Ask::Send,
             };
-            return Step::done(Self::tagged(flows, account, scenario, stage), Vec::new());
+            return Transition::done(Self::tagged(flows, account, scenario, stage), Vec::new());
         }
         challenge(flows, account, factor, scenario, now)
     }
@@ -400,15 +400,15 @@ impl Verification {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         if let Err(e) = self.checked(flows, account) {
-            return Step::failed(e);
+            return Transition::failed(e);
         }
         if self.is_passed() {
-            return Step::failed(WAITING_RESPONSE);
+            return Transition::failed(WAITING_RESPONSE);
         }
         let Some(factor) = account.factor() else {
-            return Step::failed(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         };
         challenge(flows, account, factor, self.scenario.clone(), now)
     }
@@ -512,10 +512,10 @@ impl Verification {
         account: &Protection<F::Record>,
         code: &str,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let factor = match self.challenged(flows, account, now) {
             Ok(factor) => factor,
-            Err(e) => return Step::failed(e),
+            Err(e) => return Transition::failed(e),
         };
         let before = flows.factor().throttle(factor);
         let (record, outcome) = flows.factor().verify(factor, code, now).into_parts();
@@ -525,19 +525,19 @@ impl Verification {
         else {
             // A success must consume the code (a new record, written with
             // compare-and-set), or nothing would stop its replay.
-            return Step::failed(outcome.err().unwrap_or(FlowError::Rejected));
+            return Transition::failed(outcome.err().unwrap_or(FlowError::Rejected));
         };
         match outcome {
             // The owner is proved: the recovery and identity codes' failures
             // are cleared too.
-            Ok(()) => Step::done(
+            Ok(()) => Transition::done(
                 self.passed(flows, account, now, false),
                 vec![record.cleared_by_factor().persist_over(account)],
             ),
             Err(e) => {
                 let mut outputs = vec![record.persist_over(account)];
                 outputs.extend(lockout_notice(before, after, Credential::Factor, now));
-                Step::counted(None, outputs, e)
+                Transition::counted(None, outputs, e)
             }
         }
     }
@@ -635,36 +635,36 @@ impl Verification {
         account: &Protection<F::Record>,
         code: &str,
         now: u64,
-    ) -> Step<Self, F::Record> {
+    ) -> Transition<Self, F::Record> {
         let factor = match self.challenged(flows, account, now) {
             Ok(factor) => factor,
-            Err(e) => return Step::failed(e),
+            Err(e) => return Transition::failed(e),
         };
         let Some(codes) = account.recovery_codes() else {
-            return Step::failed(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         };
         let before = codes.throttle();
         let (codes, outcome) = codes
             .verify(&flows.policy().get_recovery(), code, now)
             .into_parts();
         let Some(codes) = codes else {
-            return Step::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
+            return Transition::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
         };
         let remaining = codes.remaining();
         if let Err(e) = outcome {
             let after = codes.throttle();
             let Some(with_codes) = account.with_recovery(codes) else {
-                return Step::failed(FlowError::NotProtected);
+                return Transition::failed(FlowError::NotProtected);
             };
             let mut outputs = vec![with_codes.persist_over(account)];
             outputs.extend(lockout_notice(before, after, Credential::RecoveryCode, now));
-            return Step::counted(None, outputs, e.into());
+            return Transition::counted(None, outputs, e.into());
         }
         // The user is proved: lift the factor's lockout and the identity
         // codes' (not the binding codes': a recovery code proves no phone).
         let unlocked = flows.factor().unlock(factor);
         let Some(new) = account.with_factor_and_recovery(unlocked, codes) else {
-            return Step::failed(FlowError::NotProtected);
+            return Transition::failed(FlowError::NotProtected);
         };
         let outputs = vec![
             new.cleared_identity().persist_over(account),
@@ -673,7 +673,7 @@ impl Verification {
                 at: now,
             },
         ];
-        Step::done(self.passed(flows, account, now, true), outputs)
+        Transition::done(self.passed(flows, account, now, true), outputs)
     }
 
     /// Whether the state is at its passed stage: informational (which page
@@ -1096,7 +1096,7 @@ fn challenge<F: Factor>(
     factor: &F::Record,
     scenario: Scenario,
     now: u64,
-) -> Step<Verification, F::Record> {
+) -> Transition<Verification, F::Record> {
     let (record, prompt) = flows.factor().challenge(factor, now).into_parts();
     let mut outputs: Vec<_> = record
         .and_then(|record| account.with_factor(record))
@@ -1113,7 +1113,7 @@ fn challenge<F: Factor>(
                 ask: Ask::Send,
             };
             let state = Verification::tagged(flows, account, scenario, stage);
-            return Step::counted(Some(state), outputs, e);
+            return Transition::counted(Some(state), outputs, e);
         }
     };
     let stage = Stage::Challenged {
@@ -1126,7 +1126,7 @@ fn challenge<F: Factor>(
         Prompt::Key { uri, .. } => outputs.push(Output::ShowKey(uri)),
         Prompt::Code { .. } => {}
     }
-    Step::done(
+    Transition::done(
         Verification::tagged(flows, account, scenario, stage),
         outputs,
     )

@@ -1,0 +1,283 @@
+//! Layer 4: the runner that carries a flow's [`Transition`] out against a
+//! store (load, call, compare-and-set, retry on a lost race), blocking or
+//! async, and the async store trait the adapters implement.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::future::Future;
+
+use crate::flow::{Effect, FlowError, Protection, Transition};
+use crate::record::{Cas, Store, Versioned};
+
+/// How many times a runner calls the operation before it gives up on a
+/// record that keeps changing under it ([`FlowError::Busy`]).
+pub const MAX_TRIES: u32 = 8;
+
+/// What a run left for the host once the record is written: the effects to
+/// carry out (deliver, notify, show), the state to keep, and the result.
+///
+/// ```
+/// use mfa::{FlowError, Ran};
+///
+/// let ran: Ran<u8> = Ran::failed(FlowError::Busy { tries: 8 });
+/// assert!(ran.state.is_none() && ran.effects.is_empty());
+/// assert_eq!(ran.result, Err(FlowError::Busy { tries: 8 }));
+/// ```
+#[must_use = "carry out the effects, keep the state, then answer with the result"]
+#[derive(Clone, Debug)]
+pub struct Ran<S> {
+    /// The state to keep from now on; `None`: keep the one you had.
+    pub state: Option<S>,
+    /// What to do, in order: the record they follow from is written.
+    pub effects: Vec<Effect>,
+    /// Whether the call went through.
+    pub result: Result<(), FlowError>,
+}
+
+impl<S> Ran<S> {
+    /// A run that wrote nothing and leaves nothing to do.
+    ///
+    /// ```
+    /// let ran: mfa::Ran<()> = mfa::Ran::failed(mfa::FlowError::Expired);
+    /// assert!(ran.result.is_err());
+    /// ```
+    pub const fn failed(error: FlowError) -> Self {
+        Self {
+            state: None,
+            effects: Vec::new(),
+            result: Err(error),
+        }
+    }
+}
+
+/// A store of account records with compare-and-set, for async services:
+/// the same contract as the blocking [`Store`], with `Send` futures (axum
+/// handlers need them). The adapters (`mfa-sqlx` for PostgreSQL and
+/// SQLite, `mfa-redis`) implement it, and so does
+/// [`MemoryStore`](crate::MemoryStore).
+///
+/// - `load` returns the record, or `None` if there is none under `id`.
+/// - `insert` writes a record only if there is none under `id`
+///   ([`Cas::Conflict`] otherwise).
+/// - `compare_and_set` writes `record` only where the stored version is
+///   still `expected` ([`Cas::Conflict`] otherwise): `UPDATE … WHERE
+///   version = ?` in SQL, a Lua script or `WATCH`/`MULTI` in Redis.
+///
+/// ```
+/// use mfa::{AsyncStore, Cas, MemoryStore, Protection, TotpRecord};
+///
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+/// let ada = String::from("ada"); // the account's id
+/// let account = Protection::new()?;
+/// mfa::block_on(async {
+///     assert_eq!(AsyncStore::insert(&store, &ada, &account).await?, Cas::Committed);
+///     assert_eq!(AsyncStore::load(&store, &ada).await?, Some(account));
+///     Ok::<(), mfa::Error>(())
+/// })?;
+/// # Ok::<(), mfa::Error>(())
+/// ```
+pub trait AsyncStore<R: Versioned> {
+    /// What names a record: the account's id.
+    type Id: ?Sized + Sync;
+    /// What the backend fails with.
+    type Error: core::error::Error + Send + Sync + 'static;
+
+    /// The record under `id`, if any.
+    fn load(&self, id: &Self::Id) -> impl Future<Output = Result<Option<R>, Self::Error>> + Send;
+
+    /// Writes `record` under `id` if there is none.
+    fn insert(
+        &self,
+        id: &Self::Id,
+        record: &R,
+    ) -> impl Future<Output = Result<Cas, Self::Error>> + Send;
+
+    /// Writes `record` under `id` if the stored version is `expected`.
+    fn compare_and_set(
+        &self,
+        id: &Self::Id,
+        expected: u64,
+        record: &R,
+    ) -> impl Future<Output = Result<Cas, Self::Error>> + Send;
+}
+
+/// Checks a transition against the record it was computed from: nothing to
+/// write (done), or one write to make with compare-and-set.
+#[allow(clippy::type_complexity)]
+fn settle<S, R>(
+    loaded: &Protection<R>,
+    transition: Transition<S, R>,
+) -> Result<(Option<(u64, Protection<R>)>, Ran<S>), FlowError>
+where
+    R: Clone,
+{
+    let (state, persist, effects, result) = transition.into_parts();
+    let ran = Ran {
+        state,
+        effects,
+        result,
+    };
+    let Some(persist) = persist else {
+        return Ok((None, ran));
+    };
+    let version = loaded.version();
+    if persist.expected_version != version || persist.record.version() != version.wrapping_add(1) {
+        return Err(FlowError::Internal(
+            "a transition's write does not follow the record it was computed from",
+        ));
+    }
+    Ok((Some((persist.expected_version, persist.record)), ran))
+}
+
+/// The error of a store, as a [`FlowError::Storage`].
+fn storage<E: core::error::Error + Send + Sync + 'static>(e: E) -> FlowError {
+    FlowError::Storage(Arc::new(e))
+}
+
+/// Runs a flow operation against an async store: loads the account under
+/// `id` (a new [`Protection`] is inserted on its first visit), calls `op`
+/// with it, writes the transition's record by compare-and-set, and on a
+/// lost race loads again and calls `op` again, up to [`MAX_TRIES`] times.
+/// The effects come back only once their record is written.
+///
+/// `op` is `FnMut`: it is called once per try, with the record as loaded.
+/// Store failures are [`FlowError::Storage`]; a record that kept changing,
+/// [`FlowError::Busy`].
+///
+/// ```
+/// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+///
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+/// let email = Destination::email("ada@example.com")?; // the user's verified address
+/// let ada = String::from("ada"); // the signed-in user's id
+/// let now = 1_700_000_000;
+///
+/// // In an axum handler: `.await` on the tokio runtime.
+/// let ran = mfa::block_on(mfa::run(&store, &ada, |account| {
+///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+/// }));
+/// ran.result?;
+/// // The identity-code record is written; the code is for the mailer.
+/// assert!(matches!(ran.effects.as_slice(), [mfa::Effect::Deliver(_)]));
+/// assert!(ran.state.is_some()); // the enrollment, for the session
+/// # Ok::<(), mfa::Error>(())
+/// ```
+pub async fn run<St, R, S, Op>(store: &St, id: &St::Id, mut op: Op) -> Ran<S>
+where
+    St: AsyncStore<Protection<R>> + Sync,
+    R: Clone,
+    Op: FnMut(&Protection<R>) -> Transition<S, R>,
+{
+    for _ in 0..MAX_TRIES {
+        let account = match store.load(id).await {
+            Ok(Some(account)) => account,
+            Ok(None) => {
+                let new = match Protection::new() {
+                    Ok(new) => new,
+                    Err(e) => return Ran::failed(e),
+                };
+                // Committed or not (another request made it first): load it.
+                if let Err(e) = store.insert(id, &new).await {
+                    return Ran::failed(storage(e));
+                }
+                continue;
+            }
+            Err(e) => return Ran::failed(storage(e)),
+        };
+        let (write, ran) = match settle(&account, op(&account)) {
+            Ok(settled) => settled,
+            Err(e) => return Ran::failed(e),
+        };
+        let Some((expected, record)) = write else {
+            return ran;
+        };
+        match store.compare_and_set(id, expected, &record).await {
+            Ok(Cas::Committed) => return ran,
+            Ok(Cas::Conflict) => {}
+            Err(e) => return Ran::failed(storage(e)),
+        }
+    }
+    Ran::failed(FlowError::Busy { tries: MAX_TRIES })
+}
+
+/// As [`run`], against a blocking [`Store`] (rusqlite, the
+/// [`MemoryStore`](crate::MemoryStore)).
+///
+/// ```
+/// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+///
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+/// let email = Destination::email("ada@example.com")?;
+/// let ada = "ada".to_owned();
+///
+/// let ran = mfa::run_blocking(&store, &ada, |account| {
+///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, 1_700_000_000)
+/// });
+/// ran.result?;
+/// assert_eq!(mfa::Store::load(&store, &ada)?.map(|a| a.version()), Some(1));
+/// # Ok::<(), mfa::Error>(())
+/// ```
+pub fn run_blocking<St, R, S, Op>(store: &St, id: &St::Id, mut op: Op) -> Ran<S>
+where
+    St: Store<Protection<R>>,
+    St::Error: core::error::Error + Send + Sync + 'static,
+    R: Clone,
+    Op: FnMut(&Protection<R>) -> Transition<S, R>,
+{
+    for _ in 0..MAX_TRIES {
+        let account = match store.load(id) {
+            Ok(Some(account)) => account,
+            Ok(None) => {
+                let new = match Protection::new() {
+                    Ok(new) => new,
+                    Err(e) => return Ran::failed(e),
+                };
+                if let Err(e) = store.insert(id, &new) {
+                    return Ran::failed(storage(e));
+                }
+                continue;
+            }
+            Err(e) => return Ran::failed(storage(e)),
+        };
+        let (write, ran) = match settle(&account, op(&account)) {
+            Ok(settled) => settled,
+            Err(e) => return Ran::failed(e),
+        };
+        let Some((expected, record)) = write else {
+            return ran;
+        };
+        match store.compare_and_set(id, expected, &record) {
+            Ok(Cas::Committed) => return ran,
+            Ok(Cas::Conflict) => {}
+            Err(e) => return Ran::failed(storage(e)),
+        }
+    }
+    Ran::failed(FlowError::Busy { tries: MAX_TRIES })
+}
+
+/// Drives a future to completion on the calling thread, for doctests and
+/// blocking code over an [`AsyncStore`] whose futures never wait on IO
+/// (the [`MemoryStore`](crate::MemoryStore)): a future that returns
+/// `Pending` is polled again at once. Use your runtime (tokio) for real
+/// stores.
+///
+/// ```
+/// assert_eq!(mfa::block_on(async { 1 + 1 }), 2);
+/// ```
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub fn block_on<T>(future: impl Future<Output = T>) -> T {
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
+
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
+}
