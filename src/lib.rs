@@ -50,7 +50,7 @@ pub use record::{
 pub use record::{Refused, Throttle, ThrottlePolicy};
 pub use secret::Secret;
 pub use totp::{Totp, TotpConfig, TotpMatch};
-pub use uri::{KeyUri, MigrationBatch, OtpType};
+pub use uri::{KeyUri, MigrationBatch, OtpType, RefusedKey};
 pub use window::Window;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
