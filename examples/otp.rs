@@ -17,10 +17,14 @@
 //! # The otpauth:// URI of a key, and its QR code as a PNG or SVG file:
 //! cargo run --features qr --example otp -- uri --secret ... --issuer Example --account alice@example.com --qr key.png
 //! # A fresh random secret, as long as the hash output; with an issuer and
-//! # an account, also its URI and a QR code to scan from the terminal:
+//! # an account, also its URI and a QR code to scan from the terminal
+//! # (black on white; plain half blocks with --plain or NO_COLOR set):
 //! cargo run --features qr --example otp -- new --algorithm sha256
 //! cargo run --features qr --example otp -- new --issuer Example --account alice@example.com
-//! # The keys of a Google Authenticator export, as otpauth:// URIs:
+//! cargo run --features qr --example otp -- new --issuer Example --account alice@example.com --plain
+//! # The keys of a Google Authenticator export, as otpauth:// URIs; a key
+//! # that cannot be imported is one stderr line (exit 0 if any key was
+//! # imported, 2 if none):
 //! cargo run --features qr --example otp -- import 'otpauth-migration://offline?data=...'
 //! ```
 //!
@@ -41,9 +45,10 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use mfa::{
-    Algorithm, Digits, Hotp, HotpConfig, KeyUri, MigrationBatch, OtpType, Secret, TimeError, Totp,
-    TotpConfig, VerifyError, Window,
+    Algorithm, Digits, Hotp, HotpConfig, KeyUri, MigrationBatch, OtpType, QrCode, Secret,
+    TimeError, Totp, TotpConfig, VerifyError, Window,
 };
+use zeroize::Zeroizing;
 
 type Failure = Box<dyn Error>;
 
@@ -137,9 +142,15 @@ enum Command {
         /// The user's login or e-mail address (needs --issuer).
         #[arg(long, value_name = "A", requires = "issuer")]
         account: Option<String>,
+        /// Draw the QR code in plain half blocks, without colours (also when
+        /// NO_COLOR is set); it then scans on a light background only.
+        #[arg(long)]
+        plain: bool,
     },
     /// List the keys of a Google Authenticator export
-    /// (otpauth-migration://) as otpauth:// URIs, one a line.
+    /// (otpauth-migration://) as otpauth:// URIs, one a line; each key that
+    /// cannot be imported is one line on stderr. Exit 0 if any key was
+    /// imported, 2 if none.
     Import {
         /// The otpauth-migration://offline?data=... URI.
         #[arg(value_name = "URI")]
@@ -358,8 +369,51 @@ fn uri(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints a fresh secret; with names, also its URI and QR code.
-fn new(algorithm: Algorithm, names: Option<(&str, &str)>) -> Result<ExitCode, Failure> {
+/// Whether colours are off: `NO_COLOR` set to anything but the empty
+/// string (no-color.org).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// The quiet zone around a QR code, in modules, as `QrCode` renders it.
+const QUIET_ZONE: usize = 4;
+
+/// The QR code in half blocks without escape sequences: two modules per
+/// character, dark modules drawn in the terminal's text colour, with the
+/// quiet zone. It holds the secret, so it is zeroized on drop.
+fn plain_terminal(qr: &QrCode) -> Zeroizing<String> {
+    let side = qr.size().saturating_add(QUIET_ZONE.saturating_mul(2));
+    let dark = |x: usize, y: usize| match (x.checked_sub(QUIET_ZONE), y.checked_sub(QUIET_ZONE)) {
+        (Some(x), Some(y)) => qr.is_dark(x, y),
+        _ => false,
+    };
+    let rows = side.div_ceil(2);
+    // Each character is at most 3 bytes of UTF-8, and each row ends in '\n'.
+    let mut out = Zeroizing::new(String::with_capacity(
+        rows.saturating_mul(side.saturating_mul(3).saturating_add(1)),
+    ));
+    for top in (0..side).step_by(2) {
+        let bottom = top.saturating_add(1);
+        for x in 0..side {
+            out.push(match (dark(x, top), bottom < side && dark(x, bottom)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Prints a fresh secret; with names, also its URI and QR code, painted
+/// black on white unless `plain`.
+fn new(
+    algorithm: Algorithm,
+    names: Option<(&str, &str)>,
+    plain: bool,
+) -> Result<ExitCode, Failure> {
     let secret = Secret::generate_for(algorithm)?;
     let Some((issuer, account)) = names else {
         writeln!(io::stdout().lock(), "{}", secret.expose_base32().as_str())?;
@@ -367,8 +421,19 @@ fn new(algorithm: Algorithm, names: Option<(&str, &str)>) -> Result<ExitCode, Fa
     };
     let totp = Totp::new(&secret, TotpConfig::default().algorithm(algorithm))?;
     let key = KeyUri::totp(&totp, issuer, account)?;
-    let qr = key.to_qr()?.to_terminal();
+    let code = key.to_qr()?;
+    let qr = if plain {
+        plain_terminal(&code)
+    } else {
+        code.to_terminal()
+    };
     warn_not_universal(&key);
+    if plain {
+        eprintln!(
+            "otp: note: the QR code is drawn in the text colour, without a background; \
+             scan it from a light background with dark text"
+        );
+    }
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "{}", secret.expose_base32().as_str())?;
     writeln!(stdout, "{}", key.to_uri().as_str())?;
@@ -376,7 +441,9 @@ fn new(algorithm: Algorithm, names: Option<(&str, &str)>) -> Result<ExitCode, Fa
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the keys of a Google Authenticator export as otpauth:// URIs.
+/// Prints the keys of a Google Authenticator export as otpauth:// URIs,
+/// then one stderr line for each key that could not be imported: exit 0
+/// if any key was imported, 2 if none was.
 fn import(uri: &str) -> Result<ExitCode, Failure> {
     let batch = MigrationBatch::parse(uri)?;
     let (index, size) = (batch.batch_index(), batch.batch_size());
@@ -387,10 +454,19 @@ fn import(uri: &str) -> Result<ExitCode, Failure> {
         );
     }
     let mut stdout = io::stdout().lock();
-    for key in batch.into_keys() {
+    for key in batch.keys() {
         writeln!(stdout, "{}", key.to_uri().as_str())?;
     }
-    Ok(ExitCode::SUCCESS)
+    stdout.flush()?;
+    for refused in batch.refused() {
+        // Names are quoted and escaped: an export may hold any text.
+        eprintln!("otp: error: {refused}");
+    }
+    Ok(if batch.keys().is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn run(command: Command) -> Result<ExitCode, Failure> {
@@ -399,10 +475,12 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             algorithm,
             issuer,
             account,
+            plain,
         } => {
+            let plain = plain || no_color();
             return match (issuer.as_deref(), account.as_deref()) {
-                (Some(issuer), Some(account)) => new(algorithm, Some((issuer, account))),
-                (None, None) => new(algorithm, None),
+                (Some(issuer), Some(account)) => new(algorithm, Some((issuer, account)), plain),
+                (None, None) => new(algorithm, None, plain),
                 _ => Err("--issuer and --account go together".into()),
             };
         }

@@ -373,8 +373,9 @@ pub enum UriError {
     ColonInIssuer,
     /// Building: the account name is empty.
     EmptyAccount,
-    /// The account name holds a colon; in a parsed label, a second `:` or
-    /// `%3A` after the issuer's.
+    /// Building: the account name holds a colon, which some apps would
+    /// take for the issuer's separator. (Parsing reads a second colon as
+    /// part of the account, as apps do.)
     ColonInAccount,
     /// Building: the account name starts with a space, which apps drop
     /// after the issuer's colon.
@@ -410,6 +411,11 @@ pub enum UriError {
     MigrationUri,
     /// The OTP type is neither `totp` nor `hotp`.
     UnknownType,
+    /// A Steam Guard key: `otpauth://steam/…` (Aegis, ente Auth) or
+    /// `encoder=steam` (KeePassXC, `pyotp`). Its codes are five characters
+    /// of Steam's own alphabet, which this crate does not make; reading it
+    /// as TOTP would show six digits that Steam never accepts.
+    Steam,
     /// There is no `secret` parameter, or it is empty.
     MissingSecret,
     /// The secret is not valid Base32 or has a length outside 80 to 1024
@@ -419,10 +425,9 @@ pub enum UriError {
     UnknownAlgorithm,
     /// The number of digits is not 6, 7 or 8.
     InvalidDigits,
-    /// The period is not a whole number of seconds of at least 1.
+    /// The period is not a whole number of seconds from 1 to
+    /// [`KeyUri::MAX_PERIOD`](crate::KeyUri::MAX_PERIOD) (a day).
     InvalidPeriod,
-    /// An HOTP URI without a `counter` parameter.
-    MissingCounter,
     /// The counter is not a whole number from 0 to 2^64 - 1.
     InvalidCounter,
     /// A `%` that does not start a two-digit hexadecimal escape.
@@ -485,6 +490,10 @@ impl fmt::Display for UriError {
                 "this is a Google Authenticator export (otpauth-migration://); import it as one",
             ),
             Self::UnknownType => f.write_str("unknown OTP type; use otpauth://totp/ or otpauth://hotp/"),
+            Self::Steam => f.write_str(
+                "this is a Steam Guard key, whose codes are 5 characters of Steam's alphabet; \
+                 it cannot be read as TOTP",
+            ),
             Self::MissingSecret => {
                 f.write_str("the URI has no secret parameter; add secret=<Base32 key>")
             }
@@ -493,12 +502,11 @@ impl fmt::Display for UriError {
                 f.write_str("unknown algorithm; use SHA1, SHA256 or SHA512")
             }
             Self::InvalidDigits => f.write_str("the digits parameter must be 6, 7 or 8"),
-            Self::InvalidPeriod => f.write_str(
-                "the period parameter must be a whole number of seconds, at least 1",
+            Self::InvalidPeriod => write!(
+                f,
+                "the period must be a whole number of seconds from 1 to {} (a day)",
+                crate::KeyUri::MAX_PERIOD
             ),
-            Self::MissingCounter => {
-                f.write_str("an HOTP URI needs a counter parameter, such as counter=0")
-            }
             Self::InvalidCounter => f.write_str(
                 "the counter parameter must be a whole number from 0 to 18446744073709551615",
             ),
@@ -557,7 +565,7 @@ pub enum MigrationError {
     },
     /// The input does not start with `otpauth-migration://offline`.
     NotMigration,
-    /// There is no `data` parameter, or it is empty.
+    /// There is no `data` parameter (or no query at all), or it is empty.
     MissingData,
     /// The `data` parameter appears more than once.
     DuplicateData,
@@ -590,7 +598,8 @@ pub enum MigrationError {
     },
     /// The export holds no key.
     NoKeys,
-    /// One key of the export is invalid.
+    /// [`MigrationBatch::require_all`](crate::MigrationBatch::require_all):
+    /// a key of the export was refused.
     Key {
         /// Which key, counting from 1.
         position: usize,
@@ -609,7 +618,9 @@ impl fmt::Display for MigrationError {
             Self::NotMigration => f.write_str(
                 "not a Google Authenticator export; it must start with otpauth-migration://offline",
             ),
-            Self::MissingData => f.write_str("the export URI has no data parameter"),
+            Self::MissingData => f.write_str(
+                "the export URI has no data; it needs ?data=<Base64 payload> after otpauth-migration://offline",
+            ),
             Self::DuplicateData => {
                 f.write_str("the data parameter appears more than once; keep exactly one")
             }

@@ -60,7 +60,7 @@ pub use run::{AsyncStore, MAX_TRIES, Ran, run, run_blocking};
 pub use seal::{Keyring, SealError, SealingKey};
 pub use secret::Secret;
 pub use totp::{Totp, TotpConfig, TotpMatch};
-pub use uri::{KeyUri, MigrationBatch, OtpType};
+pub use uri::{KeyUri, MigrationBatch, OtpType, RefusedKey};
 pub use window::Window;
 #[cfg(feature = "qr")]
 #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]

@@ -11,7 +11,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-pub use migration::MigrationBatch;
+pub use migration::{MigrationBatch, RefusedKey};
 
 use crate::algorithm::Algorithm;
 use crate::code::Digits;
@@ -152,6 +152,26 @@ impl KeyUri {
     /// code holds (2,953 bytes), so parsing allocates a bounded amount.
     pub const MAX_LEN: usize = 4_096;
 
+    /// The longest TOTP period a key URI may have: 86,400 seconds, a day.
+    /// A longer one is no second factor (`period=18446744073709551615`
+    /// gives a code that never changes), so [`parse`](Self::parse) and
+    /// [`totp`](Self::totp) refuse it with [`UriError::InvalidPeriod`].
+    /// Only 30 seconds is [universal](Self::is_universal).
+    ///
+    /// ```
+    /// use mfa::{KeyUri, UriError};
+    ///
+    /// let day = KeyUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=86400")?;
+    /// assert_eq!(day.period(), Some(KeyUri::MAX_PERIOD));
+    /// assert!(!day.is_universal());
+    /// assert_eq!(
+    ///     KeyUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=86401").unwrap_err(),
+    ///     UriError::InvalidPeriod
+    /// );
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub const MAX_PERIOD: u64 = 86_400;
+
     /// The URI of a TOTP key, with the issuer in both the label and the
     /// `issuer` parameter, as the Key URI format recommends.
     ///
@@ -159,8 +179,10 @@ impl KeyUri {
     ///
     /// [`UriError::EmptyIssuer`], [`UriError::ColonInIssuer`],
     /// [`UriError::EmptyAccount`], [`UriError::ColonInAccount`],
-    /// [`UriError::AccountStartsWithSpace`], or [`UriError::NonZeroT0`] for a
-    /// key whose T0 is not 0 (a key URI cannot say it).
+    /// [`UriError::AccountStartsWithSpace`], [`UriError::NonZeroT0`] for a
+    /// key whose T0 is not 0 (a key URI cannot say it), or
+    /// [`UriError::InvalidPeriod`] for a period over
+    /// [`MAX_PERIOD`](Self::MAX_PERIOD).
     ///
     /// ```
     /// use mfa::{Algorithm, Digits, KeyUri, Secret, Totp, TotpConfig, UriError};
@@ -177,6 +199,9 @@ impl KeyUri {
         let config = totp.config();
         if config.get_t0() != 0 {
             return Err(UriError::NonZeroT0);
+        }
+        if config.get_period() > Self::MAX_PERIOD {
+            return Err(UriError::InvalidPeriod);
         }
         Self::build(
             OtpType::Totp {
@@ -196,7 +221,7 @@ impl KeyUri {
     ///
     /// # Errors
     ///
-    /// As [`totp`](Self::totp), but for T0.
+    /// As [`totp`](Self::totp), but for T0 and the period.
     ///
     /// ```
     /// use mfa::{Hotp, HotpConfig, KeyUri, Secret};
@@ -261,7 +286,8 @@ impl KeyUri {
     ///
     /// [`UriError::ReservedParameter`] for a name the URI writes itself
     /// (`secret`, `issuer`, `algorithm`, `digits`, `period`, `counter`, in
-    /// any case), [`UriError::EmptyParameterName`].
+    /// any case), [`UriError::EmptyParameterName`], [`UriError::Steam`] for
+    /// `encoder=steam`, which would make apps show Steam Guard codes.
     ///
     /// ```
     /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
@@ -278,17 +304,22 @@ impl KeyUri {
         if let Some(known) = Param::from_name(name) {
             return Err(UriError::ReservedParameter { name: known.name() });
         }
+        if parse::is_steam_encoder(name, value) {
+            return Err(UriError::Steam);
+        }
         self.extra.push((name.to_string(), value.to_string()));
         Ok(self)
     }
 
-    /// Parses an `otpauth://` URI, as conforming and real-world writers
-    /// produce them.
+    /// Parses an `otpauth://` URI, as authenticator apps read it.
     ///
     /// Accepted:
     /// - `Issuer:Account`, `Issuer%3AAccount` (the separator may be
     ///   percent-encoded), spaces after the separator, no issuer at all, or
-    ///   the issuer only as a parameter;
+    ///   the issuer only as a parameter; the label is split at its *first*
+    ///   colon and any later one belongs to the account
+    ///   (`Example:alice@google.com:443`, as `pyotp`, Aegis and Google
+    ///   Authenticator read it);
     /// - a `/` left unescaped inside the label (some writers, `pyotp`
     ///   included, leave it); non-ASCII characters not percent-encoded;
     /// - the scheme, the type, the parameter names and the algorithm in
@@ -297,6 +328,8 @@ impl KeyUri {
     /// - secrets of 80 bits or more, through
     ///   [`Secret::from_base32_legacy`]: real issuers still hand out
     ///   80-bit keys, so check `key.secret().is_short()` if you need 128;
+    /// - an HOTP URI without `counter`, read as counter 0 (Google
+    ///   Authenticator, FreeOTP, `pyotp` and otplib do the same);
     /// - parameters the format does not define (`image`, `color`, …), kept
     ///   in order in [`extra_params`](Self::extra_params);
     /// - a label issuer that differs from the `issuer` parameter (Microsoft
@@ -306,11 +339,16 @@ impl KeyUri {
     ///   does); a fragment (`#…`) and ASCII whitespace around the URI are
     ///   ignored.
     ///
-    /// `+` is a plus sign, as RFC 3986 says, never a space. A parameter
-    /// that carries meaning may appear only once: apps disagree on which of
-    /// two `secret`s or `digits` they use, so such a URI could show codes
-    /// the server does not expect. `period` is ignored for HOTP and
-    /// `counter` for TOTP.
+    /// In the query, `+` is a space (form encoding, as Android's `Uri`,
+    /// Dart, `pyotp` and `totp-rs` read it: Aegis and ente Auth export
+    /// `issuer=Air+Canada`); `%2B` is a plus sign. In the label, `+` is a
+    /// plus sign, as in any URI path. A parameter that carries meaning may
+    /// appear only once: apps disagree on which of two `secret`s or
+    /// `digits` they use, so such a URI could show codes the server does
+    /// not expect. `period` is ignored for HOTP and `counter` for TOTP.
+    /// Steam Guard keys (`otpauth://steam/…` or `encoder=steam`) are
+    /// refused: their codes are five characters of Steam's own alphabet,
+    /// which this crate does not make.
     ///
     /// Parsing never panics, refuses inputs over [`MAX_LEN`](Self::MAX_LEN)
     /// bytes, and allocates no more than a few times the input's length.
@@ -319,12 +357,12 @@ impl KeyUri {
     ///
     /// A [`UriError`] naming the problem: [`UriError::NotOtpauth`] (or
     /// [`UriError::MigrationUri`]), [`UriError::UnknownType`],
-    /// [`UriError::MissingSecret`], [`UriError::Secret`],
-    /// [`UriError::UnknownAlgorithm`], [`UriError::InvalidDigits`],
-    /// [`UriError::InvalidPeriod`], [`UriError::MissingCounter`],
-    /// [`UriError::InvalidCounter`], [`UriError::InvalidPercentEncoding`],
-    /// [`UriError::InvalidUtf8`], [`UriError::DuplicateParameter`],
-    /// [`UriError::ColonInAccount`] or [`UriError::TooLong`].
+    /// [`UriError::Steam`], [`UriError::MissingSecret`],
+    /// [`UriError::Secret`], [`UriError::UnknownAlgorithm`],
+    /// [`UriError::InvalidDigits`], [`UriError::InvalidPeriod`] (0, or over
+    /// [`MAX_PERIOD`](Self::MAX_PERIOD)), [`UriError::InvalidCounter`],
+    /// [`UriError::InvalidPercentEncoding`], [`UriError::InvalidUtf8`],
+    /// [`UriError::DuplicateParameter`] or [`UriError::TooLong`].
     ///
     /// ```
     /// use mfa::{Algorithm, KeyUri, OtpType};
@@ -518,7 +556,9 @@ impl KeyUri {
     }
 
     /// Whether every authenticator app reads this key as the server does:
-    /// TOTP with SHA-1, 6 digits and a 30-second period. HOTP is not
+    /// TOTP with SHA-1, 6 digits and a 30-second period. Any other period
+    /// is not universal, as any other algorithm or number of digits: some
+    /// apps ignore the parameter and show 30-second codes. HOTP is not
     /// universal (some apps support only TOTP).
     ///
     /// ```
@@ -591,6 +631,10 @@ impl KeyUri {
         if let Some(issuer) = &self.label_issuer {
             percent::encode(out, issuer)?;
             // A literal colon: `pyotp` splits the label only there.
+            out.write_char(':')?;
+        } else if self.account.contains(':') {
+            // A parsed `:a:b` has no issuer and the account `a:b`; the
+            // leading colon keeps it so when read back.
             out.write_char(':')?;
         }
         percent::encode(out, &self.account)?;

@@ -78,8 +78,16 @@ fn otp_binary() -> &'static Path {
 }
 
 fn run(args: &[&str]) -> Output {
+    run_with(args, &[])
+}
+
+/// Runs `otp` with `NO_COLOR` unset unless `env` sets it, and checks that it
+/// did not panic.
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let output = Command::new(otp_binary())
         .args(args)
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
         .output()
         .expect("run otp");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -916,7 +924,7 @@ fn new_subcommands_bad_input_is_one_error_line_and_exit_2() {
     let hotp = format!("otpauth://hotp/Example:alice?secret={SEED}&counter=0");
     let mut bad_entry = export_entries();
     bad_entry[1].digits = 7;
-    let bad_export = migration_uri(&bad_entry, 1, 0);
+    let bad_export = migration_uri(&bad_entry[1..2], 1, 0);
     let names = ["--issuer", "Example", "--account", "alice"];
     let uri = |extra: &[&'static str]| [&["uri", "--secret", SEED][..], &names, extra].concat();
     let cases: Vec<Vec<&str>> = vec![
@@ -948,12 +956,17 @@ fn new_subcommands_bad_input_is_one_error_line_and_exit_2() {
         vec![
             "code",
             "--uri",
-            "otpauth://hotp/alice?secret=JBSWY3DPEHPK3PXP",
+            "otpauth://totp/a%zzb?secret=JBSWY3DPEHPK3PXP",
         ],
         vec![
             "code",
             "--uri",
-            "otpauth://totp/a%zzb?secret=JBSWY3DPEHPK3PXP",
+            "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=18446744073709551615",
+        ],
+        vec![
+            "code",
+            "--uri",
+            "otpauth://totp/Steam:?secret=FMXNK4QEGKVPULRTADY6JIDK5VHUBGZW&encoder=steam",
         ],
         vec!["code", "--uri", ""],
         vec!["code", "--uri", "otpauth-migration://offline?data=Cg%3D%3D"],
@@ -1011,6 +1024,7 @@ fn new_subcommands_bad_input_is_one_error_line_and_exit_2() {
         uri(&["--hotp", "--counter", "-3"]),
         uri(&["--hotp", "--counter", "1", "--period", "60"]),
         uri(&["--period", "0"]),
+        uri(&["--period", "86401"]),
         uri(&["--digits", "9"]),
         uri(&["--algorithm", "md5"]),
         uri(&["--time", "59"]),
@@ -1050,6 +1064,134 @@ fn new_subcommands_bad_input_is_one_error_line_and_exit_2() {
     );
     assert_eq!(
         assert_bad_input(&["import", &bad_export]),
-        "otp: error: key 2 of the export: the digits parameter must be 6, 7 or 8"
+        "otp: error: key 1 of the export (\"bob@example.com\", issuer \"ACME Co\") was not imported: \
+         the digits parameter must be 6, 7 or 8"
     );
+    assert_eq!(
+        assert_bad_input(&["import", "otpauth-migration://offline"]),
+        "otp: error: the export URI has no data; it needs ?data=<Base64 payload> after otpauth-migration://offline"
+    );
+    assert_eq!(
+        assert_bad_input(&[
+            "code",
+            "--uri",
+            "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=18446744073709551615"
+        ]),
+        "otp: error: the period must be a whole number of seconds from 1 to 86400 (a day)"
+    );
+    assert_eq!(
+        assert_bad_input(&[
+            "code",
+            "--uri",
+            "otpauth://totp/Steam:?secret=FMXNK4QEGKVPULRTADY6JIDK5VHUBGZW&encoder=steam"
+        ]),
+        "otp: error: this is a Steam Guard key, whose codes are 5 characters of Steam's alphabet; \
+         it cannot be read as TOTP"
+    );
+    assert_eq!(
+        assert_bad_input(&[
+            "verify", "--secret", SEED, "--code", "123456", "--window", "11"
+        ]),
+        "otp: error: a window of 11 steps is too large; at most 10 on each side"
+    );
+}
+
+#[test]
+fn import_keeps_the_good_keys_and_reports_each_refused_one() {
+    let mut entries = export_entries();
+    entries[1].digits = 7; // refused: 7 digits cannot be said in an export
+    entries[2].secret = b"12345678"; // refused: 64 bits
+    let uri = migration_uri(&entries, 1, 0);
+    let output = run(&["import", &uri]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("otpauth://totp/Example:alice?secret={SEED}&issuer=Example\n")
+    );
+    assert_eq!(
+        stderr(&output),
+        "otp: error: key 2 of the export (\"bob@example.com\", issuer \"ACME Co\") was not imported: \
+         the digits parameter must be 6, 7 or 8\n\
+         otp: error: key 3 of the export (\"Old Bank: carol\") was not imported: \
+         invalid secret: the secret has 64 bits; at least 80 are required\n"
+    );
+    // None imported: the same lines, exit 2.
+    let output = run(&["import", &migration_uri(&entries[1..], 1, 0)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(stderr(&output).lines().count(), 2, "{}", stderr(&output));
+    // A name is quoted and escaped, whatever the export holds.
+    let mut hostile = export_entries();
+    hostile[0].name = "evil\x1b[2J\nname";
+    hostile[0].secret = b"short";
+    let output = run(&["import", &migration_uri(&hostile, 1, 0)]);
+    assert_eq!(output.status.code(), Some(0));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.contains(r#"("evil\u{1b}[2J\nname""#), "{err:?}");
+}
+
+#[test]
+fn code_of_an_hotp_uri_without_a_counter_starts_at_zero() {
+    // Google Authenticator for Android's
+    // testAccountSetup_validHotpUriWithoutCounterAccepted.
+    assert_eq!(
+        ok(&[
+            "code",
+            "--uri",
+            &format!("otpauth://hotp/9.99.99.999?secret={SEED}")
+        ]),
+        "755224"
+    );
+}
+
+/// The terminal QR code without escape sequences: what `--plain` and
+/// `NO_COLOR` print.
+fn plain(qr: &mfa::QrCode) -> String {
+    qr.to_terminal()
+        .lines()
+        .map(|row| {
+            let inner = row
+                .strip_prefix("\x1b[38;5;16;48;5;231m")
+                .and_then(|r| r.strip_suffix("\x1b[0m"))
+                .unwrap_or_else(|| panic!("{row:?}"));
+            format!("{inner}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn new_plain_and_no_color_draw_half_blocks_without_escapes() {
+    let args = [
+        "new",
+        "--issuer",
+        "Example",
+        "--account",
+        "alice@example.com",
+    ];
+    let with_plain = [&args[..], &["--plain"]].concat();
+    for (args, env) in [
+        (&with_plain[..], &[][..]),
+        (&args[..], &[("NO_COLOR", "1")][..]),
+        (&with_plain[..], &[("NO_COLOR", "")][..]),
+    ] {
+        let output = run_with(args, env);
+        assert_eq!(output.status.code(), Some(0), "{args:?} {env:?}");
+        let out = stdout(&output);
+        assert!(!out.contains('\x1b'), "{args:?} {env:?}");
+        let mut lines = out.lines();
+        let secret = lines.next().unwrap();
+        let uri = lines.next().unwrap();
+        let qr = KeyUri::parse(uri).unwrap().to_qr().unwrap();
+        assert_eq!(&out[secret.len() + uri.len() + 2..], plain(&qr));
+        assert_eq!(
+            stderr(&output),
+            "otp: note: the QR code is drawn in the text colour, without a background; \
+             scan it from a light background with dark text\n"
+        );
+    }
+    // NO_COLOR set but empty means colours, as no-color.org says.
+    let output = run_with(&args, &[("NO_COLOR", "")]);
+    assert!(stdout(&output).contains("\x1b[38;5;16;48;5;231m"));
+    assert_eq!(stderr(&output), "");
 }

@@ -1,9 +1,11 @@
 //! Google Authenticator's export, `otpauth-migration://offline?data=…`:
-//! Base64 of a protobuf `MigrationPayload`, read here with a minimal
-//! varint and length-delimited reader (no protobuf crate) and a small
-//! Base64 decoder (no Base64 crate: a dependency for ~40 lines, and this
-//! one decodes key material without secret-dependent branches or table
-//! lookups, like the crate's Base32).
+//! Base64 of a protobuf `MigrationPayload`, decoded with RustCrypto's
+//! `base64ct` (constant time, `no_std`, into a buffer this module sizes
+//! once and zeroizes) and read with a minimal varint and length-delimited
+//! reader. No protobuf crate: the schema below is seven fields deep, the
+//! reader borrows from the decoded payload without copying a secret, and
+//! `prost` would add a derive, the `bytes` crate and copies that are not
+//! zeroized.
 //!
 //! ```text
 //! message MigrationPayload {
@@ -21,7 +23,9 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
+use base64ct::{Base64Unpadded, Encoding as _};
 use zeroize::Zeroizing;
 
 use super::parse::{position_in, split_label, strip_prefix_ignore_case};
@@ -32,7 +36,8 @@ use crate::error::{MigrationError, UriError};
 use crate::secret::Secret;
 
 /// One QR code of a Google Authenticator export ("Transfer accounts"):
-/// its keys, and where it stands in the export.
+/// its keys, the keys it could not import and why, and where it stands in
+/// the export.
 ///
 /// An export of many accounts is split over several QR codes; each is a
 /// batch with the same [`batch_id`](Self::batch_id), numbered by
@@ -54,6 +59,7 @@ use crate::secret::Secret;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MigrationBatch {
     keys: Vec<KeyUri>,
+    refused: Vec<RefusedKey>,
     version: i32,
     batch_size: i32,
     batch_index: i32,
@@ -64,29 +70,39 @@ impl MigrationBatch {
     /// Parses an `otpauth-migration://offline?data=…` URI.
     ///
     /// Each key becomes a [`KeyUri`] as [`KeyUri::parse`] would read it: an
-    /// entry's name is its label (`Issuer:Account`, or just the account),
-    /// its issuer the `issuer` parameter. Unspecified algorithm, digits and
-    /// type (0) mean SHA-1, 6 and TOTP; TOTP keys have a 30-second period,
-    /// which is all Google Authenticator supports. Secrets of 80 bits or
-    /// more are accepted, as by [`KeyUri::parse`].
+    /// entry's name is its label (`Issuer:Account`, or just the account,
+    /// split at the first colon), its issuer the `issuer` parameter.
+    /// Unspecified algorithm, digits and type (0) mean SHA-1, 6 and TOTP;
+    /// TOTP keys have a 30-second period, which is all Google
+    /// Authenticator supports. Secrets of 80 bits or more are accepted, as
+    /// by [`KeyUri::parse`].
+    ///
+    /// **A key that cannot be imported does not sink the others.** It is
+    /// left out of [`keys`](Self::keys) and reported in
+    /// [`refused`](Self::refused) with its position, name and reason, as an
+    /// app importing the export would skip it; check `refused()` and tell
+    /// the user, or call [`require_all`](Self::require_all) to refuse the
+    /// whole batch instead. A batch may so hold no key at all.
     ///
     /// The data may be standard or URL-safe Base64, padded or not, and
-    /// a space in it is read as `+` (which a form decoder may have turned
-    /// into a space). Unknown protobuf fields are skipped; a field that
-    /// appears twice takes its last value, as protobuf says. Parsing never
-    /// panics and refuses inputs over [`KeyUri::MAX_LEN`] bytes.
+    /// `+` or a space in it is read as `+` (the query is form-decoded, and
+    /// some tools leave `+` unescaped). Unknown protobuf fields are
+    /// skipped; a field that appears twice takes its last value, as
+    /// protobuf says. Parsing never panics and refuses inputs over
+    /// [`KeyUri::MAX_LEN`] bytes.
     ///
     /// # Errors
     ///
-    /// A [`MigrationError`] naming the problem: the URI, the Base64, the
-    /// protobuf structure, or [`MigrationError::Key`] with the position of
-    /// the key and a [`UriError`].
+    /// A [`MigrationError`] naming the problem with the export as a whole:
+    /// the URI, the Base64, the protobuf structure (which makes every key
+    /// suspect), or [`MigrationError::NoKeys`] for an export without any
+    /// entry.
     ///
     /// ```
     /// use mfa::{MigrationBatch, MigrationError};
     ///
     /// assert_eq!(
-    ///     MigrationBatch::parse("otpauth-migration://offline?data=").unwrap_err(),
+    ///     MigrationBatch::parse("otpauth-migration://offline").unwrap_err(),
     ///     MigrationError::MissingData
     /// );
     /// ```
@@ -103,6 +119,8 @@ impl MigrationBatch {
         let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
         let query = match rest.split_once('?') {
             Some(("" | "/", query)) => query,
+            // The right scheme and host, and nothing after them.
+            None if matches!(rest, "" | "/") => "",
             _ => return Err(MigrationError::NotMigration),
         };
         let mut data = None;
@@ -116,10 +134,13 @@ impl MigrationBatch {
             }
         }
         let data = data.ok_or(MigrationError::MissingData)?;
-        let text =
-            percent::decode(data).map_err(|offset| MigrationError::InvalidPercentEncoding {
+        // Form-decoded like every query value: a `+` becomes a space, which
+        // the Base64 reader takes back as `+`.
+        let text = percent::decode_query(data).map_err(|offset| {
+            MigrationError::InvalidPercentEncoding {
                 position: position_in(uri, data, offset),
-            })?;
+            }
+        })?;
         if text.is_empty() {
             return Err(MigrationError::MissingData);
         }
@@ -130,6 +151,7 @@ impl MigrationBatch {
     fn from_payload(payload: &[u8]) -> Result<Self, MigrationError> {
         let mut batch = Self {
             keys: Vec::new(),
+            refused: Vec::new(),
             version: 0,
             batch_size: 0,
             batch_index: 0,
@@ -139,11 +161,22 @@ impl MigrationBatch {
         while let Some((field, value)) = reader.field()? {
             match (field, value) {
                 (1, Value::Bytes(entry)) => {
-                    let position = batch.keys.len().saturating_add(1);
-                    let key = Entry::read(entry)?
-                        .into_key()
-                        .map_err(|error| MigrationError::Key { position, error })?;
-                    batch.keys.push(key);
+                    let position = batch
+                        .keys
+                        .len()
+                        .saturating_add(batch.refused.len())
+                        .saturating_add(1);
+                    let entry = Entry::read(entry)?;
+                    let (name, issuer) = (entry.name, entry.issuer);
+                    match entry.into_key() {
+                        Ok(key) => batch.keys.push(key),
+                        Err(error) => batch.refused.push(RefusedKey {
+                            position,
+                            name: String::from_utf8_lossy(name).into_owned(),
+                            issuer: String::from_utf8_lossy(issuer).into_owned(),
+                            error,
+                        }),
+                    }
                 }
                 (2, Value::Varint(v)) => batch.version = int32(v),
                 (3, Value::Varint(v)) => batch.batch_size = int32(v),
@@ -153,10 +186,65 @@ impl MigrationBatch {
                 _ => {}
             }
         }
-        if batch.keys.is_empty() {
+        if batch.keys.is_empty() && batch.refused.is_empty() {
             return Err(MigrationError::NoKeys);
         }
         Ok(batch)
+    }
+
+    /// The keys that could not be imported, in export order, each with its
+    /// position, name and reason. Empty when every key was imported.
+    ///
+    /// ```
+    /// use mfa::{MigrationBatch, SecretError, UriError};
+    ///
+    /// // johncallahan/otpauth_migration's two keys, then Google
+    /// // Authenticator's "test" key, whose secret has only 72 bits.
+    /// let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+    /// let batch = MigrationBatch::parse(uri)?;
+    /// assert_eq!(batch.keys().len(), 2);
+    /// let [refused] = batch.refused() else { panic!("one refused key") };
+    /// assert_eq!((refused.position(), refused.name()), (3, "test"));
+    /// assert_eq!(
+    ///     refused.error(),
+    ///     UriError::Secret(SecretError::TooShort { bits: 72, min_bits: 80 })
+    /// );
+    /// assert_eq!(
+    ///     refused.to_string(),
+    ///     "key 3 of the export (\"test\") was not imported: invalid secret: \
+    ///      the secret has 72 bits; at least 80 are required"
+    /// );
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn refused(&self) -> &[RefusedKey] {
+        &self.refused
+    }
+
+    /// Returns the batch if every key was imported, for a caller that
+    /// wants all or nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`MigrationError::Key`] with the position and reason of the first
+    /// refused key.
+    ///
+    /// ```
+    /// use mfa::{MigrationBatch, MigrationError};
+    ///
+    /// # let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+    /// let err = MigrationBatch::parse(uri)?.require_all().unwrap_err();
+    /// assert!(matches!(err, MigrationError::Key { position: 3, .. }));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn require_all(self) -> Result<Self, MigrationError> {
+        match self.refused.first() {
+            Some(refused) => Err(MigrationError::Key {
+                position: refused.position,
+                error: refused.error,
+            }),
+            None => Ok(self),
+        }
     }
 
     /// The keys, in export order.
@@ -232,6 +320,90 @@ impl MigrationBatch {
     #[must_use]
     pub const fn batch_id(&self) -> i32 {
         self.batch_id
+    }
+}
+
+/// A key of an export that could not be imported, and why
+/// ([`MigrationBatch::refused`]). It holds no secret material.
+///
+/// Its [`Display`](fmt::Display) is one line for the user, with the name
+/// and issuer quoted and escaped, since an export may hold any text.
+///
+/// ```
+/// # let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+/// let batch = mfa::MigrationBatch::parse(uri)?;
+/// for refused in batch.refused() {
+///     eprintln!("{refused}"); // key 3 of the export ("test") was not imported: …
+/// }
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusedKey {
+    position: usize,
+    name: String,
+    issuer: String,
+    error: UriError,
+}
+
+impl RefusedKey {
+    /// Which key of the batch, counting from 1.
+    ///
+    /// ```
+    /// # let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+    /// assert_eq!(mfa::MigrationBatch::parse(uri)?.refused()[0].position(), 3);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn position(&self) -> usize {
+        self.position
+    }
+
+    /// The entry's name, as the export holds it (invalid UTF-8 replaced
+    /// by U+FFFD).
+    ///
+    /// ```
+    /// # let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+    /// assert_eq!(mfa::MigrationBatch::parse(uri)?.refused()[0].name(), "test");
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The entry's issuer, empty if it has none.
+    ///
+    /// ```
+    /// # let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+    /// assert_eq!(mfa::MigrationBatch::parse(uri)?.refused()[0].issuer(), "");
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Why the key was refused.
+    ///
+    /// ```
+    /// # let uri = "otpauth-migration://offline?data=CkMKFD3GyqSCSm0oh2eyMx4gtDFmy4XZEhxBQ01FIENvOmpvaG4uZG9lQGV4YW1wbGUuY29tGgdBQ01FIENvIAEoATACCjUKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZSABKAEwAhABGAAgACjn4Pv4AgoXCgkcigkMoJDKCRQSBHRlc3QgASgBMAIQARgBIAAok6iNzAc%3D";
+    /// let error = mfa::MigrationBatch::parse(uri)?.refused()[0].error();
+    /// assert!(matches!(error, mfa::UriError::Secret(_)));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn error(&self) -> UriError {
+        self.error
+    }
+}
+
+impl fmt::Display for RefusedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "key {} of the export ({:?}", self.position, self.name)?;
+        if !self.issuer.is_empty() {
+            write!(f, ", issuer {:?}", self.issuer)?;
+        }
+        write!(f, ") was not imported: {}", self.error)
     }
 }
 
@@ -312,7 +484,7 @@ impl<'a> Entry<'a> {
             },
             _ => return Err(UriError::UnknownType),
         };
-        let (label_issuer, account) = split_label(name)?;
+        let (label_issuer, account) = split_label(name);
         Ok(KeyUri {
             otp_type,
             secret,
@@ -404,37 +576,59 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Value of a Base64 symbol (standard or URL-safe; a space as `+`), or -1,
-/// without a data-dependent branch or table lookup (as `base64ct`).
-#[allow(clippy::arithmetic_side_effects)] // i16 arithmetic on a u8 cannot overflow
-fn base64_value(c: u8) -> i16 {
-    let c = i16::from(c);
-    // All ones if lo <= c <= hi, else 0.
-    let in_range = |lo: i16, hi: i16| ((lo - 1 - c) & (c - hi - 1)) >> 8;
-    let mut value: i16 = -1;
-    value += in_range(0x41, 0x5a) & (c - 0x41 + 1); // 'A'..='Z' -> 0..=25
-    value += in_range(0x61, 0x7a) & (c - 0x61 + 26 + 1); // 'a'..='z' -> 26..=51
-    value += in_range(0x30, 0x39) & (c - 0x30 + 52 + 1); // '0'..='9' -> 52..=61
-    value += in_range(0x2b, 0x2b) & (62 + 1); // '+'
-    value += in_range(0x2d, 0x2d) & (62 + 1); // '-' (URL-safe)
-    value += in_range(0x20, 0x20) & (62 + 1); // ' ', a '+' read as a space
-    value += in_range(0x2f, 0x2f) & (63 + 1); // '/'
-    value += in_range(0x5f, 0x5f) & (63 + 1); // '_' (URL-safe)
-    value
+/// All ones if `lo <= b <= hi`, else 0, without a data-dependent branch
+/// (the range test of `base64ct`'s decoder).
+#[allow(
+    clippy::arithmetic_side_effects, // i16 arithmetic on u8 values cannot overflow
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+const fn in_range(b: u8, lo: u8, hi: u8) -> u8 {
+    let (b, lo, hi) = (b as i16, lo as i16, hi as i16);
+    // Both differences are negative only inside the range; the sign bit,
+    // spread by the arithmetic shift, is the mask.
+    (((lo - 1 - b) & (b - hi - 1)) >> 8) as u8
+}
+
+/// A symbol of standard or URL-safe Base64, or a space (a `+` that form
+/// decoding turned into one), as standard Base64, and whether it is one
+/// of them; computed without a data-dependent branch or table lookup.
+const fn standard_symbol(b: u8) -> (u8, bool) {
+    let plus = in_range(b, b' ', b' ') | in_range(b, b'-', b'-');
+    let slash = in_range(b, b'_', b'_');
+    let valid = in_range(b, b'A', b'Z')
+        | in_range(b, b'a', b'z')
+        | in_range(b, b'0', b'9')
+        | in_range(b, b'+', b'+')
+        | in_range(b, b'/', b'/')
+        | plus
+        | slash;
+    (
+        (b & !(plus | slash)) | (b'+' & plus) | (b'/' & slash),
+        valid != 0,
+    )
 }
 
 /// Decodes Base64 into one allocation of exactly the final size, zeroized
-/// on drop.
+/// on drop, through `base64ct`.
+///
+/// Only lengths and the position of the first symbol that is not Base64
+/// (which is not part of any payload) decide a branch. The symbols are
+/// first written as standard Base64 into a zeroizing copy, so that one
+/// `base64ct` engine reads all the spellings that exports come in.
 fn base64_decode(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     let padding = text.iter().rev().take_while(|&&b| b == b'=').count();
     let symbols = text.len().saturating_sub(padding);
     let data = text.get(..symbols).unwrap_or_default();
-    if let Some(position) = data
-        .iter()
-        .position(|&b| base64_value(b) < 0)
-        .map(|i| i.saturating_add(1))
-    {
-        return Err(MigrationError::InvalidBase64 { position });
+    let mut standard = Zeroizing::new(Vec::with_capacity(symbols));
+    for (i, &b) in data.iter().enumerate() {
+        let (symbol, valid) = standard_symbol(b);
+        if !valid {
+            return Err(MigrationError::InvalidBase64 {
+                position: i.saturating_add(1),
+            });
+        }
+        standard.push(symbol);
     }
     // 4 symbols carry 3 bytes; a lone trailing symbol carries none, and
     // padding may only fill up the last group of 4.
@@ -447,23 +641,12 @@ fn base64_decode(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, MigrationError> {
     let len = (symbols / 4)
         .saturating_mul(3)
         .saturating_add((symbols % 4).saturating_mul(3) / 4);
-    let mut out = Zeroizing::new(Vec::with_capacity(len));
-    let mut acc: u32 = 0;
-    let mut bits: u32 = 0;
-    for &b in data {
-        // Validated above: every symbol has a value in 0..=63.
-        #[allow(clippy::cast_sign_loss)]
-        let v = (base64_value(b) & 0x3f) as u32;
-        acc = (acc << 6) | v;
-        bits = bits.saturating_add(6);
-        if bits >= 8 {
-            bits = bits.saturating_sub(8);
-            #[allow(clippy::cast_possible_truncation)]
-            out.push((acc >> bits) as u8);
-            acc &= (1u32 << bits).wrapping_sub(1);
-        }
-    }
-    zeroize::Zeroize::zeroize(&mut acc);
+    let mut out = Zeroizing::new(alloc::vec![0u8; len]);
+    // Every symbol is valid and the length is right, so only unused low
+    // bits of the last symbol that are not zero (a non-canonical encoding,
+    // which no exporter writes) can fail here.
+    Base64Unpadded::decode(&*standard, &mut out)
+        .map_err(|_| MigrationError::InvalidBase64 { position: symbols })?;
     Ok(out)
 }
 

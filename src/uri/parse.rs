@@ -34,17 +34,24 @@ pub(super) fn position_in(input: &str, part: &str, offset: usize) -> usize {
         .saturating_add(1)
 }
 
-/// Percent-decodes `part` of `input`; the error names the position in
-/// `input`.
+/// Percent-decodes `part` of `input`, a path (`+` is a plus sign); the
+/// error names the position in `input`.
 pub(super) fn decode_in(input: &str, part: &str) -> Result<Zeroizing<Vec<u8>>, UriError> {
     percent::decode(part).map_err(|offset| UriError::InvalidPercentEncoding {
         position: position_in(input, part, offset),
     })
 }
 
-/// Percent-decodes `part` of `input` into text.
-fn decode_text(input: &str, part: &str) -> Result<String, UriError> {
-    let mut bytes = decode_in(input, part)?;
+/// Percent-decodes `part` of `input`, a query name or value (`+` is a
+/// space, as form decoding and every authenticator app read it).
+fn decode_query_in(input: &str, part: &str) -> Result<Zeroizing<Vec<u8>>, UriError> {
+    percent::decode_query(part).map_err(|offset| UriError::InvalidPercentEncoding {
+        position: position_in(input, part, offset),
+    })
+}
+
+/// Decoded bytes as text.
+fn into_text(mut bytes: Zeroizing<Vec<u8>>) -> Result<String, UriError> {
     // Moves the buffer out, leaving an empty one to zeroize.
     String::from_utf8(core::mem::take(&mut *bytes)).map_err(|_| UriError::InvalidUtf8)
 }
@@ -93,23 +100,25 @@ fn text(value: Option<&Zeroizing<Vec<u8>>>) -> Result<Option<&str>, UriError> {
 }
 
 /// Splits a decoded label at its first colon into issuer and account,
-/// dropping the spaces after the colon; an empty issuer is none.
-///
-/// # Errors
-///
-/// [`UriError::ColonInAccount`] for a second colon.
-pub(super) fn split_label(label: &str) -> Result<(Option<String>, String), UriError> {
+/// dropping the spaces after the colon; an empty issuer is none. Any
+/// further colon belongs to the account, as `pyotp`, Aegis and Google
+/// Authenticator read `Example:alice@google.com:443` (pass-otp's tests).
+pub(super) fn split_label(label: &str) -> (Option<String>, String) {
     match label.split_once(':') {
         Some((issuer, account)) => {
             let account = account.trim_start_matches(' ');
-            if account.contains(':') {
-                return Err(UriError::ColonInAccount);
-            }
             let issuer = (!issuer.is_empty()).then(|| String::from(issuer));
-            Ok((issuer, String::from(account)))
+            (issuer, String::from(account))
         }
-        None => Ok((None, String::from(label))),
+        None => (None, String::from(label)),
     }
+}
+
+/// Whether a parameter marks a Steam Guard key, whose codes are five
+/// characters of Steam's alphabet (`encoder=steam`, as KeePassXC and
+/// `pyotp` write it).
+pub(super) fn is_steam_encoder(name: &str, value: &str) -> bool {
+    name.eq_ignore_ascii_case("encoder") && value.eq_ignore_ascii_case("steam")
 }
 
 pub(super) fn parse(input: &str) -> Result<KeyUri, UriError> {
@@ -138,29 +147,38 @@ pub(super) fn parse(input: &str) -> Result<KeyUri, UriError> {
         true
     } else if kind.eq_ignore_ascii_case("hotp") {
         false
+    } else if kind.eq_ignore_ascii_case("steam") {
+        // Aegis and ente Auth export Steam Guard keys so.
+        return Err(UriError::Steam);
     } else {
         return Err(UriError::UnknownType);
     };
 
     // The label: `issuer:account`, where the colon may be `%3A` and spaces
     // may follow it. Decoding first makes both spellings one colon.
-    let (label_issuer, account) = split_label(&decode_text(input, label)?)?;
+    let (label_issuer, account) = split_label(&into_text(decode_in(input, label)?)?);
 
     let mut known = Known::default();
     let mut extra = Vec::new();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = decode_text(input, raw_name)?;
+        let name = into_text(decode_query_in(input, raw_name)?)?;
         match Param::from_name(&name) {
             Some(param) => {
-                let value = decode_in(input, raw_value)?;
+                let value = decode_query_in(input, raw_value)?;
                 let slot = known.slot(param);
                 if slot.is_some() {
                     return Err(UriError::DuplicateParameter { name: param.name() });
                 }
                 *slot = Some(value);
             }
-            None => extra.push((name, decode_text(input, raw_value)?)),
+            None => {
+                let value = into_text(decode_query_in(input, raw_value)?)?;
+                if is_steam_encoder(&name, &value) {
+                    return Err(UriError::Steam);
+                }
+                extra.push((name, value));
+            }
         }
     }
 
@@ -181,15 +199,18 @@ pub(super) fn parse(input: &str) -> Result<KeyUri, UriError> {
     let otp_type = if is_totp {
         let period = match text(known.period.as_ref())? {
             Some(p) => decimal::<u64>(p)
-                .filter(|&p| p > 0)
+                .filter(|&p| (1..=KeyUri::MAX_PERIOD).contains(&p))
                 .ok_or(UriError::InvalidPeriod)?,
             None => 30,
         };
         OtpType::Totp { period }
     } else {
+        // Without a counter, 0: Google Authenticator for Android
+        // (`testAccountSetup_validHotpUriWithoutCounterAccepted`), FreeOTP,
+        // `pyotp` and otplib all start there.
         let counter = match text(known.counter.as_ref())? {
             Some(c) => decimal::<u64>(c).ok_or(UriError::InvalidCounter)?,
-            None => return Err(UriError::MissingCounter),
+            None => 0,
         };
         OtpType::Hotp { counter }
     };

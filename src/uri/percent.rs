@@ -3,9 +3,17 @@
 //! Encoding leaves only the unreserved characters (RFC 3986 §2.3) as they
 //! are, so a space is `%20` (never `+`) and `&`, `=`, `#`, `?`, `/`, `+`,
 //! `%` and `:` can never be misread by any parser. Decoding is strict: a
-//! `%` must start a two-digit hexadecimal escape. (The `percent-encoding`
-//! crate passes a stray `%` through unchanged, which the key URI rules
-//! refuse, so the few lines here replace it.)
+//! `%` must start a two-digit hexadecimal escape. The label is decoded as
+//! a path (`+` is a plus sign, as Android's `Uri.getPath` reads it); query
+//! names and values as a form (`+` is a space, as Android's
+//! `getQueryParameter`, Dart's `Uri`, Python's `parse_qsl` and so `pyotp`,
+//! and `totp-rs` read them).
+//!
+//! Why not a crate: `percent-encoding` passes a stray `%` through
+//! unchanged, which the key URI rules refuse; `form_urlencoded` does the
+//! same and replaces invalid UTF-8 with U+FFFD, which would change a name
+//! silently; neither writes into a buffer that is sized once and zeroized,
+//! which a decoded `secret` needs. The few lines here replace both.
 
 use core::fmt;
 
@@ -48,12 +56,24 @@ pub(crate) fn encode(out: &mut dyn fmt::Write, text: &str) -> fmt::Result {
     Ok(())
 }
 
-/// Decodes the escapes of `text` into one allocation that is never
-/// reallocated (the output is never longer than the input) and is
-/// zeroized on drop, since it may be a secret.
+/// Decodes the escapes of `text`, a path segment such as the label (`+`
+/// is a plus sign), into one allocation that is never reallocated (the
+/// output is never longer than the input) and is zeroized on drop, since
+/// it may be a secret.
 ///
 /// On an invalid escape, returns the byte offset of its `%` in `text`.
 pub(crate) fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, usize> {
+    decode_with(text, b'+')
+}
+
+/// Decodes a query name or value as a form does: as [`decode`], but a `+`
+/// is a space (`%2B` stays a plus sign).
+pub(crate) fn decode_query(text: &str) -> Result<Zeroizing<Vec<u8>>, usize> {
+    decode_with(text, b' ')
+}
+
+/// Decodes escapes, writing `plus` for each literal `+`.
+fn decode_with(text: &str, plus: u8) -> Result<Zeroizing<Vec<u8>>, usize> {
     let bytes = text.as_bytes();
     let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
     let mut rest = bytes;
@@ -66,6 +86,9 @@ pub(crate) fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, usize> {
             };
             out.push((high << 4) | low);
             rest = after;
+        } else if b == b'+' {
+            out.push(plus);
+            rest = tail;
         } else {
             out.push(b);
             rest = tail;
@@ -107,6 +130,16 @@ mod tests {
         assert_eq!(decode("%4G").map(|_| ()), Err(0));
         assert_eq!(decode("ok%41%%41").map(|_| ()), Err(5));
         assert_eq!(decode("é%zz").map(|_| ()), Err(2));
+    }
+
+    #[test]
+    fn query_values_read_plus_as_a_space() {
+        let query =
+            |text: &str| decode_query(text).map(|v| String::from_utf8(v.to_vec()).expect("utf-8"));
+        assert_eq!(query("Air+Canada"), Ok(String::from("Air Canada")));
+        assert_eq!(query("a%2Bb+c%20d"), Ok(String::from("a+b c d")));
+        assert_eq!(query("++"), Ok(String::from("  ")));
+        assert_eq!(decode_query("a+%4").map(|_| ()), Err(2));
     }
 
     #[test]

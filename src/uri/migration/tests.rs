@@ -5,7 +5,7 @@
 #![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -144,11 +144,27 @@ fn base64_errors() {
         Err(MigrationError::InvalidBase64 { position: 4 })
     );
     assert_eq!(err("QUI="), Ok(b"AB".to_vec()));
-    // A '+' turned into a space by a form decoder still reads.
+    // Unused bits that are not zero: an encoding no exporter writes.
+    assert_eq!(
+        err("QUJ"),
+        Err(MigrationError::InvalidBase64 { position: 3 })
+    );
+    // A '+' turned into a space by a form decoder still reads, and so do
+    // URL-safe symbols.
     assert_eq!(err("+/+/"), err(" / /"));
+    assert_eq!(err("+/+/"), err("-_-_"));
     for c in 0..=255u8 {
         let valid = STANDARD.contains(&c) || URL_SAFE.contains(&c) || c == b' ';
-        assert_eq!(base64_value(c) >= 0, valid, "{c}");
+        let (symbol, is_symbol) = standard_symbol(c);
+        assert_eq!(is_symbol, valid, "{c}");
+        if valid {
+            let expected = match c {
+                b' ' | b'-' => b'+',
+                b'_' => b'/',
+                _ => c,
+            };
+            assert_eq!(symbol, expected, "{c}");
+        }
     }
 }
 
@@ -366,8 +382,15 @@ fn structural_errors() {
 fn key_errors_name_the_key() {
     let key_error = |entry: Vec<u8>, error: UriError| {
         let data = payload(&[totp_entry("a", ""), entry]);
+        let batch = parse_payload(&data).expect("one good key");
+        assert_eq!(batch.keys().len(), 1);
+        assert_eq!(batch.refused().len(), 1);
         assert_eq!(
-            parse_payload(&data),
+            (batch.refused()[0].position(), batch.refused()[0].error()),
+            (2, error)
+        );
+        assert_eq!(
+            batch.require_all(),
             Err(MigrationError::Key { position: 2, error })
         );
     };
@@ -397,10 +420,67 @@ fn key_errors_name_the_key() {
         cat(&[bytes(1, SECRET), bytes(3, &[0xc3])]),
         UriError::InvalidUtf8,
     );
-    key_error(
-        cat(&[bytes(1, SECRET), bytes(2, b"a:b:c")]),
-        UriError::ColonInAccount,
+}
+
+#[test]
+fn refused_keys_leave_the_others() {
+    let short = cat(&[bytes(1, b"12345678"), bytes(2, b"bob"), bytes(3, b"ACME")]);
+    let bad_digits = cat(&[bytes(1, SECRET), bytes(2, &[0xff, b'x']), num(5, 3)]);
+    let data = payload(&[
+        totp_entry("Example:alice", "Example"),
+        short,
+        totp_entry("a:b:c", ""),
+        bad_digits,
+    ]);
+    let batch = parse_payload(&data).expect("a valid export");
+    let names: Vec<_> = batch
+        .keys()
+        .iter()
+        .map(|k| (k.issuer(), k.account()))
+        .collect();
+    assert_eq!(names, [(Some("Example"), "alice"), (Some("a"), "b:c")]);
+    let refused: Vec<_> = batch
+        .refused()
+        .iter()
+        .map(|r| (r.position(), r.name(), r.issuer(), r.error()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (
+                2,
+                "bob",
+                "ACME",
+                UriError::Secret(SecretError::TooShort {
+                    bits: 64,
+                    min_bits: 80
+                })
+            ),
+            (4, "\u{fffd}x", "", UriError::InvalidUtf8),
+        ]
     );
+    assert_eq!(
+        batch.refused()[0].to_string(),
+        "key 2 of the export (\"bob\", issuer \"ACME\") was not imported: invalid secret: \
+         the secret has 64 bits; at least 80 are required"
+    );
+    assert_eq!(
+        batch.clone().require_all(),
+        Err(MigrationError::Key {
+            position: 2,
+            error: UriError::Secret(SecretError::TooShort {
+                bits: 64,
+                min_bits: 80
+            })
+        })
+    );
+    // Every key refused: still a batch, with no key.
+    let batch = parse_payload(&payload(&[bytes(2, b"no secret")])).expect("valid");
+    assert!(batch.keys().is_empty());
+    assert_eq!(batch.refused()[0].error(), UriError::MissingSecret);
+    // All imported: `require_all` passes it on.
+    let batch = parse_payload(&payload(&[totp_entry("a", "")])).expect("valid");
+    assert_eq!(batch.clone().require_all(), Ok(batch));
 }
 
 #[test]
@@ -436,7 +516,11 @@ fn uri_envelope() {
         ),
         (
             "otpauth-migration://offline".into(),
-            MigrationError::NotMigration,
+            MigrationError::MissingData,
+        ),
+        (
+            "otpauth-migration://offline/".into(),
+            MigrationError::MissingData,
         ),
         (
             "otpauth-migration://offline?".into(),
