@@ -813,13 +813,10 @@ impl<S, R> Transition<S, R> {
     ///
     /// ```
     /// let t: mfa::Transition<u8, ()> = mfa::Transition::failed(mfa::FlowError::Expired);
-    /// assert_eq!(t.result(), Err(&mfa::FlowError::Expired));
+    /// assert_eq!(t.result(), Err(mfa::FlowError::Expired));
     /// ```
-    pub const fn result(&self) -> Result<(), &FlowError> {
-        match &self.result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e),
-        }
+    pub fn result(&self) -> Result<(), FlowError> {
+        self.result.clone()
     }
 
     /// The state to keep (if any), the write (if any), the effects, the

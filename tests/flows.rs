@@ -17,7 +17,7 @@ use flows_common::{
 };
 use mfa::{
     Awaiting, Channel, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, OobError,
-    OobKey, OobPolicy, PhoneNumber, Refused, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Totp,
+    OobKey, OobPolicy, PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Totp,
     TotpFactor, TotpRecord, Verification, Verified,
 };
 
@@ -569,14 +569,14 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
         now,
     ));
     // A second challenge within the cooldown: refused, but still a challenge.
-    let (v2, outputs, r) =
+    let (v2, persist, effects, r) =
         Verification::start(&flows, &host.account, Scenario::LogOn, None, now + 1).into_parts();
     assert!(
         matches!(r, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == now + 60),
         "{:?}",
         r
     );
-    assert!(outputs.is_empty());
+    assert!(persist.is_none() && effects.is_empty());
     let v2 = v2.unwrap();
     let (v2, r) = host.step(
         &v2,
@@ -678,7 +678,10 @@ fn calls_in_the_wrong_state() {
     let proof = v.verified().unwrap().clone();
     let off = Host::<TotpRecord>::new();
     assert_eq!(
-        off.account.turn_off(&flows, &proof, T0 + 201).err(),
+        off.account
+            .turn_off(&flows, &proof, T0 + 201)
+            .result()
+            .err(),
         Some(FlowError::NotProtected)
     );
     assert_eq!(
@@ -914,18 +917,20 @@ fn changes_need_a_fresh_check_and_are_notified() {
     // Without a fresh check: refused, nothing written.
     let writes = host.writes;
     assert_eq!(
-        host.account.turn_off(&flows, &proof, stale).err(),
+        host.account.turn_off(&flows, &proof, stale).result().err(),
         Some(FlowError::CheckRequired)
     );
     assert_eq!(
         host.account
             .regenerate_recovery_codes(&flows, &proof, stale)
+            .result()
             .err(),
         Some(FlowError::CheckRequired)
     );
     assert_eq!(
         host.account
             .set_scenarios(&flows, &[Scenario::LogOn], &proof, stale)
+            .result()
             .err(),
         Some(FlowError::CheckRequired)
     );
@@ -934,7 +939,7 @@ fn changes_need_a_fresh_check_and_are_notified() {
         Err(FlowError::CheckRequired)
     );
     assert_eq!(
-        host.account.turn_off(&flows, &proof, at - 1).err(),
+        host.account.turn_off(&flows, &proof, at - 1).result().err(),
         Some(FlowError::CheckRequired)
     );
     assert_eq!(host.writes, writes);
@@ -942,9 +947,8 @@ fn changes_need_a_fresh_check_and_are_notified() {
     // Regenerate recovery codes: the old ones stop working.
     let outputs = host
         .account
-        .regenerate_recovery_codes(&flows, &proof, stale - 1)
-        .unwrap();
-    host.run(outputs);
+        .regenerate_recovery_codes(&flows, &proof, stale - 1);
+    host.run(outputs).unwrap();
     assert_eq!(host.last_notice(), Some(Event::RecoveryCodesRegenerated));
     assert_ne!(host.recovery_codes, old_codes);
     let v = host.begin(Verification::start(
@@ -961,16 +965,16 @@ fn changes_need_a_fresh_check_and_are_notified() {
     assert_eq!(r, Err(FlowError::Rejected));
 
     // Scenarios.
-    let outputs = host
-        .account
-        .set_scenarios(&flows, &[Scenario::CriticalOperation], &proof, at + 20)
-        .unwrap();
-    host.run(outputs);
+    let outputs =
+        host.account
+            .set_scenarios(&flows, &[Scenario::CriticalOperation], &proof, at + 20);
+    host.run(outputs).unwrap();
     assert_eq!(host.last_notice(), Some(Event::ScenariosChanged));
     assert_eq!(host.account.scenarios(), &[Scenario::CriticalOperation]);
     assert_eq!(
         host.account
             .set_scenarios(&flows, &[], &proof, at + 20)
+            .result()
             .err(),
         Some(FlowError::Scenarios)
     );
@@ -986,8 +990,8 @@ fn changes_need_a_fresh_check_and_are_notified() {
     r.unwrap();
     let new_key = host.keys.last().unwrap().to_totp().unwrap();
     assert_ne!(new_key.secret(), totp.secret());
-    let outputs = host.account.turn_off(&flows, &proof, at + 40).unwrap();
-    host.run(outputs);
+    let outputs = host.account.turn_off(&flows, &proof, at + 40);
+    host.run(outputs).unwrap();
     assert_eq!(host.last_notice(), Some(Event::ProtectionOff));
     assert!(!host.account.is_on());
     assert!(host.account.recovery_codes().is_none());
@@ -1137,10 +1141,9 @@ fn phone_change_is_a_new_binding() {
 fn debug_shows_no_codes_or_secrets() {
     let flows = sms_flows(policy());
     let mut host = Host::<SmsRecord>::new();
-    let (state, outputs, _) =
-        Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), T0).into_parts();
-    let shown = format!("{state:?} {outputs:?} {flows:?}");
-    host.run(outputs);
+    let t = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), T0);
+    let shown = format!("{:?} {:?} {t:?} {flows:?}", t.state(), t.effects());
+    host.run(t).unwrap();
     let code = host.last_code(&email());
     assert!(!shown.contains(&code));
 

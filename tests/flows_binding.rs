@@ -91,12 +91,21 @@ fn a_proof_of_another_account_is_refused() {
 
     let account = &alice.account;
     let wrong = Some(FlowError::WrongAccount);
-    assert_eq!(account.turn_off(&flows, &proof, at).err(), wrong);
+    assert_eq!(account.turn_off(&flows, &proof, at).result().err(), wrong);
     assert_eq!(
-        account.regenerate_recovery_codes(&flows, &proof, at).err(),
+        account
+            .regenerate_recovery_codes(&flows, &proof, at)
+            .result()
+            .err(),
         wrong
     );
-    assert_eq!(account.set_scenarios(&flows, ALL, &proof, at).err(), wrong);
+    assert_eq!(
+        account
+            .set_scenarios(&flows, ALL, &proof, at)
+            .result()
+            .err(),
+        wrong
+    );
     let change = Enrollment::start_change(&flows, account, &proof, at);
     assert_eq!(change.result().err(), wrong);
     // Nor does it open Alice's grace window: it is ignored, and Alice is
@@ -134,7 +143,7 @@ fn a_flow_state_of_another_account_is_refused() {
     r.unwrap();
     let step = e.setup(&flows, &alice.account, "ada".into(), T0 + 1);
     assert_eq!(step.result(), Err(FlowError::WrongAccount));
-    assert!(step.outputs().is_empty());
+    assert!((step.persist().is_none() && step.effects().is_empty()));
     let step = e.resend_identity(&flows, &alice.account, T0 + 1);
     assert_eq!(step.result(), Err(FlowError::WrongAccount));
     assert!(!alice.account.is_on() && alice.writes == 0);
@@ -171,11 +180,11 @@ fn a_proof_from_before_protection_was_turned_off_no_longer_counts() {
     let totp = enroll(&mut host, &flows, ALL, T0);
     let at = T0 + 600;
     let proof = check(&mut host, &flows, &totp, at);
-    let outputs = host.account.turn_off(&flows, &proof, at + 1).unwrap();
-    host.run(outputs);
+    let outputs = host.account.turn_off(&flows, &proof, at + 1);
+    host.run(outputs).unwrap();
     let _ = enroll(&mut host, &flows, ALL, at + 2);
     let stale = host.account.turn_off(&flows, &proof, at + 3);
-    assert_eq!(stale.err(), Some(FlowError::CheckRequired));
+    assert_eq!(stale.result().err(), Some(FlowError::CheckRequired));
 }
 
 #[test]
@@ -198,7 +207,7 @@ fn a_change_ends_with_its_fresh_check() {
     let code = new.generate(at + 300).unwrap().to_string();
     let late = e.confirm(&flows, &host.account, &[&code], at + 300);
     assert_eq!(late.result(), Err(FlowError::Expired));
-    assert!(late.outputs().is_empty());
+    assert!((late.persist().is_none() && late.effects().is_empty()));
     let code = new.generate(at + 299).unwrap().to_string();
     let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], at + 299));
     r.unwrap();
@@ -232,7 +241,7 @@ fn a_change_completes_once() {
     let writes = host.writes;
     let again = setup.setup(&flows, &host.account, "mallory".into(), at + 4);
     assert_eq!(again.result(), Err(FlowError::Expired));
-    assert!(again.outputs().is_empty());
+    assert!((again.persist().is_none() && again.effects().is_empty()));
     assert_eq!(host.writes, writes);
     // Nor does the proof start another change.
     let step = Enrollment::start_change(&flows, &host.account, &proof, at + 5);
@@ -259,7 +268,12 @@ fn step_up_gives_a_proof_where_the_scenario_is_not_protected() {
     r.unwrap();
     let proof = v.verified().unwrap();
     assert_eq!(proof.scenario(), &Scenario::CriticalOperation);
-    assert!(host.account.turn_off(&flows, proof, at + 1).is_ok());
+    assert!(
+        host.account
+            .turn_off(&flows, proof, at + 1)
+            .result()
+            .is_ok()
+    );
 }
 
 /// A TOTP factor whose `verify` forgets to return the new record.
@@ -330,7 +344,7 @@ fn a_success_that_consumes_nothing_is_refused() {
     let code = totp.generate(at).unwrap().to_string();
     let step = v.respond(&flows, &host.account, &code, at);
     assert_eq!(step.result(), Err(FlowError::Rejected));
-    assert!(step.state().is_none() && step.outputs().is_empty());
+    assert!(step.state().is_none() && (step.persist().is_none() && step.effects().is_empty()));
 }
 
 #[cfg(feature = "serde")]
@@ -350,21 +364,21 @@ fn a_hand_written_or_edited_proof_is_refused() {
     json["generation"] = alice_json["generation"].clone();
     let forged: Verified = serde_json::from_value(json.clone()).unwrap();
     let refused = alice.account.turn_off(&flows, &forged, at);
-    assert_eq!(refused.err(), Some(FlowError::CheckRequired));
+    assert_eq!(refused.result().err(), Some(FlowError::CheckRequired));
     json["tag"] = serde_json::to_value([0u8; 32]).unwrap();
     let forged: Verified = serde_json::from_value(json).unwrap();
     let refused = alice.account.turn_off(&flows, &forged, at);
-    assert_eq!(refused.err(), Some(FlowError::CheckRequired));
+    assert_eq!(refused.result().err(), Some(FlowError::CheckRequired));
 
     // A proof of other flows (another key) is refused too.
     let other = flows_with(policy());
     let refused = mallory.account.turn_off(&other, &proof, at);
-    assert_eq!(refused.err(), Some(FlowError::CheckRequired));
+    assert_eq!(refused.result().err(), Some(FlowError::CheckRequired));
 
     // The genuine proof survives the session store.
     let json = serde_json::to_string(&proof).unwrap();
     let back: Verified = serde_json::from_str(&json).unwrap();
-    assert!(mallory.account.turn_off(&flows, &back, at).is_ok());
+    assert!(mallory.account.turn_off(&flows, &back, at).result().is_ok());
 
     // A record without its binding is not read back.
     let mut record = serde_json::to_value(&alice.account).unwrap();

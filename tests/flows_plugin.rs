@@ -14,7 +14,7 @@ mod flows_common;
 use flows_common::{Host, T0, email, locked, policy};
 use mfa::{
     Attempt, Begun, Destination, Enrollment, Event, Factor, FlowError, Flows, Hotp, HotpConfig,
-    HotpRecord, OobKey, Prompt, Refused, Scenario, Secret, ThrottlePolicy, Verification,
+    HotpRecord, OobKey, Prompt, Scenario, Secret, ThrottlePolicy, Verification,
 };
 
 /// A hardware token: one code confirms it; a check asks for the next code.

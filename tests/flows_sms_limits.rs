@@ -16,7 +16,7 @@ mod flows_common;
 use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, phone, policy};
 use mfa::{
     Destination, Enrollment, FlowError, FlowPolicy, Flows, OobError, OobKey, OobPolicy,
-    PhoneNumber, Refused, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Verification,
+    PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Verification,
 };
 
 const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];

@@ -11,7 +11,7 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, enroll_sms, locked, oob_locking_after, other_than, phone, policy};
+use flows_common::{Host, T0, enroll_sms, oob_locking_after, other_than, phone, policy};
 use mfa::{Event, FlowError, Flows, OobKey, OobPolicy, Scenario, SmsFactor, Verification};
 
 fn sms_flows(oob: OobPolicy) -> Flows<SmsFactor> {
@@ -97,8 +97,7 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
         None,
         now + 100,
     );
-    let (_, outputs, r) = step.into_parts();
-    host.run(outputs);
+    let r = host.run(step);
     assert!(r.is_err(), "no challenge while locked: {r:?}");
     assert_eq!(host.inbox.len(), sent, "no SMS while locked");
 
@@ -110,8 +109,8 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
         None,
         now + 200,
     );
-    let (state, outputs, _) = v.into_parts();
-    host.run(outputs);
+    let (state, persist, effects, _) = v.into_parts();
+    host.apply(persist, effects);
     let v = state.expect("a challenge state to answer with a recovery code");
     let (passed, r) = host.step(
         &v,

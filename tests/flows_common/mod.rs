@@ -11,9 +11,9 @@
 )]
 
 use mfa::{
-    Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobPolicy, Output,
-    PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Step, ThrottlePolicy,
-    Totp, TotpFactor, TotpRecord,
+    Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobPolicy,
+    Persist, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord,
+    ThrottlePolicy, Totp, TotpFactor, TotpRecord, Transition,
 };
 
 /// Both built-in scenarios.
@@ -69,47 +69,53 @@ impl<R: Clone + std::fmt::Debug> Host<R> {
         }
     }
 
-    /// Carries out the outputs in order; the persist must come first and
-    /// find the version it expects.
-    pub fn run(&mut self, outputs: Vec<Output<R>>) {
-        for (i, output) in outputs.into_iter().enumerate() {
-            match output {
-                Output::Persist {
-                    record,
-                    expected_version,
-                } => {
-                    assert_eq!(i, 0, "persist comes first");
-                    assert_eq!(expected_version, self.account.version(), "compare-and-set");
-                    assert_eq!(record.version(), expected_version + 1);
-                    self.account = record;
-                    self.writes += 1;
-                }
-                Output::Deliver(delivery) => self.inbox.push((
+    /// Writes the record (compare-and-set: it must find the version it
+    /// expects), then carries out the effects in order.
+    pub fn apply(&mut self, persist: Option<Persist<R>>, effects: Vec<Effect>) {
+        if let Some(Persist {
+            record,
+            expected_version,
+        }) = persist
+        {
+            assert_eq!(expected_version, self.account.version(), "compare-and-set");
+            assert_eq!(record.version(), expected_version.wrapping_add(1));
+            self.account = record;
+            self.writes += 1;
+        }
+        for effect in effects {
+            match effect {
+                Effect::Deliver(delivery) => self.inbox.push((
                     delivery.destination().clone(),
                     delivery.code().expose().to_owned(),
                 )),
-                Output::Notify { event, at } => self.notices.push((event, at)),
-                Output::ShowKey(uri) => self.keys.push(uri),
-                Output::ShowRecoveryCodes(codes) => {
+                Effect::Notify { event, at } => self.notices.push((event, at)),
+                Effect::ShowKey(uri) => self.keys.push(uri),
+                Effect::ShowRecoveryCodes(codes) => {
                     self.recovery_codes = codes.iter().map(|c| c.expose().to_owned()).collect();
                 }
-                _ => panic!("unknown output"),
             }
         }
     }
 
-    /// Carries out a step; returns the new state (or the old one) and the
-    /// result.
-    pub fn step<S: Clone>(&mut self, old: &S, step: Step<S, R>) -> (S, Result<(), FlowError>) {
-        let (state, outputs, result) = step.into_parts();
-        self.run(outputs);
+    /// Carries out a transition; returns its result.
+    pub fn run<S>(&mut self, t: Transition<S, R>) -> Result<(), FlowError> {
+        let (_, persist, effects, result) = t.into_parts();
+        self.apply(persist, effects);
+        result
+    }
+
+    /// Carries out a transition; returns the new state (or the old one)
+    /// and the result.
+    pub fn step<S: Clone>(&mut self, old: &S, t: Transition<S, R>) -> (S, Result<(), FlowError>) {
+        let (state, persist, effects, result) = t.into_parts();
+        self.apply(persist, effects);
         (state.unwrap_or_else(|| old.clone()), result)
     }
 
-    /// Carries out a step that starts a flow, which must succeed.
-    pub fn begin<S>(&mut self, step: Step<S, R>) -> S {
-        let (state, outputs, result) = step.into_parts();
-        self.run(outputs);
+    /// Carries out a transition that starts a flow, which must succeed.
+    pub fn begin<S>(&mut self, t: Transition<S, R>) -> S {
+        let (state, persist, effects, result) = t.into_parts();
+        self.apply(persist, effects);
         result.unwrap();
         state.unwrap()
     }
