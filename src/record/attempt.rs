@@ -23,8 +23,8 @@ use super::throttle::Refused;
 /// ```
 /// use mfa::{Refused, VerifyFailure};
 ///
-/// let f = VerifyFailure::Refused(Refused::Backoff { retry_at: 1_000 });
-/// assert_eq!(f.to_string(), "too many failed attempts; try again at 1000");
+/// let f = VerifyFailure::Refused(Refused::Backoff { retry_at: 1_002, retry_after: 2 });
+/// assert_eq!(f.to_string(), "too many failed attempts; try again in 2 s");
 /// assert_eq!(VerifyFailure::Rejected.to_string(), "the code was rejected");
 /// assert!(VerifyFailure::Rejected.is_counted());
 /// assert!(!f.is_counted());

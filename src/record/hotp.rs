@@ -95,9 +95,11 @@ impl HotpRecord {
     /// use mfa::{HotpRecord, ThrottlePolicy};
     ///
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
-    /// let record = HotpRecord::with_policy(hotp.clone(), ThrottlePolicy::default().max_failures(3))?;
-    /// assert_eq!(record.policy().get_max_failures(), 3);
-    /// assert!(HotpRecord::with_policy(hotp, ThrottlePolicy::default().max_failures(101)).is_err());
+    /// let record = HotpRecord::with_policy(hotp.clone(), ThrottlePolicy::default().max_failures(5))?;
+    /// assert_eq!(record.policy().get_max_failures(), 5);
+    /// assert!(HotpRecord::with_policy(hotp.clone(), ThrottlePolicy::default().max_failures(101)).is_err());
+    /// // The forgiven failures (3 by default) must be fewer than the lockout's.
+    /// assert!(HotpRecord::with_policy(hotp, ThrottlePolicy::default().max_failures(3)).is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn with_policy(hotp: Hotp, policy: ThrottlePolicy) -> Result<Self, ParamError> {
@@ -135,13 +137,17 @@ impl HotpRecord {
     /// use mfa::{HotpRecord, Refused, VerifyFailure};
     ///
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::from_bytes(b"12345678901234567890")?, mfa::HotpConfig::default())?;
-    /// let record = HotpRecord::new(hotp);
-    /// let (failed, outcome) = record.verify("000000", 100).into_parts();
-    /// assert_eq!(outcome, Err(VerifyFailure::Rejected));
-    /// let failed = failed.ok_or(VerifyFailure::Rejected)?;
+    /// let mut failed = HotpRecord::new(hotp);
+    /// // Three typos are forgiven (default policy): each next attempt is
+    /// // evaluated at once. The fourth failure starts a 1-second backoff.
+    /// for _ in 0..4 {
+    ///     let (record, outcome) = failed.verify("000000", 100).into_parts();
+    ///     assert_eq!(outcome, Err(VerifyFailure::Rejected));
+    ///     failed = record.ok_or(VerifyFailure::Rejected)?;
+    /// }
     /// assert_eq!(
     ///     failed.verify("755224", 100).into_parts().1,
-    ///     Err(VerifyFailure::Refused(Refused::Backoff { retry_at: 101 }))
+    ///     Err(VerifyFailure::Refused(Refused::Backoff { retry_at: 101, retry_after: 1 }))
     /// );
     /// assert!(failed.verify("755224", 101).into_parts().1.is_ok());
     /// # Ok::<(), mfa::Error>(())

@@ -557,8 +557,9 @@ impl OobRecord {
     /// let record = record.ok_or(OobError::Rejected)?;
     /// assert_eq!(record.throttle().failures(), 1);
     ///
-    /// // After the backoff, against the number it was sent to, it is accepted.
-    /// let (_, outcome) = record.verify(&policy, &key, &alice, "000 000", 11).into_parts();
+    /// // A first failure is forgiven: at once, against the number it was
+    /// // sent to, it is accepted.
+    /// let (_, outcome) = record.verify(&policy, &key, &alice, "000 000", 10).into_parts();
     /// assert_eq!(outcome, Ok(()));
     /// # Ok::<(), mfa::Error>(())
     /// ```

@@ -154,14 +154,22 @@ impl TotpRecord {
     /// let secret = mfa::Secret::from_bytes(b"12345678901234567890")?;
     /// let record = TotpRecord::new(mfa::Totp::new(&secret, mfa::TotpConfig::default())?);
     /// let now = 59; // step 1: the window holds 755224, 287082 and 359152
-    /// let (failed, outcome) = record.verify("000000", now).into_parts();
-    /// assert_eq!(outcome, Err(VerifyFailure::Rejected));
-    /// let failed = failed.ok_or(VerifyFailure::Rejected)?;
+    /// let mut failed = record;
+    /// // Three typos are forgiven (default policy): the next attempt is
+    /// // evaluated at once.
+    /// for _ in 0..3 {
+    ///     let (record, outcome) = failed.verify("000000", now).into_parts();
+    ///     assert_eq!(outcome, Err(VerifyFailure::Rejected));
+    ///     failed = record.ok_or(VerifyFailure::Rejected)?;
+    /// }
+    /// assert_eq!(failed.throttle().retry_at(), now);
     ///
-    /// // One second of backoff after the first failure (default policy).
+    /// // One second of backoff after the fourth failure.
+    /// let (failed, _) = failed.verify("000000", now).into_parts();
+    /// let failed = failed.ok_or(VerifyFailure::Rejected)?;
     /// let (none, outcome) = failed.verify("123456", now).into_parts();
     /// assert!(none.is_none());
-    /// assert_eq!(outcome, Err(VerifyFailure::Refused(Refused::Backoff { retry_at: now + 1 })));
+    /// assert_eq!(outcome, Err(VerifyFailure::Refused(Refused::Backoff { retry_at: now + 1, retry_after: 1 })));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn verify(&self, input: &str, now: u64) -> Attempt<Self, TotpMatch> {
@@ -234,9 +242,14 @@ impl TotpRecord {
     /// use mfa::{Refused, ThrottlePolicy, TotpRecord, VerifyFailure};
     ///
     /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
-    /// let record = TotpRecord::with_policy(totp, ThrottlePolicy::default().max_failures(1))?;
+    /// let policy = ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let record = TotpRecord::with_policy(totp, policy)?;
+    /// // One failure locks for 900 s (the default first lockout).
     /// let locked = record.verify("12345", 0).into_parts().0.ok_or(VerifyFailure::Rejected)?;
-    /// assert_eq!(locked.verify("123456", 1 << 40).into_parts().1, Err(VerifyFailure::Refused(Refused::LockedOut)));
+    /// assert_eq!(
+    ///     locked.verify("123456", 899).into_parts().1,
+    ///     Err(VerifyFailure::Refused(Refused::LockedOut { retry_at: 900, retry_after: 1 }))
+    /// );
     ///
     /// let unlocked = locked.unlock();
     /// assert_eq!((unlocked.throttle().failures(), unlocked.version()), (0, 2));

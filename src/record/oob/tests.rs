@@ -63,7 +63,8 @@ fn verify(
     (new.unwrap_or_else(|| record.clone()), outcome)
 }
 
-/// A policy without backoff, to test per-code limits in isolation.
+/// A policy without backoff (every failure is free but each tenth, which
+/// locks for 900 s), to test per-code limits in isolation.
 fn no_backoff() -> OobPolicy {
     OobPolicy::default().throttle(ThrottlePolicy::default().initial_delay(0).max_delay(0))
 }
@@ -312,19 +313,81 @@ fn malformed_input_counts_as_an_attempt() {
 #[test]
 fn backoff_applies_across_attempts() {
     let policy = OobPolicy::default();
-    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 7);
+    let (mut record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 7);
+    // The first three failures are forgiven typos: the next attempt, at the
+    // same second, is evaluated (and the right code would get in).
+    for n in 1..=3 {
+        let outcome;
+        (record, outcome) = verify(&record, &policy, &phone(), "000000", T0);
+        assert_eq!(outcome, Err(OobError::Rejected), "failure {n}");
+        assert_eq!(record.throttle().retry_at(), T0, "failure {n}");
+    }
+    assert_eq!(verify(&record, &policy, &phone(), "000007", T0).1, Ok(()));
+    // 1 s backoff after the fourth failure: refused, not evaluated.
     let (record, _) = verify(&record, &policy, &phone(), "000000", T0);
-    // 1 s backoff after the first failure: refused, not evaluated.
+    assert_eq!(record.throttle().failures(), 4);
     let (unchanged, outcome) = record
         .verify(&policy, &key(), &phone(), "000007", T0)
         .into_parts();
     assert!(unchanged.is_none());
     assert_eq!(
         outcome,
-        Err(OobError::Refused(Refused::Backoff { retry_at: T0 + 1 }))
+        Err(OobError::Refused(Refused::Backoff {
+            retry_at: T0 + 1,
+            retry_after: 1
+        }))
     );
     assert_eq!(
         verify(&record, &policy, &phone(), "000007", T0 + 1).1,
+        Ok(())
+    );
+}
+
+#[test]
+fn issue_is_refused_during_a_lockout_but_not_a_backoff() {
+    let policy = OobPolicy::default().resend_cooldown(0).throttle(
+        ThrottlePolicy::default()
+            .free_failures(0)
+            .initial_delay(100)
+            .max_failures(2),
+    );
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 1);
+    // The first failure backs off for 100 s: verifying waits, sending does not.
+    let (record, _) = verify(&record, &policy, &phone(), "999999", T0);
+    assert_eq!(
+        record
+            .verify(&policy, &key(), &phone(), "000001", T0 + 99)
+            .into_parts(),
+        (
+            None,
+            Err(OobError::Refused(Refused::Backoff {
+                retry_at: T0 + 100,
+                retry_after: 1
+            }))
+        )
+    );
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 1, 2);
+    assert_eq!(record.pending().map(PendingCode::issued_at), Some(T0 + 1));
+    // The second failure locks for 900 s: nothing is sent until it ends.
+    let (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 100);
+    assert!(record.throttle().is_lockout());
+    for now in [T0 + 100, T0 + 999] {
+        let (unchanged, outcome) = record
+            .issue_with(&policy, &key(), &phone(), now, fixed(3))
+            .into_parts();
+        assert!(unchanged.is_none());
+        assert_eq!(
+            outcome.err(),
+            Some(OobError::Refused(Refused::LockedOut {
+                retry_at: T0 + 1_000,
+                retry_after: T0 + 1_000 - now
+            })),
+            "{now}"
+        );
+    }
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 1_000, 3);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000003", T0 + 1_000).1,
         Ok(())
     );
 }
@@ -362,22 +425,73 @@ fn resend_does_not_reset_failures() {
         (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 121 + i);
     }
     assert_eq!(record.throttle().failures(), 10);
+    // The 10th failure, at T0 + 122, locks for 900 s.
+    let locked = |now: u64| {
+        OobError::Refused(Refused::LockedOut {
+            retry_at: T0 + 1_022,
+            retry_after: T0 + 1_022 - now,
+        })
+    };
+    for now in [T0 + 123, T0 + 1_021] {
+        assert_eq!(
+            verify(&record, &policy, &phone(), "000003", now).1,
+            Err(locked(now))
+        );
+        // A locked-out factor sends nothing more.
+        let (unchanged, outcome) = record
+            .issue_with(&policy, &key(), &phone(), now, fixed(4))
+            .into_parts();
+        assert!(unchanged.is_none());
+        assert_eq!(outcome.err(), Some(locked(now)), "{now}");
+    }
+    // An administrator (or another factor) lifts it at once.
+    let unlocked = record.unlock();
+    assert_eq!(unlocked.throttle().failures(), 0);
     assert_eq!(
-        verify(&record, &policy, &phone(), "000003", T0 + 123).1,
-        Err(OobError::Refused(Refused::LockedOut))
-    );
-    // A locked-out factor sends nothing more.
-    let (unchanged, outcome) = record
-        .issue_with(&policy, &key(), &phone(), T0 + 200, fixed(4))
-        .into_parts();
-    assert!(unchanged.is_none());
-    assert_eq!(outcome.err(), Some(OobError::Refused(Refused::LockedOut)));
-    // Until an administrator (or another factor) unlocks it.
-    let record = record.unlock();
-    assert_eq!(record.throttle().failures(), 0);
-    assert_eq!(
-        verify(&record, &policy, &phone(), "000003", T0 + 124).1,
+        verify(&unlocked, &policy, &phone(), "000003", T0 + 124).1,
         Ok(())
+    );
+    // Otherwise it ends on its own: from T0 + 1,022 the code in flight is
+    // evaluated again (it expired at T0 + 420), and a new one can be sent.
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000003", T0 + 1_022).1,
+        Err(OobError::Expired)
+    );
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 1_022, 4);
+    assert_eq!(
+        verify(&record, &policy, &phone(), "000004", T0 + 1_022).1,
+        Ok(())
+    );
+}
+
+#[test]
+fn attempts_are_fixed_when_the_code_is_issued() {
+    let two = no_backoff().max_attempts(2);
+    let five = no_backoff();
+    // Issued allowing 2 attempts, checked under a policy of 5: still 2.
+    let (mut record, _) = issue(&OobRecord::new(), &two, &phone(), T0, 6);
+    assert_eq!(record.pending().map(|p| p.max_attempts), Some(2));
+    for _ in 0..2 {
+        (record, _) = verify(&record, &five, &phone(), "999999", T0);
+    }
+    assert_eq!(
+        record
+            .verify(&five, &key(), &phone(), "000006", T0)
+            .into_parts(),
+        (None, Err(OobError::AttemptsExhausted))
+    );
+    // Issued allowing 5, checked under a policy of 1: the 5th attempt is
+    // evaluated, the 6th is not.
+    let one = no_backoff().max_attempts(1);
+    let (mut record, _) = issue(&OobRecord::new(), &five, &phone(), T0, 6);
+    for _ in 0..4 {
+        (record, _) = verify(&record, &one, &phone(), "999999", T0);
+    }
+    assert_eq!(verify(&record, &one, &phone(), "000006", T0).1, Ok(()));
+    let (record, _) = verify(&record, &one, &phone(), "999999", T0);
+    assert_eq!(
+        verify(&record, &one, &phone(), "000006", T0).1,
+        Err(OobError::AttemptsExhausted)
     );
 }
 
@@ -446,7 +560,10 @@ fn resend_cooldown_edges() {
     assert!(unchanged.is_none());
     assert_eq!(
         outcome.err(),
-        Some(OobError::Cooldown { retry_at: T0 + 60 })
+        Some(OobError::Cooldown {
+            retry_at: T0 + 60,
+            retry_after: 1
+        })
     );
     assert_eq!(record.next_send_at(&policy), T0 + 60);
     let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 2);
@@ -458,7 +575,17 @@ fn resend_cooldown_edges() {
         .into_parts();
     assert_eq!(
         outcome.err(),
-        Some(OobError::Cooldown { retry_at: T0 + 120 })
+        Some(OobError::Cooldown {
+            retry_at: T0 + 120,
+            retry_after: 1
+        })
+    );
+    let (_, outcome) = record
+        .issue_with(&policy, &key(), &email, T0 + 75, fixed(3))
+        .into_parts();
+    assert_eq!(
+        outcome.err().map(|e| e.to_string()).as_deref(),
+        Some("a code was sent moments ago; a new one can be sent in 45 s")
     );
     // No cooldown configured: back-to-back sends, up to the hourly cap.
     let eager = OobPolicy::default().resend_cooldown(0);
@@ -489,11 +616,20 @@ fn sends_per_hour_cap_edges() {
         assert_eq!(
             outcome.err(),
             Some(OobError::SendLimit {
-                retry_at: T0 + 3_600
+                retry_at: T0 + 3_600,
+                retry_after: T0 + 3_600 - now
             }),
             "{now}"
         );
     }
+    // 3,299 s, said in minutes rounded up.
+    let (_, outcome) = record
+        .issue_with(&policy, &key(), &phone(), T0 + 301, fixed(9))
+        .into_parts();
+    assert_eq!(
+        outcome.err().map(|e| e.to_string()).as_deref(),
+        Some("too many codes were sent in the last hour; a new one can be sent in 55 min")
+    );
     let (record, _) = issue(&record, &policy, &phone(), T0 + 3_600, 9);
     // Now the 2nd send (T0 + 60) is the oldest in the window.
     assert_eq!(record.next_send_at(&policy), T0 + 3_660);
@@ -517,7 +653,8 @@ fn sends_per_hour_cap_edges() {
             .1
             .err(),
         Some(OobError::SendLimit {
-            retry_at: T0 + 3_600
+            retry_at: T0 + 3_600,
+            retry_after: 3_590
         })
     );
 }
@@ -577,14 +714,29 @@ fn nothing_secret_in_debug_display_or_errors() {
         OobError::NoPendingCode,
         OobError::AttemptsExhausted,
         OobError::RandomSource,
-        OobError::Cooldown { retry_at: 1 },
-        OobError::SendLimit { retry_at: 1 },
-        OobError::Refused(Refused::LockedOut),
+        OobError::Cooldown {
+            retry_at: T0,
+            retry_after: 1,
+        },
+        OobError::SendLimit {
+            retry_at: T0,
+            retry_after: 1,
+        },
+        OobError::Refused(Refused::LockedOut {
+            retry_at: T0,
+            retry_after: 900,
+        }),
+        OobError::Refused(Refused::Backoff {
+            retry_at: T0,
+            retry_after: 2,
+        }),
         OobError::Policy(ParamError::MaxDelay),
     ];
     for e in errors {
         let text = format!("{e} {e:?}");
         assert!(!text.contains("987654"), "{text}");
+        // A wait is said as a wait, never as a Unix time.
+        assert!(!e.to_string().contains("1700000000"), "{e}");
         assert!(
             text.chars().next().is_some_and(char::is_lowercase),
             "{text}"

@@ -283,30 +283,59 @@ fn regenerate_invalidates_the_old_set_and_keeps_failures() {
 
 #[test]
 fn throttled_and_locked_out() {
-    let p = policy().throttle(ThrottlePolicy::default().max_failures(3));
-    let (mut record, codes) = generate(&p);
-    let mut now = T0;
-    for _ in 0..3 {
-        let outcome;
-        (record, outcome) = verify(&record, &p, "0000-0000-0000-0000", now);
-        assert_eq!(outcome, Err(RecoveryError::Rejected));
-        // During the backoff the next attempt is refused, unevaluated.
-        let retry_at = record.throttle().retry_at();
-        if record.throttle().failures() < 3 {
-            let (unchanged, outcome) = record.verify(&p, &codes[0], retry_at - 1).into_parts();
-            assert!(unchanged.is_none());
-            assert_eq!(
-                outcome,
-                Err(RecoveryError::Refused(Refused::Backoff { retry_at }))
-            );
-        }
-        now = retry_at;
+    // One forgiven failure, a 1 s backoff, a lockout at the third.
+    let p = policy().throttle(ThrottlePolicy::default().free_failures(1).max_failures(3));
+    let (record, codes) = generate(&p);
+    let wrong = "0000-0000-0000-0000";
+    let refused = |record: &RecoveryCodes, now: u64| {
+        let (unchanged, outcome) = record.verify(&p, &codes[0], now).into_parts();
+        assert!(unchanged.is_none(), "refused at {now}: nothing written");
+        outcome
+    };
+    // Failure 1 is forgiven: the next attempt, at the same second, counts.
+    let (record, outcome) = verify(&record, &p, wrong, T0);
+    assert_eq!(outcome, Err(RecoveryError::Rejected));
+    assert_eq!(record.throttle().retry_at(), T0);
+    // Failure 2 backs off for 1 s: refused, unevaluated, in its last second.
+    let (record, _) = verify(&record, &p, wrong, T0);
+    assert_eq!(
+        refused(&record, T0),
+        Err(RecoveryError::Refused(Refused::Backoff {
+            retry_at: T0 + 1,
+            retry_after: 1
+        }))
+    );
+    // Failure 3 locks for 900 s.
+    let (locked, _) = verify(&record, &p, wrong, T0 + 1);
+    assert_eq!(locked.throttle().failures(), 3);
+    for (now, retry_after) in [(T0 + 1, 900), (T0 + 900, 1)] {
+        assert_eq!(
+            refused(&locked, now),
+            Err(RecoveryError::Refused(Refused::LockedOut {
+                retry_at: T0 + 901,
+                retry_after
+            }))
+        );
     }
-    let (unchanged, outcome) = record.verify(&p, &codes[0], now + 1_000_000).into_parts();
-    assert!(unchanged.is_none());
-    assert_eq!(outcome, Err(RecoveryError::Refused(Refused::LockedOut)));
-    let record = record.unlock();
-    assert_eq!(verify(&record, &p, &codes[0], now).1, Ok(()));
+    // An administrator lifts it at once.
+    assert_eq!(verify(&locked.unlock(), &p, &codes[0], T0 + 2).1, Ok(()));
+    // Otherwise it ends at T0 + 901, and the next run of 3 failures locks
+    // for twice as long.
+    let (record, _) = verify(&locked, &p, wrong, T0 + 901);
+    assert_eq!(record.throttle().retry_at(), T0 + 901, "forgiven again");
+    let (record, _) = verify(&record, &p, wrong, T0 + 901);
+    assert_eq!(record.throttle().retry_at(), T0 + 902);
+    let (locked, _) = verify(&record, &p, wrong, T0 + 902);
+    assert_eq!(
+        refused(&locked, T0 + 2_701),
+        Err(RecoveryError::Refused(Refused::LockedOut {
+            retry_at: T0 + 2_702,
+            retry_after: 1
+        }))
+    );
+    let (record, outcome) = verify(&locked, &p, &codes[0], T0 + 2_702);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(record.throttle(), Throttle::default());
 }
 
 #[test]
@@ -356,6 +385,12 @@ fn policy_bounds() {
         (p.iterations(1_000_000), true),
         (p.iterations(1_000_001), false),
         (p.throttle(ThrottlePolicy::default().max_failures(0)), false),
+        (p.throttle(ThrottlePolicy::default().free_failures(9)), true),
+        (
+            p.throttle(ThrottlePolicy::default().free_failures(10)),
+            false,
+        ),
+        (p.throttle(ThrottlePolicy::default().lockout(0)), false),
     ] {
         assert_eq!(policy.validated().is_ok(), ok, "{policy:?}");
     }
@@ -406,7 +441,10 @@ fn nothing_secret_in_debug_display_or_errors() {
             found: 3,
         },
         RecoveryError::RandomSource,
-        RecoveryError::Refused(Refused::LockedOut),
+        RecoveryError::Refused(Refused::LockedOut {
+            retry_at: T0,
+            retry_after: 900,
+        }),
         RecoveryError::Policy(ParamError::MaxDelay),
     ] {
         let text = format!("{e} {e:?}");
