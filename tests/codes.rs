@@ -57,7 +57,11 @@ prop_compose! {
         cooldown in 0u64..=120,
         sends in 1u8..=8,
         max_failures in 1u32..=12,
+        free in 0u32..12,
         initial_delay in 0u64..=4,
+        // Short lockouts, so that histories see them start and end.
+        lockout in 1u64..=900,
+        longest in 0u64..=3_600,
     ) -> OobPolicy {
         OobPolicy::default()
             .digits(digits)
@@ -67,8 +71,11 @@ prop_compose! {
             .max_sends_per_hour(sends)
             .throttle(
                 ThrottlePolicy::default()
+                    .free_failures(free % max_failures)
                     .initial_delay(initial_delay)
-                    .max_failures(max_failures),
+                    .max_failures(max_failures)
+                    .lockout(lockout)
+                    .max_lockout(lockout + longest),
             )
             .validated()
             .unwrap()
@@ -265,13 +272,22 @@ proptest! {
     fn recovery_codes_round_trip_and_behave_the_same(
         count in 1u8..=4,
         max_failures in 1u32..=5,
+        free in 0u32..5,
+        lockout in 1u64..=60,
         history in proptest::collection::vec(recovery_op(), 0..8),
         probes in proptest::collection::vec(recovery_op(), 1..4),
     ) {
         let policy = RecoveryPolicy::default()
             .count(count)
             .iterations(RecoveryPolicy::MIN_ITERATIONS)
-            .throttle(ThrottlePolicy::default().initial_delay(1).max_failures(max_failures));
+            .throttle(
+                ThrottlePolicy::default()
+                    .free_failures(free % max_failures)
+                    .initial_delay(1)
+                    .max_failures(max_failures)
+                    .lockout(lockout)
+                    .max_lockout(lockout * 4),
+            );
         let (mut record, generated) = RecoveryCodes::generate(&policy, T0).unwrap();
         let mut codes: Vec<String> = generated.iter().map(|c| c.expose().to_owned()).collect();
         let mut seed = 0u8;
@@ -325,7 +341,7 @@ fn invalid_oob_records_are_refused() {
     let record = record.unwrap();
     assert!(edited(&record, |_| {}).is_ok());
     type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
-    let cases: [(&str, Edit); 9] = [
+    let cases: [(&str, Edit); 16] = [
         (
             "lifetime over 10 minutes",
             Box::new(|j| j["pending"]["expires_at"] = (T0 + 601).into()),
@@ -337,6 +353,41 @@ fn invalid_oob_records_are_refused() {
         (
             "too many failures",
             Box::new(|j| j["pending"]["failures"] = 6.into()),
+        ),
+        (
+            "more failures than the code allows",
+            Box::new(|j| {
+                j["pending"]["max_attempts"] = 3.into();
+                j["pending"]["failures"] = 4.into();
+            }),
+        ),
+        (
+            "no attempts allowed",
+            Box::new(|j| j["pending"]["max_attempts"] = 0.into()),
+        ),
+        (
+            "more than 5 attempts allowed",
+            Box::new(|j| j["pending"]["max_attempts"] = 6.into()),
+        ),
+        (
+            "attempts not stored",
+            Box::new(|j| {
+                j["pending"].as_object_mut().unwrap().remove("max_attempts");
+            }),
+        ),
+        (
+            "lockout not stored",
+            Box::new(|j| {
+                j["throttle"].as_object_mut().unwrap().remove("locked");
+            }),
+        ),
+        (
+            "unknown throttle field",
+            Box::new(|j| j["throttle"]["extra"] = 1.into()),
+        ),
+        (
+            "unknown pending field",
+            Box::new(|j| j["pending"]["extra"] = 1.into()),
         ),
         ("5 digits", Box::new(|j| j["pending"]["digits"] = 5.into())),
         (
@@ -365,6 +416,24 @@ fn invalid_oob_records_are_refused() {
     // The boundary values are accepted.
     assert!(edited(&record, |j| j["pending"]["expires_at"] = (T0 + 600).into()).is_ok());
     assert!(edited(&record, |j| j["pending"]["failures"] = 5.into()).is_ok());
+    assert!(
+        edited(&record, |j| {
+            j["pending"]["max_attempts"] = 3.into();
+            j["pending"]["failures"] = 3.into();
+        })
+        .is_ok()
+    );
+    assert!(edited(&record, |j| j["pending"]["max_attempts"] = 1.into()).is_ok());
+    // The attempts are stored with the code, and read back.
+    let (three, _) = OobRecord::new()
+        .issue_with(&policy.max_attempts(3), &key(), to, T0, fixed(1))
+        .into_parts();
+    let json = serde_json::to_value(three.unwrap()).unwrap();
+    assert_eq!(json["pending"]["max_attempts"], 3);
+    assert_eq!(
+        json["throttle"],
+        serde_json::json!({ "failures": 0, "retry_at": 0, "locked": false })
+    );
     assert!(edited(&record, |j| j["sends"] = serde_json::json!(vec![T0; 60])).is_ok());
 }
 
@@ -375,6 +444,39 @@ fn invalid_policies_and_recovery_records_are_refused() {
     assert!(edited(&policy, |j| j["ttl"] = 601.into()).is_err());
     assert!(edited(&policy, |j| j["digits"] = 11.into()).is_err());
     assert!(edited(&policy, |j| j["throttle"]["max_failures"] = 101.into()).is_err());
+    assert_eq!(
+        serde_json::to_value(policy.get_throttle()).unwrap(),
+        serde_json::json!({
+            "free_failures": 3,
+            "initial_delay": 1,
+            "max_delay": 300,
+            "max_failures": 10,
+            "lockout": 900,
+            "max_lockout": 86_400
+        })
+    );
+    for (field, value, ok) in [
+        ("free_failures", 9, true),
+        ("free_failures", 10, false),
+        ("lockout", 0, false),
+        ("lockout", 1, true),
+        ("max_lockout", 899, false),
+        ("max_lockout", 900, true),
+        ("max_lockout", 604_800, true),
+        ("max_lockout", 604_801, false),
+    ] {
+        assert_eq!(
+            edited(&policy, |j| j["throttle"][field] = value.into()).is_ok(),
+            ok,
+            "{field} = {value}"
+        );
+    }
+    assert!(
+        edited(&policy, |j| {
+            j["throttle"].as_object_mut().unwrap().remove("lockout");
+        })
+        .is_err()
+    );
 
     let recovery = RecoveryPolicy::default();
     assert!(edited(&recovery, |j| j["iterations"] = 999.into()).is_err());

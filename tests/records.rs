@@ -10,9 +10,13 @@
     clippy::arithmetic_side_effects
 )]
 
+use std::convert::Infallible;
+
 use mfa::{
-    Attempt, Cas, CodeError, Hotp, HotpConfig, HotpRecord, Refused, Secret, Store, StoreError,
-    ThrottlePolicy, TimeError, Totp, TotpConfig, TotpRecord, VerifyFailure, Versioned,
+    Attempt, Cas, CodeError, Destination, Hotp, HotpConfig, HotpRecord, OobError, OobKey,
+    OobPolicy, OobRecord, RecoveryCodes, RecoveryError, RecoveryPolicy, Refused, Secret, Store,
+    StoreError, Throttle, ThrottlePolicy, TimeError, Totp, TotpConfig, TotpRecord, VerifyFailure,
+    Versioned,
 };
 
 /// The start of a 30-second step: 56,666,667 × 30.
@@ -115,8 +119,8 @@ fn replay_is_rejected_even_inside_the_window() {
     let current = key.generate_at_step(step).to_string();
     let (record, outcome) = verify(&record, &current, NOW);
     assert_eq!(outcome, Err(VerifyFailure::Rejected));
-    // The first step after the last accepted one is accepted (after the
-    // one-second backoff of the failure).
+    // The first step after the last accepted one is accepted (the failure
+    // before it was a forgiven one: no backoff).
     let next = key.generate_at_step(step + 2).to_string();
     let (record, outcome) = verify(&record, &next, NOW + PERIOD);
     assert_eq!(outcome.unwrap().step, step + 2);
@@ -202,15 +206,20 @@ fn resync_recovers_a_far_off_phone_and_records_its_drift() {
     let key = totp();
     let record = TotpRecord::new(key.clone());
     let skew = 50 * PERIOD; // 25 minutes fast
-    let (record, outcome) = verify(&record, &phone(&key, NOW + skew), NOW);
+    let (mut record, outcome) = verify(&record, &phone(&key, NOW + skew), NOW);
     assert_eq!(outcome, Err(VerifyFailure::Rejected));
-    // During the backoff, resync is refused too, and not evaluated.
+    // Three more failures: the fourth starts a 1 s backoff, during which
+    // resync is refused too, and not evaluated.
+    for _ in 0..3 {
+        record = verify(&record, &wrong_totp(&key, NOW), NOW).0;
+    }
     let first = phone(&key, NOW + skew);
     let second = phone(&key, NOW + skew + PERIOD);
     assert_eq!(
         unchanged(record.resync(&first, &second, NOW)),
         Err(VerifyFailure::Refused(Refused::Backoff {
-            retry_at: NOW + 1
+            retry_at: NOW + 1,
+            retry_after: 1
         }))
     );
     let (record, outcome) = written(record.version(), record.resync(&first, &second, NOW + 1));
@@ -256,13 +265,19 @@ fn resync_range_boundary() {
 fn the_throttle_is_checked_before_the_code() {
     let key = totp();
     let good = phone(&key, NOW);
-    let (failed, outcome) = verify(&TotpRecord::new(key.clone()), &wrong_totp(&key, NOW), NOW);
-    assert_eq!(outcome, Err(VerifyFailure::Rejected));
-    assert_eq!(failed.throttle().retry_at(), NOW + 1);
+    let mut failed = TotpRecord::new(key.clone());
+    for n in 1..=4 {
+        let outcome;
+        (failed, outcome) = verify(&failed, &wrong_totp(&key, NOW), NOW);
+        assert_eq!(outcome, Err(VerifyFailure::Rejected));
+        let wait = u64::from(n > 3);
+        assert_eq!(failed.throttle().retry_at(), NOW + wait, "failure {n}");
+    }
     // The right code during the backoff: refused, not evaluated, nothing
     // written; malformed input likewise.
     let refused = Err(VerifyFailure::Refused(Refused::Backoff {
         retry_at: NOW + 1,
+        retry_after: 1,
     }));
     assert_eq!(unchanged(failed.verify(&good, NOW)), refused);
     assert_eq!(unchanged(failed.verify("1", NOW)), refused);
@@ -272,61 +287,139 @@ fn the_throttle_is_checked_before_the_code() {
     assert_eq!(ok.throttle(), mfa::Throttle::default());
 }
 
+/// Fails `record` with `wrong` at the first second each attempt is
+/// evaluated, `failures` times from `now`: the record, the time of the
+/// last failure, and the wait each failure imposed.
+fn fail_totp(
+    mut record: TotpRecord,
+    wrong: &str,
+    mut now: u64,
+    failures: u32,
+) -> (TotpRecord, u64, Vec<u64>) {
+    let mut waits = Vec::new();
+    for n in 1..=failures {
+        now = now.max(record.throttle().retry_at());
+        let (next, outcome) = verify(&record, wrong, now);
+        assert_eq!(outcome, Err(VerifyFailure::Rejected), "failure {n}");
+        record = next;
+        let wait = record.throttle().retry_at() - now;
+        if wait > 0 {
+            // Refused in the wait's last second, with the wait stated.
+            let refused = unchanged(record.verify(wrong, now + wait - 1));
+            let Err(VerifyFailure::Refused(refused)) = refused else {
+                panic!("failure {n}: not refused: {refused:?}");
+            };
+            assert_eq!((refused.retry_at(), refused.retry_after()), (now + wait, 1));
+            assert_eq!(
+                matches!(refused, Refused::LockedOut { .. }),
+                record.throttle().is_lockout()
+            );
+        }
+        waits.push(wait);
+    }
+    (record, now, waits)
+}
+
 #[test]
 fn backoff_doubles_at_its_edges() {
     let key = totp();
     let wrong = wrong_totp(&key, NOW);
-    let policy = ThrottlePolicy::default();
-    let mut record = TotpRecord::new(key);
-    let mut now = NOW;
-    for n in 1..policy.get_max_failures() {
-        let (next, outcome) = verify(&record, &wrong, now);
-        assert_eq!(outcome, Err(VerifyFailure::Rejected));
-        record = next;
-        let delay = policy.delay_after(n);
-        assert_eq!(delay, 1 << (n - 1));
-        assert_eq!(
-            unchanged(record.verify(&wrong, now + delay - 1)),
-            Err(VerifyFailure::Refused(Refused::Backoff {
-                retry_at: now + delay
-            }))
-        );
-        now += delay;
-    }
+    // Three forgiven typos, then 1 s doubling; the 10th failure locks.
+    let (record, _, waits) = fail_totp(TotpRecord::new(key.clone()), &wrong, NOW, 9);
+    assert_eq!(waits, [0, 0, 0, 1, 2, 4, 8, 16, 32]);
     assert_eq!(record.throttle().failures(), 9);
+    assert!(!record.throttle().is_lockout());
+    // The backoff is capped at max_delay, exactly.
+    let capped = TotpRecord::with_policy(key, ThrottlePolicy::default().max_delay(4)).unwrap();
+    let (_, _, waits) = fail_totp(capped, &wrong, NOW, 9);
+    assert_eq!(waits, [0, 0, 0, 1, 2, 4, 4, 4, 4]);
 }
 
 #[test]
-fn lockout_at_exactly_max_failures() {
+fn backoff_is_said_in_seconds_from_now() {
     let key = totp();
-    let policy = ThrottlePolicy::default().initial_delay(0);
     let wrong = wrong_totp(&key, NOW);
-    let mut record = TotpRecord::with_policy(key.clone(), policy).unwrap();
-    for _ in 0..9 {
-        record = verify(&record, &wrong, NOW).0;
-    }
+    let (record, last, _) = fail_totp(TotpRecord::new(key), &wrong, NOW, 5);
+    assert_eq!(record.throttle().retry_at(), last + 2);
+    let refused = unchanged(record.verify(&wrong, last));
+    assert_eq!(
+        refused,
+        Err(VerifyFailure::Refused(Refused::Backoff {
+            retry_at: last + 2,
+            retry_after: 2
+        }))
+    );
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        "too many failed attempts; try again in 2 s"
+    );
+}
+
+#[test]
+fn lockout_at_exactly_max_failures_ends_and_doubles() {
+    let key = totp();
+    let policy = ThrottlePolicy::default().initial_delay(0); // lockouts only
+    let wrong = wrong_totp(&key, NOW);
+    let record = TotpRecord::with_policy(key.clone(), policy).unwrap();
+    let (record, _, waits) = fail_totp(record, &wrong, NOW, 9);
+    assert_eq!(waits, [0; 9]);
     // The 10th attempt is evaluated: the right code still gets in...
     let good = phone(&key, NOW);
     assert!(verify(&record, &good, NOW).1.is_ok());
-    // ...and a wrong one is the attempt that locks.
+    // ...and a wrong one is the attempt that locks, for 900 s.
     let (locked, outcome) = verify(&record, &wrong, NOW);
     assert_eq!(outcome, Err(VerifyFailure::Rejected));
     assert_eq!(locked.throttle().failures(), 10);
-    // The attempt after: refused, the right code included, at any time.
-    for now in [NOW, NOW + 1, u64::MAX] {
+    assert!(locked.throttle().is_lockout());
+    assert!(locked.throttle().is_locked_out(NOW + 899));
+    assert!(!locked.throttle().is_locked_out(NOW + 900));
+    // Until then: refused, the right code included.
+    let later = phone(&key, NOW + 899);
+    for (now, code) in [(NOW, &good), (NOW + 1, &good), (NOW + 899, &later)] {
         assert_eq!(
-            unchanged(locked.verify(&good, now)),
-            Err(VerifyFailure::Refused(Refused::LockedOut))
+            unchanged(locked.verify(code, now)),
+            Err(VerifyFailure::Refused(Refused::LockedOut {
+                retry_at: NOW + 900,
+                retry_after: NOW + 900 - now
+            }))
         );
     }
     assert_eq!(
-        unchanged(locked.resync(&good, &good, NOW)),
-        Err(VerifyFailure::Refused(Refused::LockedOut))
+        unchanged(locked.resync(&good, &good, NOW + 899)),
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 900,
+            retry_after: 1
+        }))
     );
-    // Lifted only by another path.
+    assert_eq!(
+        unchanged(locked.verify(&good, NOW))
+            .unwrap_err()
+            .to_string(),
+        "locked after too many failed attempts; try again in 15 min"
+    );
+    // Another path lifts it at once.
     let unlocked = locked.unlock();
     assert_eq!(unlocked.version(), locked.version() + 1);
     assert!(verify(&unlocked, &good, NOW).1.is_ok());
+    // Otherwise it ends at NOW + 900: the right code is accepted then.
+    let at_end = phone(&key, NOW + 900);
+    assert!(verify(&locked, &at_end, NOW + 900).1.is_ok());
+    // The next run of failures is evaluated from NOW + 900; its 10th (the
+    // 20th in a row) locks for twice as long.
+    let (locked, last, waits) = fail_totp(locked, &wrong, NOW + 900, 10);
+    assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1_800]);
+    assert_eq!((last, locked.throttle().failures()), (NOW + 900, 20));
+    assert_eq!(
+        unchanged(locked.verify(&good, NOW + 2_699)),
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 2_700,
+            retry_after: 1
+        }))
+    );
+    let at_end = phone(&key, NOW + 2_700);
+    let (record, outcome) = verify(&locked, &at_end, NOW + 2_700);
+    assert!(outcome.is_ok());
+    assert_eq!(record.throttle(), Throttle::default());
 }
 
 #[test]
@@ -446,32 +539,125 @@ fn hotp_throttle_and_lockout() {
     let key = hotp();
     let wrong = wrong_hotp(&key);
     let good = key.generate(0).to_string();
-    let record = HotpRecord::with_policy(key, ThrottlePolicy::default().max_failures(3)).unwrap();
+    // One forgiven failure, then a 1 s backoff; the third locks.
+    let policy = ThrottlePolicy::default().free_failures(1).max_failures(3);
+    let record = HotpRecord::with_policy(key, policy).unwrap();
     let (record, _) = hverify(&record, &wrong, NOW);
+    assert_eq!(record.throttle().retry_at(), NOW, "forgiven");
+    let (record, outcome) = hverify(&record, "1234567", NOW);
+    assert!(matches!(outcome, Err(VerifyFailure::Malformed(_))));
     assert_eq!(
         unchanged(record.verify(&good, NOW)),
         Err(VerifyFailure::Refused(Refused::Backoff {
-            retry_at: NOW + 1
+            retry_at: NOW + 1,
+            retry_after: 1
         }))
     );
-    let (record, outcome) = hverify(&record, "1234567", NOW + 1);
-    assert!(matches!(outcome, Err(VerifyFailure::Malformed(_))));
-    assert_eq!(
-        unchanged(record.verify(&good, NOW + 2)),
-        Err(VerifyFailure::Refused(Refused::Backoff {
-            retry_at: NOW + 3
-        }))
-    );
-    // The third failure locks; the attempt after is refused.
-    let (locked, _) = hverify(&record, &wrong, NOW + 3);
+    // The third failure locks for 900 s; until then the right code is
+    // refused.
+    let (locked, _) = hverify(&record, &wrong, NOW + 1);
     assert_eq!(locked.throttle().failures(), 3);
     assert_eq!(
-        unchanged(locked.verify(&good, u64::MAX)),
-        Err(VerifyFailure::Refused(Refused::LockedOut))
+        unchanged(locked.verify(&good, NOW + 900)),
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 901,
+            retry_after: 1
+        }))
     );
-    let (record, outcome) = hverify(&locked.unlock(), &good, NOW + 4);
+    assert_eq!(
+        unchanged(locked.resync(&good, &good, NOW + 900)),
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 901,
+            retry_after: 1
+        }))
+    );
+    let (record, outcome) = hverify(&locked.unlock(), &good, NOW + 2);
     assert!(outcome.is_ok());
     assert_eq!(record.throttle().failures(), 0);
+    let (record, outcome) = hverify(&locked, &good, NOW + 901);
+    assert!(outcome.is_ok(), "the lockout ends");
+    assert_eq!(record.throttle(), Throttle::default());
+}
+
+#[test]
+fn lockouts_grow_to_a_day_and_from_100_failures_every_failure_waits_a_day() {
+    let key = hotp();
+    let wrong = wrong_hotp(&key);
+    let good = key.generate(0).to_string();
+    let mut record = HotpRecord::new(key);
+    let mut now = NOW;
+    let mut waits = Vec::new();
+    for n in 1..=102u32 {
+        now = now.max(record.throttle().retry_at());
+        let (next, outcome) = hverify(&record, &wrong, now);
+        assert_eq!(outcome, Err(VerifyFailure::Rejected), "failure {n}");
+        record = next;
+        let wait = record.throttle().retry_at() - now;
+        if record.throttle().is_lockout() {
+            assert_eq!(
+                unchanged(record.verify(&good, now + wait - 1)),
+                Err(VerifyFailure::Refused(Refused::LockedOut {
+                    retry_at: now + wait,
+                    retry_after: 1
+                })),
+                "failure {n}"
+            );
+        }
+        waits.push((n, wait, record.throttle().is_lockout()));
+    }
+    // Each run of 10: 3 forgiven, 1 s to 32 s, then a lockout.
+    let run = [0, 0, 0, 1, 2, 4, 8, 16, 32];
+    let lockouts = [
+        900, 1_800, 3_600, 7_200, 14_400, 28_800, 57_600, 86_400, 86_400, 86_400,
+    ];
+    let mut expected = Vec::new();
+    for lockout in lockouts {
+        expected.extend(run.iter().map(|&w| (w, false)));
+        expected.push((lockout, true));
+    }
+    // Past 100, no forgiven failure and no backoff: a day each.
+    expected.extend([(86_400, true), (86_400, true)]);
+    let got: Vec<(u64, bool)> = waits.iter().map(|&(_, w, l)| (w, l)).collect();
+    assert_eq!(got, expected);
+    // The 80th failure would lock for 900 × 2^7 = 115,200 s: capped.
+    assert_eq!(waits[79], (80, 86_400, true));
+    assert_eq!(waits[98], (99, 32, false));
+    // Even then, the wait ends, and the right code is accepted.
+    let end = record.throttle().retry_at();
+    let (record, outcome) = hverify(&record, &good, end);
+    assert!(outcome.is_ok());
+    assert_eq!(record.throttle(), Throttle::default());
+
+    // The rule holds where 100 is no multiple of max_failures, and past
+    // the doubling: with runs of 7 and a first lockout of 1 s, the 98th
+    // failure locks for 2^13 s, the 99th is forgiven (the first of a run),
+    // the 100th and 101st lock for the longest lockout.
+    let policy = ThrottlePolicy::default()
+        .max_failures(7)
+        .lockout(1)
+        .max_lockout(ThrottlePolicy::MAX_LOCKOUT);
+    let mut record = HotpRecord::with_policy(hotp(), policy).unwrap();
+    let mut now = NOW;
+    let mut waits = Vec::new();
+    for _ in 1..=101 {
+        now = now.max(record.throttle().retry_at());
+        record = hverify(&record, &wrong, now).0;
+        waits.push((
+            record.throttle().retry_at() - now,
+            record.throttle().is_lockout(),
+        ));
+    }
+    assert_eq!(waits[6], (1, true), "the 7th failure");
+    assert_eq!(waits[13], (2, true), "the 14th failure");
+    assert_eq!(
+        waits[97..],
+        [
+            (8_192, true),
+            (0, false),
+            (ThrottlePolicy::MAX_LOCKOUT, true),
+            (ThrottlePolicy::MAX_LOCKOUT, true),
+        ]
+    );
 }
 
 // ---------------------------------------------------------------- Store
@@ -515,14 +701,21 @@ fn update_gives_up_after_max_tries_and_discards_the_outcome() {
     assert_eq!(result, Err(StoreError::Conflict { tries: 8 }));
     assert_eq!((evaluations, store.writes.get()), (8, 8));
     // A refused attempt writes nothing, so it never conflicts.
-    let locked = TotpRecord::with_policy(key, ThrottlePolicy::default().max_failures(1)).unwrap();
+    let policy = ThrottlePolicy::default().free_failures(0).max_failures(1);
+    let locked = TotpRecord::with_policy(key, policy).unwrap();
     let locked = locked.verify("1", NOW).into_parts().0.unwrap();
     let store = AlwaysConflicts {
         record: locked,
         writes: std::cell::Cell::new(0),
     };
-    let result = store.update(&(), |r| r.verify("123456", NOW));
-    assert_eq!(result, Ok(Err(VerifyFailure::Refused(Refused::LockedOut))));
+    let result = store.update(&(), |r| r.verify("123456", NOW + 1));
+    assert_eq!(
+        result,
+        Ok(Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 900,
+            retry_after: 899
+        })))
+    );
     assert_eq!(store.writes.get(), 0);
 }
 
@@ -596,19 +789,25 @@ mod memory {
             Err(StoreError::NotFound)
         );
         let wrong = wrong_totp(&key, NOW);
-        assert_eq!(
-            store.update(&1, |r| r.verify(&wrong, NOW)),
-            Ok(Err(VerifyFailure::Rejected))
-        );
+        // Every failure is written, the forgiven ones included.
+        for n in 1..=4 {
+            assert_eq!(
+                store.update(&1, |r| r.verify(&wrong, NOW)),
+                Ok(Err(VerifyFailure::Rejected))
+            );
+            let after_failure = store.load(&1).unwrap().unwrap();
+            assert_eq!(
+                (after_failure.version(), after_failure.throttle().failures()),
+                (n, n as u32)
+            );
+        }
+        // The fourth started a backoff: a refusal writes nothing.
         let after_failure = store.load(&1).unwrap().unwrap();
-        assert_eq!(
-            (after_failure.version(), after_failure.throttle().failures()),
-            (1, 1)
-        );
         assert_eq!(
             store.update(&1, |r| r.verify(&wrong, NOW)),
             Ok(Err(VerifyFailure::Refused(Refused::Backoff {
-                retry_at: NOW + 1
+                retry_at: NOW + 1,
+                retry_after: 1
             })))
         );
         assert_eq!(store.load(&1).unwrap(), Some(after_failure));
@@ -619,7 +818,7 @@ mod memory {
                 .unwrap()
                 .is_ok()
         );
-        assert_eq!(store.load(&1).unwrap().unwrap().version(), 2);
+        assert_eq!(store.load(&1).unwrap().unwrap().version(), 5);
     }
 
     #[test]
@@ -644,4 +843,408 @@ mod memory {
         let accepted = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
         assert_eq!(accepted, 1, "{outcomes:?}");
     }
+}
+
+// ------------------------------------------- Every record kind, one rule each
+
+fn oob_key() -> OobKey {
+    OobKey::from_bytes(&[0x42; 32]).unwrap()
+}
+
+fn sms() -> Destination {
+    Destination::sms("+14155552671").unwrap()
+}
+
+/// A random source that makes the 6-digit code `value` (below 10^6).
+fn fixed(value: u64) -> impl FnMut(&mut [u8]) -> Result<(), Infallible> {
+    move |buf: &mut [u8]| {
+        for (dst, src) in buf.iter_mut().zip(value.to_be_bytes().iter().cycle()) {
+            *dst = *src;
+        }
+        Ok(())
+    }
+}
+
+/// Sends the code `value` at `now`, which must be allowed.
+fn send(record: &OobRecord, policy: &OobPolicy, value: u64, now: u64) -> OobRecord {
+    let (record, delivery) = record
+        .issue_with(policy, &oob_key(), &sms(), now, fixed(value))
+        .into_parts();
+    assert_eq!(delivery.unwrap().code().expose(), format!("{value:06}"));
+    record.unwrap()
+}
+
+/// Checks `input` at `now`; the attempt must have been evaluated (the
+/// record written).
+fn oob_check(
+    record: &OobRecord,
+    policy: &OobPolicy,
+    input: &str,
+    now: u64,
+) -> (OobRecord, Result<(), OobError>) {
+    let (new, outcome) = record
+        .verify(policy, &oob_key(), &sms(), input, now)
+        .into_parts();
+    let new = new.unwrap_or_else(|| panic!("not evaluated at {now}: {outcome:?}"));
+    assert_eq!(new.version(), record.version() + 1);
+    (new, outcome)
+}
+
+/// Checks `input` at `now`; the attempt must have changed nothing (refused
+/// by the throttle, or by the state of the code in flight).
+fn oob_unchanged(record: &OobRecord, policy: &OobPolicy, input: &str, now: u64) -> OobError {
+    let (new, outcome) = record
+        .verify(policy, &oob_key(), &sms(), input, now)
+        .into_parts();
+    assert!(new.is_none(), "evaluated at {now}: {outcome:?}");
+    outcome.unwrap_err()
+}
+
+/// The cheapest allowed hashing, so the tests run fast in debug builds.
+fn recovery_policy() -> RecoveryPolicy {
+    RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS)
+}
+
+fn recovery_check(
+    record: &RecoveryCodes,
+    policy: &RecoveryPolicy,
+    input: &str,
+    now: u64,
+) -> (RecoveryCodes, Result<(), RecoveryError>) {
+    let (new, outcome) = record.verify(policy, input, now).into_parts();
+    let new = new.unwrap_or_else(|| panic!("not evaluated at {now}: {outcome:?}"));
+    assert_eq!(new.version(), record.version() + 1);
+    (new, outcome)
+}
+
+fn recovery_unchanged(
+    record: &RecoveryCodes,
+    policy: &RecoveryPolicy,
+    input: &str,
+    now: u64,
+) -> RecoveryError {
+    let (new, outcome) = record.verify(policy, input, now).into_parts();
+    assert!(new.is_none(), "evaluated at {now}: {outcome:?}");
+    outcome.unwrap_err()
+}
+
+const WRONG_RECOVERY: &str = "0000-0000-0000-0000";
+
+/// Issue 8, finding 9: the policy that judges a record is no longer
+/// whoever calls last. A lockout imposed under `max_failures(3)` holds when
+/// later calls pass a policy of 100 (which would not have locked), and a
+/// record throttled under 100 is not locked out by a call passing 3.
+#[test]
+fn a_lockout_imposed_under_one_policy_holds_under_any_other() {
+    // Two forgiven failures, then the third locks for 900 s.
+    let three = ThrottlePolicy::default().free_failures(2).max_failures(3);
+    let hundred = ThrottlePolicy::default().max_failures(100);
+    let locked_until = |retry_at: u64, now: u64| Refused::LockedOut {
+        retry_at,
+        retry_after: retry_at - now,
+    };
+
+    // Out-of-band codes.
+    let strict = OobPolicy::default().resend_cooldown(0).throttle(three);
+    let lax = OobPolicy::default().resend_cooldown(0).throttle(hundred);
+    let mut record = send(&OobRecord::new(), &strict, 123_456, NOW);
+    for _ in 0..3 {
+        record = oob_check(&record, &strict, "999999", NOW).0;
+    }
+    assert!(record.throttle().is_locked_out(NOW));
+    for now in [NOW, NOW + 1, NOW + 899] {
+        // The right code, under the lax policy: still refused.
+        assert_eq!(
+            oob_unchanged(&record, &lax, "123456", now),
+            OobError::Refused(locked_until(NOW + 900, now)),
+            "{now}"
+        );
+        let (unchanged, outcome) = record
+            .issue_with(&lax, &oob_key(), &sms(), now, fixed(1))
+            .into_parts();
+        assert!(unchanged.is_none());
+        assert_eq!(
+            outcome.err(),
+            Some(OobError::Refused(locked_until(NOW + 900, now)))
+        );
+    }
+    // At NOW + 900 the lockout is over: the code in flight (expired at
+    // NOW + 300) is evaluated again, and a new one is sent and accepted.
+    assert_eq!(
+        oob_unchanged(&record, &lax, "123456", NOW + 900),
+        OobError::Expired
+    );
+    let record = send(&record, &lax, 654_321, NOW + 900);
+    assert_eq!(oob_check(&record, &lax, "654321", NOW + 900).1, Ok(()));
+    // The other way: 4 failures under 100 are a 1 s backoff, and a call
+    // passing 3 does not turn them into a lockout.
+    let mut record = send(&OobRecord::new(), &lax, 123_456, NOW);
+    for _ in 0..4 {
+        record = oob_check(&record, &lax, "999999", NOW).0;
+    }
+    assert_eq!(
+        oob_unchanged(&record, &strict, "123456", NOW),
+        OobError::Refused(Refused::Backoff {
+            retry_at: NOW + 1,
+            retry_after: 1
+        })
+    );
+    assert_eq!(oob_check(&record, &strict, "123456", NOW + 1).1, Ok(()));
+
+    // Recovery codes.
+    let strict = recovery_policy().throttle(three);
+    let lax = recovery_policy().throttle(hundred);
+    let (mut record, codes) = RecoveryCodes::generate(&strict, NOW).unwrap();
+    let code = codes[0].expose();
+    for _ in 0..3 {
+        record = recovery_check(&record, &strict, WRONG_RECOVERY, NOW).0;
+    }
+    for now in [NOW, NOW + 1, NOW + 899] {
+        assert_eq!(
+            recovery_unchanged(&record, &lax, code, now),
+            RecoveryError::Refused(locked_until(NOW + 900, now)),
+            "{now}"
+        );
+    }
+    assert_eq!(recovery_check(&record, &lax, code, NOW + 900).1, Ok(()));
+    let (mut record, codes) = RecoveryCodes::generate(&lax, NOW).unwrap();
+    let code = codes[0].expose();
+    for _ in 0..4 {
+        record = recovery_check(&record, &lax, WRONG_RECOVERY, NOW).0;
+    }
+    assert_eq!(
+        recovery_unchanged(&record, &strict, code, NOW),
+        RecoveryError::Refused(Refused::Backoff {
+            retry_at: NOW + 1,
+            retry_after: 1
+        })
+    );
+    assert_eq!(recovery_check(&record, &strict, code, NOW + 1).1, Ok(()));
+}
+
+/// Under the default policy, the time of the `n`-th wrong attempt, each
+/// made at the first second it is evaluated, is `NOW + SCHEDULE[n - 2]`:
+/// three forgiven failures, then 1, 2, 4, 8, 16, 32 s. After the 10th (at
+/// NOW + 63), a 900 s lockout: attempts are evaluated again from NOW + 963.
+const SCHEDULE: [u64; 10] = [0, 0, 0, 1, 3, 7, 15, 31, 63, 963];
+const LOCKOUT_ENDS: u64 = NOW + 963;
+
+fn locked_out_at(now: u64) -> Refused {
+    Refused::LockedOut {
+        retry_at: LOCKOUT_ENDS,
+        retry_after: LOCKOUT_ENDS - now,
+    }
+}
+
+/// A lockout ends: after 10 wrong codes, each made as soon as it is
+/// evaluated, each record kind is locked out until exactly `retry_at`, and
+/// at `retry_at` the right code is accepted.
+#[test]
+fn a_lockout_ends_at_retry_at_for_every_record_kind() {
+    // TOTP.
+    let key = totp();
+    let wrong = wrong_totp(&key, NOW);
+    let mut record = TotpRecord::new(key.clone());
+    let mut now = NOW;
+    for (n, after) in (1..).zip(SCHEDULE) {
+        record = verify(&record, &wrong, now).0;
+        assert_eq!(
+            record.throttle().retry_at(),
+            NOW + after,
+            "TOTP failure {n}"
+        );
+        now = NOW + after;
+    }
+    assert!(record.throttle().is_lockout());
+    for t in [NOW + 63, LOCKOUT_ENDS - 1] {
+        assert_eq!(
+            unchanged(record.verify(&phone(&key, t), t)),
+            Err(VerifyFailure::Refused(locked_out_at(t)))
+        );
+    }
+    let (record, outcome) = verify(&record, &phone(&key, LOCKOUT_ENDS), LOCKOUT_ENDS);
+    assert!(outcome.is_ok());
+    assert_eq!(record.throttle(), Throttle::default());
+
+    // HOTP.
+    let key = hotp();
+    let wrong = wrong_hotp(&key);
+    let good = key.generate(0).to_string();
+    let mut record = HotpRecord::new(key);
+    let mut now = NOW;
+    for (n, after) in (1..).zip(SCHEDULE) {
+        record = hverify(&record, &wrong, now).0;
+        assert_eq!(
+            record.throttle().retry_at(),
+            NOW + after,
+            "HOTP failure {n}"
+        );
+        now = NOW + after;
+    }
+    for t in [NOW + 63, LOCKOUT_ENDS - 1] {
+        assert_eq!(
+            unchanged(record.verify(&good, t)),
+            Err(VerifyFailure::Refused(locked_out_at(t)))
+        );
+    }
+    let (record, outcome) = hverify(&record, &good, LOCKOUT_ENDS);
+    assert_eq!(outcome.unwrap().counter, 0);
+    assert_eq!(record.throttle(), Throttle::default());
+
+    // Out-of-band codes: 5 attempts per code, so a second code carries the
+    // 6th to 10th failures (no resend cooldown, to keep to the schedule).
+    let policy = OobPolicy::default().resend_cooldown(0);
+    let mut record = send(&OobRecord::new(), &policy, 111_111, NOW);
+    let mut now = NOW;
+    for (n, after) in (1..).zip(SCHEDULE) {
+        if n == 6 {
+            record = send(&record, &policy, 222_222, now);
+        }
+        let outcome;
+        (record, outcome) = oob_check(&record, &policy, "999999", now);
+        assert_eq!(outcome, Err(OobError::Rejected), "OOB failure {n}");
+        assert_eq!(record.throttle().retry_at(), NOW + after, "OOB failure {n}");
+        now = NOW + after;
+    }
+    for t in [NOW + 63, LOCKOUT_ENDS - 1] {
+        assert_eq!(
+            oob_unchanged(&record, &policy, "222222", t),
+            OobError::Refused(locked_out_at(t))
+        );
+        let (unchanged, outcome) = record
+            .issue_with(&policy, &oob_key(), &sms(), t, fixed(333_333))
+            .into_parts();
+        assert!(unchanged.is_none());
+        assert_eq!(outcome.err(), Some(OobError::Refused(locked_out_at(t))));
+    }
+    let record = send(&record, &policy, 333_333, LOCKOUT_ENDS);
+    let (record, outcome) = oob_check(&record, &policy, "333333", LOCKOUT_ENDS);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(record.throttle(), Throttle::default());
+
+    // Recovery codes.
+    let policy = recovery_policy();
+    let (mut record, codes) = RecoveryCodes::generate(&policy, NOW).unwrap();
+    let code = codes[0].expose();
+    let mut now = NOW;
+    for (n, after) in (1..).zip(SCHEDULE) {
+        let outcome;
+        (record, outcome) = recovery_check(&record, &policy, WRONG_RECOVERY, now);
+        assert_eq!(
+            outcome,
+            Err(RecoveryError::Rejected),
+            "recovery failure {n}"
+        );
+        assert_eq!(
+            record.throttle().retry_at(),
+            NOW + after,
+            "recovery failure {n}"
+        );
+        now = NOW + after;
+    }
+    for t in [NOW + 63, LOCKOUT_ENDS - 1] {
+        assert_eq!(
+            recovery_unchanged(&record, &policy, code, t),
+            RecoveryError::Refused(locked_out_at(t))
+        );
+    }
+    let (record, outcome) = recovery_check(&record, &policy, code, LOCKOUT_ENDS);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(
+        (record.remaining(), record.throttle()),
+        (9, Throttle::default())
+    );
+}
+
+/// The first three failures carry no wait (a typo is forgiven): after
+/// them, the right code is accepted in the same second; the fourth starts
+/// a 1 s backoff. Malformed input is one of the forgiven failures.
+#[test]
+fn the_first_three_failures_are_forgiven_for_every_record_kind() {
+    let backoff = Refused::Backoff {
+        retry_at: NOW + 1,
+        retry_after: 1,
+    };
+
+    // TOTP.
+    let key = totp();
+    let wrong = wrong_totp(&key, NOW);
+    let good = phone(&key, NOW);
+    let mut record = TotpRecord::new(key);
+    for (n, input) in (1..).zip([wrong.as_str(), "12345", wrong.as_str()]) {
+        let outcome;
+        (record, outcome) = verify(&record, input, NOW);
+        assert!(outcome.unwrap_err().is_counted());
+        assert_eq!(record.throttle().retry_at(), NOW, "TOTP failure {n}");
+    }
+    assert!(verify(&record, &good, NOW).1.is_ok());
+    let (record, _) = verify(&record, &wrong, NOW);
+    assert_eq!(
+        unchanged(record.verify(&good, NOW)),
+        Err(VerifyFailure::Refused(backoff))
+    );
+    assert!(verify(&record, &good, NOW + 1).1.is_ok());
+
+    // HOTP.
+    let key = hotp();
+    let wrong = wrong_hotp(&key);
+    let good = key.generate(0).to_string();
+    let mut record = HotpRecord::new(key);
+    for (n, input) in (1..).zip([wrong.as_str(), "12345", wrong.as_str()]) {
+        let outcome;
+        (record, outcome) = hverify(&record, input, NOW);
+        assert!(outcome.unwrap_err().is_counted());
+        assert_eq!(record.throttle().retry_at(), NOW, "HOTP failure {n}");
+    }
+    assert!(hverify(&record, &good, NOW).1.is_ok());
+    let (record, _) = hverify(&record, &wrong, NOW);
+    assert_eq!(
+        unchanged(record.verify(&good, NOW)),
+        Err(VerifyFailure::Refused(backoff))
+    );
+    assert!(hverify(&record, &good, NOW + 1).1.is_ok());
+
+    // Out-of-band codes.
+    let policy = OobPolicy::default();
+    let mut record = send(&OobRecord::new(), &policy, 424_242, NOW);
+    for (n, input) in (1..).zip(["999999", "12345", "999999"]) {
+        let outcome;
+        (record, outcome) = oob_check(&record, &policy, input, NOW);
+        assert!(
+            matches!(outcome, Err(OobError::Rejected | OobError::Malformed(_))),
+            "{outcome:?}"
+        );
+        assert_eq!(record.throttle().retry_at(), NOW, "OOB failure {n}");
+    }
+    assert_eq!(oob_check(&record, &policy, "424242", NOW).1, Ok(()));
+    let (record, _) = oob_check(&record, &policy, "999999", NOW);
+    assert_eq!(
+        oob_unchanged(&record, &policy, "424242", NOW),
+        OobError::Refused(backoff)
+    );
+    assert_eq!(oob_check(&record, &policy, "424242", NOW + 1).1, Ok(()));
+
+    // Recovery codes.
+    let policy = recovery_policy();
+    let (mut record, codes) = RecoveryCodes::generate(&policy, NOW).unwrap();
+    let code = codes[0].expose();
+    for (n, input) in (1..).zip([WRONG_RECOVERY, "0000", WRONG_RECOVERY]) {
+        let outcome;
+        (record, outcome) = recovery_check(&record, &policy, input, NOW);
+        assert!(
+            matches!(
+                outcome,
+                Err(RecoveryError::Rejected | RecoveryError::WrongLength { .. })
+            ),
+            "{outcome:?}"
+        );
+        assert_eq!(record.throttle().retry_at(), NOW, "recovery failure {n}");
+    }
+    assert_eq!(recovery_check(&record, &policy, code, NOW).1, Ok(()));
+    let (record, _) = recovery_check(&record, &policy, WRONG_RECOVERY, NOW);
+    assert_eq!(
+        recovery_unchanged(&record, &policy, code, NOW),
+        RecoveryError::Refused(backoff)
+    );
+    assert_eq!(recovery_check(&record, &policy, code, NOW + 1).1, Ok(()));
 }

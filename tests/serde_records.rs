@@ -35,17 +35,26 @@ fn secret() -> impl Strategy<Value = Secret> {
         .prop_map(|bytes| Secret::from_bytes_legacy(&bytes).unwrap())
 }
 
+/// Any valid throttle policy: forgiven failures below `max_failures`,
+/// lockouts from 1 s to a week.
 fn policy() -> impl Strategy<Value = ThrottlePolicy> {
     (
         0u64..=600,
         0u64..=3_600,
         1u32..=ThrottlePolicy::NIST_MAX_FAILURES,
+        any::<u32>(),
+        1u64..=ThrottlePolicy::MAX_LOCKOUT,
+        any::<u64>(),
     )
-        .prop_map(|(initial, extra, max)| {
+        .prop_map(|(initial, extra, max, free, lockout, longest)| {
+            let max_lockout = lockout + longest % (ThrottlePolicy::MAX_LOCKOUT - lockout + 1);
             ThrottlePolicy::default()
+                .free_failures(free % max)
                 .initial_delay(initial)
                 .max_delay(initial + extra)
                 .max_failures(max)
+                .lockout(lockout)
+                .max_lockout(max_lockout)
         })
 }
 
@@ -233,8 +242,15 @@ fn the_format_is_plain_and_stable() {
             },
             "last_step": 56_666_667,
             "drift": 0,
-            "throttle": { "failures": 0, "retry_at": 0 },
-            "policy": { "initial_delay": 1, "max_delay": 300, "max_failures": 10 },
+            "throttle": { "failures": 0, "retry_at": 0, "locked": false },
+            "policy": {
+                "free_failures": 3,
+                "initial_delay": 1,
+                "max_delay": 300,
+                "max_failures": 10,
+                "lockout": 900,
+                "max_lockout": 86_400
+            },
             "version": 1
         })
     );
@@ -251,11 +267,34 @@ fn the_format_is_plain_and_stable() {
             "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
             "config": { "algorithm": "SHA1", "digits": 6, "look_ahead": 5, "resync": 100 },
             "last_counter": null,
-            "throttle": { "failures": 0, "retry_at": 0 },
-            "policy": { "initial_delay": 1, "max_delay": 300, "max_failures": 10 },
+            "throttle": { "failures": 0, "retry_at": 0, "locked": false },
+            "policy": {
+                "free_failures": 3,
+                "initial_delay": 1,
+                "max_delay": 300,
+                "max_failures": 10,
+                "lockout": 900,
+                "max_lockout": 86_400
+            },
             "version": 0
         })
     );
+    // A lockout is stored as such, and read back as one.
+    // Ten failures, each as soon as it is evaluated: the 10th at 1,063.
+    let mut locked = hotp;
+    for _ in 0..10 {
+        let now = locked.throttle().retry_at().max(1_000);
+        locked = locked.verify("000000", now).into_parts().0.unwrap();
+    }
+    let json = serde_json::to_value(&locked).unwrap();
+    assert_eq!(
+        json["throttle"],
+        json!({ "failures": 10, "retry_at": 1_963, "locked": true })
+    );
+    let back: HotpRecord = serde_json::from_value(json).unwrap();
+    assert!(back.throttle().is_locked_out(1_962));
+    assert!(!back.throttle().is_locked_out(1_963));
+    assert_eq!(back, locked);
 }
 
 /// The record's JSON with one field replaced (or removed, for `Null`).
@@ -277,7 +316,7 @@ fn patched(path: &[&str], value: Value) -> String {
 
 #[test]
 fn invalid_records_are_refused() {
-    let cases: [(&[&str], Value, &str); 14] = [
+    let cases: [(&[&str], Value, &str); 24] = [
         (&["config", "digits"], json!(5), "5 digits"),
         (&["config", "digits"], json!(9), "9 digits"),
         (&["config", "period"], json!(0), "period"),
@@ -291,6 +330,44 @@ fn invalid_records_are_refused() {
         (&["policy", "max_failures"], json!(101), "101 failures"),
         (&["policy", "max_failures"], json!(0), "0 failures"),
         (&["policy", "initial_delay"], json!(301), "maximum backoff"),
+        (
+            &["policy", "free_failures"],
+            json!(10),
+            "failures forgiven before any wait: 10 is out of range; use 0 to 9",
+        ),
+        (
+            &["policy", "lockout"],
+            json!(0),
+            "seconds of the first lockout: 0 is out of range",
+        ),
+        (
+            &["policy", "max_lockout"],
+            json!(899),
+            "seconds of the longest lockout: 899 is out of range; use 900 to 604800",
+        ),
+        (
+            &["policy", "max_lockout"],
+            json!(604_801),
+            "seconds of the longest lockout: 604801 is out of range",
+        ),
+        (
+            &["policy", "lockout"],
+            Value::Null,
+            "missing field `lockout`",
+        ),
+        (
+            &["policy", "free_failures"],
+            Value::Null,
+            "missing field `free_failures`",
+        ),
+        (&["policy", "extra"], json!(1), "unknown field `extra`"),
+        (
+            &["throttle", "locked"],
+            Value::Null,
+            "missing field `locked`",
+        ),
+        (&["throttle", "locked"], json!(1), "invalid type"),
+        (&["throttle", "extra"], json!(1), "unknown field `extra`"),
         (&["drift"], json!(121), "drift of 121"),
         (&["drift"], json!(-121), "drift of -121"),
         (&["secret"], json!("GEZDGNBVGY3TQOJQ1"), "invalid Base32"),
@@ -308,8 +385,23 @@ fn invalid_records_are_refused() {
             "an error must not show the secret: {err}"
         );
     }
-    // The bound on the drift is inclusive; unknown fields are refused.
+    // The bounds are inclusive; unknown fields are refused.
     assert!(serde_json::from_str::<TotpRecord>(&patched(&["drift"], json!(-120))).is_ok());
+    let accepted: [(&[&str], Value); 6] = [
+        (&["policy", "free_failures"], json!(9)),
+        (&["policy", "free_failures"], json!(0)),
+        (&["policy", "lockout"], json!(1)),
+        (&["policy", "max_lockout"], json!(900)),
+        (&["policy", "max_lockout"], json!(604_800)),
+        (&["throttle", "locked"], json!(true)),
+    ];
+    for (path, value) in accepted {
+        let text = patched(path, value);
+        assert!(
+            serde_json::from_str::<TotpRecord>(&text).is_ok(),
+            "{path:?}: {text}"
+        );
+    }
     let err = serde_json::from_str::<TotpRecord>(&patched(&["extra"], json!(1))).unwrap_err();
     assert!(err.to_string().contains("unknown field `extra`"), "{err}");
     let err = serde_json::from_str::<Window>(r#"{"behind":1,"ahead":1,"both":1}"#).unwrap_err();

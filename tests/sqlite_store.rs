@@ -8,8 +8,9 @@
 //!   answers; every other guess is refused by the lockout or, having lost
 //!   every race, reported as a conflict with nothing written. The failure
 //!   count and the version afterwards are exact.
-//! - With a backoff, a burst at one instant gets one evaluation; the rest
-//!   are refused until the stated time.
+//! - With a backoff, a burst at one instant gets the forgiven failures
+//!   and the one that starts the backoff evaluated, then one evaluation
+//!   per backoff; the rest are refused until the stated time.
 //!
 //! Records are stored as JSON (`serde` feature) beside a version column.
 #![allow(
@@ -278,6 +279,7 @@ fn one_valid_code_from_16_threads_is_accepted_exactly_once() {
     let record = db.load(ID).unwrap().unwrap();
     assert_eq!(record.last_step(), Some(totp.step_at(NOW).unwrap()));
     assert_eq!(record.throttle().failures() as usize, rejected);
+    assert!(rejected <= 4, "three forgiven replays, then the backoff");
     assert_eq!(record.version() as usize, accepted + rejected);
     assert_eq!(db.version_column(ID), record.version());
     remove(&path);
@@ -286,7 +288,7 @@ fn one_valid_code_from_16_threads_is_accepted_exactly_once() {
 #[test]
 fn a_burst_of_1000_wrong_guesses_gets_exactly_max_failures_evaluations() {
     let totp = key();
-    let policy = ThrottlePolicy::default().initial_delay(0); // lockout only
+    let policy = ThrottlePolicy::default().initial_delay(0); // lockouts only
     let max = policy.get_max_failures() as usize;
     let path = database(
         "burst",
@@ -326,39 +328,71 @@ fn a_burst_of_1000_wrong_guesses_gets_exactly_max_failures_evaluations() {
         "one write per evaluated failure"
     );
     assert_eq!(db.version_column(ID), record.version());
-    assert!(record.throttle().is_locked_out(&record.policy()));
-    // The right code is refused too, now.
+    assert!(record.throttle().is_locked_out(NOW + 899));
+    assert!(!record.throttle().is_locked_out(NOW + 900));
+    // The right code is refused too, now, and in the lockout's last second.
     let good = totp.generate(NOW).unwrap().to_string();
     assert_eq!(
         db.update(ID, |r| r.verify(&good, NOW)).unwrap(),
-        Err(VerifyFailure::Refused(Refused::LockedOut))
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 900,
+            retry_after: 900
+        }))
+    );
+    let late = totp.generate(NOW + 899).unwrap().to_string();
+    assert_eq!(
+        db.update(ID, |r| r.verify(&late, NOW + 899)).unwrap(),
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 900,
+            retry_after: 1
+        }))
+    );
+    // From NOW + 900, it is accepted.
+    let after = totp.generate(NOW + 900).unwrap().to_string();
+    assert!(
+        db.update(ID, |r| r.verify(&after, NOW + 900))
+            .unwrap()
+            .is_ok()
     );
     remove(&path);
 }
 
 #[test]
-fn with_a_backoff_a_burst_at_one_instant_gets_one_evaluation() {
+fn with_a_backoff_a_burst_at_one_instant_gets_the_forgiven_failures_then_one_evaluation() {
     let totp = key();
-    let policy = ThrottlePolicy::default(); // 1 s, 2 s, 4 s ...
+    let policy = ThrottlePolicy::default(); // 3 forgiven, then 1 s, 2 s, 4 s ...
     let path = database(
         "backoff",
         &TotpRecord::with_policy(totp.clone(), policy).unwrap(),
     );
 
+    // Round 0 gets the three forgiven failures and the fourth, which backs
+    // off for 1 s; each later round gets one, which doubles the backoff.
+    let rounds: [(usize, u64); 5] = [(4, 1), (1, 2), (1, 4), (1, 8), (1, 16)];
     let mut now = NOW;
-    for round in 0..4u32 {
+    let mut failures = 0;
+    for (round, (evaluated, wait)) in rounds.into_iter().enumerate() {
         let outcomes = burst(&path, wrong_codes(&totp, now, 200), now).outcomes;
         let (accepted, rejected, refused, conflicts) = tally(&outcomes);
-        assert_eq!((accepted, rejected), (0, 1), "round {round}");
-        assert_eq!(refused + conflicts, 199);
-        let retry_at = now + policy.delay_after(round + 1);
+        assert_eq!((accepted, rejected), (0, evaluated), "round {round}");
+        assert_eq!(refused + conflicts, 200 - evaluated);
+        failures += evaluated as u32;
+        let retry_at = now + wait;
+        assert_eq!(policy.wait_after(failures), wait);
         for o in &outcomes {
             if let Ok(Err(VerifyFailure::Refused(r))) = o {
-                assert_eq!(*r, Refused::Backoff { retry_at }, "round {round}");
+                assert_eq!(
+                    *r,
+                    Refused::Backoff {
+                        retry_at,
+                        retry_after: wait
+                    },
+                    "round {round}"
+                );
             }
         }
         let record = Sqlite::open(&path).load(ID).unwrap().unwrap();
-        assert_eq!(record.throttle().failures(), round + 1);
+        assert_eq!(record.throttle().failures(), failures);
         assert_eq!(record.throttle().retry_at(), retry_at);
         // The last second of the backoff is refused; the first after it is not.
         now = retry_at;
