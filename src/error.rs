@@ -742,6 +742,10 @@ pub enum Error {
     #[cfg(feature = "seal")]
     #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
     Seal(crate::SealError),
+    /// See [`CodecError`](crate::CodecError).
+    #[cfg(feature = "codec")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
+    Codec(crate::CodecError),
     /// See [`VerifyFailure`](crate::VerifyFailure).
     Failure(crate::VerifyFailure),
     /// See [`StoreError`](crate::StoreError), for a store that cannot fail
@@ -771,6 +775,8 @@ impl fmt::Display for Error {
             Self::Qr(e) => e.fmt(f),
             #[cfg(feature = "seal")]
             Self::Seal(e) => e.fmt(f),
+            #[cfg(feature = "codec")]
+            Self::Codec(e) => e.fmt(f),
             Self::Failure(e) => e.fmt(f),
             Self::Store(e) => e.fmt(f),
             Self::Oob(e) => e.fmt(f),
@@ -797,6 +803,8 @@ impl core::error::Error for Error {
             Self::Qr(e) => e.source(),
             #[cfg(feature = "seal")]
             Self::Seal(e) => e.source(),
+            #[cfg(feature = "codec")]
+            Self::Codec(e) => e.source(),
             Self::Failure(e) => e.source(),
             Self::Store(e) => e.source(),
             Self::Oob(e) => e.source(),
@@ -846,3 +854,5 @@ into_error!(Qr(QrError));
 
 #[cfg(feature = "seal")]
 into_error!(Seal(crate::SealError));
+#[cfg(feature = "codec")]
+into_error!(Codec(crate::CodecError));

@@ -55,6 +55,9 @@ pub use record::{Refused, Throttle, ThrottlePolicy};
 #[cfg(feature = "std")]
 pub use run::block_on;
 pub use run::{AsyncStore, MAX_TRIES, Ran, run, run_blocking};
+#[cfg(feature = "codec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
+pub use run::{CodecError, RecordCodec};
 #[cfg(feature = "seal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub use seal::{Keyring, SealError, SealingKey};

@@ -2,6 +2,13 @@
 //! store (load, call, compare-and-set, retry on a lost race), blocking or
 //! async, and the async store trait the adapters implement.
 
+#[cfg(feature = "codec")]
+mod codec;
+
+#[cfg(feature = "codec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
+pub use codec::{CodecError, RecordCodec};
+
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
