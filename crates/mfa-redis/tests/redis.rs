@@ -3,8 +3,8 @@
 //! two connections, versions at the edges of `u64`, damaged hashes, key
 //! rotation, and the runner end to end.
 //!
-//! Every test writes under a prefix of its own run and deletes its keys at
-//! the end.
+//! Every test writes under a prefix of its own and deletes its keys at the
+//! end, passed or failed.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,63 +13,27 @@
     clippy::arithmetic_side_effects
 )]
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
+use std::sync::Arc;
+
+use common::{Prefix, connection};
 use mfa::{
     AsyncStore, Cas, CodecError, Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows,
     Keyring, OobKey, Protection, RecordCodec, Scenario, SealingKey, TotpFactor, TotpRecord,
 };
-use mfa_redis::redis::{self, aio::ConnectionManager};
+use mfa_redis::redis;
 use mfa_redis::{RedisStore, RedisStoreError};
 use tokio::sync::Barrier;
 
 type Account = Protection<TotpRecord>;
 
-fn url() -> String {
-    std::env::var("MFA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
-}
-
-/// A prefix no other test or run uses.
-fn prefix(test: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("mfa-redis-test:{}:{nanos}:{test}:", std::process::id())
-}
-
-async fn connection() -> ConnectionManager {
-    redis::Client::open(url())
-        .unwrap()
-        .get_connection_manager()
-        .await
-        .unwrap_or_else(|e| panic!("no Redis server at {}: {e}", url()))
-}
-
 fn codec(key: &SealingKey) -> RecordCodec {
     RecordCodec::new(Keyring::new(key.clone()))
 }
 
-async fn store(test: &str, key: &SealingKey) -> RedisStore {
-    RedisStore::new(connection().await, codec(key)).with_prefix(prefix(test))
-}
-
-/// Deletes every key under the store's prefix.
-async fn clean(store: &RedisStore) {
-    let mut c = store.connection().clone();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}*", store.prefix()))
-        .query_async(&mut c)
-        .await
-        .unwrap();
-    for key in keys {
-        let _: u64 = redis::cmd("DEL")
-            .arg(key)
-            .query_async(&mut c)
-            .await
-            .unwrap();
-    }
+async fn store(prefix: &Prefix, key: &SealingKey) -> RedisStore {
+    RedisStore::new(connection().await, codec(key)).with_prefix(&prefix.0)
 }
 
 /// The raw fields of `id`'s hash.
@@ -106,7 +70,8 @@ fn at_version(version: u64) -> Account {
 #[tokio::test]
 async fn one_hash_per_account_with_the_version_in_clear_and_the_record_sealed() {
     let key = SealingKey::generate(1).unwrap();
-    let store = store("layout", &key).await;
+    let prefix = Prefix::new("layout");
+    let store = store(&prefix, &key).await;
     let account = at_version(41);
 
     assert_eq!(store.load("ada").await.unwrap(), None::<Account>);
@@ -136,14 +101,13 @@ async fn one_hash_per_account_with_the_version_in_clear_and_the_record_sealed() 
     let json = serde_json::to_vec(&account).unwrap();
     assert!(!sealed.windows(12).any(|w| json.windows(12).any(|j| j == w)));
     assert!(!sealed.windows(9).any(|w| w == b"\"version\""));
-
-    clean(&store).await;
 }
 
 #[tokio::test]
 async fn insert_writes_only_where_there_is_nothing() {
     let key = SealingKey::generate(1).unwrap();
-    let store = store("insert", &key).await;
+    let prefix = Prefix::new("insert");
+    let store = store(&prefix, &key).await;
     let first = at_version(0);
     let second = at_version(0);
 
@@ -159,14 +123,13 @@ async fn insert_writes_only_where_there_is_nothing() {
         .await
         .unwrap();
     assert_eq!(store.insert("bob", &second).await.unwrap(), Cas::Conflict);
-
-    clean(&store).await;
 }
 
 #[tokio::test]
 async fn compare_and_set_writes_only_at_the_expected_version() {
     let key = SealingKey::generate(1).unwrap();
-    let store = store("cas", &key).await;
+    let prefix = Prefix::new("cas");
+    let store = store(&prefix, &key).await;
     let (v0, v1, v2) = (at_version(0), at_version(1), at_version(2));
 
     // No record: nothing to compare with.
@@ -191,14 +154,13 @@ async fn compare_and_set_writes_only_at_the_expected_version() {
     );
     assert_eq!(store.load("ada").await.unwrap(), Some(v1));
     assert_eq!(raw(&store, "ada").await.0.as_deref(), Some("1"));
-
-    clean(&store).await;
 }
 
 #[tokio::test]
 async fn versions_are_compared_exactly_up_to_u64_max_and_wrap() {
     let key = SealingKey::generate(1).unwrap();
-    let store = store("wrap", &key).await;
+    let prefix = Prefix::new("wrap");
+    let store = store(&prefix, &key).await;
 
     // 2^53 + 1 is 2^53 as a double: the script compares strings.
     let big = (1u64 << 53) + 1;
@@ -242,15 +204,14 @@ async fn versions_are_compared_exactly_up_to_u64_max_and_wrap() {
     );
     assert_eq!(raw(&store, "bob").await.0.as_deref(), Some("0"));
     assert_eq!(store.load("bob").await.unwrap(), Some(wrapped));
-
-    clean(&store).await;
 }
 
 #[tokio::test]
 async fn two_connections_racing_on_one_version_commit_exactly_once() {
     const ROUNDS: u64 = 200;
     let key = SealingKey::generate(1).unwrap();
-    let a = store("race", &key).await;
+    let prefix = Prefix::new("race");
+    let a = store(&prefix, &key).await;
     // Another connection, as another service instance would have.
     let b = RedisStore::new(connection().await, codec(&key)).with_prefix(a.prefix());
     let _ = a.insert("ada", &at_version(0)).await.unwrap();
@@ -277,14 +238,13 @@ async fn two_connections_racing_on_one_version_commit_exactly_once() {
         assert_eq!(b.load("ada").await.unwrap(), Some(winner), "round {round}");
     }
     assert_eq!(raw(&a, "ada").await.0, Some(ROUNDS.to_string()));
-
-    clean(&a).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runner_enrolls_through_redis_and_16_racing_tasks_lose_no_update() {
     let key = SealingKey::generate(1).unwrap();
-    let store = Arc::new(store("run", &key).await);
+    let prefix = Prefix::new("run");
+    let store = Arc::new(store(&prefix, &key).await);
     let flows = Arc::new(
         Flows::new(
             TotpFactor::new("Example Co").unwrap(),
@@ -354,14 +314,13 @@ async fn the_runner_enrolls_through_redis_and_16_racing_tasks_lose_no_update() {
     let bob: Account = store.load("bob").await.unwrap().unwrap();
     assert!(written >= 1);
     assert_eq!(bob.version(), written, "each written run is one version");
-
-    clean(&store).await;
 }
 
 #[tokio::test]
 async fn a_damaged_hash_is_an_error_not_a_record() {
     let key = SealingKey::generate(1).unwrap();
-    let store = store("damaged", &key).await;
+    let prefix = Prefix::new("damaged");
+    let store = store(&prefix, &key).await;
     let corrupt = |r: Result<Option<Account>, RedisStoreError>| {
         assert!(matches!(r, Err(RedisStoreError::Corrupt(_))), "{r:?}");
     };
@@ -404,14 +363,13 @@ async fn a_damaged_hash_is_an_error_not_a_record() {
         .unwrap();
     let wrong: Result<Option<Account>, _> = store.load("eve").await;
     assert!(matches!(wrong, Err(RedisStoreError::Redis(_))), "{wrong:?}");
-
-    clean(&store).await;
 }
 
 #[tokio::test]
 async fn records_under_an_old_key_open_and_are_resealed_on_their_next_write() {
     let old = SealingKey::generate(1).unwrap();
-    let before = store("rotate", &old).await;
+    let prefix = Prefix::new("rotate");
+    let before = store(&prefix, &old).await;
     let _ = before.insert("ada", &at_version(0)).await.unwrap();
 
     let ring = Keyring::new(SealingKey::generate(2).unwrap())
@@ -443,19 +401,17 @@ async fn records_under_an_old_key_open_and_are_resealed_on_their_next_write() {
         Err(RedisStoreError::Codec(CodecError::Seal(_)))
     ));
     drop(loaded);
-
-    clean(&before).await;
 }
 
 #[tokio::test]
 async fn remove_deletes_the_hash() {
     let key = SealingKey::generate(1).unwrap();
-    let store = store("remove", &key).await;
+    let prefix = Prefix::new("remove");
+    let store = store(&prefix, &key).await;
     let _ = store.insert("ada", &at_version(0)).await.unwrap();
     assert!(store.remove("ada").await.unwrap());
     assert!(!store.remove("ada").await.unwrap());
     assert_eq!(raw(&store, "ada").await, (None, None));
-    clean(&store).await;
 }
 
 #[test]
@@ -463,7 +419,8 @@ fn debug_shows_no_key() {
     let key = SealingKey::generate(9).unwrap();
     let secret = key.expose_base64().to_string();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let store = runtime.block_on(store("debug", &key));
+    let prefix = Prefix::new("debug");
+    let store = runtime.block_on(store(&prefix, &key));
     let shown = format!("{store:?}");
     assert!(
         shown.starts_with("RedisStore { prefix: \"mfa-redis-test:"),
