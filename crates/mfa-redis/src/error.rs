@@ -26,7 +26,10 @@ use mfa::CodecError;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RedisStoreError {
-    /// The server or the connection failed (see the source).
+    /// The server or the connection failed (see the source). A write that
+    /// failed after it was sent (a response timeout, a dropped connection)
+    /// may still have run on the server, as an SQL `COMMIT` whose answer is
+    /// lost may have: the next load shows which.
     Redis(redis::RedisError),
     /// The record could not be sealed, or the stored one does not open or
     /// read back (another key ring, another account's value, an edited value,

@@ -110,6 +110,11 @@ impl RedisStore<ConnectionManager> {
     /// connection drops. Records are sealed with `codec`; keys start with
     /// [`DEFAULT_PREFIX`].
     ///
+    /// The manager keeps `redis`'s defaults, among them a response timeout
+    /// of 500 ms; for other settings make one with
+    /// [`Client::get_connection_manager_with_config`](redis::Client::get_connection_manager_with_config)
+    /// and pass it to [`new`](Self::new).
+    ///
     /// # Errors
     ///
     /// [`RedisStoreError::Redis`] if `url` is not a Redis URL or the server
