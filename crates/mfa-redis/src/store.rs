@@ -63,15 +63,15 @@ static COMPARE_AND_SET: LazyLock<Script> =
 ///   ([`Cas::Committed`]) or 0 ([`Cas::Conflict`]).
 ///
 /// [`load`](AsyncStore::load) is one `HMGET key v r`. Each script touches
-/// only the account's key, so the store works on Redis Cluster as well (a
-/// cluster connection is a `C` too).
+/// only the account's key, as Redis Cluster requires of a script (the
+/// tests run on a single server).
 ///
 /// # Connections
 ///
 /// `C` is any async Redis connection that is cheap to clone:
 /// [`ConnectionManager`] (the default; it reconnects),
-/// [`MultiplexedConnection`](redis::aio::MultiplexedConnection), or a
-/// cluster connection. Every call clones it and sends one command, so one
+/// [`MultiplexedConnection`](redis::aio::MultiplexedConnection), or
+/// another [`ConnectionLike`]. Every call clones it and sends one command, so one
 /// store serves all the tasks of a service; clone the store to share it.
 /// The `redis` connections need the tokio runtime.
 ///
