@@ -298,22 +298,18 @@ impl<C: ConnectionLike + Clone + Send + Sync> RedisStore<C> {
         Ok(removed > 0)
     }
 
-    /// Runs `script` with the account's key, then `expected` (if any), the
-    /// new version and the sealed record: whether it wrote.
+    /// Runs `script` with the account's key and `args`: whether it wrote.
     async fn write(
         &self,
         script: &Script,
         id: &str,
-        args: Result<[Vec<u8>; 2], RedisStoreError>,
-        expected: Option<u64>,
+        args: &[Vec<u8>],
     ) -> Result<Cas, RedisStoreError> {
-        let [version, sealed] = args?;
         let mut invocation: ScriptInvocation<'_> = script.prepare_invoke();
         invocation.key(self.key(id));
-        if let Some(expected) = expected {
-            invocation.arg(expected.to_string());
+        for arg in args {
+            invocation.arg(arg);
         }
-        invocation.arg(version).arg(sealed);
         let mut connection = self.connection.clone();
         let written: i64 = invocation.invoke_async(&mut connection).await?;
         Ok(if written == 1 {
@@ -382,8 +378,8 @@ where
     }
 
     async fn insert(&self, id: &str, record: &Protection<R>) -> Result<Cas, RedisStoreError> {
-        let args = fields(&self.codec, id, record);
-        self.write(&INSERT, id, args, None).await
+        let [version, sealed] = fields(&self.codec, id, record)?;
+        self.write(&INSERT, id, &[version, sealed]).await
     }
 
     async fn compare_and_set(
@@ -392,8 +388,10 @@ where
         expected: u64,
         record: &Protection<R>,
     ) -> Result<Cas, RedisStoreError> {
-        let args = fields(&self.codec, id, record);
-        self.write(&COMPARE_AND_SET, id, args, Some(expected)).await
+        let [version, sealed] = fields(&self.codec, id, record)?;
+        let expected = expected.to_string().into_bytes();
+        self.write(&COMPARE_AND_SET, id, &[expected, version, sealed])
+            .await
     }
 }
 
