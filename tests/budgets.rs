@@ -294,10 +294,8 @@ fn binding_code() {
                 started.verify_identity(&flows, &host.account, &code, now),
             );
             r.unwrap();
-            let (at_confirm, r) = host.step(
-                &proved,
-                proved.setup(&flows, &host.account, victim.clone(), now),
-            );
+            let (at_confirm, r) =
+                host.step(&proved, proved.setup(&flows, &host.account, &victim, now));
             match r {
                 Ok(()) => e = Some(at_confirm),
                 Err(err) => now = tally.wait(now, &err),

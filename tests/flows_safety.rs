@@ -282,7 +282,7 @@ fn f3_re_proving_identity_does_not_buy_binding_guesses() {
         let code = host.last_code(&email());
         let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, now));
         r.unwrap();
-        let (mut e, r) = host.step(&e, e.setup(&flows, &host.account, victim.clone(), now));
+        let (mut e, r) = host.step(&e, e.setup(&flows, &host.account, &victim, now));
         match r {
             Ok(()) => texts += 1,
             Err(err) => {
@@ -356,13 +356,31 @@ fn f4_a_pass_authorises_for_pass_ttl_only() {
     let code = totp.generate(now).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now));
     r.unwrap();
-    assert_eq!(v.passes(&flows, &host.account, now + 299), Ok(()));
     assert_eq!(
-        v.passes(&flows, &host.account, now + 300),
+        v.authorize(
+            &flows,
+            &host.account,
+            &Scenario::CriticalOperation,
+            now + 299
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        v.authorize(
+            &flows,
+            &host.account,
+            &Scenario::CriticalOperation,
+            now + 300
+        ),
         Err(FlowError::CheckRequired)
     );
     assert_eq!(
-        v.passes(&flows, &host.account, now + DAY),
+        v.authorize(
+            &flows,
+            &host.account,
+            &Scenario::CriticalOperation,
+            now + DAY
+        ),
         Err(FlowError::CheckRequired)
     );
     // Configurable.
@@ -375,9 +393,22 @@ fn f4_a_pass_authorises_for_pass_ttl_only() {
     let code = totp.generate(now).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&short, &host.account, &code, now));
     r.unwrap();
-    assert_eq!(v.passes(&short, &host.account, now + 59), Ok(()));
     assert_eq!(
-        v.passes(&short, &host.account, now + 60),
+        v.authorize(
+            &short,
+            &host.account,
+            &Scenario::CriticalOperation,
+            now + 59
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        v.authorize(
+            &short,
+            &host.account,
+            &Scenario::CriticalOperation,
+            now + 60
+        ),
         Err(FlowError::CheckRequired)
     );
 }
@@ -401,7 +432,7 @@ fn f5_edited_session_states_are_refused() {
     skipped["stage"] =
         serde_json::json!({"Setup": {"contact": null, "verified_at": T0, "expires_at": T0 + 600}});
     let skipped: Enrollment = serde_json::from_value(skipped).unwrap();
-    let step = skipped.setup(&flows, &host.account, "ada@example.com".into(), T0 + 1);
+    let step = skipped.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 1);
     assert_eq!(step.result(), Err(FlowError::Tampered));
     assert!((step.persist().is_none() && step.effects().is_empty()));
 
@@ -412,7 +443,7 @@ fn f5_edited_session_states_are_refused() {
     let totp = {
         let (e, r) = host.step(
             &e,
-            e.setup(&flows, &host.account, "ada@example.com".into(), T0 + 2),
+            e.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 2),
         );
         r.unwrap();
         let totp = host.keys.last().unwrap().to_totp().unwrap();
@@ -431,7 +462,12 @@ fn f5_edited_session_states_are_refused() {
     let mut later = serde_json::to_value(&change).unwrap();
     later["stage"]["Setup"]["expires_at"] = serde_json::json!(now + DAY);
     let later: Enrollment = serde_json::from_value(later).unwrap();
-    let step = later.setup(&flows, &host.account, "ada@example.com".into(), now + 3_600);
+    let step = later.setup(
+        &flows,
+        &host.account,
+        &"ada@example.com".into(),
+        now + 3_600,
+    );
     assert_eq!(step.result(), Err(FlowError::Tampered));
     // A hand-made change (`change: true` on a new enrollment) too.
     let mut forged = json.clone();
@@ -449,7 +485,7 @@ fn f5_edited_session_states_are_refused() {
     moved["scenario"] = serde_json::json!("LogOn");
     let moved: Verification = serde_json::from_value(moved).unwrap();
     assert_eq!(
-        moved.passes(&flows, &host.account, now + 1),
+        moved.authorize(&flows, &host.account, &Scenario::CriticalOperation, now + 1),
         Err(FlowError::Tampered)
     );
     let pending = challenge(&mut host, &flows, now + 2);
@@ -457,16 +493,19 @@ fn f5_edited_session_states_are_refused() {
     claimed["stage"] = serde_json::json!({"Passed": {"check": null, "at": now + 2, "generation": 1, "grace_from": now + 2}});
     let claimed: Verification = serde_json::from_value(claimed).unwrap();
     assert_eq!(
-        claimed.passes(&flows, &host.account, now + 3),
+        claimed.authorize(&flows, &host.account, &Scenario::CriticalOperation, now + 3),
         Err(FlowError::Tampered)
     );
     // The untouched states still work.
-    assert_eq!(v.passes(&flows, &host.account, now + 1), Ok(()));
+    assert_eq!(
+        v.authorize(&flows, &host.account, &Scenario::CriticalOperation, now + 1),
+        Ok(())
+    );
 
     // States made under another key (another service) are refused too.
     let other = totp_flows(policy().grace(900));
     assert_eq!(
-        v.passes(&other, &host.account, now + 1),
+        v.authorize(&other, &host.account, &Scenario::CriticalOperation, now + 1),
         Err(FlowError::Tampered)
     );
 }
@@ -488,7 +527,7 @@ fn f5_the_pending_secret_is_never_in_the_session_state() {
     r.unwrap();
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, "ada@example.com".into(), T0 + 2),
+        e.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 2),
     );
     r.unwrap();
     let secret = host
@@ -521,7 +560,7 @@ fn f6_a_wrong_confirmation_code_is_counted_in_the_account_record() {
     r.unwrap();
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, "ada@example.com".into(), T0 + 2),
+        e.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 2),
     );
     r.unwrap();
     let totp = host.keys.last().unwrap().to_totp().unwrap();
@@ -600,7 +639,15 @@ fn f8_an_sms_challenge_texts_only_when_asked() {
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now + 20));
     r.unwrap();
-    assert_eq!(v.passes(&flows, &host.account, now + 20), Ok(()));
+    assert_eq!(
+        v.authorize(
+            &flows,
+            &host.account,
+            &Scenario::CriticalOperation,
+            now + 20
+        ),
+        Ok(())
+    );
     // The policy choice of texting at once remains.
     let key = OobKey::generate().unwrap();
     let eager = SmsFactor::new(key.clone(), OobPolicy::default())

@@ -296,7 +296,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -454,7 +454,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let now = t0;
     /// // The key was shown; the first code from the authenticator is awaited.
@@ -751,7 +751,7 @@ impl Enrollment {
     /// use mfa::{Awaiting, FlowError, Output};
     ///
     /// // The identity was verified at `now`; TOTP is set up for the account name.
-    /// let step = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 30);
+    /// let step = enrollment.setup(&flows, &account, &"ada@example.com".into(), now + 30);
     /// let (state, outputs, result) = step.into_parts();
     /// result?;
     /// // The pending secret goes into the account record, never the session:
@@ -764,7 +764,7 @@ impl Enrollment {
     /// assert_eq!(confirming.awaiting(), Awaiting::Codes { count: 1 });
     ///
     /// // Ten minutes after the identity check, it is too late.
-    /// let late = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 600);
+    /// let late = enrollment.setup(&flows, &account, &"ada@example.com".into(), now + 600);
     /// assert_eq!(late.result(), Err(FlowError::Expired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -772,7 +772,7 @@ impl Enrollment {
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
-        setup: F::Setup,
+        setup: &F::Setup,
         now: u64,
     ) -> Transition<Self, F::Record> {
         if let Err(e) = self.checked(flows, account) {
@@ -886,7 +886,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
     /// # let now = t0;
     /// use mfa::{FlowError, OobError, Output};
     ///
@@ -998,7 +998,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let now = t0;
     /// # let near = [now - 60, now - 30, now, now + 30, now + 60].map(|t| totp.generate(t).map(|c| c.to_string()));

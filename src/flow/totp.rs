@@ -179,13 +179,13 @@ impl Factor for TotpFactor {
 
     fn begin(
         &self,
-        account: String,
+        account: &String,
         _verified: Option<&Destination>,
         _now: u64,
     ) -> Result<Begun<TotpRecord>, FlowError> {
         let secret = Secret::generate().map_err(|_| FlowError::RandomSource)?;
         let totp = Totp::new(&secret, self.config).map_err(|_| FlowError::RandomSource)?;
-        let uri = KeyUri::totp(&totp, &self.issuer, &account)?;
+        let uri = KeyUri::totp(&totp, &self.issuer, account)?;
         let pending =
             TotpRecord::with_policy(totp, self.throttle).map_err(|_| FlowError::RandomSource)?;
         Ok(Begun::Confirm {
