@@ -134,7 +134,11 @@ impl Default for FlowPolicy {
             fresh_check: 300,
             pass_ttl: 300,
             identity: OobPolicy::default(),
-            recovery: RecoveryPolicy::default(),
+            // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
+            // and a lockout would let a password holder keep the owner's
+            // last way in locked.
+            recovery: RecoveryPolicy::default()
+                .throttle(crate::record::ThrottlePolicy::unlimited()),
         }
     }
 }

@@ -1047,6 +1047,7 @@ impl Enrollment {
         if let Some(to) = &pending.to {
             return self.confirm_binding(flows, account, &pending.record, to, codes, now);
         }
+        let before = flows.factor().throttle(&pending.record);
         let (record, outcome) = flows
             .factor()
             .confirm(&pending.record, codes, now)
@@ -1054,15 +1055,17 @@ impl Enrollment {
         match outcome {
             Ok(active) => self.activate(flows, account, account, active, now),
             // The failure is counted in the account record, not the state.
-            Err(e) => Transition::counted(
-                None,
-                record
-                    .and_then(|record| account.with_pending_record(record))
-                    .map(|new| new.persist_over(account))
-                    .into_iter()
-                    .collect(),
-                e,
-            ),
+            Err(e) => {
+                let mut outputs = Vec::new();
+                if let Some(record) = record {
+                    let after = flows.factor().throttle(&record);
+                    if let Some(new) = account.with_pending_record(record) {
+                        outputs.push(new.persist_over(account));
+                        outputs.extend(lockout_notice(before, after, Credential::Factor, now));
+                    }
+                }
+                Transition::counted(None, outputs, e)
+            }
         }
     }
 
@@ -1094,6 +1097,10 @@ impl Enrollment {
             outputs.extend(lockout_notice(before, after, Credential::BindingCode, now));
             return Transition::counted(None, outputs, e.into());
         }
+        // A success keeps the record's failures: they may be guesses at
+        // another number, and binding one's own phone must not buy guesses
+        // at someone else's.
+        let binding = binding.keeping(before);
         match flows.factor().bind(pending, to, now) {
             Ok(record) => self.activate(
                 flows,

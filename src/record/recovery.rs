@@ -435,7 +435,7 @@ impl RecoveryCodes {
     pub fn unlock(&self) -> Self {
         Self {
             version: self.version.wrapping_add(1),
-            throttle: self.throttle.after_success(),
+            throttle: Throttle::cleared(),
             ..self.clone()
         }
     }
