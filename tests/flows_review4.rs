@@ -294,7 +294,9 @@ fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
     let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], until));
     r.unwrap();
     assert_eq!(host.account.factor().unwrap().phone(), &number(2));
-    assert_eq!(host.account.binding().throttle().failures(), 0);
+    // Even a binding success keeps the failures: they may have been
+    // guesses at another number (they are forgotten after a quiet spell).
+    assert_eq!(host.account.binding().throttle().failures(), 3);
 }
 
 #[test]

@@ -114,19 +114,25 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
         let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 60 * k));
         r.unwrap();
     }
+    // The 11th send of the day: the daily cap (10) holds until a day
+    // after the day's first send, past the hourly one.
     let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 300));
     assert!(
-        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600),
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 86_400),
         "{:?}",
         r
     );
     // Another number from the same state: the same cap.
     let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(8), t + 310));
     assert!(
-        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600),
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 86_400),
         "{:?}",
         r
     );
+    // A day after the first send, the window has moved on.
+    let e = at_setup(&mut host, &flows, T0 + 86_400);
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(9), T0 + 86_400));
+    assert_eq!(r, Ok(()));
 }
 
 #[test]

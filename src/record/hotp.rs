@@ -196,7 +196,7 @@ impl HotpRecord {
     #[must_use = "write the unlocked record with compare-and-set"]
     pub fn unlock(&self) -> Self {
         Self {
-            throttle: Throttle::cleared(),
+            throttle: self.throttle.after_success(),
             version: self.version.wrapping_add(1),
             ..self.clone()
         }

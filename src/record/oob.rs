@@ -661,7 +661,7 @@ impl OobRecord {
     pub fn unlock(&self) -> Self {
         Self {
             version: self.version.wrapping_add(1),
-            throttle: Throttle::cleared(),
+            throttle: self.throttle.after_success(),
             ..self.clone()
         }
     }

@@ -435,7 +435,7 @@ impl RecoveryCodes {
     pub fn unlock(&self) -> Self {
         Self {
             version: self.version.wrapping_add(1),
-            throttle: Throttle::cleared(),
+            throttle: self.throttle.after_success(),
             ..self.clone()
         }
     }

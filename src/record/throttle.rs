@@ -22,8 +22,8 @@ use crate::error::ParamError;
 /// the lockout its strikes have reached. An owner's daily log-on therefore
 /// buys an attacker no fresh run of guesses. Strikes and failures are
 /// forgotten once [`forget_after`](Self::forget_after) (30 days) passes
-/// without a failure, and a proof through another path (a recovery code)
-/// clears them at once.
+/// without a failure. A proof through another path (a recovery code)
+/// lifts a lockout at once, and leaves the strikes.
 ///
 /// Every wait ends: no wrong code locks the owner out for longer than
 /// `max_lockout` (at most [`MAX_LOCKOUT`](Self::MAX_LOCKOUT), a week), and
@@ -604,8 +604,8 @@ impl Throttle {
         }
     }
 
-    /// No failures, no wait, no strikes: after a proof through another
-    /// path (a recovery code, an administrator's reset).
+    /// No failures, no wait, no strikes: a fresh record (an
+    /// administrator's reset).
     ///
     /// ```
     /// let p = mfa::ThrottlePolicy::default().free_failures(0).max_failures(1);
