@@ -245,9 +245,9 @@ impl Enrollment {
     /// any other change of the factor, or protection turned off), its
     /// state is [`FlowError::Expired`].
     ///
-    /// Outputs: none, or an [`Output::Persist`] when the account's identity
-    /// or binding codes had failures: the fresh check proves the user and
-    /// lifts their lockouts (after too many wrong binding codes, say).
+    /// Writes nothing: the fresh check already cleared what it proves (the
+    /// identity codes' failures); the binding codes keep theirs, since a
+    /// check of the owner proves no phone.
     ///
     /// # Errors
     ///
