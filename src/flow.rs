@@ -696,7 +696,9 @@ pub type Parts<S, R> = (
 );
 
 /// What the flows build a transition from: the write first, then effects.
+/// (Transient: built and split at once, so the large `Persist` is not boxed.)
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Output<R> {
     Persist {
         record: Protection<R>,

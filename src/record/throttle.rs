@@ -188,7 +188,9 @@ impl ThrottlePolicy {
     /// lockout doubles it.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().lockout(60).wait_after(20), 120);
+    /// let p = mfa::ThrottlePolicy::default().lockout(60);
+    /// // The 10th failure in a row locks for 60 s, the 11th for 120 s.
+    /// assert_eq!([9, 10, 11, 12].map(|n| p.wait_after(n)), [32, 60, 120, 240]);
     /// ```
     #[must_use]
     pub const fn lockout(mut self, seconds: u64) -> Self {
@@ -302,7 +304,8 @@ impl ThrottlePolicy {
     ///
     /// ```
     /// let p = mfa::ThrottlePolicy::default();
-    /// assert_eq!([0, 3, 4, 10, 11, 14, 20].map(|n| p.wait_after(n)), [0, 0, 1, 900, 0, 1, 1_800]);
+    /// assert_eq!([0, 3, 4, 9, 10, 11, 16, 17].map(|n| p.wait_after(n)), [0, 0, 1, 32, 900, 1_800, 57_600, 86_400]);
+    /// assert_eq!(mfa::ThrottlePolicy::unlimited().wait_after(10), 0);
     /// ```
     #[must_use]
     pub const fn wait_after(&self, failures: u32) -> u64 {
@@ -321,9 +324,8 @@ impl ThrottlePolicy {
         if !self.limited || failures == 0 {
             return (0, false);
         }
-        let free = if strikes == 0 {
-            self.free_failures
-        } else if self.free_failures < 1 {
+        // While a record has strikes, one typo is forgiven (if any are).
+        let free = if strikes == 0 || self.free_failures < 1 {
             self.free_failures
         } else {
             1
@@ -590,9 +592,12 @@ impl Throttle {
     /// The state after a success: no failures, no wait.
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default();
-    /// let t = mfa::Throttle::default().after_failure(0, &p).after_success();
-    /// assert_eq!(t, mfa::Throttle::default());
+    /// let p = mfa::ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let locked = mfa::Throttle::default().after_failure(10, &p);
+    /// let t = locked.after_success();
+    /// assert_eq!((t.failures(), t.retry_at(), t.is_lockout()), (0, 0, false));
+    /// // The strike stays: the next failure locks for twice as long.
+    /// assert_eq!((t.strikes(), t.after_failure(20, &p).retry_at()), (1, 20 + 1_800));
     /// ```
     #[must_use]
     pub const fn after_success(self) -> Self {
