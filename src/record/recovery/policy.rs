@@ -118,7 +118,7 @@ impl RecoveryPolicy {
     /// The throttling of failed attempts.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().get_throttle(), mfa::ThrottlePolicy::default());
+    /// assert_eq!(mfa::RecoveryPolicy::default().get_throttle(), mfa::ThrottlePolicy::unlimited());
     /// ```
     #[must_use]
     pub const fn get_throttle(&self) -> ThrottlePolicy {
