@@ -6,16 +6,17 @@
 //! the same `hmac` and `sha2` as the rest of the crate, whose keyed states
 //! zeroize on drop (their `zeroize` features are on). It leaves its last
 //! PRF outputs on the stack, though: `pbkdf2` keeps `U_c` in a local it
-//! does not zeroize, and the SHA-256 message schedule holds `U_{c-1}`.
+//! does not zeroize, and a copy of `U_{c-1}` (the last HMAC's message)
+//! stays in the frames below it.
 //! `U_{c-1}` and `U_c` together let a guess of the code be checked with
 //! one HMAC instead of `c` iterations. So after the call the stack it used
 //! is overwritten (`scrub_stack`). Measured with `tools/stack-residue`
-//! (`cargo run --release` there, which scans the stack after each variant
-//! for `U_1`, `U_{c-1}`, `U_c` and the derived key): the crate alone left
-//! `U_{c-1}`, `U_c` and the derived key, the hand-written loop this
-//! replaced `U_{c-1}` and the derived key, and the crate followed by the
-//! scrub only the derived key (the returned value's old place, and what the
-//! record stores anyway).
+//! (`cargo run --release` there, and in CI), which scans the stack after
+//! each variant for `U_1`, `U_{c-1}`, `U_c` and the derived key: the crate
+//! alone left `U_{c-1}`, `U_c` and the derived key; the hand-written loop
+//! this replaced left `U_{c-1}` and the derived key; this module's code
+//! leaves only the derived key (what the record stores anyway), and a code
+//! checked with `RecoveryCodes::verify` leaves nothing.
 
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};

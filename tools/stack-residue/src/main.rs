@@ -10,22 +10,29 @@
 //! `U_i`.
 //!
 //! The variants: the hand-written loop `mfa` had, RustCrypto's `pbkdf2`
-//! alone, and `pbkdf2` followed by the stack scrub, exactly as in
-//! `src/record/recovery/pbkdf2.rs`. Run with `cargo run --release`.
+//! alone, `pbkdf2` followed by the stack scrub as in
+//! `src/record/recovery/pbkdf2.rs`, and `mfa` itself: a recovery code
+//! checked by `RecoveryCodes::verify`, from a set made with a known random
+//! source, so its salt and code bytes are known. Run with
+//! `cargo run --release`; CI does.
 //!
 //! Reading the stack below the stack pointer is outside what Rust defines;
 //! it is a measurement, done in release mode, and lives outside the crate.
 
 use std::hint::black_box;
+use std::sync::OnceLock;
 
 use hmac::digest::{FixedOutput, KeyInit, Output};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-const CODE: &[u8] = b"\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23";
-const SALT: &[u8] = b"0123456789abcdef";
-const ITERATIONS: u32 = 1000;
+/// What `mfa`'s recovery codes hash when the random source fills its
+/// first buffer (the 16-byte salt) with 1s and the next (the code's 10
+/// bytes) with 2s.
+const CODE: &[u8] = &[2; 10];
+const SALT: &[u8] = &[1; 16];
+const ITERATIONS: u32 = mfa::RecoveryPolicy::MIN_ITERATIONS;
 
 /// What `mfa` had before: the loop over `hmac`, `U_i` zeroized.
 #[inline(never)]
@@ -82,6 +89,53 @@ fn scrub_stack() {
 }
 // ---- end of the copy ----
 
+/// The set `mfa_verify` checks against, made before the variants run, with
+/// the stack cleared after it.
+static SET: OnceLock<(mfa::RecoveryCodes, String)> = OnceLock::new();
+/// The derived key, for `mfa_verify` to return.
+static DK: OnceLock<[u8; 32]> = OnceLock::new();
+
+fn policy() -> mfa::RecoveryPolicy {
+    mfa::RecoveryPolicy::default()
+        .count(1)
+        .iterations(ITERATIONS)
+}
+
+fn make_set() -> (mfa::RecoveryCodes, String) {
+    let mut n = 0u8;
+    let fill = |buf: &mut [u8]| -> Result<(), ()> {
+        n += 1;
+        buf.fill(n);
+        Ok(())
+    };
+    let (record, codes) = mfa::RecoveryCodes::generate_with(&policy(), 0, fill).expect("generates");
+    (record, codes[0].expose().to_owned())
+}
+
+/// `mfa` itself: verifies the code through the public API (the derived
+/// key is the stored hash, so it is returned for the check below).
+#[inline(never)]
+fn mfa_verify(_: &[u8], _: &[u8], _: u32) -> Zeroizing<[u8; 32]> {
+    let (record, typed) = SET.get().expect("made in main");
+    let (_, outcome) = black_box(record)
+        .verify(&policy(), black_box(typed), 10)
+        .into_parts();
+    assert_eq!(outcome, Ok(()), "the code verifies");
+    // Computed before: computing it here would leave the blocks behind.
+    Zeroizing::new(*DK.get().expect("computed in main"))
+}
+
+/// The derived key of `CODE`, `SALT`, `ITERATIONS`.
+fn dk() -> [u8; 32] {
+    let mut dk = [0u8; 32];
+    for block in &blocks(ITERATIONS) {
+        for (d, b) in dk.iter_mut().zip(block) {
+            *d ^= b;
+        }
+    }
+    dk
+}
+
 /// `U_1 ..= U_c`, computed independently.
 fn blocks(c: u32) -> Vec<[u8; 32]> {
     let prf = <Hmac<Sha256>>::new_from_slice(CODE).expect("any key length");
@@ -126,13 +180,10 @@ fn clear_stack() {
 type Kdf = fn(&[u8], &[u8], u32) -> Zeroizing<[u8; 32]>;
 
 fn main() {
+    let _ = SET.set(make_set());
     let u = blocks(ITERATIONS);
-    let mut dk = [0u8; 32];
-    for block in &u {
-        for (d, b) in dk.iter_mut().zip(block) {
-            *d ^= b;
-        }
-    }
+    let dk = dk();
+    let _ = DK.set(dk);
     let c = u.len();
     let needles = [
         ("U_1", u[0]),
@@ -140,10 +191,11 @@ fn main() {
         ("U_c", u[c - 1]),
         ("DK", dk),
     ];
-    let variants: [(&str, Kdf); 3] = [
+    let variants: [(&str, Kdf); 4] = [
         ("hand-written loop", hand_written),
         ("pbkdf2 crate alone", crate_alone),
         ("pbkdf2 crate + scrub (mfa)", as_in_mfa),
+        ("RecoveryCodes::verify (mfa)", mfa_verify),
     ];
     let mut failed = false;
     for (name, kdf) in variants {
