@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 mod algorithm;
+mod all_errors;
 mod base32;
 #[cfg(feature = "std")]
 mod clock;
@@ -33,7 +34,8 @@ pub use algorithm::Algorithm;
 #[cfg(feature = "std")]
 pub use clock::unix_now;
 pub use code::{Code, Digits};
-pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
+pub use all_errors::Error;
+pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
     Awaiting, Begun, Credential, Effect, Either, EitherFactor, Enrollment, ErrorKind, Event,
