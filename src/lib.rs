@@ -31,10 +31,10 @@ mod uri;
 mod window;
 
 pub use algorithm::Algorithm;
+pub use all_errors::Error;
 #[cfg(feature = "std")]
 pub use clock::unix_now;
 pub use code::{Code, Digits};
-pub use all_errors::Error;
 pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
