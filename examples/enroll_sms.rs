@@ -12,9 +12,9 @@ use std::error::Error;
 use std::io::{BufRead, Write};
 
 use mfa::{
-    Channel, Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, OobPolicy,
-    Output, PhoneNumber, Protection, Scenario, SmsFactor, SmsRecord, Step, Store, Verification,
-    unix_now,
+    Channel, Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey,
+    OobPolicy, PhoneNumber, Protection, Scenario, SmsFactor, SmsRecord, Store, Transition,
+    Verification, unix_now,
 };
 
 type Account = Protection<SmsRecord>;
@@ -45,22 +45,17 @@ impl Host {
         Ok(self.store.load(&ID)?.ok_or("no account")?)
     }
 
-    /// Carries out the outputs (persist first, then the rest); returns the
-    /// state to keep (if it changed) and the result of the step.
-    fn run<S>(&mut self, step: Step<S, SmsRecord>) -> Result<Ran<S>, Box<dyn Error>> {
-        let (state, outputs, result) = step.into_parts();
-        for output in outputs {
-            match output {
-                Output::Persist {
-                    record,
-                    expected_version,
-                } => {
-                    let cas = self.store.compare_and_set(&ID, expected_version, &record)?;
-                    if cas != mfa::Cas::Committed {
-                        return Err("lost a race; a real service would reload and retry".into());
-                    }
-                }
-                Output::Deliver(delivery) => {
+    /// Runs a flow operation against the store (load, call, compare-and-set,
+    /// retry on a lost race), then carries out its effects; returns the
+    /// state to keep (if it changed) and the result.
+    fn run<S>(
+        &mut self,
+        op: impl FnMut(&Account) -> Transition<S, SmsRecord>,
+    ) -> Result<Ran<S>, Box<dyn Error>> {
+        let ran = mfa::run_blocking(&self.store, &ID, op);
+        for effect in ran.effects {
+            match effect {
+                Effect::Deliver(delivery) => {
                     let gateway = match delivery.channel() {
                         Channel::Sms => "SMS gateway",
                         _ => "e-mail",
@@ -72,24 +67,27 @@ impl Host {
                     );
                     self.sent = Some(delivery.code().expose().to_owned());
                 }
-                Output::ShowRecoveryCodes(codes) => {
+                Effect::ShowRecoveryCodes(codes) => {
                     println!("Recovery codes (each works once; keep them safe):");
                     for code in &codes {
                         println!("  {}", code.expose());
                     }
                 }
-                Output::Notify { event, at } => {
+                Effect::Notify { event, at } => {
                     println!("[notice to ada@example.com at {at}] {event}");
                 }
-                _ => return Err("an output this example does not know".into()),
+                Effect::ShowKey(_) => return Err("an SMS factor shows no key".into()),
             }
         }
-        Ok((state, result))
+        Ok((ran.state, ran.result))
     }
 
-    /// As [`run`](Self::run), for a step that must go through.
-    fn must<S>(&mut self, step: Step<S, SmsRecord>) -> Result<S, Box<dyn Error>> {
-        let (state, result) = self.run(step)?;
+    /// As [`run`](Self::run), for an operation that must go through.
+    fn must<S>(
+        &mut self,
+        op: impl FnMut(&Account) -> Transition<S, SmsRecord>,
+    ) -> Result<S, Box<dyn Error>> {
+        let (state, result) = self.run(op)?;
         result?;
         Ok(state.ok_or("no state")?)
     }
@@ -114,12 +112,12 @@ impl Host {
         prompt: &str,
         mut state: S,
         is_done: impl Fn(&S) -> bool,
-        mut call: impl FnMut(&S, &Account, &str, u64) -> Step<S, SmsRecord>,
+        mut call: impl FnMut(&S, &Account, &str, u64) -> Transition<S, SmsRecord>,
     ) -> Result<S, Box<dyn Error>> {
         while !is_done(&state) {
             let code = self.ask(prompt, self.sent.clone())?;
-            let step = call(&state, &self.account()?, &code, self.now()?);
-            let (next, result) = self.run(step)?;
+            let now = self.now()?;
+            let (next, result) = self.run(|account| call(&state, account, &code, now))?;
             state = next.unwrap_or(state);
             match result {
                 Ok(()) => {}
@@ -145,22 +143,22 @@ fn main() -> Result<(), Box<dyn Error>> {
         sent: None,
         later: 0,
     };
-    let _ = host.store.insert(&ID, &Account::new()?)?;
     // The account has no phone: its only verified contact is the e-mail.
     let email = Destination::email("ada@example.com")?;
     let scenarios = [Scenario::LogOn, Scenario::CriticalOperation];
 
     // 1. Identity by e-mail.
-    let account = host.account()?;
-    let step = Enrollment::start(
-        &flows,
-        &account,
-        &scenarios,
-        std::slice::from_ref(&email),
-        &email,
-        host.now()?,
-    );
-    let enrollment = host.must(step)?;
+    let now = host.now()?;
+    let enrollment = host.must(|account| {
+        Enrollment::start(
+            &flows,
+            account,
+            &scenarios,
+            std::slice::from_ref(&email),
+            &email,
+            now,
+        )
+    })?;
     let enrollment = host.code_loop(
         "Code from the e-mail",
         enrollment,
@@ -183,7 +181,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
             Err(e) => return Err(e.into()),
         };
-        enrollment = host.must(enrollment.setup(&flows, &host.account()?, number, host.now()?))?;
+        let now = host.now()?;
+        enrollment = host.must(|account| enrollment.setup(&flows, account, &number, now))?;
         break;
     }
     let enrollment = host.code_loop(
@@ -202,30 +201,29 @@ fn main() -> Result<(), Box<dyn Error>> {
     // It happens a few minutes later.
     host.later = 180;
     println!("(three minutes later) Deleting the resource \"prod-db\" needs a second factor.");
-    let account = host.account()?;
-    let step = Verification::start(
-        &flows,
-        &account,
-        Scenario::CriticalOperation,
-        None,
-        host.now()?,
-    );
-    let check = host.must(step)?;
+    let now = host.now()?;
+    let check = host.must(|account| {
+        Verification::start(&flows, account, Scenario::CriticalOperation, None, now)
+    })?;
     // Nothing is texted until the user asks ("send code"): a user who
     // types a recovery code instead spends none of the hourly texts.
     println!("[the user presses \"send code\"]");
-    let account = host.account()?;
-    let check = host.must(check.send_code(&flows, &account, host.now()?))?;
+    let now = host.now()?;
+    let check = host.must(|account| check.send_code(&flows, account, now))?;
     let check = host.code_loop(
         "Code from the SMS",
         check,
-        Verification::is_passed,
+        Verification::is_done,
         |v, account, code, now| v.respond(&flows, account, code, now),
     )?;
-    // Gate the operation on `passes`, with the signed-in user's record and
-    // the time now (`is_passed` only says which page to show).
+    // Gate the operation on `authorize`, with the signed-in user's record,
+    // the operation's scenario and the time now (`is_done` only says which
+    // page to show).
     let account = host.account()?;
-    if check.passes(&flows, &account, host.now()?).is_ok() {
+    if check
+        .authorize(&flows, &account, &Scenario::CriticalOperation, host.now()?)
+        .is_ok()
+    {
         println!("Verified: the resource \"prod-db\" is deleted.");
     }
     Ok(())

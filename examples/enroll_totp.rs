@@ -11,8 +11,8 @@ use std::error::Error;
 use std::io::{BufRead, Write};
 
 use mfa::{
-    Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Output, Protection,
-    Scenario, Step, Store, TotpFactor, TotpRecord, Verification, unix_now,
+    Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection,
+    Scenario, Store, TotpFactor, TotpRecord, Transition, Verification, unix_now,
 };
 
 type Account = Protection<TotpRecord>;
@@ -38,22 +38,17 @@ impl Host {
         Ok(self.store.load(&ID)?.ok_or("no account")?)
     }
 
-    /// Carries out the outputs (persist first, then the rest); returns the
-    /// state to keep (if it changed) and the result of the step.
-    fn run<S>(&mut self, step: Step<S, TotpRecord>) -> Result<Ran<S>, Box<dyn Error>> {
-        let (state, outputs, result) = step.into_parts();
-        for output in outputs {
-            match output {
-                Output::Persist {
-                    record,
-                    expected_version,
-                } => {
-                    let cas = self.store.compare_and_set(&ID, expected_version, &record)?;
-                    if cas != mfa::Cas::Committed {
-                        return Err("lost a race; a real service would reload and retry".into());
-                    }
-                }
-                Output::Deliver(delivery) => {
+    /// Runs a flow operation against the store (load, call, compare-and-set,
+    /// retry on a lost race), then carries out its effects; returns the
+    /// state to keep (if it changed) and the result.
+    fn run<S>(
+        &mut self,
+        op: impl FnMut(&Account) -> Transition<S, TotpRecord>,
+    ) -> Result<Ran<S>, Box<dyn Error>> {
+        let ran = mfa::run_blocking(&self.store, &ID, op);
+        for effect in ran.effects {
+            match effect {
+                Effect::Deliver(delivery) => {
                     println!(
                         "[e-mail to {}] Your verification code is {} (valid until {}).",
                         delivery.destination(),
@@ -62,7 +57,7 @@ impl Host {
                     );
                     self.mailed = Some(delivery.code().expose().to_owned());
                 }
-                Output::ShowKey(key) => {
+                Effect::ShowKey(key) => {
                     println!("Scan this QR code with your authenticator app:");
                     print!("{}", key.to_qr()?.to_terminal().as_str());
                     println!(
@@ -71,24 +66,26 @@ impl Host {
                     );
                     self.key = Some(key.to_totp()?);
                 }
-                Output::ShowRecoveryCodes(codes) => {
+                Effect::ShowRecoveryCodes(codes) => {
                     println!("Recovery codes (each works once; keep them safe):");
                     for code in &codes {
                         println!("  {}", code.expose());
                     }
                 }
-                Output::Notify { event, at } => {
+                Effect::Notify { event, at } => {
                     println!("[notice to ada@example.com at {at}] {event}");
                 }
-                _ => return Err("an output this example does not know".into()),
             }
         }
-        Ok((state, result))
+        Ok((ran.state, ran.result))
     }
 
-    /// As [`run`](Self::run), for a step that must go through.
-    fn must<S>(&mut self, step: Step<S, TotpRecord>) -> Result<S, Box<dyn Error>> {
-        let (state, result) = self.run(step)?;
+    /// As [`run`](Self::run), for an operation that must go through.
+    fn must<S>(
+        &mut self,
+        op: impl FnMut(&Account) -> Transition<S, TotpRecord>,
+    ) -> Result<S, Box<dyn Error>> {
+        let (state, result) = self.run(op)?;
         result?;
         Ok(state.ok_or("no state")?)
     }
@@ -130,29 +127,28 @@ fn main() -> Result<(), Box<dyn Error>> {
         mailed: None,
         key: None,
     };
-    let _ = host.store.insert(&ID, &Account::new()?)?;
     let email = Destination::email("ada@example.com")?;
     let scenarios = [Scenario::LogOn, Scenario::CriticalOperation];
 
     // 1. Choose scenarios and method; the identity code goes to the e-mail.
     let mut now = unix_now()?;
-    let account = host.account()?;
-    let step = Enrollment::start(
-        &flows,
-        &account,
-        &scenarios,
-        std::slice::from_ref(&email),
-        &email,
-        now,
-    );
-    let mut enrollment = host.must(step)?;
+    let mut enrollment = host.must(|account| {
+        Enrollment::start(
+            &flows,
+            account,
+            &scenarios,
+            std::slice::from_ref(&email),
+            &email,
+            now,
+        )
+    })?;
 
     // 2. The identity code (asked again after a typo, until throttled).
     loop {
         let code = host.ask("Code from the e-mail", || host.mailed.clone())?;
         now = unix_now()?;
-        let step = enrollment.verify_identity(&flows, &host.account()?, &code, now);
-        let (state, result) = host.run(step)?;
+        let (state, result) =
+            host.run(|account| enrollment.verify_identity(&flows, account, &code, now))?;
         enrollment = state.unwrap_or(enrollment);
         match result {
             Ok(()) => break,
@@ -162,15 +158,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     // 3. The pending key and its QR code.
-    let step = enrollment.setup(&flows, &host.account()?, "ada@example.com".into(), now);
-    enrollment = host.must(step)?;
+    let name = String::from("ada@example.com"); // the account name the app shows
+    enrollment = host.must(|account| enrollment.setup(&flows, account, &name, now))?;
 
     // 4. The code from the app confirms it.
     while !enrollment.is_done() {
         now = unix_now()?;
         let code = host.ask("Code from the app", || host.app_code(now))?;
-        let step = enrollment.confirm(&flows, &host.account()?, &[&code], now);
-        let (state, result) = host.run(step)?;
+        let (state, result) =
+            host.run(|account| enrollment.confirm(&flows, account, &[&code], now))?;
         enrollment = state.unwrap_or(enrollment);
         match result {
             Ok(()) => {}
@@ -181,15 +177,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("Account protection is on.");
 
     // 5. The next log-on is challenged; the confirming code does not work twice.
-    let account = host.account()?;
-    let mut check = host.must(Verification::start(
-        &flows,
-        &account,
-        Scenario::LogOn,
-        None,
-        now,
-    ))?;
-    while !check.is_passed() {
+    let mut check =
+        host.must(|account| Verification::start(&flows, account, Scenario::LogOn, None, now))?;
+    while !check.is_done() {
         // With --auto, wait for the app's next code: the confirming step is used up.
         now = if auto {
             now.saturating_add(30)
@@ -197,8 +187,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             unix_now()?
         };
         let code = host.ask("Log on: code from the app", || host.app_code(now))?;
-        let step = check.respond(&flows, &host.account()?, &code, now);
-        let (state, result) = host.run(step)?;
+        let (state, result) = host.run(|account| check.respond(&flows, account, &code, now))?;
         check = state.unwrap_or(check);
         match result {
             Ok(()) => {}
@@ -207,7 +196,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     // Let the user in only if the check passes for this account, now.
-    check.passes(&flows, &host.account()?, now)?;
+    check.authorize(&flows, &host.account()?, &Scenario::LogOn, now)?;
     println!("Logged on with the second factor.");
     Ok(())
 }

@@ -134,7 +134,11 @@ impl Default for FlowPolicy {
             fresh_check: 300,
             pass_ttl: 300,
             identity: OobPolicy::default(),
-            recovery: RecoveryPolicy::default(),
+            // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
+            // and a lockout would let a password holder keep the owner's
+            // last way in locked.
+            recovery: RecoveryPolicy::default()
+                .throttle(crate::record::ThrottlePolicy::unlimited()),
         }
     }
 }
@@ -692,7 +696,9 @@ pub type Parts<S, R> = (
 );
 
 /// What the flows build a transition from: the write first, then effects.
+/// (Transient: built and split at once, so the large `Persist` is not boxed.)
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Output<R> {
     Persist {
         record: Protection<R>,
@@ -893,7 +899,7 @@ impl<S, R> Transition<S, R> {
 /// # let account = mfa::Protection::new()?;
 /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
 /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-/// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+/// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
 /// # let totp = key(&out)?;
 /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
 /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -998,7 +1004,7 @@ impl Verified {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -1064,7 +1070,7 @@ impl Verified {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -1132,7 +1138,7 @@ impl Verified {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {

@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 mod algorithm;
+mod all_errors;
 mod base32;
 #[cfg(feature = "std")]
 mod clock;
@@ -30,10 +31,11 @@ mod uri;
 mod window;
 
 pub use algorithm::Algorithm;
+pub use all_errors::Error;
 #[cfg(feature = "std")]
 pub use clock::unix_now;
 pub use code::{Code, Digits};
-pub use error::{CodeError, Error, ParamError, SecretError, TimeError, VerifyError};
+pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
     Awaiting, Begun, Credential, Effect, Either, EitherFactor, Enrollment, ErrorKind, Event,

@@ -288,3 +288,40 @@ pub fn block_on<T>(future: impl Future<Output = T>) -> T {
         std::thread::yield_now();
     }
 }
+
+/// The same map, for async services: each call is one map operation under
+/// the lock, and never waits.
+#[cfg(feature = "std")]
+impl<K, R> AsyncStore<R> for crate::record::MemoryStore<K, R>
+where
+    K: Eq + core::hash::Hash + Clone + Send + Sync,
+    R: Versioned + Clone + Send + Sync,
+{
+    type Id = K;
+    type Error = core::convert::Infallible;
+
+    fn load(
+        &self,
+        id: &K,
+    ) -> impl core::future::Future<Output = Result<Option<R>, core::convert::Infallible>> + Send
+    {
+        core::future::ready(Store::load(self, id))
+    }
+
+    fn insert(
+        &self,
+        id: &K,
+        record: &R,
+    ) -> impl core::future::Future<Output = Result<Cas, core::convert::Infallible>> + Send {
+        core::future::ready(Store::insert(self, id, record))
+    }
+
+    fn compare_and_set(
+        &self,
+        id: &K,
+        expected: u64,
+        record: &R,
+    ) -> impl core::future::Future<Output = Result<Cas, core::convert::Infallible>> + Send {
+        core::future::ready(Store::compare_and_set(self, id, expected, record))
+    }
+}

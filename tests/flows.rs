@@ -93,7 +93,7 @@ fn totp_happy_path_identity_by_email() {
 
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, "ada@example.com".into(), T0 + 20),
+        e.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 20),
     );
     r.unwrap();
     assert_eq!(e.awaiting(), Awaiting::Codes { count: 1 });
@@ -133,7 +133,7 @@ fn totp_happy_path_identity_by_email() {
         None,
         T0 + 60,
     ));
-    assert!(!v.is_passed());
+    assert!(!v.is_done());
     assert_eq!(host.writes, writes, "a TOTP challenge changes nothing");
     // The confirming code again: a replay, rejected and counted.
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 60));
@@ -142,7 +142,7 @@ fn totp_happy_path_identity_by_email() {
     let now_code = totp.generate(T0 + 62).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &now_code, T0 + 62));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
     let proof = v.verified().unwrap();
     assert_eq!(
         (proof.at(), proof.scenario(), proof.by_recovery_code()),
@@ -182,7 +182,7 @@ fn totp_identity_by_bound_phone_and_two_consecutive_codes() {
     // enrollment remembers the contact.
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 5));
     r.unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), T0 + 10));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), T0 + 10));
     r.unwrap();
     assert_eq!(e.awaiting(), Awaiting::Codes { count: 2 });
     let totp = host.keys[0].to_totp().unwrap();
@@ -229,7 +229,7 @@ fn sms_without_bound_phone_verifies_email_then_binds_the_phone() {
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 10));
     r.unwrap();
     let number = PhoneNumber::parse("+1 (415) 555-2671").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number, T0 + 20));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number, T0 + 20));
     r.unwrap();
     assert_eq!(host.inbox.last().unwrap().0, phone());
     // A wrong code first, then the right one.
@@ -265,7 +265,7 @@ fn sms_without_bound_phone_verifies_email_then_binds_the_phone() {
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 110));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
     // The code is consumed.
     let (_, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 111));
     assert!(matches!(r, Err(FlowError::WrongState { .. })));
@@ -299,7 +299,7 @@ fn sms_identity_by_bound_phone_binds_at_once() {
     r.unwrap();
     let sent = host.inbox.len();
     let number = PhoneNumber::parse("+14155552671").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number, T0 + 20));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number, T0 + 20));
     r.unwrap();
     assert!(e.is_done(), "the phone was proved moments ago");
     assert_eq!(host.inbox.len(), sent, "no second code");
@@ -319,7 +319,7 @@ fn sms_identity_by_bound_phone_binds_at_once() {
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 10));
     r.unwrap();
     let number = PhoneNumber::parse("+14155552671").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number, T0 + 20));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number, T0 + 20));
     r.unwrap();
     assert!(!e.is_done());
     assert_eq!(host.inbox.last().unwrap().0, phone());
@@ -353,12 +353,12 @@ fn each_pending_step_expires() {
     // The setup: 600 s after the identity check.
     let (_, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, "ada".into(), T0 + 299 + 600),
+        e.setup(&flows, &host.account, &"ada".into(), T0 + 299 + 600),
     );
     assert_eq!(r, Err(FlowError::Expired));
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, "ada".into(), T0 + 299 + 599),
+        e.setup(&flows, &host.account, &"ada".into(), T0 + 299 + 599),
     );
     r.unwrap();
 
@@ -403,7 +403,7 @@ fn each_pending_step_expires() {
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0));
     r.unwrap();
     let number = PhoneNumber::parse("+14155552671").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number, T0));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number, T0));
     r.unwrap();
     let code = host.last_code(&phone());
     let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&code], T0 + 300));
@@ -583,7 +583,7 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
         v2.respond_recovery(&flows, &host.account, &codes[0], now + 2),
     );
     r.unwrap();
-    assert!(v2.is_passed());
+    assert!(v2.is_done());
     assert_eq!(
         host.last_notice(),
         Some(Event::RecoveryCodeUsed { remaining: 2 })
@@ -600,7 +600,7 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now + 70));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
 }
 
 #[test]
@@ -623,7 +623,7 @@ fn calls_in_the_wrong_state() {
             waiting_for: "the identity code"
         })
     );
-    let r = e.setup(&flows, &host.account, "ada".into(), T0).result();
+    let r = e.setup(&flows, &host.account, &"ada".into(), T0).result();
     assert!(matches!(r, Err(FlowError::WrongState { .. })));
     let r = e.resend(&flows, &host.account, T0).result();
     assert!(matches!(r, Err(FlowError::WrongState { .. })));
@@ -708,7 +708,7 @@ fn cancel_and_restart_forgets_the_pending_secret() {
         e.verify_identity(&flows, &host.account, &first_code, T0 + 5),
     );
     r.unwrap();
-    let (_abandoned, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), T0 + 10));
+    let (_abandoned, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), T0 + 10));
     r.unwrap();
     let old_key = host.keys[0].to_totp().unwrap();
 
@@ -735,7 +735,7 @@ fn cancel_and_restart_forgets_the_pending_secret() {
     let code = host.last_code(&email());
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 62));
     r.unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), T0 + 63));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), T0 + 63));
     r.unwrap();
     let new_key = host.keys[1].to_totp().unwrap();
     assert_ne!(old_key.secret(), new_key.secret());
@@ -771,7 +771,7 @@ fn pending_totp_confirmation_is_throttled() {
     ));
     let code = host.last_code(&email());
     let (e, _) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0));
-    let (e, _) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), T0));
+    let (e, _) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), T0));
     let totp = host.keys[0].to_totp().unwrap();
     let wrong = wrong_totp(&totp, T0);
     let (e, r) = host.step(&e, e.confirm(&flows, &host.account, &[&wrong], T0));
@@ -801,27 +801,27 @@ fn grace_window_edges() {
         .state()
         .unwrap()
         .clone();
-    assert!(v.is_passed());
+    assert!(v.is_done());
     assert!(v.verified().is_none());
     // At the end of the window, and before its start (a clock that went back): challenged.
     assert!(
         !start(at + grace, &proof, critical.clone())
             .state()
             .unwrap()
-            .is_passed()
+            .is_done()
     );
     assert!(
         !start(at - 1, &proof, critical.clone())
             .state()
             .unwrap()
-            .is_passed()
+            .is_done()
     );
     // Logging on is not a critical operation: challenged.
     assert!(
         !start(at + 1, &proof, Scenario::LogOn)
             .state()
             .unwrap()
-            .is_passed()
+            .is_done()
     );
     // A log-on check opens no window.
     let logon = check_totp(&mut host, &flows, &totp, Scenario::LogOn, at + 30);
@@ -832,7 +832,7 @@ fn grace_window_edges() {
         Some(&logon),
         at + 31,
     );
-    assert!(!v.state().unwrap().is_passed());
+    assert!(!v.state().unwrap().is_done());
 
     // Off by default.
     let flows = totp_flows(policy());
@@ -840,7 +840,7 @@ fn grace_window_edges() {
     let totp = enroll_totp(&mut host, &flows, T0);
     let proof = check_totp(&mut host, &flows, &totp, critical.clone(), at);
     let v = Verification::start(&flows, &host.account, critical, Some(&proof), at + 1);
-    assert!(!v.state().unwrap().is_passed());
+    assert!(!v.state().unwrap().is_done());
 }
 
 #[test]
@@ -854,7 +854,7 @@ fn unprotected_scenarios_pass() {
         None,
         T0,
     ));
-    assert!(v.is_passed() && v.verified().is_none());
+    assert!(v.is_done() && v.verified().is_none());
     let e = host.begin(Enrollment::start(
         &flows,
         &host.account,
@@ -865,7 +865,7 @@ fn unprotected_scenarios_pass() {
     ));
     let code = host.last_code(&email());
     let (e, _) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0));
-    let (e, _) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), T0));
+    let (e, _) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), T0));
     let totp = host.keys[0].to_totp().unwrap();
     let (_, r) = host.step(
         &e,
@@ -884,7 +884,7 @@ fn unprotected_scenarios_pass() {
         None,
         T0 + 60,
     ));
-    assert!(v.is_passed());
+    assert!(v.is_done());
     let custom = Scenario::Custom("export".into());
     let v = host.begin(Verification::start(
         &flows,
@@ -893,7 +893,7 @@ fn unprotected_scenarios_pass() {
         None,
         T0 + 60,
     ));
-    assert!(v.is_passed());
+    assert!(v.is_done());
     let v = host.begin(Verification::start(
         &flows,
         &host.account,
@@ -901,7 +901,7 @@ fn unprotected_scenarios_pass() {
         None,
         T0 + 60,
     ));
-    assert!(!v.is_passed());
+    assert!(!v.is_done());
 }
 
 #[test]
@@ -986,7 +986,7 @@ fn changes_need_a_fresh_check_and_are_notified() {
         &proof,
         at + 30,
     ));
-    let (_, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), at + 31));
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), at + 31));
     r.unwrap();
     let new_key = host.keys.last().unwrap().to_totp().unwrap();
     assert_ne!(new_key.secret(), totp.secret());
@@ -1002,7 +1002,7 @@ fn changes_need_a_fresh_check_and_are_notified() {
         None,
         at + 50,
     ));
-    assert!(v.is_passed());
+    assert!(v.is_done());
 }
 
 #[test]
@@ -1020,7 +1020,7 @@ fn replacing_the_authenticator_consumes_its_step() {
         at + 10,
     ));
     assert!(matches!(e.awaiting(), Awaiting::Setup { .. }));
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), at + 11));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), at + 11));
     r.unwrap();
     let new_key = host.keys.last().unwrap().to_totp().unwrap();
     let code = new_key.generate(at + 12).unwrap().to_string();
@@ -1052,7 +1052,7 @@ fn replacing_the_authenticator_consumes_its_step() {
     let next = new_key.generate(at + 45).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &next, at + 45));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
 }
 
 #[test]
@@ -1081,7 +1081,7 @@ fn phone_change_is_a_new_binding() {
     ));
     let new_phone = Destination::sms("+44 20 7946 0958").unwrap();
     let number = PhoneNumber::parse("+44 20 7946 0958").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number, at + 11));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number, at + 11));
     r.unwrap();
     assert_eq!(
         host.inbox.last().unwrap().0,
@@ -1131,7 +1131,7 @@ fn phone_change_is_a_new_binding() {
     ));
     let sent = host.inbox.len();
     let number = PhoneNumber::parse("+44 20 7946 0958").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, number, at + 201));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number, at + 201));
     r.unwrap();
     assert!(!e.is_done());
     assert_eq!(host.inbox.len(), sent + 1);
@@ -1179,7 +1179,7 @@ mod serde_state {
         let code = host.last_code(&email());
         let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 1));
         r.unwrap();
-        let (e, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), T0 + 2));
+        let (e, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), T0 + 2));
         r.unwrap();
         let json = serde_json::to_string(&e).unwrap();
         let e: Enrollment = serde_json::from_str(&json).unwrap();

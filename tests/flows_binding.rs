@@ -50,7 +50,7 @@ where
     let code = host.last_code(&email());
     let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, now));
     r.unwrap();
-    let (e, r) = host.step(&e, e.setup(flows, &host.account, "ada".into(), now));
+    let (e, r) = host.step(&e, e.setup(flows, &host.account, &"ada".into(), now));
     r.unwrap();
     let totp = host.keys.last().unwrap().to_totp().unwrap();
     let code = totp.generate(now).unwrap().to_string();
@@ -118,7 +118,7 @@ fn a_proof_of_another_account_is_refused() {
         at,
     );
     assert_eq!(step.result(), Ok(()));
-    assert!(step.state().is_some_and(|v| !v.is_passed()));
+    assert!(step.state().is_some_and(|v| !v.is_done()));
     assert!(alice.account.is_on());
 }
 
@@ -141,7 +141,7 @@ fn a_flow_state_of_another_account_is_refused() {
     let code = other.last_code(&email());
     let (e, r) = other.step(&e, e.verify_identity(&flows, &other.account, &code, T0));
     r.unwrap();
-    let step = e.setup(&flows, &alice.account, "ada".into(), T0 + 1);
+    let step = e.setup(&flows, &alice.account, &"ada".into(), T0 + 1);
     assert_eq!(step.result(), Err(FlowError::WrongAccount));
     assert!((step.persist().is_none() && step.effects().is_empty()));
     let step = e.resend_identity(&flows, &alice.account, T0 + 1);
@@ -200,7 +200,7 @@ fn a_change_ends_with_its_fresh_check() {
         &proof,
         at + 250,
     ));
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, "ada".into(), at + 260));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &"ada".into(), at + 260));
     r.unwrap();
     let new = host.keys.last().unwrap().to_totp().unwrap();
     // Not a full pending step after the setup: the check is 5 minutes old.
@@ -228,7 +228,7 @@ fn a_change_completes_once() {
     ));
     let (e, r) = host.step(
         &setup,
-        setup.setup(&flows, &host.account, "ada".into(), at + 2),
+        setup.setup(&flows, &host.account, &"ada".into(), at + 2),
     );
     r.unwrap();
     let new = host.keys.last().unwrap().to_totp().unwrap();
@@ -239,7 +239,7 @@ fn a_change_completes_once() {
 
     // The Setup-stage state kept from before: refused, nothing written.
     let writes = host.writes;
-    let again = setup.setup(&flows, &host.account, "mallory".into(), at + 4);
+    let again = setup.setup(&flows, &host.account, &"mallory".into(), at + 4);
     assert_eq!(again.result(), Err(FlowError::Expired));
     assert!((again.persist().is_none() && again.effects().is_empty()));
     assert_eq!(host.writes, writes);
@@ -262,7 +262,7 @@ fn step_up_gives_a_proof_where_the_scenario_is_not_protected() {
     assert!(step.state().unwrap().verified().is_none());
 
     let v = host.begin(Verification::step_up(&flows, &host.account, at));
-    assert!(!v.is_passed());
+    assert!(!v.is_done());
     let code = totp.generate(at).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at));
     r.unwrap();
@@ -289,7 +289,7 @@ impl Factor for Forgetful {
     }
     fn begin(
         &self,
-        setup: String,
+        setup: &String,
         verified: Option<&Destination>,
         now: u64,
     ) -> Result<Begun<TotpRecord>, FlowError> {

@@ -58,7 +58,7 @@ fn enroll(
     let code = host.last_code(&email());
     let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, now + 10));
     r.unwrap();
-    let (e, r) = host.step(&e, e.setup(flows, &host.account, setup, now + 20));
+    let (e, r) = host.step(&e, e.setup(flows, &host.account, &setup, now + 20));
     r.unwrap();
     e
 }
@@ -138,7 +138,7 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     );
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, Either::Second(number()), at + 20),
+        e.setup(&flows, &host.account, &Either::Second(number()), at + 20),
     );
     r.unwrap();
     assert_eq!(e.awaiting(), Awaiting::BindingCode { to: &phone() });
@@ -190,7 +190,7 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     }
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &sms, now + 1));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
 }
 
 #[test]
@@ -222,7 +222,7 @@ fn sms_to_totp_needs_a_fresh_sms_check_and_consumes_the_confirming_step() {
         e.setup(
             &flows,
             &host.account,
-            Either::First("ada@example.com".into()),
+            &Either::First("ada@example.com".into()),
             at + 20,
         ),
     );
@@ -284,7 +284,7 @@ fn stale_or_future_checks_and_unprotected_accounts_are_refused() {
     ));
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, Either::Second(number()), at + 2),
+        e.setup(&flows, &host.account, &Either::Second(number()), at + 2),
     );
     r.unwrap();
     let outputs = host.account.turn_off(&flows, &proof, at + 3);
@@ -330,7 +330,7 @@ fn recovery_codes_survive_a_change_made_with_one() {
     ));
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, Either::Second(number()), at + 20),
+        e.setup(&flows, &host.account, &Either::Second(number()), at + 20),
     );
     r.unwrap();
     let sent = host.last_code(&phone());
@@ -363,7 +363,7 @@ fn recovery_codes_survive_a_change_made_with_one() {
         v.respond_recovery(&flows, &host.account, &codes[1], now + 1),
     );
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
     assert_eq!(
         host.last_notice(),
         Some(Event::RecoveryCodeUsed { remaining: 1 })
@@ -387,7 +387,7 @@ fn a_change_in_progress_and_the_account_serialize() {
     ));
     let (e, r) = host.step(
         &e,
-        e.setup(&flows, &host.account, Either::Second(number()), at + 20),
+        e.setup(&flows, &host.account, &Either::Second(number()), at + 20),
     );
     r.unwrap();
 

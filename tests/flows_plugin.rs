@@ -34,11 +34,11 @@ impl Factor for HotpToken {
 
     fn begin(
         &self,
-        seed: Secret,
+        seed: &Secret,
         _verified: Option<&Destination>,
         _now: u64,
     ) -> Result<Begun<HotpRecord>, FlowError> {
-        let hotp = Hotp::new(&seed, HotpConfig::default()).map_err(|_| FlowError::Rejected)?;
+        let hotp = Hotp::new(seed, HotpConfig::default()).map_err(|_| FlowError::Rejected)?;
         let pending =
             HotpRecord::with_policy(hotp, self.throttle).map_err(|_| FlowError::Rejected)?;
         Ok(Begun::Confirm {
@@ -120,7 +120,7 @@ fn a_hardware_token_enrolls_and_verifies() {
     let code = host.last_code(&email());
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 5));
     r.unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, seed(), T0 + 10));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &seed(), T0 + 10));
     r.unwrap();
     assert!(
         host.keys.is_empty() && host.inbox.len() == 1,
@@ -150,7 +150,7 @@ fn a_hardware_token_enrolls_and_verifies() {
     assert_eq!(r, Err(FlowError::Rejected));
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, TOKEN[2], T0 + 101));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
     assert_eq!(host.account.factor().unwrap().next_counter(), 3);
 
     // Lockout, then a recovery code.

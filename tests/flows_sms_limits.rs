@@ -64,12 +64,14 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
     // one send per minute (the cooldown), whatever the number.
     for i in 0..5 {
         let at = T0 + 60 * i;
-        let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(i), at));
+        let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(i), at));
         r.unwrap();
         assert_eq!(host.inbox.last().unwrap().0, Destination::Sms(number(i)));
         if i < 4 {
-            let (_, early) =
-                host.step(&e, e.setup(&flows, &host.account, number(100 + i), at + 30));
+            let (_, early) = host.step(
+                &e,
+                e.setup(&flows, &host.account, &number(100 + i), at + 30),
+            );
             assert!(
                 matches!(early, Err(FlowError::Code(OobError::Cooldown { retry_at, .. })) if retry_at == at + 60),
                 "{:?}",
@@ -87,7 +89,7 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
 
     // The 6th send within the hour is refused, saying until when.
     let inbox = host.inbox.len();
-    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(5), T0 + 300));
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(5), T0 + 300));
     assert!(
         matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 3_600),
         "{:?}",
@@ -100,7 +102,7 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
     // binding counts against the same cooldown and cap.
     let t = T0 + 7_200;
     let e = at_setup(&mut host, &flows, t);
-    let (pending, r) = host.step(&e, e.setup(&flows, &host.account, number(7), t));
+    let (pending, r) = host.step(&e, e.setup(&flows, &host.account, &number(7), t));
     r.unwrap();
     let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 30));
     assert!(
@@ -112,19 +114,25 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
         let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 60 * k));
         r.unwrap();
     }
+    // The 11th send of the day: the daily cap (10) holds until a day
+    // after the day's first send, past the hourly one.
     let (_, r) = host.step(&pending, pending.resend(&flows, &host.account, t + 300));
     assert!(
-        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600),
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 86_400),
         "{:?}",
         r
     );
     // Another number from the same state: the same cap.
-    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(8), t + 310));
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(8), t + 310));
     assert!(
-        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == t + 3_600),
+        matches!(r, Err(FlowError::Code(OobError::SendLimit { retry_at, .. })) if retry_at == T0 + 86_400),
         "{:?}",
         r
     );
+    // A day after the first send, the window has moved on.
+    let e = at_setup(&mut host, &flows, T0 + 86_400);
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(9), T0 + 86_400));
+    assert_eq!(r, Ok(()));
 }
 
 #[test]
@@ -144,7 +152,7 @@ fn start_change_with_one_proof_cannot_pump_sms() {
     let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0));
     r.unwrap();
     let bound = PhoneNumber::parse("+1 415 555 2671").unwrap();
-    let (e, r) = host.step(&e, e.setup(&flows, &host.account, bound, T0));
+    let (e, r) = host.step(&e, e.setup(&flows, &host.account, &bound, T0));
     r.unwrap();
     assert!(e.is_done());
 
@@ -170,7 +178,7 @@ fn start_change_with_one_proof_cannot_pump_sms() {
             &proof,
             now + 1,
         ));
-        let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(i), now + 1));
+        let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(i), now + 1));
         if let Err(e) = r {
             refused.push(e);
         }
@@ -200,7 +208,7 @@ fn a_replayed_binding_state_does_not_reset_the_attempts() {
     );
     let mut host = Host::new();
     let e = at_setup(&mut host, &flows, T0);
-    let (pending, r) = host.step(&e, e.setup(&flows, &host.account, number(1), T0));
+    let (pending, r) = host.step(&e, e.setup(&flows, &host.account, &number(1), T0));
     r.unwrap();
     let code = host.last_code(&Destination::Sms(number(1)));
     let wrong = other_than(&code);
@@ -230,7 +238,7 @@ fn a_binding_lockout_reaches_across_restarts() {
     let flows = sms_flows(policy().identity(oob_locking_after(3)));
     let mut host = Host::new();
     let e = at_setup(&mut host, &flows, T0);
-    let (pending, r) = host.step(&e, e.setup(&flows, &host.account, number(1), T0));
+    let (pending, r) = host.step(&e, e.setup(&flows, &host.account, &number(1), T0));
     r.unwrap();
     let code = host.last_code(&Destination::Sms(number(1)));
     let wrong = other_than(&code);
@@ -263,9 +271,9 @@ fn a_binding_lockout_reaches_across_restarts() {
     // lockout ends at its time.
     let until = host.account.binding().throttle().retry_at();
     let e = at_setup(&mut host, &flows, T0 + 140);
-    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(2), T0 + 140));
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(2), T0 + 140));
     assert!(locked(&r), "{r:?}");
     let e = at_setup(&mut host, &flows, until);
-    let (_, r) = host.step(&e, e.setup(&flows, &host.account, number(2), until));
+    let (_, r) = host.step(&e, e.setup(&flows, &host.account, &number(2), until));
     assert_eq!(r, Ok(()));
 }

@@ -42,7 +42,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at + ttl - 1));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
 
     // The first second after: refused, even with the right code.
     let mut host = Host::new();
@@ -57,7 +57,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at + ttl));
     assert!(r.is_err(), "an expired code must be refused: {r:?}");
-    assert!(!v.is_passed());
+    assert!(!v.is_done());
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
     // Locked out: the right code is not even evaluated.
     let (v2, r) = host.step(&v, v.respond(&flows, &host.account, &code, now + 10));
     assert!(r.is_err(), "locked out: {r:?}");
-    assert!(!v2.is_passed());
+    assert!(!v2.is_done());
     // And no new code is sent while locked.
     let sent = host.inbox.len();
     let step = Verification::start(
@@ -132,5 +132,5 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now + 401));
     r.unwrap();
-    assert!(v.is_passed());
+    assert!(v.is_done());
 }

@@ -181,7 +181,7 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
 
     fn begin(
         &self,
-        setup: Self::Setup,
+        setup: &Self::Setup,
         verified: Option<&Destination>,
         now: u64,
     ) -> Result<Begun<Self::Record>, FlowError> {

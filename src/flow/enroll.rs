@@ -245,9 +245,9 @@ impl Enrollment {
     /// any other change of the factor, or protection turned off), its
     /// state is [`FlowError::Expired`].
     ///
-    /// Outputs: none, or an [`Output::Persist`] when the account's identity
-    /// or binding codes had failures: the fresh check proves the user and
-    /// lifts their lockouts (after too many wrong binding codes, say).
+    /// Writes nothing: the fresh check already cleared what it proves (the
+    /// identity codes' failures); the binding codes keep theirs, since a
+    /// check of the owner proves no phone.
     ///
     /// # Errors
     ///
@@ -296,7 +296,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -454,7 +454,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let now = t0;
     /// // The key was shown; the first code from the authenticator is awaited.
@@ -751,7 +751,7 @@ impl Enrollment {
     /// use mfa::{Awaiting, FlowError, Output};
     ///
     /// // The identity was verified at `now`; TOTP is set up for the account name.
-    /// let step = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 30);
+    /// let step = enrollment.setup(&flows, &account, &"ada@example.com".into(), now + 30);
     /// let (state, outputs, result) = step.into_parts();
     /// result?;
     /// // The pending secret goes into the account record, never the session:
@@ -764,7 +764,7 @@ impl Enrollment {
     /// assert_eq!(confirming.awaiting(), Awaiting::Codes { count: 1 });
     ///
     /// // Ten minutes after the identity check, it is too late.
-    /// let late = enrollment.setup(&flows, &account, "ada@example.com".into(), now + 600);
+    /// let late = enrollment.setup(&flows, &account, &"ada@example.com".into(), now + 600);
     /// assert_eq!(late.result(), Err(FlowError::Expired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -772,7 +772,7 @@ impl Enrollment {
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
-        setup: F::Setup,
+        setup: &F::Setup,
         now: u64,
     ) -> Transition<Self, F::Record> {
         if let Err(e) = self.checked(flows, account) {
@@ -886,7 +886,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
     /// # let now = t0;
     /// use mfa::{FlowError, OobError, Output};
     ///
@@ -998,7 +998,7 @@ impl Enrollment {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let now = t0;
     /// # let near = [now - 60, now - 30, now, now + 30, now + 60].map(|t| totp.generate(t).map(|c| c.to_string()));
@@ -1047,6 +1047,7 @@ impl Enrollment {
         if let Some(to) = &pending.to {
             return self.confirm_binding(flows, account, &pending.record, to, codes, now);
         }
+        let before = flows.factor().throttle(&pending.record);
         let (record, outcome) = flows
             .factor()
             .confirm(&pending.record, codes, now)
@@ -1054,15 +1055,17 @@ impl Enrollment {
         match outcome {
             Ok(active) => self.activate(flows, account, account, active, now),
             // The failure is counted in the account record, not the state.
-            Err(e) => Transition::counted(
-                None,
-                record
-                    .and_then(|record| account.with_pending_record(record))
-                    .map(|new| new.persist_over(account))
-                    .into_iter()
-                    .collect(),
-                e,
-            ),
+            Err(e) => {
+                let mut outputs = Vec::new();
+                if let Some(record) = record {
+                    let after = flows.factor().throttle(&record);
+                    if let Some(new) = account.with_pending_record(record) {
+                        outputs.push(new.persist_over(account));
+                        outputs.extend(lockout_notice(before, after, Credential::Factor, now));
+                    }
+                }
+                Transition::counted(None, outputs, e)
+            }
         }
     }
 
@@ -1094,6 +1097,10 @@ impl Enrollment {
             outputs.extend(lockout_notice(before, after, Credential::BindingCode, now));
             return Transition::counted(None, outputs, e.into());
         }
+        // A success keeps the record's failures: they may be guesses at
+        // another number, and binding one's own phone must not buy guesses
+        // at someone else's.
+        let binding = binding.keeping(before);
         match flows.factor().bind(pending, to, now) {
             Ok(record) => self.activate(
                 flows,

@@ -36,8 +36,8 @@ use super::error::FlowError;
 ///     fn kind(&self) -> &'static str {
 ///         "hotp-token"
 ///     }
-///     fn begin(&self, setup: HotpRecord, _: Option<&Destination>, _: u64) -> Result<Begun<HotpRecord>, FlowError> {
-///         Ok(Begun::Confirm { pending: setup, prompt: Prompt::Code { codes: 1 } })
+///     fn begin(&self, setup: &HotpRecord, _: Option<&Destination>, _: u64) -> Result<Begun<HotpRecord>, FlowError> {
+///         Ok(Begun::Confirm { pending: setup.clone(), prompt: Prompt::Code { codes: 1 } })
 ///     }
 ///     fn confirm(&self, pending: &HotpRecord, codes: &[&str], now: u64) -> Attempt<HotpRecord, HotpRecord, FlowError> {
 ///         let [code] = codes else { return Attempt::new(None, Err(FlowError::CodesNeeded { count: 1 })) };
@@ -112,7 +112,7 @@ pub trait Factor {
     /// account name a key URI cannot hold, a code that cannot be sent.
     fn begin(
         &self,
-        setup: Self::Setup,
+        setup: &Self::Setup,
         verified: Option<&Destination>,
         now: u64,
     ) -> Result<Begun<Self::Record>, FlowError>;

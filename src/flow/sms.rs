@@ -230,11 +230,11 @@ impl Factor for SmsFactor {
 
     fn begin(
         &self,
-        phone: PhoneNumber,
+        phone: &PhoneNumber,
         verified: Option<&Destination>,
         _now: u64,
     ) -> Result<Begun<SmsRecord>, FlowError> {
-        let record = SmsRecord::new(phone);
+        let record = SmsRecord::new(phone.clone());
         // The identity check just proved this very number: it is bound.
         if let Some(Destination::Sms(proved)) = verified
             && *proved == record.phone

@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 
-use crate::error::{Error, ParamError, UriError};
+use crate::error::{ParamError, UriError};
 use crate::record::{Attempt, Destination, Throttle, ThrottlePolicy, TotpRecord};
 use crate::secret::Secret;
 use crate::totp::{Totp, TotpConfig};
@@ -67,9 +67,9 @@ impl TotpFactor {
     ///
     /// # Errors
     ///
-    /// [`Error::Param`] if the parameters are not valid, or
-    /// [`Error::Uri`] ([`UriError::NonZeroT0`]) for a T0 other than 0,
-    /// which a key URI cannot say.
+    /// [`UriError::Param`] if the parameters are not valid, or
+    /// [`UriError::NonZeroT0`] for a T0 other than 0, which a key URI
+    /// cannot say.
     ///
     /// ```
     /// use mfa::{TotpConfig, TotpFactor, Window};
@@ -79,9 +79,9 @@ impl TotpFactor {
     /// assert!(TotpFactor::new("Example")?.config(TotpConfig::default().t0(30)).is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn config(mut self, config: TotpConfig) -> Result<Self, Error> {
+    pub fn config(mut self, config: TotpConfig) -> Result<Self, UriError> {
         let probe = Secret::from_bytes(&[0; Secret::DEFAULT_LEN])?;
-        let totp = Totp::new(&probe, config)?;
+        let totp = Totp::new(&probe, config).map_err(UriError::Param)?;
         KeyUri::totp(&totp, &self.issuer, "account")?;
         self.config = config;
         Ok(self)
@@ -179,13 +179,13 @@ impl Factor for TotpFactor {
 
     fn begin(
         &self,
-        account: String,
+        account: &String,
         _verified: Option<&Destination>,
         _now: u64,
     ) -> Result<Begun<TotpRecord>, FlowError> {
         let secret = Secret::generate().map_err(|_| FlowError::RandomSource)?;
         let totp = Totp::new(&secret, self.config).map_err(|_| FlowError::RandomSource)?;
-        let uri = KeyUri::totp(&totp, &self.issuer, &account)?;
+        let uri = KeyUri::totp(&totp, &self.issuer, account)?;
         let pending =
             TotpRecord::with_policy(totp, self.throttle).map_err(|_| FlowError::RandomSource)?;
         Ok(Begun::Confirm {

@@ -34,7 +34,7 @@ const DOMAIN: &[u8] = b"mfa/verification/v1";
 /// let (state, outputs, result) = Verification::start(&flows, &account, Scenario::LogOn, None, 0).into_parts();
 /// result?;
 /// let check = state.ok_or(mfa::FlowError::NotProtected)?;
-/// assert!(check.is_passed() && outputs.is_empty());
+/// assert!(check.is_done() && outputs.is_empty());
 /// assert!(check.verified().is_none()); // nothing was checked: no proof for changes
 /// # Ok::<(), mfa::Error>(())
 /// ```
@@ -161,7 +161,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
     /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
     /// # let now = t0 + 600;
     /// use mfa::{Awaiting, FlowError, Output, Scenario, Verification};
@@ -169,7 +169,7 @@ impl Verification {
     /// // Protected: challenged, and nothing is texted until the user asks.
     /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
     /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// assert!(!challenge.is_passed() && step.outputs().is_empty());
+    /// assert!(!challenge.is_done() && step.outputs().is_empty());
     /// assert_eq!(challenge.awaiting(), Awaiting::SendCode);
     ///
     /// // "Send code": the SMS record is written first, then the code delivered.
@@ -189,7 +189,7 @@ impl Verification {
     /// // minutes here), the next critical operation passes without a challenge.
     /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, Some(&proof), now + 120);
     /// assert!(step.outputs().is_empty());
-    /// assert!(step.state().is_some_and(Verification::is_passed));
+    /// assert!(step.state().is_some_and(Verification::is_done));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start<F: Factor>(
@@ -278,7 +278,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &[mfa::Scenario::LogOn], &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let now = t0 + 600;
@@ -286,12 +286,12 @@ impl Verification {
     ///
     /// // Only logging on is protected: a critical operation passes, without a proof.
     /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-    /// assert!(step.state().is_some_and(|v| v.is_passed() && v.verified().is_none()));
+    /// assert!(step.state().is_some_and(|v| v.is_done() && v.verified().is_none()));
     ///
     /// // To turn protection off, step up: the authenticator's code is asked for.
     /// let step = Verification::step_up(&flows, &account, now);
     /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// assert!(!challenge.is_passed());
+    /// assert!(!challenge.is_done());
     /// let step = challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now);
     /// # let (_, account, _) = run(&account, step.clone())?;
     /// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
@@ -376,7 +376,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
     /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
     /// # let now = t0 + 600;
     /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
@@ -404,7 +404,7 @@ impl Verification {
         if let Err(e) = self.checked(flows, account) {
             return Transition::failed(e);
         }
-        if self.is_passed() {
+        if self.is_done() {
             return Transition::failed(WAITING_RESPONSE);
         }
         let Some(factor) = account.factor() else {
@@ -475,7 +475,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -594,7 +594,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -679,7 +679,7 @@ impl Verification {
     /// Whether the state is at its passed stage: informational (which page
     /// to show), not an authorisation. It is bound to no account and to no
     /// time: before letting an operation through, ask
-    /// [`passes`](Self::passes) with the signed-in account's record.
+    /// [`authorize`](Self::authorize) with the signed-in account's record.
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -722,7 +722,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -735,28 +735,28 @@ impl Verification {
     /// // Protection is on for log-on: challenged, not passed yet.
     /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, now);
     /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// assert!(!challenge.is_passed());
+    /// assert!(!challenge.is_done());
     ///
     /// // Passed with the authenticator's code.
     /// let code = totp.generate(now)?.to_string();
     /// let step = challenge.respond(&flows, &account, &code, now);
-    /// assert!(step.state().is_some_and(Verification::is_passed));
+    /// assert!(step.state().is_some_and(Verification::is_done));
     ///
     /// // An account without protection passes at once.
     /// let step = Verification::start(&flows, &Protection::new()?, Scenario::LogOn, None, now);
-    /// assert!(step.state().is_some_and(Verification::is_passed));
+    /// assert!(step.state().is_some_and(Verification::is_done));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn is_passed(&self) -> bool {
+    pub const fn is_done(&self) -> bool {
         matches!(self.stage, Stage::Passed { .. })
     }
 
     /// The proof of the check, if it passed by a factor or recovery code
     /// (not for an unprotected scenario or in the grace window): keep it
     /// in the session, for the grace window and for changes. Like
-    /// [`is_passed`](Self::is_passed), not an authorisation by itself:
-    /// gate an operation on [`passes`](Self::passes).
+    /// [`is_done`](Self::is_done), not an authorisation by itself:
+    /// gate an operation on [`authorize`](Self::authorize).
     ///
     /// ```
     /// # // The host: writes the record (compare-and-set), keeps the other outputs.
@@ -799,7 +799,7 @@ impl Verification {
     /// # let account = mfa::Protection::new()?;
     /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
     /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, "ada@example.com".into(), t0))?;
+    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
     /// # let totp = key(&out)?;
     /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
     /// # let recovery_code = out.iter().find_map(|o| match o {
@@ -831,10 +831,11 @@ impl Verification {
         }
     }
 
-    /// Whether this check lets an operation at its scenario through, for
-    /// `account` (the signed-in user's record), at `now`: what a host
-    /// gates an operation on. `Ok(())` when the check passed for this
-    /// account and
+    /// Whether this check lets an operation at `scenario` (the one the host
+    /// is about to carry out) through, for `account` (the signed-in user's
+    /// record), at `now`: what a host gates an operation on. `Ok(())` when
+    /// the check is of this scenario, passed for this account less than
+    /// [`FlowPolicy::pass_ttl`](crate::FlowPolicy::pass_ttl) ago, and
     ///
     /// * it passed by a factor or recovery code, at the account's current
     ///   generation (its factor not replaced or turned off since); or
@@ -844,11 +845,13 @@ impl Verification {
     ///
     /// # Errors
     ///
-    /// [`FlowError::WrongAccount`] (a check of another account),
-    /// [`FlowError::WrongState`] (not passed: waiting for the response),
-    /// [`FlowError::Expired`] (`now` is before the pass: a clock that went
-    /// back), [`FlowError::CheckRequired`] (the scenario became protected,
-    /// the grace window closed, or the factor changed since).
+    /// [`FlowError::Tampered`] (an edited state), [`FlowError::WrongAccount`]
+    /// (a check of another account), [`FlowError::WrongState`] (not
+    /// passed: waiting for the response), [`FlowError::Expired`] (`now` is
+    /// before the pass: a clock that went back),
+    /// [`FlowError::CheckRequired`] (a check of another scenario, older
+    /// than `pass_ttl`, the scenario became protected, the grace window
+    /// closed, or the factor changed since).
     ///
     /// ```
     /// use mfa::{FlowError, FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
@@ -857,20 +860,28 @@ impl Verification {
     /// let ada: Protection<TotpRecord> = Protection::new()?; // protection off
     /// let step = Verification::start(&flows, &ada, Scenario::CriticalOperation, None, 100);
     /// let check = step.state().ok_or(FlowError::NotProtected)?;
-    /// assert_eq!(check.passes(&flows, &ada, 100), Ok(()));
+    /// assert_eq!(check.authorize(&flows, &ada, &Scenario::CriticalOperation, 100), Ok(()));
+    /// // Not for another operation than the one checked.
+    /// assert_eq!(check.authorize(&flows, &ada, &Scenario::LogOn, 100), Err(FlowError::CheckRequired));
     ///
     /// // Not for another account's session.
     /// let bob: Protection<TotpRecord> = Protection::new()?;
-    /// assert_eq!(check.passes(&flows, &bob, 100), Err(FlowError::WrongAccount));
+    /// assert_eq!(check.authorize(&flows, &bob, &Scenario::CriticalOperation, 100), Err(FlowError::WrongAccount));
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn passes<F: Factor>(
+    pub fn authorize<F: Factor>(
         &self,
         flows: &Flows<F>,
         account: &Protection<F::Record>,
+        scenario: &Scenario,
         now: u64,
     ) -> Result<(), FlowError> {
         self.checked(flows, account)?;
+        // A check at one scenario lets no other through (a log-on pass
+        // kept in a cookie opens no critical operation).
+        if *scenario != self.scenario {
+            return Err(FlowError::CheckRequired);
+        }
         let Stage::Passed {
             check,
             at,

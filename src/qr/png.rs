@@ -2,6 +2,12 @@
 //! stored (uncompressed) deflate blocks, CRC-32 and Adler-32 computed
 //! here (PNG spec §5, RFC 1950, RFC 1951 §3.2.4). No dependency, no
 //! `std`; QR images are small, so compression would save little.
+//!
+//! Written here rather than taken from the `png` crate (0.18), which needs
+//! `std` (it writes through `std::io::Write`, with no `no_std` feature) and
+//! compresses through buffers of its own that are not zeroized, while the
+//! image shows the secret. This writer makes one allocation of exactly the
+//! image's size and zeroizes it on drop.
 
 use alloc::vec::Vec;
 

@@ -128,38 +128,3 @@ where
         }))
     }
 }
-
-/// The same map, for async services: each call is one map operation under
-/// the lock, and never waits.
-impl<K, R> crate::run::AsyncStore<R> for MemoryStore<K, R>
-where
-    K: Eq + Hash + Clone + Send + Sync,
-    R: Versioned + Clone + Send + Sync,
-{
-    type Id = K;
-    type Error = Infallible;
-
-    fn load(
-        &self,
-        id: &K,
-    ) -> impl core::future::Future<Output = Result<Option<R>, Infallible>> + Send {
-        core::future::ready(Store::load(self, id))
-    }
-
-    fn insert(
-        &self,
-        id: &K,
-        record: &R,
-    ) -> impl core::future::Future<Output = Result<Cas, Infallible>> + Send {
-        core::future::ready(Store::insert(self, id, record))
-    }
-
-    fn compare_and_set(
-        &self,
-        id: &K,
-        expected: u64,
-        record: &R,
-    ) -> impl core::future::Future<Output = Result<Cas, Infallible>> + Send {
-        core::future::ready(Store::compare_and_set(self, id, expected, record))
-    }
-}

@@ -81,6 +81,9 @@ pub struct OobRecord {
     pending: Option<PendingCode>,
     /// Unix times of the sends of the last hour, oldest first.
     sends: Vec<u64>,
+    /// The start of the daily cap's window, and the sends in it.
+    day_start: u64,
+    day_sends: u16,
 }
 
 /// The code in flight: where it was sent, when, until when it is valid, how
@@ -351,6 +354,15 @@ impl OobRecord {
         self.send_limits(policy).0
     }
 
+    /// The daily window at `now` (its start and its sends so far).
+    const fn day_at(&self, now: u64) -> (u64, u16) {
+        if self.day_sends == 0 || now >= self.day_start.saturating_add(OobPolicy::DAY_WINDOW) {
+            (now, 0)
+        } else {
+            (self.day_start, self.day_sends)
+        }
+    }
+
     /// The next send time and whether the hourly cap (rather than the
     /// cooldown) is what sets it.
     fn send_limits(&self, policy: &OobPolicy) -> (u64, bool) {
@@ -369,6 +381,13 @@ impl OobRecord {
             .checked_sub(cap)
             .and_then(|index| self.sends.get(index))
             .map_or(0, |oldest| oldest.saturating_add(OobPolicy::SEND_WINDOW));
+        // The daily cap, if it is reached (its window may have ended).
+        let day_end = if self.day_sends >= policy.get_max_sends_per_day() {
+            self.day_start.saturating_add(OobPolicy::DAY_WINDOW)
+        } else {
+            0
+        };
+        let cap_end = cap_end.max(day_end);
         (
             cooldown_end.max(cap_end),
             cap_end >= cooldown_end && cap_end > 0,
@@ -462,7 +481,16 @@ impl OobRecord {
         if let Err(refused @ Refused::LockedOut { .. }) = self.throttle.check(now) {
             return refuse(OobError::Refused(refused));
         }
+        let (day_start, day_sends) = self.day_at(now);
         let (next_send_at, capped) = self.send_limits(&policy);
+        let (next_send_at, capped) = if day_sends >= policy.get_max_sends_per_day() {
+            (
+                next_send_at.max(day_start.saturating_add(OobPolicy::DAY_WINDOW)),
+                true,
+            )
+        } else {
+            (next_send_at, capped)
+        };
         if now < next_send_at {
             let retry_after = next_send_at.saturating_sub(now);
             return refuse(if capped {
@@ -511,6 +539,8 @@ impl OobRecord {
             throttle: self.throttle,
             pending: Some(pending),
             sends,
+            day_start,
+            day_sends: day_sends.saturating_add(1),
         };
         Attempt::new(Some(record), Ok(delivery))
     }
@@ -637,6 +667,16 @@ impl OobRecord {
     }
 }
 
+impl OobRecord {
+    /// The same record with `throttle` in place of its own: a success
+    /// that must not forgive earlier failures (a binding code proves a
+    /// phone, and its failures may be at another number).
+    pub(crate) fn keeping(mut self, throttle: Throttle) -> Self {
+        self.throttle = throttle;
+        self
+    }
+}
+
 impl Versioned for OobRecord {
     fn version(&self) -> u64 {
         self.version
@@ -653,6 +693,8 @@ struct RawOobRecord {
     throttle: Throttle,
     pending: Option<PendingCode>,
     sends: Vec<u64>,
+    day_start: u64,
+    day_sends: u16,
 }
 
 #[cfg(feature = "serde")]
@@ -666,11 +708,16 @@ impl TryFrom<RawOobRecord> for OobRecord {
         if !raw.sends.is_sorted() {
             return Err("the send log must be in time order");
         }
+        if raw.day_sends > OobPolicy::MAX_SENDS_PER_DAY {
+            return Err("the daily send count is more than any policy allows");
+        }
         Ok(Self {
             version: raw.version,
             throttle: raw.throttle,
             pending: raw.pending,
             sends: raw.sends,
+            day_start: raw.day_start,
+            day_sends: raw.day_sends,
         })
     }
 }
@@ -785,7 +832,7 @@ impl fmt::Display for OobError {
             ),
             Self::SendLimit { retry_after, .. } => write!(
                 f,
-                "too many codes were sent in the last hour; a new one can be sent in {}",
+                "too many codes were sent lately; a new one can be sent in {}",
                 Wait(*retry_after)
             ),
             Self::NoPendingCode => f.write_str("no code is waiting to be confirmed; ask for one"),

@@ -7,22 +7,32 @@ use crate::error::ParamError;
 
 /// How failed attempts are throttled.
 ///
-/// After the `n`-th consecutive failure, the next attempt is evaluated only
-/// after a wait:
+/// After the `n`-th failure in a row on a record with no recent lockout,
+/// the next attempt is evaluated only after a wait:
 ///
-/// | consecutive failures `n` | wait | default |
+/// | failures in a row `n` | wait | default |
 /// |---|---|---|
 /// | 1 to [`free_failures`](Self::free_failures) | none: typos are forgiven | 1–3 |
-/// | up to the next multiple of [`max_failures`](Self::max_failures) | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](Self::max_delay) | 1 s, 2 s, … 64 s |
-/// | each multiple `k × max_failures` | a **lockout**: [`lockout`](Self::lockout) `× 2^(k-1)`, capped at [`max_lockout`](Self::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
-/// | from [`NIST_MAX_FAILURES`](Self::NIST_MAX_FAILURES) (100) on | `max_lockout` after every failure | 1 day |
+/// | up to [`max_failures`](Self::max_failures) − 1 | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](Self::max_delay) | 1 s, 2 s, … 32 s |
+/// | `max_failures` and each one after | a **lockout**: [`lockout`](Self::lockout) doubling with each lockout, capped at [`max_lockout`](Self::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
 ///
-/// Every wait ends: no sequence of wrong guesses locks the owner out for
-/// longer than `max_lockout` (at most [`MAX_LOCKOUT`](Self::MAX_LOCKOUT), a
-/// week), and past 100 consecutive failures (the NIST SP 800-63B bound)
-/// an attacker gets one guess per `max_lockout`. A success resets the
-/// count; so does a proof through another path (a recovery code), which
-/// the flows apply.
+/// A record that was locked out stays wary: its lockouts are counted (its
+/// *strikes*) and a success does not reset them, so while it has strikes
+/// one wrong code is forgiven after a success and the next one locks, at
+/// the lockout its strikes have reached. An owner's daily log-on therefore
+/// buys an attacker no fresh run of guesses. Strikes and failures are
+/// forgotten once [`forget_after`](Self::forget_after) (30 days) passes
+/// without a failure. A proof through another path (a recovery code)
+/// lifts a lockout at once, and leaves the strikes.
+///
+/// Every wait ends: no wrong code locks the owner out for longer than
+/// `max_lockout` (at most [`MAX_LOCKOUT`](Self::MAX_LOCKOUT), a week), and
+/// from the 17th failure in a row an attacker gets one guess per
+/// `max_lockout`, long before the 100 consecutive failures NIST SP 800-63B
+/// allows at most. [`unlimited`](Self::unlimited) throttles nothing: for
+/// secrets of 64 bits or more, such as recovery codes, NIST SP 800-63B
+/// (§5.1.2.2) asks for no rate limit, and one would let a password holder
+/// keep the owner's last way in locked.
 ///
 /// ```
 /// use mfa::ThrottlePolicy;
@@ -30,30 +40,34 @@ use crate::error::ParamError;
 /// let policy = ThrottlePolicy::default();
 /// // Three typos are free, then 1 s, 2 s, 4 s …, then a 15-minute lockout.
 /// assert_eq!([1, 3, 4, 5, 9, 10].map(|n| policy.wait_after(n)), [0, 0, 1, 2, 32, 900]);
-/// // Repeated lockouts double, up to a day; past 100 failures, a day each.
-/// assert_eq!([20, 30, 90, 100, 101].map(|n| policy.wait_after(n)), [1_800, 3_600, 86_400, 86_400, 86_400]);
+/// // Each failure after that locks, twice as long each time, up to a day.
+/// assert_eq!([11, 12, 16, 17, 100].map(|n| policy.wait_after(n)), [1_800, 3_600, 57_600, 86_400, 86_400]);
 /// assert!(ThrottlePolicy::default().max_failures(101).validated().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ThrottlePolicy {
+    limited: bool,
     free_failures: u32,
     initial_delay: u64,
     max_delay: u64,
     max_failures: u32,
     lockout: u64,
     max_lockout: u64,
+    forget_after: u64,
 }
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
         Self {
+            limited: true,
             free_failures: 3,
             initial_delay: 1,
             max_delay: 300,
             max_failures: 10,
             lockout: 900,
             max_lockout: 86_400,
+            forget_after: 2_592_000,
         }
     }
 }
@@ -64,6 +78,64 @@ impl ThrottlePolicy {
     pub const NIST_MAX_FAILURES: u32 = 100;
     /// The longest lockout any policy may impose: a week.
     pub const MAX_LOCKOUT: u64 = 604_800;
+    /// The longest a record may remember its failures: a year.
+    pub const MAX_FORGET_AFTER: u64 = 31_536_000;
+
+    /// A policy that throttles nothing: every attempt is evaluated, and
+    /// failures are only counted. For secrets of 64 bits or more (recovery
+    /// codes); rate-limit clients in front of it, since each attempt costs
+    /// a key derivation.
+    ///
+    /// ```
+    /// let none = mfa::ThrottlePolicy::unlimited();
+    /// assert!(!none.is_limited());
+    /// assert_eq!(none.wait_after(1_000), 0);
+    /// ```
+    #[must_use]
+    pub const fn unlimited() -> Self {
+        Self {
+            limited: false,
+            free_failures: 0,
+            initial_delay: 0,
+            max_delay: 0,
+            max_failures: Self::NIST_MAX_FAILURES,
+            lockout: 1,
+            max_lockout: 1,
+            forget_after: Self::MAX_FORGET_AFTER,
+        }
+    }
+
+    /// Whether the policy throttles at all (see [`unlimited`](Self::unlimited)).
+    ///
+    /// ```
+    /// assert!(mfa::ThrottlePolicy::default().is_limited());
+    /// ```
+    #[must_use]
+    pub const fn is_limited(&self) -> bool {
+        self.limited
+    }
+
+    /// Sets how long without a failure a record forgets its failures and
+    /// strikes (from `max_lockout` to a year; default 30 days).
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().forget_after(86_400).get_forget_after(), 86_400);
+    /// ```
+    #[must_use]
+    pub const fn forget_after(mut self, seconds: u64) -> Self {
+        self.forget_after = seconds;
+        self
+    }
+
+    /// See [`forget_after`](Self::forget_after).
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().get_forget_after(), 2_592_000);
+    /// ```
+    #[must_use]
+    pub const fn get_forget_after(&self) -> u64 {
+        self.forget_after
+    }
 
     /// Sets how many failures in a row carry no wait (typos), fewer than
     /// [`max_failures`](Self::max_failures).
@@ -116,7 +188,9 @@ impl ThrottlePolicy {
     /// lockout doubles it.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().lockout(60).wait_after(20), 120);
+    /// let p = mfa::ThrottlePolicy::default().lockout(60);
+    /// // The 10th failure in a row locks for 60 s, the 11th for 120 s.
+    /// assert_eq!([9, 10, 11, 12].map(|n| p.wait_after(n)), [32, 60, 120, 240]);
     /// ```
     #[must_use]
     pub const fn lockout(mut self, seconds: u64) -> Self {
@@ -157,8 +231,9 @@ impl ThrottlePolicy {
     }
 
     /// Checks the policy: `max_failures` from 1 to 100, fewer free
-    /// failures than that, `max_delay` not below `initial_delay`, and
-    /// `1 ≤ lockout ≤ max_lockout ≤ MAX_LOCKOUT`.
+    /// failures than that, `initial_delay ≤ max_delay ≤ max_lockout`,
+    /// `1 ≤ lockout ≤ max_lockout ≤ MAX_LOCKOUT`, and
+    /// `max_lockout ≤ forget_after ≤ MAX_FORGET_AFTER`.
     ///
     /// # Errors
     ///
@@ -189,6 +264,14 @@ impl ThrottlePolicy {
         if self.max_delay < self.initial_delay {
             return Err(ParamError::MaxDelay);
         }
+        if self.max_delay > self.max_lockout {
+            return Err(ParamError::OutOfRange {
+                name: "seconds of the longest backoff",
+                value: self.max_delay,
+                min: self.initial_delay,
+                max: self.max_lockout,
+            });
+        }
         if self.lockout == 0 || self.lockout > Self::MAX_LOCKOUT {
             return Err(ParamError::OutOfRange {
                 name: "seconds of the first lockout",
@@ -205,6 +288,14 @@ impl ThrottlePolicy {
                 max: Self::MAX_LOCKOUT,
             });
         }
+        if self.forget_after < self.max_lockout || self.forget_after > Self::MAX_FORGET_AFTER {
+            return Err(ParamError::OutOfRange {
+                name: "seconds without a failure before failures are forgotten",
+                value: self.forget_after,
+                min: self.max_lockout,
+                max: Self::MAX_FORGET_AFTER,
+            });
+        }
         Ok(self)
     }
 
@@ -213,50 +304,51 @@ impl ThrottlePolicy {
     ///
     /// ```
     /// let p = mfa::ThrottlePolicy::default();
-    /// assert_eq!([0, 3, 4, 10, 11, 14, 20].map(|n| p.wait_after(n)), [0, 0, 1, 900, 0, 1, 1_800]);
+    /// assert_eq!([0, 3, 4, 9, 10, 11, 16, 17].map(|n| p.wait_after(n)), [0, 0, 1, 32, 900, 1_800, 57_600, 86_400]);
+    /// assert_eq!(mfa::ThrottlePolicy::unlimited().wait_after(10), 0);
     /// ```
     #[must_use]
     pub const fn wait_after(&self, failures: u32) -> u64 {
-        if failures == 0 {
-            return 0;
-        }
-        if self.is_lockout(failures) {
-            return self.lockout_after(failures);
-        }
-        let Some(run) = failures.checked_rem(self.max_failures) else {
-            return self.max_lockout;
+        // A run from a record without strikes: every failure from
+        // `max_failures` on is a lockout, and each adds a strike.
+        let strikes = match failures.checked_sub(self.max_failures) {
+            Some(earlier) => earlier,
+            None => 0,
         };
-        if run <= self.free_failures {
-            return 0;
+        self.wait(failures, strikes).0
+    }
+
+    /// The wait after the `failures`-th failure in a row of a record with
+    /// `strikes` earlier lockouts, and whether it is a lockout.
+    const fn wait(&self, failures: u32, strikes: u32) -> (u64, bool) {
+        if !self.limited || failures == 0 {
+            return (0, false);
         }
-        let delay = doubled(self.initial_delay, run.saturating_sub(self.free_failures));
-        if delay > self.max_delay {
+        // While a record has strikes, one typo is forgiven (if any are).
+        let free = if strikes == 0 || self.free_failures < 1 {
+            self.free_failures
+        } else {
+            1
+        };
+        if failures >= self.max_failures || (strikes > 0 && failures > free) {
+            let lockout = doubled(self.lockout, strikes.saturating_add(1));
+            let lockout = if lockout > self.max_lockout {
+                self.max_lockout
+            } else {
+                lockout
+            };
+            return (lockout, true);
+        }
+        if failures <= free {
+            return (0, false);
+        }
+        let delay = doubled(self.initial_delay, failures.saturating_sub(free));
+        let delay = if delay > self.max_delay {
             self.max_delay
         } else {
             delay
-        }
-    }
-
-    /// Whether the `failures`-th consecutive failure starts a lockout.
-    const fn is_lockout(&self, failures: u32) -> bool {
-        failures >= Self::NIST_MAX_FAILURES
-            || matches!(failures.checked_rem(self.max_failures), Some(0) | None)
-    }
-
-    /// The lockout after the `failures`-th consecutive failure.
-    const fn lockout_after(&self, failures: u32) -> u64 {
-        if failures >= Self::NIST_MAX_FAILURES {
-            return self.max_lockout;
-        }
-        let Some(k) = failures.checked_div(self.max_failures) else {
-            return self.max_lockout;
         };
-        let lockout = doubled(self.lockout, k);
-        if lockout > self.max_lockout {
-            self.max_lockout
-        } else {
-            lockout
-        }
+        (delay, false)
     }
 }
 
@@ -287,15 +379,19 @@ impl<'de> serde::Deserialize<'de> for ThrottlePolicy {
             max_failures: u32,
             lockout: u64,
             max_lockout: u64,
+            forget_after: u64,
+            limited: bool,
         }
         let f = <Fields as serde::Deserialize>::deserialize(deserializer)?;
         Self {
+            limited: f.limited,
             free_failures: f.free_failures,
             initial_delay: f.initial_delay,
             max_delay: f.max_delay,
             max_failures: f.max_failures,
             lockout: f.lockout,
             max_lockout: f.max_lockout,
+            forget_after: f.forget_after,
         }
         .validated()
         .map_err(serde::de::Error::custom)
@@ -426,6 +522,8 @@ pub struct Throttle {
     failures: u32,
     retry_at: u64,
     locked: bool,
+    strikes: u32,
+    last_failure: u64,
 }
 
 impl Throttle {
@@ -469,20 +567,37 @@ impl Throttle {
     /// ```
     #[must_use]
     pub const fn after_failure(self, now: u64, policy: &ThrottlePolicy) -> Self {
-        let failures = self.failures.saturating_add(1);
+        // Forgotten after a quiet spell.
+        let quiet = self.last_failure.saturating_add(policy.forget_after);
+        let base = if self.failures == 0 && self.strikes == 0 || now >= quiet {
+            Self::cleared()
+        } else {
+            self
+        };
+        let failures = base.failures.saturating_add(1);
+        let (wait, locked) = policy.wait(failures, base.strikes);
         Self {
             failures,
-            retry_at: now.saturating_add(policy.wait_after(failures)),
-            locked: policy.is_lockout(failures),
+            retry_at: now.saturating_add(wait),
+            locked,
+            strikes: if locked {
+                base.strikes.saturating_add(1)
+            } else {
+                base.strikes
+            },
+            last_failure: now,
         }
     }
 
     /// The state after a success: no failures, no wait.
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default();
-    /// let t = mfa::Throttle::default().after_failure(0, &p).after_success();
-    /// assert_eq!(t, mfa::Throttle::default());
+    /// let p = mfa::ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let locked = mfa::Throttle::default().after_failure(10, &p);
+    /// let t = locked.after_success();
+    /// assert_eq!((t.failures(), t.retry_at(), t.is_lockout()), (0, 0, false));
+    /// // The strike stays: the next failure locks for twice as long.
+    /// assert_eq!((t.strikes(), t.after_failure(20, &p).retry_at()), (1, 20 + 1_800));
     /// ```
     #[must_use]
     pub const fn after_success(self) -> Self {
@@ -490,7 +605,38 @@ impl Throttle {
             failures: 0,
             retry_at: 0,
             locked: false,
+            ..self
         }
+    }
+
+    /// No failures, no wait, no strikes: a fresh record (an
+    /// administrator's reset).
+    ///
+    /// ```
+    /// let p = mfa::ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let t = mfa::Throttle::default().after_failure(0, &p);
+    /// assert_eq!((t.strikes(), mfa::Throttle::cleared().strikes()), (1, 0));
+    /// ```
+    #[must_use]
+    pub const fn cleared() -> Self {
+        Self {
+            failures: 0,
+            retry_at: 0,
+            locked: false,
+            strikes: 0,
+            last_failure: 0,
+        }
+    }
+
+    /// Lockouts since the record last forgot its failures; a success
+    /// does not reset them (see [`ThrottlePolicy`]).
+    ///
+    /// ```
+    /// assert_eq!(mfa::Throttle::default().strikes(), 0);
+    /// ```
+    #[must_use]
+    pub const fn strikes(&self) -> u32 {
+        self.strikes
     }
 
     /// Consecutive failures since the last success.
@@ -570,15 +716,17 @@ mod tests {
     }
 
     #[test]
-    fn lockouts_at_each_run_grow_and_end() {
+    fn lockouts_from_max_failures_on_grow_and_end() {
         let p = ThrottlePolicy::default().free_failures(0).initial_delay(0);
         let mut t = Throttle::default();
-        let mut now = 0;
+        let mut now = 1;
         let mut lockouts = alloc::vec::Vec::new();
-        for n in 1..=102 {
+        for n in 1..=20 {
             t = t.after_failure(now, &p);
+            assert_eq!(t.is_lockout(), n >= 10, "failure {n}");
             if t.is_lockout() {
                 let wait = t.retry_at() - now;
+                assert_eq!(wait, p.wait_after(n));
                 assert_eq!(
                     t.check(t.retry_at() - 1),
                     Err(Refused::LockedOut {
@@ -591,23 +739,81 @@ mod tests {
             }
             now = t.retry_at().max(now);
         }
+        let day = 86_400;
         assert_eq!(
             lockouts,
             [
                 (10, 900),
-                (20, 1_800),
-                (30, 3_600),
-                (40, 7_200),
-                (50, 14_400),
-                (60, 28_800),
-                (70, 57_600),
-                (80, 86_400),
-                (90, 86_400),
-                (100, 86_400),
-                (101, 86_400),
-                (102, 86_400),
+                (11, 1_800),
+                (12, 3_600),
+                (13, 7_200),
+                (14, 14_400),
+                (15, 28_800),
+                (16, 57_600),
+                (17, day),
+                (18, day),
+                (19, day),
+                (20, day),
             ]
         );
+        assert_eq!(t.strikes(), 11);
+    }
+
+    #[test]
+    fn strikes_outlive_a_success_and_are_forgotten_after_a_quiet_spell() {
+        let p = ThrottlePolicy::default();
+        let mut t = Throttle::default();
+        let mut now = 1_000;
+        for _ in 0..10 {
+            t = t.after_failure(now, &p);
+            now = t.retry_at().max(now);
+        }
+        assert_eq!((t.strikes(), t.retry_at() - (now - 900)), (1, 900));
+        // The owner gets in; one typo is forgiven, the next locks (30 min).
+        let t = t.after_success();
+        assert_eq!((t.failures(), t.strikes()), (0, 1));
+        let t = t.after_failure(now, &p);
+        assert_eq!(t.check(now), Ok(()), "one typo after a success");
+        let t = t.after_failure(now, &p);
+        assert_eq!(
+            t.check(now),
+            Err(Refused::LockedOut {
+                retry_at: now + 1_800,
+                retry_after: 1_800
+            })
+        );
+        // 30 days without a failure: forgotten, three typos free again.
+        let later = now + p.get_forget_after();
+        let mut t = t.after_success();
+        for _ in 0..3 {
+            t = t.after_failure(later, &p);
+            assert_eq!(t.check(later), Ok(()));
+        }
+        assert_eq!(t.strikes(), 0);
+        // A day short of that, still wary.
+        let early = now + p.get_forget_after() - 1;
+        let t = Throttle::default()
+            .after_failure(
+                now,
+                &ThrottlePolicy::default().free_failures(0).max_failures(1),
+            )
+            .after_success()
+            .after_failure(early, &p)
+            .after_failure(early, &p);
+        assert!(t.is_locked_out(early));
+        // A proof through another path clears everything.
+        assert_eq!(Throttle::cleared(), Throttle::default());
+    }
+
+    #[test]
+    fn unlimited_counts_and_never_waits() {
+        let p = ThrottlePolicy::unlimited();
+        assert_eq!(p.validated(), Ok(p));
+        let mut t = Throttle::default();
+        for n in 1..=1_000 {
+            t = t.after_failure(5, &p);
+            assert_eq!((t.check(5), t.failures()), (Ok(()), n));
+        }
     }
 
     #[test]
@@ -631,6 +837,22 @@ mod tests {
         );
         assert!(p.lockout(0).validated().is_err());
         assert!(p.max_lockout(899).validated().is_err());
+        // No backoff longer than the longest lockout (a week at most).
+        assert!(p.max_delay(86_401).validated().is_err());
+        assert!(p.max_delay(86_400).validated().is_ok());
+        assert!(
+            p.initial_delay(700_000)
+                .max_delay(700_000)
+                .validated()
+                .is_err()
+        );
+        assert!(p.forget_after(86_399).validated().is_err());
+        assert!(p.forget_after(86_400).validated().is_ok());
+        assert!(
+            p.forget_after(ThrottlePolicy::MAX_FORGET_AFTER + 1)
+                .validated()
+                .is_err()
+        );
         assert!(p.max_lockout(900).validated().is_ok());
         assert!(
             p.lockout(ThrottlePolicy::MAX_LOCKOUT)
@@ -648,8 +870,10 @@ mod tests {
             failures: u32::MAX,
             retry_at: u64::MAX,
             locked: true,
+            strikes: u32::MAX,
+            last_failure: u64::MAX - 2,
         };
-        assert_eq!(t.after_failure(u64::MAX, &p).failures(), u32::MAX);
+        assert_eq!(t.after_failure(u64::MAX - 1, &p).failures(), u32::MAX);
         assert_eq!(t.check(u64::MAX), Ok(()));
     }
 

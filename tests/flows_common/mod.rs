@@ -155,7 +155,7 @@ pub fn enroll_sms(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64
     let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, now + 10));
     r.unwrap();
     let number = PhoneNumber::parse("+1 415 555 2671").unwrap();
-    let (e, r) = host.step(&e, e.setup(flows, &host.account, number, now + 20));
+    let (e, r) = host.step(&e, e.setup(flows, &host.account, &number, now + 20));
     r.unwrap();
     let code = host.last_code(&phone());
     let (e, r) = host.step(&e, e.confirm(flows, &host.account, &[&code], now + 30));
@@ -202,7 +202,7 @@ pub fn enroll_totp(host: &mut Host<TotpRecord>, flows: &Flows<TotpFactor>, now: 
     let step = e.verify_identity(flows, &host.account, &code, now + 10);
     let (e, r) = host.step(&e, step);
     r.unwrap();
-    let step = e.setup(flows, &host.account, "ada@example.com".into(), now + 20);
+    let step = e.setup(flows, &host.account, &"ada@example.com".into(), now + 20);
     let (e, r) = host.step(&e, step);
     r.unwrap();
     let totp = host.keys.last().unwrap().to_totp().unwrap();

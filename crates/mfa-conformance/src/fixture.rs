@@ -151,10 +151,9 @@ pub(crate) async fn enroll(
     ran.result.clone().expect("the identity code passes");
     let e = ran.state.expect("an enrollment");
 
+    let name = String::from("ada@example.com"); // the key's account name
     let ran = subject
-        .run(account, |a| {
-            e.setup(flows, a, "ada@example.com".into(), now + 20)
-        })
+        .run(account, |a| e.setup(flows, a, &name, now + 20))
         .await;
     ran.result.clone().expect("the key is made");
     let uri = ran

@@ -51,6 +51,7 @@ pub struct OobPolicy {
     max_attempts: u8,
     resend_cooldown: u64,
     max_sends_per_hour: u8,
+    max_sends_per_day: u16,
     throttle: ThrottlePolicy,
 }
 
@@ -62,6 +63,7 @@ impl Default for OobPolicy {
             max_attempts: 5,
             resend_cooldown: 60,
             max_sends_per_hour: 5,
+            max_sends_per_day: 10,
             throttle: ThrottlePolicy::default(),
         }
     }
@@ -82,6 +84,35 @@ impl OobPolicy {
     pub const MAX_SENDS_PER_HOUR: u8 = 60;
     /// The sliding window the send cap counts over, in seconds.
     pub const SEND_WINDOW: u64 = 3_600;
+    /// The most codes any policy sends a day.
+    pub const MAX_SENDS_PER_DAY: u16 = 1_440;
+    /// The window of the daily cap, from its first send: a day.
+    pub const DAY_WINDOW: u64 = 86_400;
+
+    /// Sets the cap on codes sent in a day (1 to 1,440; default 10): the
+    /// window starts at the first send and lasts 24 hours. With the hourly
+    /// cap alone, asking for codes without ever guessing would text a
+    /// phone 120 times a day.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().max_sends_per_day(3).get_max_sends_per_day(), 3);
+    /// assert!(mfa::OobPolicy::default().max_sends_per_day(0).validated().is_err());
+    /// ```
+    #[must_use]
+    pub const fn max_sends_per_day(mut self, sends: u16) -> Self {
+        self.max_sends_per_day = sends;
+        self
+    }
+
+    /// See [`max_sends_per_day`](Self::max_sends_per_day).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().get_max_sends_per_day(), 10);
+    /// ```
+    #[must_use]
+    pub const fn get_max_sends_per_day(&self) -> u16 {
+        self.max_sends_per_day
+    }
 
     /// Sets the number of digits (6 to 10).
     ///
@@ -269,6 +300,14 @@ impl OobPolicy {
                 Self::MAX_SENDS_PER_HOUR as u64,
             ));
         }
+        if self.max_sends_per_day == 0 || self.max_sends_per_day > Self::MAX_SENDS_PER_DAY {
+            return Err(out_of_range(
+                "out-of-band codes sent per day",
+                self.max_sends_per_day as u64,
+                1,
+                Self::MAX_SENDS_PER_DAY as u64,
+            ));
+        }
         match self.throttle.validated() {
             Ok(_) => Ok(self),
             Err(e) => Err(e),
@@ -295,6 +334,7 @@ struct RawOobPolicy {
     max_attempts: u8,
     resend_cooldown: u64,
     max_sends_per_hour: u8,
+    max_sends_per_day: u16,
     throttle: ThrottlePolicy,
 }
 
@@ -309,6 +349,7 @@ impl TryFrom<RawOobPolicy> for OobPolicy {
             max_attempts: raw.max_attempts,
             resend_cooldown: raw.resend_cooldown,
             max_sends_per_hour: raw.max_sends_per_hour,
+            max_sends_per_day: raw.max_sends_per_day,
             throttle: raw.throttle,
         }
         .validated()

@@ -4,7 +4,8 @@
 //!
 //! Written for secrets, like `crate::base32`: each symbol is mapped with
 //! branch-free arithmetic, without a table indexed by a secret value, and
-//! temporaries are zeroized.
+//! temporaries are zeroized. `base32ct`, the constant-time Base32 crate,
+//! has only the RFC 4648 alphabets, so this one stays.
 
 use alloc::string::String;
 

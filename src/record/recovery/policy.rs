@@ -10,7 +10,7 @@ use crate::record::throttle::ThrottlePolicy;
 /// |---|---|---|---|
 /// | [`count`](Self::count) | 10 codes | 1 to 20 | Google backup codes: 10 |
 /// | [`iterations`](Self::iterations) | 10,000 | 1,000 to 1,000,000 | NIST SP 800-63B rev 3 §5.1.1.2: at least 10,000 for PBKDF2; RFC 8018 §4.2: at least 1,000 |
-/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
+/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::unlimited`] | any | NIST SP 800-63B §5.1.2.2: no rate limit needed for 64 bits or more; a lockout would let a password holder keep the owner's last way in locked |
 ///
 /// The iteration count is stored with each set of codes, so raising it
 /// later applies to sets generated from then on while older sets keep
@@ -41,7 +41,10 @@ impl Default for RecoveryPolicy {
         Self {
             count: 10,
             iterations: 10_000,
-            throttle: ThrottlePolicy::default(),
+            // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
+            // and a lockout would let a password holder keep the owner's
+            // last way in locked: rate-limit clients in front instead.
+            throttle: ThrottlePolicy::unlimited(),
         }
     }
 }
@@ -115,7 +118,7 @@ impl RecoveryPolicy {
     /// The throttling of failed attempts.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().get_throttle(), mfa::ThrottlePolicy::default());
+    /// assert_eq!(mfa::RecoveryPolicy::default().get_throttle(), mfa::ThrottlePolicy::unlimited());
     /// ```
     #[must_use]
     pub const fn get_throttle(&self) -> ThrottlePolicy {

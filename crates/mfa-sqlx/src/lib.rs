@@ -1,0 +1,89 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod backend;
+mod error;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::fmt;
+
+use mfa::RecordCodec;
+
+pub use error::Error;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sqlx::{PgPool, Postgres};
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlx::{Sqlite, SqlitePool};
+
+/// The table `migrate` records applied migrations in: the store's own, so
+/// it never meets the host's `_sqlx_migrations`.
+pub const MIGRATIONS_TABLE: &str = "mfa_sqlx_migrations";
+
+/// A store of account records in a PostgreSQL or SQLite database, over a
+/// `sqlx` pool: one row per account in `mfa_protection`, its record sealed
+/// by a [`RecordCodec`], written with compare-and-set. It implements
+/// [`mfa::AsyncStore`] for `Protection<R>` with `Id = str`, so
+/// [`mfa::run`] carries flows out against it. Clone it freely: the pool is
+/// shared.
+///
+/// The tables live where the pool's connections put them: for PostgreSQL,
+/// the first schema of their `search_path` (the tests give each run a
+/// schema of its own).
+#[derive(Clone)]
+pub struct SqlxStore<DB: sqlx::Database> {
+    pool: sqlx::Pool<DB>,
+    codec: RecordCodec,
+}
+
+impl<DB: sqlx::Database> fmt::Debug for SqlxStore<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlxStore")
+            .field("pool", &self.pool)
+            .field("codec", &self.codec)
+            .finish()
+    }
+}
+
+impl<DB: sqlx::Database> SqlxStore<DB> {
+    /// A store over `pool`, sealing with `codec`. Apply the schema with
+    /// `migrate` before the first use.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mfa::{Keyring, RecordCodec, SealingKey};
+    /// use mfa_sqlx::{PgPool, SqlxStore};
+    ///
+    /// let pool = PgPool::connect("postgres://postgres@127.0.0.1:5432/test").await?;
+    /// let codec = RecordCodec::new(Keyring::new(SealingKey::generate(1)?)); // your key ring
+    /// let store = SqlxStore::new(pool, codec);
+    /// store.migrate().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// (Not run here: it needs a server. `tests/postgres.rs` runs the same
+    /// calls against one.)
+    #[must_use]
+    pub const fn new(pool: sqlx::Pool<DB>, codec: RecordCodec) -> Self {
+        Self { pool, codec }
+    }
+
+    /// The pool.
+    #[must_use]
+    pub const fn pool(&self) -> &sqlx::Pool<DB> {
+        &self.pool
+    }
+
+    /// The codec rows are sealed with.
+    #[must_use]
+    pub const fn codec(&self) -> &RecordCodec {
+        &self.codec
+    }
+}
