@@ -401,7 +401,7 @@ impl Enrollment {
     /// assert_eq!(enrollment.awaiting(), Awaiting::IdentityCode { contact: &email });
     ///
     /// // With the code from the e-mail, the factor's setup is awaited, for 10 minutes.
-    /// let code = delivered(&ran.effects)?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
@@ -449,7 +449,7 @@ impl Enrollment {
     /// });
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
-    /// let code = delivered(&ran.effects)?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as texted
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
@@ -586,7 +586,7 @@ impl Enrollment {
     /// });
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
-    /// let code = delivered(&ran.effects)?; // the code e-mailed to her
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
     ///
     /// // A wrong code is rejected, and the failure counted in the account record.
     /// let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -691,7 +691,7 @@ impl Enrollment {
     /// });
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
-    /// let code = delivered(&ran.effects)?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
@@ -807,12 +807,13 @@ impl Enrollment {
     /// #         _ => None,
     /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// use mfa::{Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobError, OobKey, OobPolicy, PhoneNumber, Protection, Scenario, SmsFactor, SmsRecord, Store};
+    /// use mfa::{Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobError, OobKey, OobPolicy, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Store};
     ///
     /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
-    /// // key from your secrets.
+    /// // key from your secrets (recovery codes made fast for the example).
     /// let key = OobKey::generate()?;
-    /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, FlowPolicy::default())?;
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
     /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
     /// let email = Destination::email("ada@example.com")?; // her verified address
@@ -824,7 +825,7 @@ impl Enrollment {
     /// });
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
-    /// let code = delivered(&ran.effects)?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
@@ -843,6 +844,13 @@ impl Enrollment {
     /// assert!(store.load(&ada)?.is_some_and(|account| account.binding().pending().is_some()));
     /// assert!(matches!(ran.effects.as_slice(), [Effect::Deliver(d)] if d.destination().as_str() == "+14155552671"));
     /// assert!(ran.state.is_some());
+    ///
+    /// // She types the new code back: the phone is bound, protection is on.
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as texted
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.confirm(&flows, account, &[&code], now + 70));
+    /// ran.result?;
+    /// assert!(ran.state.is_some_and(|enrollment| enrollment.is_done()));
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.is_on()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend<F: Factor>(
@@ -941,7 +949,7 @@ impl Enrollment {
     /// let ran = mfa::run_blocking(&store, &ada, |account| Enrollment::start(&flows, account, &all, &[email.clone()], &email, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
-    /// let code = delivered(&ran.effects)?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
@@ -949,7 +957,7 @@ impl Enrollment {
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.setup(&flows, account, &name, now));
     /// ran.result?;
     /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
-    /// let totp = scanned(&ran.effects)?; // her app, from the key shown
+    /// let totp = scanned(&ran.effects)?; // her app, from the key in `Effect::ShowKey`
     ///
     /// // A wrong code (`wrong`: one her app does not show): rejected, and counted in
     /// // the account record (the pending factor is there), so dropping the state

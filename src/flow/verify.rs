@@ -201,7 +201,7 @@ impl Verification {
     /// assert_eq!(challenge.awaiting(), Awaiting::SentCode);
     ///
     /// // She types the code back at `now + 10`: passed, with a proof for the session.
-    /// let code = delivered(&ran.effects)?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as texted
     /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now + 10));
     /// ran.result?;
     /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
