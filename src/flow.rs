@@ -15,8 +15,8 @@
 //!
 //!  start ──► Passed   (scenario not protected, or inside the grace window)
 //!    └─────► Challenged ──respond / respond_recovery──► Passed (holds a Verified)
-//!             │ TOTP: ask for the code; SMS: code delivered     recovery code: notified
-//!             └─resend
+//!             │ TOTP: ask for the code                          recovery code: notified
+//!             └─send_code (SMS: nothing is texted until the user asks; again for a new code)
 //!  step_up ─► Challenged   (always while protection is on: a proof for changes)
 //!
 //! Changes (on Protection, each needs a Verified of this account from the
@@ -24,9 +24,12 @@
 //!  regenerate_recovery_codes · set_scenarios · turn_off   (each notified)
 //! ```
 //!
-//! Every input carries `now`; every side effect is an [`Output`] the host
-//! carries out in order: [`Output::Persist`] first (compare-and-set on the
-//! expected version), then deliveries, notifications and what to show.
+//! Every input carries `now`; every call returns a [`Transition`]: at most
+//! one [`Persist`] of the account record (compare-and-set on the expected
+//! version), then the [`Effect`]s to carry out in order (deliveries,
+//! notifications, what to show), the state to keep and the result.
+//! [`run`](crate::run) and [`run_blocking`](crate::run_blocking) carry a
+//! transition out against a store.
 //! Every rule about codes (throttling, replay, expiry, attempts) is the
 //! factor records' (layer 2); the flows only decide which record to ask
 //! and what follows.
@@ -187,7 +190,7 @@ impl FlowPolicy {
     }
 
     /// How long a passed [`Verification`] authorises its operation
-    /// ([`Verification::passes`]), from the moment it passed: one check
+    /// ([`Verification::authorize`]), from the moment it passed: one check
     /// does not unlock every later critical operation of the session.
     ///
     /// ```
@@ -411,8 +414,9 @@ impl<F: Factor> Flows<F> {
     /// The factor kind.
     ///
     /// ```
-    /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
-    /// use mfa::Factor;
+    /// use mfa::{Factor, FlowPolicy, Flows, OobKey, TotpFactor};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example")?, OobKey::generate()?, FlowPolicy::default())?;
     /// assert_eq!(flows.factor().kind(), "totp");
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -424,7 +428,9 @@ impl<F: Factor> Flows<F> {
     /// The policy.
     ///
     /// ```
-    /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
+    /// use mfa::{FlowPolicy, Flows, OobKey, TotpFactor};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example")?, OobKey::generate()?, FlowPolicy::default())?;
     /// assert_eq!(flows.policy().get_grace(), 0);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -858,68 +864,78 @@ impl<S, R> Transition<S, R> {
 /// [`Verification::step_up`].
 ///
 /// ```
-/// # use mfa::*;
-/// # // The host: writes the record (compare-and-set), keeps the other outputs.
-/// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-/// #     let (state, outputs, result) = step.into_parts();
-/// #     result?;
-/// #     let mut record = account.clone();
-/// #     let mut rest = Vec::new();
-/// #     for output in outputs {
-/// #         match output {
-/// #             mfa::Output::Persist { record: new, .. } => record = new,
-/// #             other => rest.push(other),
-/// #         }
-/// #     }
-/// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-/// # }
-/// # // The code delivered (by e-mail or SMS).
-/// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-/// #     outputs.iter().find_map(|o| match o {
-/// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+/// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+/// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+/// #     effects.iter().find_map(|effect| match effect {
+/// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
 /// #         _ => None,
-/// #     }).unwrap_or_default()
+/// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
 /// # }
-/// # // The authenticator, from the key shown.
-/// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-/// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-/// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-/// #         _ => Err(mfa::FlowError::NotProtected.into()),
+/// # // The user's authenticator app, from the key shown (scanned).
+/// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+/// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+/// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+/// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
 /// #     }
 /// # }
-/// # let flows = mfa::Flows::new(
-/// #     mfa::TotpFactor::new("Example Co")?,
-/// #     mfa::OobKey::generate()?,
-/// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-/// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-/// # )?;
-/// # let email = mfa::Destination::email("ada@example.com")?;
-/// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-/// # let t0 = 1_700_000_010;
-/// # let account = mfa::Protection::new()?;
-/// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-/// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-/// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-/// # let totp = key(&out)?;
-/// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-/// # let recovery_code = out.iter().find_map(|o| match o {
-/// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-/// #     _ => None,
-/// # }).unwrap_or_default();
-/// # let now = t0 + 600;
-/// use mfa::{FlowError, Scenario, Verification};
+/// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+/// # // example; returns the app and the recovery codes shown.
+/// # fn enroll_totp(
+/// #     flows: &mfa::Flows<mfa::TotpFactor>,
+/// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+/// #     ada: &String,
+/// #     scenarios: &[mfa::Scenario],
+/// #     now: u64,
+/// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+/// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+/// #         ran.result?;
+/// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+/// #     }
+/// #     let email = mfa::Destination::email("ada@example.com")?;
+/// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+/// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+/// #     }))?;
+/// #     let code = delivered(&effects)?;
+/// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+/// #     let name = String::from("ada@example.com");
+/// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+/// #     let totp = scanned(&effects)?;
+/// #     let code = totp.generate(now)?.to_string();
+/// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+/// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+/// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+/// #         _ => None,
+/// #     });
+/// #     Ok((totp, recovery_codes.unwrap_or_default()))
+/// # }
+/// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
 ///
-/// // A critical-operation check, passed with the authenticator's code.
-/// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-/// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+/// // Built once at start-up (recovery codes made fast for the example).
+/// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+/// let ada = String::from("ada"); // the signed-in user
+/// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+/// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+/// // critical operations (as in `Enrollment::confirm`'s example).
+/// let now = 1_700_000_610;
+///
+/// // A critical-operation check: challenged, passed with the app's code.
+/// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+/// ran.result?;
+/// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
 /// let code = totp.generate(now)?.to_string();
-/// let step = challenge.respond(&flows, &account, &code, now);
-/// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+/// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+/// ran.result?;
+/// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+/// let proof = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
 /// assert_eq!((proof.at(), proof.scenario(), proof.by_recovery_code()), (now, &Scenario::CriticalOperation, false));
 ///
 /// // It allows changes while fresh (`FlowPolicy::fresh_check`: 5 minutes).
-/// assert!(account.turn_off(&flows, proof, now + 299).is_ok());
-/// assert_eq!(account.turn_off(&flows, proof, now + 300).err(), Some(FlowError::CheckRequired));
+/// let late = mfa::run_blocking(&store, &ada, |account| account.turn_off(&flows, proof, now + 300));
+/// assert_eq!(late.result, Err(FlowError::CheckRequired));
+/// let ran = mfa::run_blocking(&store, &ada, |account| account.turn_off(&flows, proof, now + 299));
+/// assert_eq!(ran.result, Ok(()));
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -964,61 +980,71 @@ impl Verified {
     /// When the check succeeded (Unix seconds).
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # use mfa::{FlowError, Scenario, Verification};
-    /// # let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-    /// # let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// # let code = totp.generate(now)?.to_string();
-    /// # let step = challenge.respond(&flows, &account, &code, now);
-    /// # let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
-    /// // `proof`: a check passed with the authenticator's code at `now`.
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A log-on check, passed with the app's code at `now`.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let proof = passed.verified().ok_or(FlowError::CheckRequired)?;
     /// assert_eq!(proof.at(), now);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -1030,63 +1056,71 @@ impl Verified {
     /// The scenario checked.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # use mfa::{FlowError, Verification};
-    /// use mfa::Scenario;
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// # let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-    /// # let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// # let code = totp.generate(now)?.to_string();
-    /// # let step = challenge.respond(&flows, &account, &code, now);
-    /// # let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
-    /// // `proof`: a critical-operation check, passed.
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let proof = passed.verified().ok_or(FlowError::CheckRequired)?;
     /// assert_eq!(proof.scenario(), &Scenario::CriticalOperation);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -1098,61 +1132,70 @@ impl Verified {
     /// Whether a recovery code, rather than the factor, passed the check.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// use mfa::{FlowError, Scenario, Verification};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// // The phone is lost: `recovery_code` is one of those shown at enrollment.
-    /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, now);
-    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// let step = challenge.respond_recovery(&flows, &account, &recovery_code, now);
-    /// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (_, recovery_codes) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `recovery_codes`: those shown when Ada enrolled her app, ten minutes ago
+    /// // (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // The phone is lost: a log-on check, passed with a recovery code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond_recovery(&flows, account, &recovery_codes[0], now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let proof = passed.verified().ok_or(FlowError::CheckRequired)?;
     /// assert!(proof.by_recovery_code());
     /// # Ok::<(), mfa::Error>(())
     /// ```

@@ -46,7 +46,7 @@ impl<A, B> EitherFactor<A, B> {
     /// [`Either::Second`] states to `second`.
     ///
     /// ```
-    /// # let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
     /// let factor = mfa::EitherFactor::new(mfa::TotpFactor::new("Example Co")?, sms);
     /// assert_eq!(factor.second().policy().get_digits(), 6);
     /// # Ok::<(), mfa::Error>(())
@@ -59,7 +59,7 @@ impl<A, B> EitherFactor<A, B> {
     /// The first kind.
     ///
     /// ```
-    /// # let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
     /// let factor = mfa::EitherFactor::new(mfa::TotpFactor::new("Example Co")?, sms);
     /// assert_eq!(factor.first().codes(), 1);
     /// # Ok::<(), mfa::Error>(())
@@ -73,7 +73,8 @@ impl<A, B> EitherFactor<A, B> {
     ///
     /// ```
     /// use mfa::Factor;
-    /// # let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    ///
+    /// let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
     /// let factor = mfa::EitherFactor::new(mfa::TotpFactor::new("Example Co")?, sms);
     /// assert_eq!(factor.second().kind(), "sms");
     /// # Ok::<(), mfa::Error>(())

@@ -30,26 +30,31 @@ const DOMAIN: &[u8] = b"mfa/enrollment/v1";
 /// start_change (fresh check) ────────────┘
 /// ```
 ///
-/// Every call borrows the state and returns a [`Step`]: outputs to carry
-/// out (persist first), the state to keep, the result. A call in the
+/// Every call borrows the state and returns a [`Transition`]: the write
+/// of the account record (if any), the effects to carry out once it is
+/// written, the state to keep, the result ([`run_blocking`](crate::run_blocking)
+/// carries it out against your store). A call in the
 /// wrong state is [`FlowError::WrongState`] and changes nothing; to
 /// cancel, drop the state (what was stored, the identity-code record and
 /// a pending factor, keeps its failure counts; a pending factor expires).
 ///
 /// ```
-/// use mfa::{Awaiting, Destination, Enrollment, FlowPolicy, Flows, OobKey, Output, Protection, Scenario, TotpFactor};
+/// use mfa::{Awaiting, Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, Store, TotpFactor, TotpRecord};
 ///
-/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-/// let account = Protection::new()?;
-/// let email = Destination::email("ada@example.com")?;
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+/// let ada = String::from("ada"); // the signed-in user
+/// let email = Destination::email("ada@example.com")?; // her verified address
 /// let now = 1_700_000_000;
 ///
-/// let step = Enrollment::start(&flows, &account, &[Scenario::LogOn], &[email.clone()], &email, now);
-/// let (state, outputs, result) = step.into_parts();
-/// result?;
-/// // outputs: Persist (the identity-code record), then Deliver (the code, by e-mail).
-/// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }, Output::Deliver(_)]));
-/// let enrollment = state.ok_or(mfa::FlowError::NotProtected)?;
+/// let ran = mfa::run_blocking(&store, &ada, |account| {
+///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+/// });
+/// ran.result?;
+/// // The identity code is written to the account record, then delivered by e-mail.
+/// assert!(store.load(&ada)?.is_some_and(|account| account.identity().pending().is_some()));
+/// assert!(matches!(ran.effects.as_slice(), [Effect::Deliver(d)] if d.destination() == &email));
+/// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?; // for the session
 /// assert!(matches!(enrollment.awaiting(), Awaiting::IdentityCode { .. }));
 /// # Ok::<(), mfa::Error>(())
 /// ```
@@ -179,8 +184,8 @@ impl Enrollment {
     /// phone). An account without a bound phone therefore verifies by
     /// e-mail.
     ///
-    /// Outputs: [`Output::Persist`] (the identity-code record), then
-    /// [`Output::Deliver`].
+    /// Writes the account's identity-code record ([`Persist`](crate::Persist)),
+    /// then [`Effect::Deliver`](crate::Effect::Deliver).
     ///
     /// # Errors
     ///
@@ -190,13 +195,21 @@ impl Enrollment {
     /// hourly cap, [`FlowError::Refused`] when locked out).
     ///
     /// ```
-    /// use mfa::{Destination, Enrollment, FlowError, FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor};
+    /// use mfa::{Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
     ///
-    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-    /// let email = Destination::email("ada@example.com")?;
-    /// let other = Destination::email("eve@example.com")?;
-    /// let step = Enrollment::start(&flows, &Protection::new()?, &[Scenario::LogOn], &[email], &other, 0);
-    /// assert_eq!(step.result(), Err(FlowError::UnknownContact));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let other = Destination::email("eve@example.com")?; // typed into the form
+    /// let now = 1_700_000_000;
+    ///
+    /// // Codes go only to one of the account's verified contacts.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &other, now)
+    /// });
+    /// assert_eq!(ran.result, Err(FlowError::UnknownContact));
+    /// assert!(ran.effects.is_empty()); // nothing sent
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start<F: Factor>(
@@ -256,72 +269,84 @@ impl Enrollment {
     /// `check` of another account).
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
-    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
-    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
-    /// use mfa::{Awaiting, Enrollment, FlowError};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Awaiting, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// // `check` is the proof of a critical-operation check passed at `now`.
-    /// let step = Enrollment::start_change(&flows, &account, &check, now);
-    /// let (state, outputs, result) = step.into_parts();
-    /// result?;
-    /// assert!(outputs.is_empty()); // no identity code: straight to the setup
-    /// let change = state.ok_or(FlowError::NotProtected)?;
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check: challenged, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
+    ///
+    /// // A new phone: the change starts from that check.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Enrollment::start_change(&flows, account, check, now));
+    /// ran.result?;
+    /// assert!(ran.effects.is_empty()); // no identity code: straight to the setup
+    /// let change = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// // It must be done while the check is fresh (5 minutes), and only once.
     /// assert_eq!(change.awaiting(), Awaiting::Setup { expires_at: now + 300 });
-    /// assert_eq!(change.scenarios(), account.scenarios()); // kept
+    /// assert_eq!(change.scenarios(), [Scenario::LogOn, Scenario::CriticalOperation]); // kept
     ///
     /// // A check older than `FlowPolicy::fresh_check` (5 minutes) is not enough.
-    /// let late = Enrollment::start_change(&flows, &account, &check, now + 300);
-    /// assert_eq!(late.result(), Err(FlowError::CheckRequired));
+    /// let late = mfa::run_blocking(&store, &ada, |account| Enrollment::start_change(&flows, account, check, now + 300));
+    /// assert_eq!(late.result, Err(FlowError::CheckRequired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start_change<F: Factor>(
@@ -352,49 +377,34 @@ impl Enrollment {
     /// What the enrollment waits for.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let now = t0;
-    /// # let code = code(&out);
-    /// use mfa::{Awaiting, FlowError};
+    /// use mfa::{Awaiting, Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
     ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_000;
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// // Just started: the identity code went to ada@example.com.
     /// assert_eq!(enrollment.awaiting(), Awaiting::IdentityCode { contact: &email });
     ///
-    /// // With the right code, the factor's setup is awaited, for 10 minutes.
-    /// let (state, _outputs, result) = enrollment.verify_identity(&flows, &account, &code, now).into_parts();
-    /// result?;
-    /// let enrollment = state.ok_or(FlowError::NotProtected)?;
+    /// // With the code from the e-mail, the factor's setup is awaited, for 10 minutes.
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(enrollment.awaiting(), Awaiting::Setup { expires_at: now + 600 });
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -414,56 +424,43 @@ impl Enrollment {
     /// Whether the factor is active.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
-    /// #     }
-    /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let now = t0;
-    /// // The key was shown; the first code from the authenticator is awaited.
+    /// use mfa::{Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, OobPolicy, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord};
+    ///
+    /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
+    /// // key from your secrets (recovery codes made fast for the example).
+    /// let key = OobKey::generate()?;
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
+    /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let phone = Destination::sms("+1 415 555 2671")?; // her verified phone
+    /// let now = 1_700_000_000;
+    ///
+    /// // The identity code is texted to her phone, and typed back.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[phone.clone()], &phone, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as texted
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert!(!enrollment.is_done());
     ///
-    /// let code = totp.generate(now)?.to_string();
-    /// let (state, _outputs, result) = enrollment.confirm(&flows, &account, &[&code], now).into_parts();
-    /// result?;
-    /// assert!(state.is_some_and(|enrollment| enrollment.is_done()));
+    /// // SMS on that very phone: nothing is left to confirm, the factor is active.
+    /// let number = PhoneNumber::parse("+1 415 555 2671")?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.setup(&flows, account, &number, now));
+    /// ran.result?;
+    /// assert!(ran.state.is_some_and(|enrollment| enrollment.is_done()));
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::ShowRecoveryCodes(_), Effect::Notify { .. }]));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -474,21 +471,21 @@ impl Enrollment {
     /// The scenarios that will be protected.
     ///
     /// ```
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let now = t0;
-    /// use mfa::{Enrollment, FlowError, Protection, Scenario};
+    /// use mfa::{Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
     ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_000;
+    ///
+    /// // What she ticked on the form.
     /// let protect = [Scenario::LogOn, Scenario::Custom("export".into())];
-    /// let step = Enrollment::start(&flows, &Protection::new()?, &protect, &[email.clone()], &email, now);
-    /// let enrollment = step.state().ok_or(FlowError::NotProtected)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &protect, &[email.clone()], &email, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(enrollment.scenarios(), protect);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -505,52 +502,29 @@ impl Enrollment {
     /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], or what sending refused.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
-    /// #         _ => None,
-    /// #     }).unwrap_or_default()
-    /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let now = t0;
-    /// use mfa::{FlowError, OobError, Output};
+    /// use mfa::{Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobError, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
     ///
-    /// // The first code went out at `now`: another may follow after a minute.
-    /// let early = enrollment.resend_identity(&flows, &account, now + 30);
-    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_000;
     ///
-    /// let step = enrollment.resend_identity(&flows, &account, now + 60);
-    /// step.result()?;
+    /// // The first code goes out at `now`.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // "Send another code": another may follow after a minute.
+    /// let early = mfa::run_blocking(&store, &ada, |account| enrollment.resend_identity(&flows, account, now + 30));
+    /// assert_eq!(early.result, Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.resend_identity(&flows, account, now + 60));
+    /// ran.result?;
     /// // The account's identity-code record is written, then the new code sent.
-    /// assert!(matches!(
-    ///     step.outputs(),
-    ///     [Output::Persist { .. }, Output::Deliver(delivery)] if delivery.destination() == &email
-    /// ));
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Deliver(d)] if d.destination() == &email));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend_identity<F: Factor>(
@@ -580,8 +554,9 @@ impl Enrollment {
     /// Checks the identity code the user typed. On success the flow waits
     /// for the factor's [`setup`](Self::setup).
     ///
-    /// Outputs: [`Output::Persist`] whenever the code was evaluated (a
-    /// failure is counted in the account's identity-code record).
+    /// Writes the account's identity-code record ([`Persist`](crate::Persist))
+    /// whenever the code was evaluated: a failure is counted there, and a
+    /// right code used up.
     ///
     /// # Errors
     ///
@@ -591,62 +566,40 @@ impl Enrollment {
     /// is in flight).
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The record a step writes, even a failed one.
-    /// # fn written<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> mfa::Protection<R> {
-    /// #     let (_, outputs, _) = step.into_parts();
-    /// #     outputs.into_iter().find_map(|o| match o {
-    /// #         mfa::Output::Persist { record, .. } => Some(record),
-    /// #         _ => None,
-    /// #     }).unwrap_or_else(|| account.clone())
-    /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let now = t0;
-    /// # let code = code(&out);
-    /// # let wrong = if code == "000000" { "111111" } else { "000000" };
-    /// use mfa::{Awaiting, FlowError, Output};
+    /// use mfa::{Awaiting, Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, Store, TotpFactor, TotpRecord};
     ///
-    /// // A wrong code is rejected, and the failure counted in the account's record.
-    /// let step = enrollment.verify_identity(&flows, &account, wrong, now + 10);
-    /// assert_eq!(step.result(), Err(FlowError::Rejected));
-    /// assert!(matches!(step.outputs(), [Output::Persist { .. }]));
-    /// # let account = written(&account, step);
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_000;
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
+    ///
+    /// // A wrong code is rejected, and the failure counted in the account record.
+    /// let wrong = if code == "000000" { "111111" } else { "000000" };
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, wrong, now + 10));
+    /// assert_eq!(ran.result, Err(FlowError::Rejected));
+    /// assert!(ran.state.is_none()); // keep the enrollment you had
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.identity().throttle().failures() == 1));
     ///
     /// // The code from the e-mail: the factor's setup is next.
-    /// let (state, outputs, result) = enrollment.verify_identity(&flows, &account, &code, now + 20).into_parts();
-    /// result?;
-    /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }])); // the code is used up
-    /// let enrollment = state.ok_or(FlowError::NotProtected)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now + 20));
+    /// ran.result?;
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.identity().pending().is_none())); // the code is used up
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(enrollment.awaiting(), Awaiting::Setup { expires_at: now + 20 + 600 });
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -700,10 +653,13 @@ impl Enrollment {
 
     /// Sets the new factor up from `setup` (the account name for TOTP, the
     /// phone number for SMS): a pending TOTP secret to show
-    /// ([`Output::ShowKey`]) or a code to deliver to the new phone
-    /// ([`Output::Persist`] of the account's binding-code record, whose
-    /// cooldown, hourly cap and attempts hold per account whatever the
-    /// number, then [`Output::Deliver`]). If nothing is left to confirm (SMS on the
+    /// ([`Effect::ShowKey`](crate::Effect::ShowKey)) or a code to deliver
+    /// to the new phone ([`Effect::Deliver`](crate::Effect::Deliver), from
+    /// the account's binding-code record, whose cooldown, hourly cap and
+    /// attempts hold per account whatever the number). Either way the
+    /// pending factor is written to the account record first
+    /// ([`Persist`](crate::Persist)), never kept in the session. If nothing
+    /// is left to confirm (SMS on the
     /// phone that was just verified), the factor is active at once, as
     /// after [`confirm`](Self::confirm).
     ///
@@ -714,58 +670,49 @@ impl Enrollment {
     /// after the identity check), or the factor's own error.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let now = t0;
-    /// use mfa::{Awaiting, FlowError, Output};
+    /// use mfa::{Awaiting, Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, Store, TotpFactor, TotpRecord};
     ///
-    /// // The identity was verified at `now`; TOTP is set up for the account name.
-    /// let step = enrollment.setup(&flows, &account, &"ada@example.com".into(), now + 30);
-    /// let (state, outputs, result) = step.into_parts();
-    /// result?;
-    /// // The pending secret goes into the account record, never the session:
-    /// // write it, then show the key.
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity first: the code e-mailed, typed back at `now`.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // TOTP, for the account name her app will show. The pending secret goes into
+    /// // the account record, never the session: the transition writes it, then shows
+    /// // the key (what `run_blocking` carries out, in that order).
+    /// let name = String::from("ada@example.com");
+    /// let account = store.load(&ada)?.ok_or(FlowError::Internal("no record"))?;
+    /// let setup = enrollment.setup(&flows, &account, &name, now + 30);
+    /// assert!(setup.persist().is_some());
     /// assert!(matches!(
-    ///     outputs.as_slice(),
-    ///     [Output::Persist { .. }, Output::ShowKey(uri)] if uri.account() == "ada@example.com" && uri.issuer() == Some("Example Co")
+    ///     setup.effects(),
+    ///     [Effect::ShowKey(uri)] if uri.account() == "ada@example.com" && uri.issuer() == Some("Example Co")
     /// ));
-    /// let confirming = state.ok_or(FlowError::NotProtected)?;
+    /// let confirming = setup.state().ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(confirming.awaiting(), Awaiting::Codes { count: 1 });
     ///
     /// // Ten minutes after the identity check, it is too late.
-    /// let late = enrollment.setup(&flows, &account, &"ada@example.com".into(), now + 600);
-    /// assert_eq!(late.result(), Err(FlowError::Expired));
+    /// let late = mfa::run_blocking(&store, &ada, |account| enrollment.setup(&flows, account, &name, now + 600));
+    /// assert_eq!(late.result, Err(FlowError::Expired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn setup<F: Factor>(
@@ -839,8 +786,9 @@ impl Enrollment {
 
     /// Sends the new factor's confirmation again (a new code to the phone
     /// being bound), within the limits of the account's binding-code
-    /// record ([`Protection::binding`]): outputs [`Output::Persist`], then
-    /// [`Output::Deliver`].
+    /// record ([`Protection::binding`]): writes that record
+    /// ([`Persist`](crate::Persist)), then
+    /// [`Effect::Deliver`](crate::Effect::Deliver).
     ///
     /// # Errors
     ///
@@ -852,56 +800,57 @@ impl Enrollment {
     /// what the factor refused.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # let oob_key = mfa::OobKey::generate()?;
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::SmsFactor::new(oob_key.clone(), mfa::OobPolicy::default())?,
-    /// #     oob_key,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
-    /// # let now = t0;
-    /// use mfa::{FlowError, OobError, Output};
+    /// use mfa::{Destination, Effect, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobError, OobKey, OobPolicy, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Store};
     ///
-    /// // A code went to the new phone at `now`; another may follow after a minute.
-    /// let early = enrollment.resend(&flows, &account, now + 30);
-    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
+    /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
+    /// // key from your secrets (recovery codes made fast for the example).
+    /// let key = OobKey::generate()?;
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
+    /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_000;
     ///
-    /// let step = enrollment.resend(&flows, &account, now + 60);
-    /// step.result()?;
+    /// // Her identity by e-mail, then the phone number to bind: a code is texted to it.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Enrollment::start(&flows, account, &[Scenario::LogOn], &[email.clone()], &email, now)
+    /// });
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let phone = PhoneNumber::parse("+1 415 555 2671")?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.setup(&flows, account, &phone, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // "Send another code": another may follow after a minute.
+    /// let early = mfa::run_blocking(&store, &ada, |account| enrollment.resend(&flows, account, now + 30));
+    /// assert_eq!(early.result, Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.resend(&flows, account, now + 60));
+    /// ran.result?;
     /// // The account's binding-code record is written, then the new code sent.
-    /// assert!(matches!(
-    ///     step.outputs(),
-    ///     [Output::Persist { .. }, Output::Deliver(delivery)] if delivery.destination().as_str() == "+14155552671"
-    /// ));
-    /// assert!(step.state().is_some());
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.binding().pending().is_some()));
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Deliver(d)] if d.destination().as_str() == "+14155552671"));
+    /// assert!(ran.state.is_some());
+    ///
+    /// // She types the new code back: the phone is bound, protection is on.
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as texted
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.confirm(&flows, account, &[&code], now + 70));
+    /// ran.result?;
+    /// assert!(ran.state.is_some_and(|enrollment| enrollment.is_done()));
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.is_on()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn resend<F: Factor>(
@@ -943,93 +892,95 @@ impl Enrollment {
 
     /// Confirms the new factor with the codes the user typed (one, or two
     /// consecutive TOTP codes when the factor asks for that). On success
-    /// the factor is active: outputs [`Output::Persist`], then, for a new
-    /// protection, [`Output::ShowRecoveryCodes`] (once) and
-    /// [`Output::Notify`] with [`Event::FactorBound`]; for a replaced
-    /// factor, [`Output::Notify`] with [`Event::FactorChanged`].
+    /// the factor is active: the account record is written
+    /// ([`Persist`](crate::Persist)), then, for a new protection,
+    /// [`Effect::ShowRecoveryCodes`](crate::Effect::ShowRecoveryCodes)
+    /// (once) and [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::FactorBound`]; for a replaced factor,
+    /// [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::FactorChanged`].
     ///
     /// # Errors
     ///
     /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`],
     /// [`FlowError::CodesNeeded`], [`FlowError::Rejected`],
     /// [`FlowError::Refused`], [`FlowError::Malformed`], …; a counted
-    /// failure comes with the new state to keep, or (a binding code) with
-    /// [`Output::Persist`] of the account's binding-code record, where the
-    /// failure is counted: a stale or replayed state does not reset it.
+    /// failure comes with a [`Persist`](crate::Persist) of the account
+    /// record (the pending factor's failures, or the binding-code
+    /// record's), where it is counted: a stale or replayed state does not
+    /// reset it. Keep the state you had.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let now = t0;
-    /// # let near = [now - 60, now - 30, now, now + 30, now + 60].map(|t| totp.generate(t).map(|c| c.to_string()));
-    /// # let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"]
-    /// #     .into_iter()
-    /// #     .find(|w| !near.iter().any(|c| c.as_deref() == Ok(*w)))
-    /// #     .unwrap_or_default();
-    /// use mfa::{Event, FlowError, Output};
+    /// # // A code the app shows at no step near `now`.
+    /// # fn wrong_code(totp: &mfa::Totp, now: u64) -> Result<String, mfa::Error> {
+    /// #     let mut near = Vec::new();
+    /// #     for t in [now - 60, now - 30, now, now + 30, now + 60] {
+    /// #         near.push(totp.generate(t)?.to_string());
+    /// #     }
+    /// #     let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"].into_iter().find(|w| !near.iter().any(|c| c == w));
+    /// #     Ok(wrong.unwrap_or_default().to_owned())
+    /// # }
+    /// use mfa::{Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord};
     ///
-    /// // A wrong code: rejected, and counted in the account record (the
-    /// // pending factor is there), so dropping the state loses nothing.
-    /// let (state, outputs, result) = enrollment.confirm(&flows, &account, &[wrong], now).into_parts();
-    /// assert_eq!(result, Err(FlowError::Rejected));
-    /// assert!(state.is_none()); // keep the enrollment you had
-    /// let account = match outputs.as_slice() {
-    ///     [Output::Persist { record, .. }] => record.clone(),
-    ///     _ => return Err(FlowError::Rejected.into()),
-    /// };
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let email = Destination::email("ada@example.com")?; // her verified address
+    /// let now = 1_700_000_010;
     ///
-    /// // The code the authenticator shows (`totp`, from the key shown): protection is on.
+    /// // Her identity (the code e-mailed), then the key her app scans.
+    /// let all = [Scenario::LogOn, Scenario::CriticalOperation];
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Enrollment::start(&flows, account, &all, &[email.clone()], &email, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as e-mailed
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.verify_identity(&flows, account, &code, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.setup(&flows, account, &name, now));
+    /// ran.result?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let totp = scanned(&ran.effects)?; // her app, from the key in `Effect::ShowKey`
+    ///
+    /// // A wrong code (`wrong`: one her app does not show): rejected, and counted in
+    /// // the account record (the pending factor is there), so dropping the state
+    /// // loses nothing.
+    /// # let wrong = wrong_code(&totp, now)?;
+    /// let version = store.load(&ada)?.map(|account| account.version());
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.confirm(&flows, account, &[&wrong], now));
+    /// assert_eq!(ran.result, Err(FlowError::Rejected));
+    /// assert!(ran.state.is_none()); // keep the enrollment you had
+    /// assert_ne!(store.load(&ada)?.map(|account| account.version()), version); // the failure, written
+    ///
+    /// // The code her app shows: protection is on.
     /// let code = totp.generate(now + 30)?.to_string();
-    /// let (state, outputs, result) = enrollment.confirm(&flows, &account, &[&code], now + 30).into_parts();
-    /// result?;
-    /// assert!(state.is_some_and(|enrollment| enrollment.is_done()));
+    /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.confirm(&flows, account, &[&code], now + 30));
+    /// ran.result?;
+    /// assert!(ran.state.is_some_and(|enrollment| enrollment.is_done()));
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.is_on()));
     /// assert!(matches!(
-    ///     outputs.as_slice(),
+    ///     ran.effects.as_slice(),
     ///     [
-    ///         Output::Persist { record, .. },
-    ///         Output::ShowRecoveryCodes(codes),
-    ///         Output::Notify { event: Event::FactorBound { kind: "totp" }, .. },
-    ///     ] if record.is_on() && codes.len() == 3
+    ///         Effect::ShowRecoveryCodes(codes),
+    ///         Effect::Notify { event: Event::FactorBound { kind: "totp" }, .. },
+    ///     ] if codes.len() == 3
     /// ));
     /// # Ok::<(), mfa::Error>(())
     /// ```

@@ -16,8 +16,9 @@ use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenar
 /// survives restarted enrollments.
 ///
 /// Make one with [`new`](Self::new) when the account is created (or on its
-/// first visit to "account protection"), store it, and from then on only
-/// write what [`Output::Persist`] says.
+/// first visit to "account protection": [`run_blocking`](crate::run_blocking)
+/// and [`run`](crate::run) insert it then), store it, and from then on only
+/// write what a [`Persist`](crate::Persist) says.
 ///
 /// With the `serde` feature it serializes with the factor record (a TOTP
 /// secret among it, as Base32: encrypt it at rest) and is validated when
@@ -462,11 +463,15 @@ impl<R: Clone> Protection<R> {
     }
 
     /// Replaces the set of recovery codes (every old code stops working)
-    /// after a fresh check; the new codes are to be shown once.
+    /// after a fresh check; the new codes are to be shown once. Writes the
+    /// account record ([`Persist`](crate::Persist)), then
+    /// [`Effect::ShowRecoveryCodes`](crate::Effect::ShowRecoveryCodes) and
+    /// [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::RecoveryCodesRegenerated`].
     ///
     /// # Errors
     ///
-    /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`] (no check
+    /// In the result: [`FlowError::NotProtected`], [`FlowError::CheckRequired`] (no check
     /// of this account within
     /// [`FlowPolicy::fresh_check`](crate::FlowPolicy::fresh_check) since
     /// its factor was last activated or replaced),
@@ -475,73 +480,87 @@ impl<R: Clone> Protection<R> {
     /// generating.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
-    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
-    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
-    /// use mfa::{Event, FlowError, Output};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
-    /// // `check`: a critical-operation check passed at `now`.
-    /// let outputs = account.regenerate_recovery_codes(&flows, &check, now)?;
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check: challenged, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
+    ///
+    /// // "New recovery codes": the old set stops working, the new one is shown once.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.regenerate_recovery_codes(&flows, check, now));
+    /// ran.result?;
     /// assert!(matches!(
-    ///     outputs.as_slice(),
+    ///     ran.effects.as_slice(),
     ///     [
-    ///         Output::Persist { record, .. },
-    ///         Output::ShowRecoveryCodes(codes),
-    ///         Output::Notify { event: Event::RecoveryCodesRegenerated, .. },
-    ///     ] if codes.len() == 3 && record.recovery_codes().is_some_and(|set| set.remaining() == 3)
+    ///         Effect::ShowRecoveryCodes(codes),
+    ///         Effect::Notify { event: Event::RecoveryCodesRegenerated, .. },
+    ///     ] if codes.len() == 3
     /// ));
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.recovery_codes().is_some_and(|set| set.remaining() == 3)));
     ///
     /// // Five minutes later, the check is too old for a change.
-    /// let late = account.regenerate_recovery_codes(&flows, &check, now + 300);
-    /// assert_eq!(late.err(), Some(FlowError::CheckRequired));
+    /// let late = mfa::run_blocking(&store, &ada, |account| account.regenerate_recovery_codes(&flows, check, now + 300));
+    /// assert_eq!(late.result, Err(FlowError::CheckRequired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn regenerate_recovery_codes<F: Factor<Record = R>>(
@@ -581,80 +600,95 @@ impl<R: Clone> Protection<R> {
         )
     }
 
-    /// Changes the protected scenarios after a fresh check.
+    /// Changes the protected scenarios after a fresh check. Writes the
+    /// account record ([`Persist`](crate::Persist)), then
+    /// [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::ScenariosChanged`].
     ///
     /// # Errors
     ///
-    /// [`FlowError::NotProtected`], [`FlowError::Scenarios`] (none, or one
-    /// twice), [`FlowError::CheckRequired`], [`FlowError::WrongAccount`].
+    /// In the result: [`FlowError::NotProtected`], [`FlowError::Scenarios`]
+    /// (none, or one twice), [`FlowError::CheckRequired`],
+    /// [`FlowError::WrongAccount`].
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
-    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
-    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
-    /// use mfa::{Event, FlowError, Output, Scenario};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
-    /// // Protect logging on only (`check`: a critical-operation check at `now`).
-    /// let outputs = account.set_scenarios(&flows, &[Scenario::LogOn], &check, now)?;
-    /// assert!(matches!(
-    ///     outputs.as_slice(),
-    ///     [
-    ///         Output::Persist { record, .. },
-    ///         Output::Notify { event: Event::ScenariosChanged, .. },
-    ///     ] if record.protects(&Scenario::LogOn) && !record.protects(&Scenario::CriticalOperation)
-    /// ));
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check: challenged, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
+    ///
+    /// // Protect logging on only.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.set_scenarios(&flows, &[Scenario::LogOn], check, now));
+    /// ran.result?;
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Notify { event: Event::ScenariosChanged, .. }]));
+    /// assert!(store.load(&ada)?.is_some_and(|account| {
+    ///     account.protects(&Scenario::LogOn) && !account.protects(&Scenario::CriticalOperation)
+    /// }));
     ///
     /// // At least one scenario, none twice.
-    /// let none = account.set_scenarios(&flows, &[], &check, now);
-    /// assert_eq!(none.err(), Some(FlowError::Scenarios));
+    /// let none = mfa::run_blocking(&store, &ada, |account| account.set_scenarios(&flows, &[], check, now));
+    /// assert_eq!(none.result, Err(FlowError::Scenarios));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn set_scenarios<F: Factor<Record = R>>(
@@ -691,76 +725,88 @@ impl<R: Clone> Protection<R> {
     }
 
     /// Turns protection off after a fresh check: the factor and the
-    /// recovery codes are dropped.
+    /// recovery codes are dropped. Writes the account record
+    /// ([`Persist`](crate::Persist)), then
+    /// [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::ProtectionOff`].
     ///
     /// # Errors
     ///
-    /// [`FlowError::NotProtected`], [`FlowError::CheckRequired`],
-    /// [`FlowError::WrongAccount`].
+    /// In the result: [`FlowError::NotProtected`],
+    /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`].
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::CriticalOperation, None, now))?;
-    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now))?;
-    /// # let check = passed.verified().ok_or(mfa::FlowError::NotProtected)?.clone();
-    /// use mfa::{Event, Output};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
-    /// // `check`: a critical-operation check passed at `now`.
-    /// let outputs = account.turn_off(&flows, &check, now)?;
-    /// assert!(matches!(
-    ///     outputs.as_slice(),
-    ///     [
-    ///         Output::Persist { record, expected_version },
-    ///         Output::Notify { event: Event::ProtectionOff, .. },
-    ///     ] if !record.is_on() && record.recovery_codes().is_none() && *expected_version == account.version()
-    /// ));
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check: challenged, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
+    ///
+    /// // "Turn protection off": the factor and the recovery codes are dropped.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.turn_off(&flows, check, now));
+    /// ran.result?;
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Notify { event: Event::ProtectionOff, .. }]));
+    /// assert!(store.load(&ada)?.is_some_and(|account| !account.is_on() && account.recovery_codes().is_none()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn turn_off<F: Factor<Record = R>>(

@@ -98,7 +98,7 @@ impl SmsFactor {
     /// The code policy.
     ///
     /// ```
-    /// # let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
     /// assert_eq!(factor.policy().get_digits(), 6);
     /// # Ok::<(), mfa::Error>(())
     /// ```

@@ -15,26 +15,31 @@ const DOMAIN: &[u8] = b"mfa/verification/v1";
 
 /// A check at a scenario (logging on, a critical operation): passes at
 /// once when the scenario is not protected or the grace window is open;
-/// otherwise challenges (TOTP: ask for the code; SMS: a code is
-/// delivered) and waits for the response, or for a recovery code.
+/// otherwise challenges (TOTP: ask for the code; SMS: a code is texted
+/// when the user asks for one, [`send_code`](Self::send_code)) and waits
+/// for the response, or for a recovery code.
 /// Session state; with the `serde` feature it serializes.
 ///
 /// ```text
 /// start ─► Passed                        (not protected, or grace window)
 ///   └────► Challenged ─respond──────────► Passed (Verified)
 ///            │    └────respond_recovery─► Passed (Verified, notified)
-///            └─resend
+///            └─send_code (SMS: the first code, or a new one)
 /// ```
 ///
 /// ```
-/// use mfa::{FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
+/// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
 ///
-/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-/// let account: Protection<TotpRecord> = Protection::new()?; // protection off
-/// let (state, outputs, result) = Verification::start(&flows, &account, Scenario::LogOn, None, 0).into_parts();
-/// result?;
-/// let check = state.ok_or(mfa::FlowError::NotProtected)?;
-/// assert!(check.is_done() && outputs.is_empty());
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+/// let ada = String::from("ada"); // the signed-in user, who has not turned protection on
+/// let now = 1_700_000_000;
+///
+/// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+/// ran.result?;
+/// assert!(ran.effects.is_empty());
+/// let check = ran.state.ok_or(FlowError::Internal("no state"))?; // for the session
+/// assert!(check.is_done()); // not protected: passed at once
 /// assert!(check.verified().is_none()); // nothing was checked: no proof for changes
 /// # Ok::<(), mfa::Error>(())
 /// ```
@@ -115,8 +120,11 @@ impl Verification {
     /// grace)`; a `last` from the future (a clock that went back) opens
     /// nothing.
     ///
-    /// Outputs for a challenge: [`Output::Persist`] if the factor's record
-    /// changed (an SMS code was issued), then [`Output::Deliver`].
+    /// For a challenge: nothing to write or do for an app, or an SMS
+    /// factor (which texts on demand, [`send_code`](Self::send_code)); with
+    /// [`SmsFactor::send_at_challenge`](crate::SmsFactor::send_at_challenge),
+    /// the SMS record is written ([`Persist`](crate::Persist)), then the
+    /// code delivered ([`Effect::Deliver`](crate::Effect::Deliver)).
     ///
     /// # Errors
     ///
@@ -127,69 +135,84 @@ impl Verification {
     /// grace window, and the check challenges as usual.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # let oob_key = mfa::OobKey::generate()?;
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::SmsFactor::new(oob_key.clone(), mfa::OobPolicy::default())?,
-    /// #     oob_key,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)).grace(mfa::FlowPolicy::CLOUD_CONSOLE_GRACE),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
-    /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
-    /// # let now = t0 + 600;
-    /// use mfa::{Awaiting, FlowError, Output, Scenario, Verification};
+    /// # // Ada binds her phone at `now` for log-on and critical operations, as in
+    /// # // `Enrollment::resend`'s example: the identity code by e-mail, then the
+    /// # // code texted to the phone.
+    /// # fn enroll_sms(
+    /// #     flows: &mfa::Flows<mfa::SmsFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::SmsRecord>>,
+    /// #     ada: &String,
+    /// #     now: u64,
+    /// # ) -> Result<(), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, &all, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let phone = mfa::PhoneNumber::parse("+1 415 555 2671")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &phone, now)))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     Ok(())
+    /// # }
+    /// use mfa::{Awaiting, Effect, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, OobPolicy, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Verification};
     ///
-    /// // Protected: challenged, and nothing is texted until the user asks.
-    /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
-    /// assert!(!challenge.is_done() && step.outputs().is_empty());
+    /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
+    /// // key from your secrets, the cloud consoles' 15-minute grace window (recovery
+    /// // codes made fast for the example).
+    /// let key = OobKey::generate()?;
+    /// let policy = FlowPolicy::default()
+    ///     .grace(FlowPolicy::CLOUD_CONSOLE_GRACE)
+    ///     .recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
+    /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # enroll_sms(&flows, &store, &ada, 1_700_000_010)?;
+    /// // Ada bound her phone ten minutes ago, for log-on and critical operations (as
+    /// // in `Enrollment::resend`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // Protected: challenged, and nothing is texted until she asks.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// assert!(ran.effects.is_empty());
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// assert!(!challenge.is_done());
     /// assert_eq!(challenge.awaiting(), Awaiting::SendCode);
     ///
-    /// // "Send code": the SMS record is written first, then the code delivered.
-    /// let (state, outputs, result) = challenge.send_code(&flows, &account, now).into_parts();
-    /// result?;
-    /// let challenge = state.ok_or(FlowError::NotProtected)?;
-    /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }, Output::Deliver(_)]));
+    /// // "Send code": the SMS record is written, then the code texted.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.send_code(&flows, account, now));
+    /// ran.result?;
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Deliver(_)]));
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(challenge.awaiting(), Awaiting::SentCode);
-    /// # let account = match outputs.first() {
-    /// #     Some(mfa::Output::Persist { record, .. }) => record.clone(),
-    /// #     _ => account,
-    /// # };
-    /// # let (passed, account, _) = run(&account, challenge.respond(&flows, &account, &code(&outputs), now + 10))?;
-    /// # let proof = passed.verified().ok_or(FlowError::NotProtected)?.clone();
     ///
-    /// // `proof`: that check passed at `now + 10`. Within the grace window (15
-    /// // minutes here), the next critical operation passes without a challenge.
-    /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, Some(&proof), now + 120);
-    /// assert!(step.outputs().is_empty());
-    /// assert!(step.state().is_some_and(Verification::is_done));
+    /// // She types the code back at `now + 10`: passed, with a proof for the session.
+    /// let code = delivered(&ran.effects)?; // the code in `Effect::Deliver`, as texted
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now + 10));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let proof = passed.verified().ok_or(FlowError::CheckRequired)?;
+    ///
+    /// // Within the grace window, the next critical operation passes without a challenge.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| {
+    ///     Verification::start(&flows, account, Scenario::CriticalOperation, Some(proof), now + 120)
+    /// });
+    /// assert!(ran.effects.is_empty());
+    /// assert!(ran.state.is_some_and(|check| check.is_done()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start<F: Factor>(
@@ -231,7 +254,8 @@ impl Verification {
     /// [`Protection::turn_off`], [`Protection::set_scenarios`] or
     /// [`Protection::regenerate_recovery_codes`] when the session holds no
     /// fresh [`Verified`]: [`start`](Self::start) passes an unprotected
-    /// scenario without a proof. Outputs as for [`start`](Self::start).
+    /// scenario without a proof. Writes and effects as for
+    /// [`start`](Self::start).
     ///
     /// # Errors
     ///
@@ -239,63 +263,78 @@ impl Verification {
     /// state, what the factor refused.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &[mfa::Scenario::LogOn], &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let now = t0 + 600;
-    /// use mfa::{FlowError, Scenario, Verification};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for logging on
+    /// // only (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
     ///
     /// // Only logging on is protected: a critical operation passes, without a proof.
-    /// let step = Verification::start(&flows, &account, Scenario::CriticalOperation, None, now);
-    /// assert!(step.state().is_some_and(|v| v.is_done() && v.verified().is_none()));
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// assert!(ran.state.is_some_and(|check| check.is_done() && check.verified().is_none()));
     ///
-    /// // To turn protection off, step up: the authenticator's code is asked for.
-    /// let step = Verification::step_up(&flows, &account, now);
-    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// // To turn protection off, step up: the app's code is asked for.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::step_up(&flows, account, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert!(!challenge.is_done());
-    /// let step = challenge.respond(&flows, &account, &totp.generate(now)?.to_string(), now);
-    /// # let (_, account, _) = run(&account, step.clone())?;
-    /// let proof = step.state().and_then(Verification::verified).ok_or(FlowError::NotProtected)?;
-    /// assert!(account.turn_off(&flows, proof, now).is_ok());
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let proof = passed.verified().ok_or(FlowError::CheckRequired)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.turn_off(&flows, proof, now));
+    /// assert_eq!(ran.result, Ok(()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn step_up<F: Factor>(
@@ -342,57 +381,69 @@ impl Verification {
     /// what the factor refused.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # let oob_key = mfa::OobKey::generate()?;
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::SmsFactor::new(oob_key.clone(), mfa::OobPolicy::default())?,
-    /// #     oob_key,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &mfa::PhoneNumber::parse("+1 415 555 2671")?, t0))?;
-    /// # let (_, account, _) = run(&account, enrollment.confirm(&flows, &account, &[&code(&out)], t0))?;
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
-    /// # let (challenge, account, out) = run(&account, challenge.send_code(&flows, &account, now))?;
-    /// use mfa::{FlowError, OobError, Output};
+    /// # // Ada binds her phone at `now` for log-on and critical operations, as in
+    /// # // `Enrollment::resend`'s example: the identity code by e-mail, then the
+    /// # // code texted to the phone.
+    /// # fn enroll_sms(
+    /// #     flows: &mfa::Flows<mfa::SmsFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::SmsRecord>>,
+    /// #     ada: &String,
+    /// #     now: u64,
+    /// # ) -> Result<(), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, &all, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let phone = mfa::PhoneNumber::parse("+1 415 555 2671")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &phone, now)))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     Ok(())
+    /// # }
+    /// use mfa::{Effect, FlowError, FlowPolicy, Flows, MemoryStore, OobError, OobKey, OobPolicy, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord, Verification};
     ///
-    /// // The challenge sent a code at `now`; another may follow after a minute.
-    /// let early = challenge.send_code(&flows, &account, now + 30);
-    /// assert_eq!(early.result(), Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
+    /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
+    /// // key from your secrets (recovery codes made fast for the example).
+    /// let key = OobKey::generate()?;
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
+    /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # enroll_sms(&flows, &store, &ada, 1_700_000_010)?;
+    /// // Ada bound her phone ten minutes ago, for log-on and critical operations (as
+    /// // in `Enrollment::resend`'s example).
+    /// let now = 1_700_000_610;
     ///
-    /// let step = challenge.send_code(&flows, &account, now + 60);
-    /// step.result()?;
-    /// assert!(matches!(
-    ///     step.outputs(),
-    ///     [Output::Persist { .. }, Output::Deliver(delivery)] if delivery.destination().as_str() == "+14155552671"
-    /// ));
+    /// // Logging on: challenged; she asks for a code at `now`.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.send_code(&flows, account, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // "Send another code": another may follow after a minute.
+    /// let early = mfa::run_blocking(&store, &ada, |account| challenge.send_code(&flows, account, now + 30));
+    /// assert_eq!(early.result, Err(FlowError::Code(OobError::Cooldown { retry_at: now + 60, retry_after: 30 })));
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.send_code(&flows, account, now + 60));
+    /// ran.result?;
+    /// // The phone's SMS record is written, then the new code texted.
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Deliver(d)] if d.destination().as_str() == "+14155552671"));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn send_code<F: Factor>(
@@ -414,8 +465,11 @@ impl Verification {
     }
 
     /// Checks the user's response to the challenge against the factor's
-    /// record (throttling and replay are the record's). Outputs:
-    /// [`Output::Persist`] whenever the record changed (on failure too).
+    /// record (throttling and replay are the record's). Writes the
+    /// account record ([`Persist`](crate::Persist)) whenever the factor's
+    /// record changed: a success uses the code up, a failure is counted
+    /// (and a lockout it starts is notified,
+    /// [`Event::LockedOut`](crate::Event::LockedOut)).
     ///
     /// # Errors
     ///
@@ -427,82 +481,91 @@ impl Verification {
     /// [`FlowError::Malformed`], [`FlowError::Code`].
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The record a step writes, even a failed one.
-    /// # fn written<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> mfa::Protection<R> {
-    /// #     let (_, outputs, _) = step.into_parts();
-    /// #     outputs.into_iter().find_map(|o| match o {
-    /// #         mfa::Output::Persist { record, .. } => Some(record),
-    /// #         _ => None,
-    /// #     }).unwrap_or_else(|| account.clone())
-    /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
-    /// # let near = [now - 60, now - 30, now, now + 30, now + 60].map(|t| totp.generate(t).map(|c| c.to_string()));
-    /// # let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"]
-    /// #     .into_iter()
-    /// #     .find(|w| !near.iter().any(|c| c.as_deref() == Ok(*w)))
-    /// #     .unwrap_or_default();
-    /// use mfa::{FlowError, Output, Scenario};
+    /// # // A code the app shows at no step near `now`.
+    /// # fn wrong_code(totp: &mfa::Totp, now: u64) -> Result<String, mfa::Error> {
+    /// #     let mut near = Vec::new();
+    /// #     for t in [now - 60, now - 30, now, now + 30, now + 60] {
+    /// #         near.push(totp.generate(t)?.to_string());
+    /// #     }
+    /// #     let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"].into_iter().find(|w| !near.iter().any(|c| c == w));
+    /// #     Ok(wrong.unwrap_or_default().to_owned())
+    /// # }
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
-    /// // A wrong code: rejected; the failure is counted in the factor's record.
-    /// let step = challenge.respond(&flows, &account, wrong, now);
-    /// assert_eq!(step.result(), Err(FlowError::Rejected));
-    /// assert!(matches!(step.outputs(), [Output::Persist { .. }]));
-    /// # let account = written(&account, step);
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
     ///
-    /// // The code the authenticator shows: passed, with a proof for the session.
+    /// // Logging on: challenged, the app's code is asked for.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // A wrong code (`wrong`: one her app does not show): rejected; the failure
+    /// // is counted in the factor's record.
+    /// # let wrong = wrong_code(&totp, now)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &wrong, now));
+    /// assert_eq!(ran.result, Err(FlowError::Rejected));
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.factor().is_some_and(|app| app.throttle().failures() == 1)));
+    ///
+    /// // The code her app shows: passed, with a proof for the session.
     /// let code = totp.generate(now + 5)?.to_string();
-    /// let (state, outputs, result) = challenge.respond(&flows, &account, &code, now + 5).into_parts();
-    /// result?;
-    /// assert!(matches!(outputs.as_slice(), [Output::Persist { .. }])); // the code is used up
-    /// let passed = state.ok_or(FlowError::NotProtected)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now + 5));
+    /// ran.result?;
+    /// // The code is used up: its step is recorded, and will not pass again.
+    /// let step = totp.step_at(now + 5)?;
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.factor().and_then(TotpRecord::last_step) == Some(step)));
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(passed.verified().map(|proof| proof.scenario()), Some(&Scenario::LogOn));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -544,8 +607,9 @@ impl Verification {
 
     /// Checks a recovery code instead of the factor (a lost phone, a
     /// lockout). On success the code is used up, the factor's failure
-    /// count and lockout are cleared, and the user is notified. Outputs:
-    /// [`Output::Persist`], then on success [`Output::Notify`] with
+    /// count and lockout are cleared, and the user is notified. Writes the
+    /// account record ([`Persist`](crate::Persist)), then on success
+    /// [`Effect::Notify`](crate::Effect::Notify) with
     /// [`Event::RecoveryCodeUsed`].
     ///
     /// # Errors
@@ -554,79 +618,82 @@ impl Verification {
     /// [`FlowError::Recovery`] (every code used, a typo in the form).
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
-    /// use mfa::{Event, FlowError, Output};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// // The phone is lost: `recovery_code` is one of those shown at enrollment.
-    /// let step = challenge.respond_recovery(&flows, &account, &recovery_code, now);
-    /// let (state, outputs, result) = step.into_parts();
-    /// result?;
-    /// let passed = state.ok_or(FlowError::NotProtected)?;
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (_, recovery_codes) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `recovery_codes`: those shown when Ada enrolled her app, ten minutes ago
+    /// // (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // Logging on: challenged. The phone is lost: she types a recovery code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond_recovery(&flows, account, &recovery_codes[0], now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert!(passed.verified().is_some_and(|proof| proof.by_recovery_code()));
+    /// // The code is used up (the record written), and she is told.
     /// assert!(matches!(
-    ///     outputs.as_slice(),
-    ///     [
-    ///         Output::Persist { .. },
-    ///         Output::Notify { event: Event::RecoveryCodeUsed { remaining: 2 }, .. },
-    ///     ]
+    ///     ran.effects.as_slice(),
+    ///     [Effect::Notify { event: Event::RecoveryCodeUsed { remaining: 2 }, .. }]
     /// ));
-    /// # let account = match outputs.first() {
-    /// #     Some(mfa::Output::Persist { record, .. }) => record.clone(),
-    /// #     _ => account,
-    /// # };
-    /// # let (challenge, account, _) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now + 10))?;
     ///
     /// // Each code works once.
-    /// let again = challenge.respond_recovery(&flows, &account, &recovery_code, now + 10);
-    /// assert!(again.result().is_err());
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now + 10));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let again = mfa::run_blocking(&store, &ada, |account| challenge.respond_recovery(&flows, account, &recovery_codes[0], now + 10));
+    /// assert!(again.result.is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn respond_recovery<F: Factor>(
@@ -682,69 +749,77 @@ impl Verification {
     /// [`authorize`](Self::authorize) with the signed-in account's record.
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// use mfa::{FlowError, Protection, Scenario, Verification};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
     ///
     /// // Protection is on for log-on: challenged, not passed yet.
-    /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, now);
-    /// let challenge = step.state().ok_or(FlowError::NotProtected)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert!(!challenge.is_done());
     ///
-    /// // Passed with the authenticator's code.
+    /// // Passed with the app's code.
     /// let code = totp.generate(now)?.to_string();
-    /// let step = challenge.respond(&flows, &account, &code, now);
-    /// assert!(step.state().is_some_and(Verification::is_done));
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// assert!(ran.state.is_some_and(|check| check.is_done()));
     ///
     /// // An account without protection passes at once.
-    /// let step = Verification::start(&flows, &Protection::new()?, Scenario::LogOn, None, now);
-    /// assert!(step.state().is_some_and(Verification::is_done));
+    /// let bob = String::from("bob"); // another user, who has not turned it on
+    /// let ran = mfa::run_blocking(&store, &bob, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// assert!(ran.state.is_some_and(|check| check.is_done()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -759,65 +834,74 @@ impl Verification {
     /// gate an operation on [`authorize`](Self::authorize).
     ///
     /// ```
-    /// # // The host: writes the record (compare-and-set), keeps the other outputs.
-    /// # fn run<S, R: Clone>(account: &mfa::Protection<R>, step: mfa::Step<S, R>) -> Result<(S, mfa::Protection<R>, Vec<mfa::Output<R>>), mfa::Error> {
-    /// #     let (state, outputs, result) = step.into_parts();
-    /// #     result?;
-    /// #     let mut record = account.clone();
-    /// #     let mut rest = Vec::new();
-    /// #     for output in outputs {
-    /// #         match output {
-    /// #             mfa::Output::Persist { record: new, .. } => record = new,
-    /// #             other => rest.push(other),
-    /// #         }
-    /// #     }
-    /// #     Ok((state.ok_or(mfa::FlowError::NotProtected)?, record, rest))
-    /// # }
-    /// # // The code delivered (by e-mail or SMS).
-    /// # fn code<R>(outputs: &[mfa::Output<R>]) -> String {
-    /// #     outputs.iter().find_map(|o| match o {
-    /// #         mfa::Output::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
     /// #         _ => None,
-    /// #     }).unwrap_or_default()
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
     /// # }
-    /// # // The authenticator, from the key shown.
-    /// # fn key<R>(outputs: &[mfa::Output<R>]) -> Result<mfa::Totp, mfa::Error> {
-    /// #     match outputs.iter().find(|o| matches!(o, mfa::Output::ShowKey(_))) {
-    /// #         Some(mfa::Output::ShowKey(uri)) => Ok(uri.to_totp()?),
-    /// #         _ => Err(mfa::FlowError::NotProtected.into()),
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
     /// #     }
     /// # }
-    /// # let flows = mfa::Flows::new(
-    /// #     mfa::TotpFactor::new("Example Co")?,
-    /// #     mfa::OobKey::generate()?,
-    /// #     // Fast recovery codes for the example: PBKDF2 at its minimum, 3 codes.
-    /// #     mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().iterations(1_000).count(3)),
-    /// # )?;
-    /// # let email = mfa::Destination::email("ada@example.com")?;
-    /// # let all = [mfa::Scenario::LogOn, mfa::Scenario::CriticalOperation];
-    /// # let t0 = 1_700_000_010;
-    /// # let account = mfa::Protection::new()?;
-    /// # let (enrollment, account, out) = run(&account, mfa::Enrollment::start(&flows, &account, &all, &[email.clone()], &email, t0))?;
-    /// # let (enrollment, account, _) = run(&account, enrollment.verify_identity(&flows, &account, &code(&out), t0))?;
-    /// # let (enrollment, account, out) = run(&account, enrollment.setup(&flows, &account, &"ada@example.com".into(), t0))?;
-    /// # let totp = key(&out)?;
-    /// # let (_, account, out) = run(&account, enrollment.confirm(&flows, &account, &[&totp.generate(t0)?.to_string()], t0))?;
-    /// # let recovery_code = out.iter().find_map(|o| match o {
-    /// #     mfa::Output::ShowRecoveryCodes(codes) => codes.first().map(|c| c.expose().to_owned()),
-    /// #     _ => None,
-    /// # }).unwrap_or_default();
-    /// # let now = t0 + 600;
-    /// # let (challenge, account, out) = run(&account, mfa::Verification::start(&flows, &account, mfa::Scenario::LogOn, None, now))?;
-    /// use mfa::{FlowError, Scenario};
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// // Challenged: no proof yet.
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // Logging on: challenged, no proof yet.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert!(challenge.verified().is_none());
     ///
+    /// // Passed with the app's code: the proof, for the session.
     /// let code = totp.generate(now)?.to_string();
-    /// let (state, _outputs, result) = challenge.respond(&flows, &account, &code, now).into_parts();
-    /// result?;
-    /// let passed = state.ok_or(FlowError::NotProtected)?;
-    /// let proof = passed.verified().ok_or(FlowError::NotProtected)?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let proof = passed.verified().ok_or(FlowError::CheckRequired)?;
     /// assert_eq!(proof.at(), now);
     /// assert_eq!(proof.scenario(), &Scenario::LogOn);
     /// assert!(!proof.by_recovery_code());
@@ -854,19 +938,27 @@ impl Verification {
     /// closed, or the factor changed since).
     ///
     /// ```
-    /// use mfa::{FlowError, FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
-    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-    /// let ada: Protection<TotpRecord> = Protection::new()?; // protection off
-    /// let step = Verification::start(&flows, &ada, Scenario::CriticalOperation, None, 100);
-    /// let check = step.state().ok_or(FlowError::NotProtected)?;
-    /// assert_eq!(check.authorize(&flows, &ada, &Scenario::CriticalOperation, 100), Ok(()));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user, who has not turned protection on
+    /// let now = 1_700_000_000;
+    ///
+    /// // Before a critical operation: the check, kept in the session.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let check = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // The operation's handler: her record as stored, the operation's scenario, now.
+    /// let account = store.load(&ada)?.ok_or(FlowError::Internal("no record"))?;
+    /// assert_eq!(check.authorize(&flows, &account, &Scenario::CriticalOperation, now), Ok(()));
     /// // Not for another operation than the one checked.
-    /// assert_eq!(check.authorize(&flows, &ada, &Scenario::LogOn, 100), Err(FlowError::CheckRequired));
+    /// assert_eq!(check.authorize(&flows, &account, &Scenario::LogOn, now), Err(FlowError::CheckRequired));
     ///
     /// // Not for another account's session.
-    /// let bob: Protection<TotpRecord> = Protection::new()?;
-    /// assert_eq!(check.authorize(&flows, &bob, &Scenario::CriticalOperation, 100), Err(FlowError::WrongAccount));
+    /// let bob: Protection<TotpRecord> = Protection::new()?; // another user's record
+    /// assert_eq!(check.authorize(&flows, &bob, &Scenario::CriticalOperation, now), Err(FlowError::WrongAccount));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn authorize<F: Factor>(
@@ -929,11 +1021,16 @@ impl Verification {
     /// The scenario checked.
     ///
     /// ```
-    /// # let flows = mfa::Flows::new(mfa::TotpFactor::new("Example Co")?, mfa::OobKey::generate()?, mfa::FlowPolicy::default())?;
-    /// use mfa::{FlowError, Protection, Scenario, Verification};
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// let step = Verification::start(&flows, &Protection::new()?, Scenario::CriticalOperation, None, 0);
-    /// let check = step.state().ok_or(FlowError::NotProtected)?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let now = 1_700_000_000;
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let check = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert_eq!(check.scenario(), &Scenario::CriticalOperation);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -967,12 +1064,16 @@ impl Verification {
     /// always accepted while challenged.
     ///
     /// ```
-    /// use mfa::{Awaiting, FlowError, FlowPolicy, Flows, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
+    /// use mfa::{Awaiting, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
     ///
-    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-    /// let account: Protection<TotpRecord> = Protection::new()?; // protection off: passes at once
-    /// let step = Verification::start(&flows, &account, Scenario::LogOn, None, 0);
-    /// assert_eq!(step.state().map(Verification::awaiting), Some(Awaiting::Nothing));
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user, who has not turned protection on
+    /// let now = 1_700_000_000;
+    ///
+    /// // Not protected: passed at once, nothing to ask.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// assert_eq!(ran.state.as_ref().map(Verification::awaiting), Some(Awaiting::Nothing));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]

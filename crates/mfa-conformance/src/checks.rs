@@ -12,6 +12,11 @@ use crate::fixture::{
 use crate::subject::{Account, Subject};
 
 /// What one check found.
+///
+/// ```
+/// let report = mfa_conformance::Report { check: "no_secret_at_rest", detail: "skipped".into(), ran: false, row_bytes: None };
+/// assert_eq!(report.to_string(), "-- no_secret_at_rest: skipped");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     /// The check's name (its function's).
@@ -101,6 +106,15 @@ fn failures(account: &Account) -> u32 {
 /// One valid code, submitted by 16 concurrent tasks through the runner on
 /// an account enrolled through the flows: accepted exactly once, the 15
 /// replays `Rejected`, and each of them counted in the stored record.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::exactly_once(&subject));
+/// assert_eq!(report.check, "exactly_once");
+/// ```
 pub async fn exactly_once(subject: &impl Subject) -> Report {
     const TASKS: usize = 16;
     let flows = Arc::new(flows(no_delays(100)));
@@ -144,6 +158,15 @@ pub async fn exactly_once(subject: &impl Subject) -> Report {
 /// 10 failures, with no backoff before: exactly 10 are evaluated
 /// (`Rejected`), the other 990 refused (`Refused(LockedOut)`), one lockout
 /// notice, and the stored record holds 10 failures.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::lockout_burst(&subject));
+/// assert_eq!(report.check, "lockout_burst");
+/// ```
 pub async fn lockout_burst(subject: &impl Subject) -> Report {
     const TASKS: usize = 1_000;
     const LIMIT: u32 = 10;
@@ -189,6 +212,15 @@ pub async fn lockout_burst(subject: &impl Subject) -> Report {
 /// 50 concurrent wrong guesses, no backoff, a lockout only at 100: every
 /// guess is evaluated and recorded (50 failures stored, none lost), and
 /// some compare-and-sets really found another version and were retried.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::no_lost_update(&subject));
+/// assert_eq!(report.check, "no_lost_update");
+/// ```
 pub async fn no_lost_update(subject: &impl Subject) -> Report {
     const TASKS: usize = 50;
     let flows = Arc::new(flows(no_delays(100)));
@@ -241,6 +273,15 @@ pub async fn no_lost_update(subject: &impl Subject) -> Report {
 
 /// A record at version `u64::MAX` is inserted; a write through the runner
 /// moves it to version 0, a further one to 1.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::version_wrap(&subject));
+/// assert_eq!(report.check, "version_wrap");
+/// ```
 pub async fn version_wrap(subject: &impl Subject) -> Report {
     let flows = flows(no_delays(100));
     let account = account("version-wrap");
@@ -308,6 +349,15 @@ fn names_format(error: &(dyn Error + 'static), found: u8) -> bool {
 /// under the current key): the runner fails with `FlowError::Storage`
 /// whose error names the codec's `Format { found: 2 }`, and the row is
 /// left as it was. Needs raw access.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::other_format_refused(&subject));
+/// assert_eq!(report.check, "other_format_refused");
+/// ```
 pub async fn other_format_refused(subject: &impl Subject) -> Report {
     if !subject.has_raw() {
         return Report::skipped("other_format_refused");
@@ -359,6 +409,15 @@ pub async fn other_format_refused(subject: &impl Subject) -> Report {
 /// A row sealed under the older key of the ring opens (a sign-in with the
 /// factor passes), and its next write seals it under the current key.
 /// Needs raw access.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::old_key_rotation(&subject));
+/// assert_eq!(report.check, "old_key_rotation");
+/// ```
 pub async fn old_key_rotation(subject: &impl Subject) -> Report {
     if !subject.has_raw() {
         return Report::skipped("old_key_rotation");
@@ -415,6 +474,15 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// the Base32 secret, nor its bytes, nor any recovery code, and neither
 /// did the row while the secret was pending. Reports the size of the
 /// stored row of an enrolled account. Needs raw access.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::no_secret_at_rest(&subject));
+/// assert_eq!(report.check, "no_secret_at_rest");
+/// ```
 pub async fn no_secret_at_rest(subject: &impl Subject) -> Report {
     if !subject.has_raw() {
         return Report::skipped("no_secret_at_rest");

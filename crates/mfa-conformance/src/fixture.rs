@@ -13,6 +13,10 @@ use mfa::{
 use crate::subject::Subject;
 
 /// The time the checks start at (the start of a 30-second step).
+///
+/// ```
+/// assert_eq!(mfa_conformance::T0 % 30, 0);
+/// ```
 pub const T0: u64 = 1_700_000_010;
 
 /// Both built-in scenarios.

@@ -21,6 +21,10 @@ pub type RawFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>
 
 /// How many times a task asks again after [`FlowError::Busy`], as a client
 /// told "try again" would, before the check fails.
+///
+/// ```
+/// assert!(mfa_conformance::BUSY_RETRIES >= 100);
+/// ```
 pub const BUSY_RETRIES: u64 = 1_000;
 
 /// Stack size of each thread of the blocking twin (1,000 run at once).
@@ -146,6 +150,13 @@ pub struct Stats {
 
 impl Stats {
     /// What happened since `before`.
+    ///
+    /// ```
+    /// use mfa_conformance::Stats;
+    ///
+    /// let (before, after) = (Stats { conflicts: 2, busy: 0 }, Stats { conflicts: 5, busy: 1 });
+    /// assert_eq!(after.since(before), Stats { conflicts: 3, busy: 1 });
+    /// ```
     #[must_use]
     pub const fn since(self, before: Self) -> Self {
         Self {
@@ -304,6 +315,20 @@ where
     /// `store`, whose records are named by `id(account)` (for `Id = str`,
     /// [`str_id`](crate::str_id)), with raw access to its rows if it keeps
     /// bytes.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mfa::{MemoryStore, Protection, TotpRecord};
+    /// use mfa_conformance::AsyncSubject;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+    /// let subject = AsyncSubject::new(store, |a| Box::new(a.to_owned()), None);
+    /// let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+    /// let report = runtime.block_on(mfa_conformance::exactly_once(&subject));
+    /// assert!(report.ran);
+    /// # Ok(()) }
+    /// ```
     pub fn new(store: Arc<S>, id: fn(&str) -> Box<S::Id>, raw: Option<Raw>) -> Self {
         Self {
             store: Arc::new(CountingAsync {
@@ -458,6 +483,18 @@ where
     S::Error: Error + Send + Sync + 'static,
 {
     /// As [`AsyncSubject::new`], for a blocking store.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mfa::{MemoryStore, Protection, Store, TotpRecord};
+    /// use mfa_conformance::BlockingSubject;
+    ///
+    /// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+    /// let subject = BlockingSubject::new(store.clone(), |a| Box::new(a.to_owned()), None);
+    /// let report = mfa::block_on(mfa_conformance::version_wrap(&subject));
+    /// assert!(report.ran);
+    /// assert_eq!(store.len(), 1); // its account
+    /// ```
     pub fn new(store: Arc<S>, id: fn(&str) -> Box<S::Id>, raw: Option<BlockingRaw>) -> Self {
         Self {
             store: Arc::new(CountingBlocking {

@@ -48,10 +48,18 @@ pub struct RusqliteStore {
 
 impl RusqliteStore {
     /// How many connections a store opens at most, by default.
+    ///
+    /// ```
+    /// assert_eq!(mfa_rusqlite::RusqliteStore::CONNECTIONS, 4);
+    /// ```
     pub const CONNECTIONS: usize = 4;
 
     /// How long a connection waits for another's write lock before it
     /// fails (SQLite's `busy_timeout`), in milliseconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa_rusqlite::RusqliteStore::BUSY_TIMEOUT_MS, 5_000);
+    /// ```
     pub const BUSY_TIMEOUT_MS: u64 = 5_000;
 
     /// A store over the database file at `path` (created if missing), in

@@ -57,7 +57,7 @@ impl<DB: sqlx::Database> SqlxStore<DB> {
 /// (load, insert, compare-and-set, in that order) and its migrations.
 macro_rules! backend {
     (
-        $db:ty, $feature:literal, $migrations:expr,
+        $db:ty, $feature:literal, $migrations:expr, $example:literal,
         load: $load:literal, insert: $insert:literal, cas: $cas:literal $(,)?
     ) => {
         impl $crate::SqlxStore<$db> {
@@ -70,6 +70,8 @@ macro_rules! backend {
             ///
             /// [`Error::Migrate`](crate::Error::Migrate) if a migration
             /// fails or one applied before was changed.
+            ///
+            #[doc = $example]
             #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
             pub async fn migrate(&self) -> Result<(), $crate::Error> {
                 $crate::backend::migrator($migrations)

@@ -24,6 +24,10 @@ pub use sqlx::{Sqlite, SqlitePool};
 
 /// The table `migrate` records applied migrations in: the store's own, so
 /// it never meets the host's `_sqlx_migrations`.
+///
+/// ```
+/// assert_eq!(mfa_sqlx::MIGRATIONS_TABLE, "mfa_sqlx_migrations");
+/// ```
 pub const MIGRATIONS_TABLE: &str = "mfa_sqlx_migrations";
 
 /// A store of account records in a PostgreSQL or SQLite database, over a
@@ -76,12 +80,38 @@ impl<DB: sqlx::Database> SqlxStore<DB> {
     }
 
     /// The pool.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let codec = mfa::RecordCodec::new(mfa::Keyring::new(mfa::SealingKey::generate(1)?));
+    /// let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+    /// let store = mfa_sqlx::SqlxStore::new(pool, codec);
+    /// assert!(!store.pool().is_closed());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
+    /// ```
     #[must_use]
     pub const fn pool(&self) -> &sqlx::Pool<DB> {
         &self.pool
     }
 
     /// The codec rows are sealed with.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let codec = mfa::RecordCodec::new(mfa::Keyring::new(mfa::SealingKey::generate(1)?));
+    /// let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+    /// let store = mfa_sqlx::SqlxStore::new(pool, codec);
+    /// assert_eq!(store.codec().keys().current_id(), 1);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
+    /// ```
     #[must_use]
     pub const fn codec(&self) -> &RecordCodec {
         &self.codec

@@ -12,6 +12,18 @@ crate::backend::backend!(
         "mfa_protection",
         include_str!("../migrations/postgres/0001_mfa_protection.sql"),
     )],
+    "```no_run
+# async fn example() -> Result<(), Box<dyn std::error::Error>> {
+# let codec = mfa::RecordCodec::new(mfa::Keyring::new(mfa::SealingKey::generate(1)?));
+let pool = mfa_sqlx::PgPool::connect(\"postgres://postgres@127.0.0.1:5432/test\").await?;
+let store = mfa_sqlx::SqlxStore::new(pool, codec);
+store.migrate().await?;
+store.migrate().await?; // nothing left to apply
+# Ok(()) }
+```
+
+(Not run here: it needs a server. `tests/postgres.rs` runs it against one,
+twice, and checks the tables it made.)",
     load: "SELECT version, record FROM mfa_protection WHERE account = $1",
     insert: "INSERT INTO mfa_protection (account, version, record) VALUES ($1, $2, $3)
              ON CONFLICT (account) DO NOTHING",

@@ -13,6 +13,16 @@ crate::backend::backend!(
         "mfa_protection",
         include_str!("../migrations/sqlite/0001_mfa_protection.sql"),
     )],
+    "```
+# #[tokio::main(flavor = \"current_thread\")]
+# async fn main() -> Result<(), Box<dyn std::error::Error>> {
+# let codec = mfa::RecordCodec::new(mfa::Keyring::new(mfa::SealingKey::generate(1)?));
+let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(\"sqlite::memory:\").await?; // one connection: one in-memory database
+let store = mfa_sqlx::SqlxStore::new(pool, codec);
+store.migrate().await?;
+store.migrate().await?; // nothing left to apply
+# Ok(()) }
+```",
     load: "SELECT version, record FROM mfa_protection WHERE account = ?1",
     insert: "INSERT INTO mfa_protection (account, version, record) VALUES (?1, ?2, ?3)
              ON CONFLICT (account) DO NOTHING",
