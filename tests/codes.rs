@@ -56,27 +56,41 @@ prop_compose! {
         attempts in 1u8..=5,
         cooldown in 0u64..=120,
         sends in 1u8..=8,
+        // Low daily caps, so that histories reach them.
+        per_day in 1u16..=6,
         max_failures in 1u32..=12,
         free in 0u32..12,
         initial_delay in 0u64..=4,
+        extra_delay in 0u64..=60,
         // Short lockouts, so that histories see them start and end.
         lockout in 1u64..=900,
         longest in 0u64..=3_600,
+        // Quiet spells a history can see pass.
+        forget in 0u64..=7_200,
+        limited in proptest::bool::weighted(0.9),
     ) -> OobPolicy {
+        let max_lockout = lockout + longest;
+        let max_delay = (initial_delay + extra_delay).min(max_lockout);
+        let throttle = if limited {
+            ThrottlePolicy::default()
+                .free_failures(free % max_failures)
+                .initial_delay(initial_delay.min(max_delay))
+                .max_delay(max_delay)
+                .max_failures(max_failures)
+                .lockout(lockout)
+                .max_lockout(max_lockout)
+                .forget_after(max_lockout + forget)
+        } else {
+            ThrottlePolicy::unlimited()
+        };
         OobPolicy::default()
             .digits(digits)
             .ttl(ttl)
             .max_attempts(attempts)
             .resend_cooldown(cooldown)
             .max_sends_per_hour(sends)
-            .throttle(
-                ThrottlePolicy::default()
-                    .free_failures(free % max_failures)
-                    .initial_delay(initial_delay)
-                    .max_failures(max_failures)
-                    .lockout(lockout)
-                    .max_lockout(lockout + longest),
-            )
+            .max_sends_per_day(per_day)
+            .throttle(throttle)
             .validated()
             .unwrap()
     }
@@ -101,7 +115,10 @@ fn oob_op() -> impl Strategy<Value = (OobOp, u64)> {
         Just(OobOp::Garbage),
         Just(OobOp::Unlock),
     ];
-    (op, 0u64..400)
+    // Mostly seconds to minutes; now and then most of a day or more, so
+    // that daily windows end and quiet spells pass.
+    let dt = prop_oneof![9 => 0u64..400, 1 => 7_000u64..=90_000];
+    (op, dt)
 }
 
 /// The state a test tracks beside the record: the last code sent and where.
@@ -274,20 +291,28 @@ proptest! {
         max_failures in 1u32..=5,
         free in 0u32..5,
         lockout in 1u64..=60,
+        forget in 0u64..=120,
+        limited in proptest::bool::weighted(0.75),
         history in proptest::collection::vec(recovery_op(), 0..8),
         probes in proptest::collection::vec(recovery_op(), 1..4),
     ) {
+        let throttle = if limited {
+            ThrottlePolicy::default()
+                .free_failures(free % max_failures)
+                .initial_delay(1)
+                .max_delay(lockout)
+                .max_failures(max_failures)
+                .lockout(lockout)
+                .max_lockout(lockout * 4)
+                .forget_after(lockout * 4 + forget)
+        } else {
+            ThrottlePolicy::unlimited()
+        };
         let policy = RecoveryPolicy::default()
             .count(count)
             .iterations(RecoveryPolicy::MIN_ITERATIONS)
-            .throttle(
-                ThrottlePolicy::default()
-                    .free_failures(free % max_failures)
-                    .initial_delay(1)
-                    .max_failures(max_failures)
-                    .lockout(lockout)
-                    .max_lockout(lockout * 4),
-            );
+            .throttle(throttle);
+        prop_assert_eq!(policy.validated(), Ok(policy));
         let (mut record, generated) = RecoveryCodes::generate(&policy, T0).unwrap();
         let mut codes: Vec<String> = generated.iter().map(|c| c.expose().to_owned()).collect();
         let mut seed = 0u8;
@@ -341,7 +366,7 @@ fn invalid_oob_records_are_refused() {
     let record = record.unwrap();
     assert!(edited(&record, |_| {}).is_ok());
     type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
-    let cases: [(&str, Edit); 16] = [
+    let cases: [(&str, Edit); 21] = [
         (
             "lifetime over 10 minutes",
             Box::new(|j| j["pending"]["expires_at"] = (T0 + 601).into()),
@@ -408,6 +433,37 @@ fn invalid_oob_records_are_refused() {
             "too many sends",
             Box::new(|j| j["sends"] = serde_json::json!(vec![T0; 61])),
         ),
+        (
+            "strikes not stored",
+            Box::new(|j| {
+                j["throttle"].as_object_mut().unwrap().remove("strikes");
+            }),
+        ),
+        (
+            "last failure not stored",
+            Box::new(|j| {
+                j["throttle"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("last_failure");
+            }),
+        ),
+        (
+            "more sends in a day than any policy allows",
+            Box::new(|j| j["day_sends"] = 1_441.into()),
+        ),
+        (
+            "daily count not stored",
+            Box::new(|j| {
+                j.as_object_mut().unwrap().remove("day_sends");
+            }),
+        ),
+        (
+            "daily window not stored",
+            Box::new(|j| {
+                j.as_object_mut().unwrap().remove("day_start");
+            }),
+        ),
         ("unknown field", Box::new(|j| j["extra"] = 1.into())),
     ];
     for (what, edit) in cases {
@@ -432,9 +488,40 @@ fn invalid_oob_records_are_refused() {
     assert_eq!(json["pending"]["max_attempts"], 3);
     assert_eq!(
         json["throttle"],
-        serde_json::json!({ "failures": 0, "retry_at": 0, "locked": false })
+        serde_json::json!({
+            "failures": 0,
+            "retry_at": 0,
+            "locked": false,
+            "strikes": 0,
+            "last_failure": 0
+        })
+    );
+    assert_eq!(
+        (json["day_start"].as_u64(), json["day_sends"].as_u64()),
+        (Some(T0), Some(1))
     );
     assert!(edited(&record, |j| j["sends"] = serde_json::json!(vec![T0; 60])).is_ok());
+    assert!(edited(&record, |j| j["day_sends"] = 1_440.into()).is_ok());
+    // The daily count is read back, and holds: a record at the cap sends
+    // nothing more until its window ends.
+    let full = edited(&record, |j| j["day_sends"] = 10.into()).unwrap();
+    let (_, outcome) = full
+        .issue_with(&policy, &key(), to, T0 + 3_600, fixed(2))
+        .into_parts();
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::SendLimit {
+            retry_at: T0 + 86_400,
+            retry_after: 82_800
+        })
+    );
+    let nine = edited(&record, |j| j["day_sends"] = 9.into()).unwrap();
+    assert!(
+        nine.issue_with(&policy, &key(), to, T0 + 3_600, fixed(2))
+            .into_parts()
+            .1
+            .is_ok()
+    );
 }
 
 #[test]
@@ -447,13 +534,32 @@ fn invalid_policies_and_recovery_records_are_refused() {
     assert_eq!(
         serde_json::to_value(policy.get_throttle()).unwrap(),
         serde_json::json!({
+            "limited": true,
             "free_failures": 3,
             "initial_delay": 1,
             "max_delay": 300,
             "max_failures": 10,
             "lockout": 900,
-            "max_lockout": 86_400
+            "max_lockout": 86_400,
+            "forget_after": 2_592_000
         })
+    );
+    assert_eq!(
+        serde_json::to_value(policy).unwrap()["max_sends_per_day"],
+        10
+    );
+    for (value, ok) in [(0, false), (1, true), (1_440, true), (1_441, false)] {
+        assert_eq!(
+            edited(&policy, |j| j["max_sends_per_day"] = value.into()).is_ok(),
+            ok,
+            "max_sends_per_day = {value}"
+        );
+    }
+    assert!(
+        edited(&policy, |j| {
+            j.as_object_mut().unwrap().remove("max_sends_per_day");
+        })
+        .is_err()
     );
     for (field, value, ok) in [
         ("free_failures", 9, true),
@@ -464,6 +570,12 @@ fn invalid_policies_and_recovery_records_are_refused() {
         ("max_lockout", 900, true),
         ("max_lockout", 604_800, true),
         ("max_lockout", 604_801, false),
+        ("max_delay", 86_400, true),
+        ("max_delay", 86_401, false),
+        ("forget_after", 86_399, false),
+        ("forget_after", 86_400, true),
+        ("forget_after", 31_536_000, true),
+        ("forget_after", 31_536_001, false),
     ] {
         assert_eq!(
             edited(&policy, |j| j["throttle"][field] = value.into()).is_ok(),
@@ -479,6 +591,16 @@ fn invalid_policies_and_recovery_records_are_refused() {
     );
 
     let recovery = RecoveryPolicy::default();
+    // Unthrottled by default, and stored so.
+    assert_eq!(
+        serde_json::to_value(recovery).unwrap()["throttle"],
+        serde_json::to_value(ThrottlePolicy::unlimited()).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_value(ThrottlePolicy::unlimited()).unwrap()["limited"],
+        false
+    );
+    assert_eq!(json_round_trip(&recovery), recovery);
     assert!(edited(&recovery, |j| j["iterations"] = 999.into()).is_err());
     assert!(edited(&recovery, |j| j["count"] = 0.into()).is_err());
 

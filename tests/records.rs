@@ -265,10 +265,11 @@ fn resync_range_boundary() {
 fn the_throttle_is_checked_before_the_code() {
     let key = totp();
     let good = phone(&key, NOW);
+    let wrong = wrong_totp(&key, NOW);
     let mut failed = TotpRecord::new(key.clone());
     for n in 1..=4 {
         let outcome;
-        (failed, outcome) = verify(&failed, &wrong_totp(&key, NOW), NOW);
+        (failed, outcome) = verify(&failed, &wrong, NOW);
         assert_eq!(outcome, Err(VerifyFailure::Rejected));
         let wait = u64::from(n > 3);
         assert_eq!(failed.throttle().retry_at(), NOW + wait, "failure {n}");
@@ -281,10 +282,18 @@ fn the_throttle_is_checked_before_the_code() {
     }));
     assert_eq!(unchanged(failed.verify(&good, NOW)), refused);
     assert_eq!(unchanged(failed.verify("1", NOW)), refused);
-    // From the first second after it, evaluated; a success resets.
-    let (ok, outcome) = verify(&failed, &good, NOW + 1);
+    // From the first second after it, evaluated; a success resets the
+    // count (no lockout, so no strike): three typos are forgiven again,
+    // the fourth backs off for 1 s.
+    let (mut ok, outcome) = verify(&failed, &good, NOW + 1);
     assert!(outcome.is_ok());
-    assert_eq!(ok.throttle(), mfa::Throttle::default());
+    let t = ok.throttle();
+    assert_eq!((t.failures(), t.retry_at(), t.strikes()), (0, 0, 0));
+    for n in 1..=4 {
+        ok = verify(&ok, &wrong, NOW + 2).0;
+        let wait = u64::from(n > 3);
+        assert_eq!(ok.throttle().retry_at(), NOW + 2 + wait, "failure {n}");
+    }
 }
 
 /// Fails `record` with `wrong` at the first second each attempt is
@@ -397,18 +406,20 @@ fn lockout_at_exactly_max_failures_ends_and_doubles() {
             .to_string(),
         "locked after too many failed attempts; try again in 15 min"
     );
-    // Another path lifts it at once.
+    // Another path lifts it at once, and leaves the strike.
     let unlocked = locked.unlock();
     assert_eq!(unlocked.version(), locked.version() + 1);
+    assert_eq!(unlocked.throttle().strikes(), 1);
     assert!(verify(&unlocked, &good, NOW).1.is_ok());
     // Otherwise it ends at NOW + 900: the right code is accepted then.
     let at_end = phone(&key, NOW + 900);
-    assert!(verify(&locked, &at_end, NOW + 900).1.is_ok());
-    // The next run of failures is evaluated from NOW + 900; its 10th (the
-    // 20th in a row) locks for twice as long.
-    let (locked, last, waits) = fail_totp(locked, &wrong, NOW + 900, 10);
-    assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1_800]);
-    assert_eq!((last, locked.throttle().failures()), (NOW + 900, 20));
+    let (owner, outcome) = verify(&locked, &at_end, NOW + 900);
+    assert!(outcome.is_ok());
+    // Without a success, the run goes on from NOW + 900: its next failure
+    // (the 11th in a row) locks at once, for twice as long.
+    let (locked, last, waits) = fail_totp(locked, &wrong, NOW + 900, 1);
+    assert_eq!(waits, [1_800]);
+    assert_eq!((last, locked.throttle().failures()), (NOW + 900, 11));
     assert_eq!(
         unchanged(locked.verify(&good, NOW + 2_699)),
         Err(VerifyFailure::Refused(Refused::LockedOut {
@@ -419,7 +430,12 @@ fn lockout_at_exactly_max_failures_ends_and_doubles() {
     let at_end = phone(&key, NOW + 2_700);
     let (record, outcome) = verify(&locked, &at_end, NOW + 2_700);
     assert!(outcome.is_ok());
-    assert_eq!(record.throttle(), Throttle::default());
+    let t = record.throttle();
+    assert_eq!((t.failures(), t.retry_at(), t.strikes()), (0, 0, 2));
+    // With the owner's success between, the strike stays: one typo is
+    // forgiven, and the next failure locks for 1,800 s all the same.
+    let (_, _, waits) = fail_totp(owner, &wrong, NOW + 901, 2);
+    assert_eq!(waits, [0, 1_800]);
 }
 
 #[test]
@@ -573,14 +589,30 @@ fn hotp_throttle_and_lockout() {
     );
     let (record, outcome) = hverify(&locked.unlock(), &good, NOW + 2);
     assert!(outcome.is_ok());
-    assert_eq!(record.throttle().failures(), 0);
+    assert_eq!(
+        (record.throttle().failures(), record.throttle().strikes()),
+        (0, 1)
+    );
     let (record, outcome) = hverify(&locked, &good, NOW + 901);
     assert!(outcome.is_ok(), "the lockout ends");
-    assert_eq!(record.throttle(), Throttle::default());
+    let t = record.throttle();
+    assert_eq!((t.failures(), t.retry_at(), t.strikes()), (0, 0, 1));
+    // The strike stays: the one forgiven failure, then, instead of the
+    // 1 s backoff, a lockout of 1,800 s.
+    let (record, _) = hverify(&record, &wrong, NOW + 901);
+    assert_eq!(record.throttle().retry_at(), NOW + 901, "forgiven");
+    let (record, _) = hverify(&record, &wrong, NOW + 901);
+    assert_eq!(
+        unchanged(record.verify(&good, NOW + 2_700)),
+        Err(VerifyFailure::Refused(Refused::LockedOut {
+            retry_at: NOW + 2_701,
+            retry_after: 1
+        }))
+    );
 }
 
 #[test]
-fn lockouts_grow_to_a_day_and_from_100_failures_every_failure_waits_a_day() {
+fn from_the_10th_failure_each_failure_locks_and_lockouts_grow_to_a_day() {
     let key = hotp();
     let wrong = wrong_hotp(&key);
     let good = key.generate(0).to_string();
@@ -603,35 +635,37 @@ fn lockouts_grow_to_a_day_and_from_100_failures_every_failure_waits_a_day() {
                 "failure {n}"
             );
         }
+        assert_eq!(wait, ThrottlePolicy::default().wait_after(n), "failure {n}");
         waits.push((n, wait, record.throttle().is_lockout()));
     }
-    // Each run of 10: 3 forgiven, 1 s to 32 s, then a lockout.
-    let run = [0, 0, 0, 1, 2, 4, 8, 16, 32];
-    let lockouts = [
-        900, 1_800, 3_600, 7_200, 14_400, 28_800, 57_600, 86_400, 86_400, 86_400,
-    ];
-    let mut expected = Vec::new();
-    for lockout in lockouts {
-        expected.extend(run.iter().map(|&w| (w, false)));
-        expected.push((lockout, true));
-    }
-    // Past 100, no forgiven failure and no backoff: a day each.
-    expected.extend([(86_400, true), (86_400, true)]);
+    // 3 forgiven, 1 s to 32 s, then from the 10th failure on a lockout
+    // each: 900 s doubling with each, a day from the 17th, up to 100
+    // failures in a row and past them.
+    let mut expected: Vec<(u64, bool)> = [0, 0, 0, 1, 2, 4, 8, 16, 32].map(|w| (w, false)).to_vec();
+    expected.extend([900, 1_800, 3_600, 7_200, 14_400, 28_800, 57_600].map(|w| (w, true)));
+    expected.extend([(86_400, true); 86]);
     let got: Vec<(u64, bool)> = waits.iter().map(|&(_, w, l)| (w, l)).collect();
     assert_eq!(got, expected);
-    // The 80th failure would lock for 900 × 2^7 = 115,200 s: capped.
-    assert_eq!(waits[79], (80, 86_400, true));
-    assert_eq!(waits[98], (99, 32, false));
-    // Even then, the wait ends, and the right code is accepted.
+    // The 17th failure would lock for 900 × 2^7 = 115,200 s: capped.
+    assert_eq!(waits[15], (16, 57_600, true));
+    assert_eq!(waits[16], (17, 86_400, true));
+    assert_eq!(record.throttle().strikes(), 93);
+    // Even then, the wait ends, and the right code is accepted; the
+    // strikes stay: one forgiven typo, then a day again.
     let end = record.throttle().retry_at();
     let (record, outcome) = hverify(&record, &good, end);
     assert!(outcome.is_ok());
-    assert_eq!(record.throttle(), Throttle::default());
+    let t = record.throttle();
+    assert_eq!((t.failures(), t.retry_at(), t.strikes()), (0, 0, 93));
+    let (record, _) = hverify(&record, &wrong, end);
+    assert_eq!(record.throttle().retry_at(), end, "forgiven");
+    let (record, _) = hverify(&record, &wrong, end);
+    assert_eq!(record.throttle().retry_at(), end + 86_400);
 
-    // The rule holds where 100 is no multiple of max_failures, and past
-    // the doubling: with runs of 7 and a first lockout of 1 s, the 98th
-    // failure locks for 2^13 s, the 99th is forgiven (the first of a run),
-    // the 100th and 101st lock for the longest lockout.
+    // With runs of 7 and a first lockout of 1 s, the 6th failure backs
+    // off 4 s, the 7th locks for 1 s and each after it for twice the one
+    // before, until 2^20 s passes the longest lockout (a week) at the
+    // 27th; past 100, a week each.
     let policy = ThrottlePolicy::default()
         .max_failures(7)
         .lockout(1)
@@ -647,16 +681,15 @@ fn lockouts_grow_to_a_day_and_from_100_failures_every_failure_waits_a_day() {
             record.throttle().is_lockout(),
         ));
     }
+    assert_eq!(waits[5], (4, false), "the 6th failure");
     assert_eq!(waits[6], (1, true), "the 7th failure");
-    assert_eq!(waits[13], (2, true), "the 14th failure");
-    assert_eq!(
-        waits[97..],
-        [
-            (8_192, true),
-            (0, false),
-            (ThrottlePolicy::MAX_LOCKOUT, true),
-            (ThrottlePolicy::MAX_LOCKOUT, true),
-        ]
+    assert_eq!(waits[7], (2, true), "the 8th failure");
+    assert_eq!(waits[25], (524_288, true), "the 26th failure");
+    assert!(
+        waits[26..]
+            .iter()
+            .all(|&w| w == (ThrottlePolicy::MAX_LOCKOUT, true)),
+        "{waits:?}"
     );
 }
 
@@ -900,9 +933,12 @@ fn oob_unchanged(record: &OobRecord, policy: &OobPolicy, input: &str, now: u64) 
     outcome.unwrap_err()
 }
 
-/// The cheapest allowed hashing, so the tests run fast in debug builds.
+/// The cheapest allowed hashing, so the tests run fast in debug builds,
+/// throttled like the factors (recovery codes are unthrottled by default).
 fn recovery_policy() -> RecoveryPolicy {
-    RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS)
+    RecoveryPolicy::default()
+        .iterations(RecoveryPolicy::MIN_ITERATIONS)
+        .throttle(ThrottlePolicy::default())
 }
 
 fn recovery_check(
@@ -1064,7 +1100,7 @@ fn a_lockout_ends_at_retry_at_for_every_record_kind() {
     }
     let (record, outcome) = verify(&record, &phone(&key, LOCKOUT_ENDS), LOCKOUT_ENDS);
     assert!(outcome.is_ok());
-    assert_eq!(record.throttle(), Throttle::default());
+    after_one_lockout(record.throttle());
 
     // HOTP.
     let key = hotp();
@@ -1089,7 +1125,7 @@ fn a_lockout_ends_at_retry_at_for_every_record_kind() {
     }
     let (record, outcome) = hverify(&record, &good, LOCKOUT_ENDS);
     assert_eq!(outcome.unwrap().counter, 0);
-    assert_eq!(record.throttle(), Throttle::default());
+    after_one_lockout(record.throttle());
 
     // Out-of-band codes: 5 attempts per code, so a second code carries the
     // 6th to 10th failures (no resend cooldown, to keep to the schedule).
@@ -1120,7 +1156,7 @@ fn a_lockout_ends_at_retry_at_for_every_record_kind() {
     let record = send(&record, &policy, 333_333, LOCKOUT_ENDS);
     let (record, outcome) = oob_check(&record, &policy, "333333", LOCKOUT_ENDS);
     assert_eq!(outcome, Ok(()));
-    assert_eq!(record.throttle(), Throttle::default());
+    after_one_lockout(record.throttle());
 
     // Recovery codes.
     let policy = recovery_policy();
@@ -1150,10 +1186,23 @@ fn a_lockout_ends_at_retry_at_for_every_record_kind() {
     }
     let (record, outcome) = recovery_check(&record, &policy, code, LOCKOUT_ENDS);
     assert_eq!(outcome, Ok(()));
-    assert_eq!(
-        (record.remaining(), record.throttle()),
-        (9, Throttle::default())
-    );
+    assert_eq!(record.remaining(), 9);
+    after_one_lockout(record.throttle());
+}
+
+/// The throttle after a success that followed the first lockout: no
+/// failures, no wait, and the strike (with the time of the last failure,
+/// the 10th, at NOW + 63, which `forget_after` counts from).
+fn after_one_lockout(t: Throttle) {
+    assert_eq!((t.failures(), t.retry_at(), t.is_lockout()), (0, 0, false));
+    assert_eq!(t.strikes(), 1);
+    // The same ten failures on a bare throttle, then a success.
+    let policy = ThrottlePolicy::default();
+    let mut expected = Throttle::default();
+    for after in [0].into_iter().chain(SCHEDULE[..9].iter().copied()) {
+        expected = expected.after_failure(NOW + after, &policy);
+    }
+    assert_eq!(t, expected.after_success());
 }
 
 /// The first three failures carry no wait (a typo is forgiven): after
@@ -1247,4 +1296,354 @@ fn the_first_three_failures_are_forgiven_for_every_record_kind() {
         RecoveryError::Refused(backoff)
     );
     assert_eq!(recovery_check(&record, &policy, code, NOW + 1).1, Ok(()));
+}
+
+/// After the first lockout (10 wrong codes, on the schedule above) the
+/// owner gets in at `LOCKOUT_ENDS`; a success resets the failures, not
+/// the strike. One typo after it is forgiven, and the next failure locks,
+/// for 1,800 s: the owner's log-on buys an attacker no fresh run.
+const AGAIN: u64 = LOCKOUT_ENDS + 1_800;
+
+fn locked_again_at(now: u64) -> Refused {
+    Refused::LockedOut {
+        retry_at: AGAIN,
+        retry_after: AGAIN - now,
+    }
+}
+
+#[test]
+fn strikes_outlive_the_owners_success_for_every_record_kind() {
+    // TOTP.
+    let key = totp();
+    let wrong = wrong_totp(&key, NOW);
+    let mut record = TotpRecord::new(key.clone());
+    let mut now = NOW;
+    for after in SCHEDULE {
+        record = verify(&record, &wrong, now).0;
+        now = NOW + after;
+    }
+    let locked = record;
+    for record in [
+        verify(&locked, &phone(&key, LOCKOUT_ENDS), LOCKOUT_ENDS).0,
+        locked.unlock(),
+    ] {
+        assert_eq!(record.throttle().strikes(), 1);
+        let (typo, _) = verify(&record, &wrong, LOCKOUT_ENDS);
+        assert_eq!(typo.throttle().check(LOCKOUT_ENDS), Ok(()), "forgiven");
+        let (record, _) = verify(&typo, &wrong, LOCKOUT_ENDS);
+        for t in [LOCKOUT_ENDS, AGAIN - 1] {
+            assert_eq!(
+                unchanged(record.verify(&phone(&key, t), t)),
+                Err(VerifyFailure::Refused(locked_again_at(t)))
+            );
+        }
+        let (record, outcome) = verify(&record, &phone(&key, AGAIN), AGAIN);
+        assert!(outcome.is_ok());
+        assert_eq!(record.throttle().strikes(), 2);
+    }
+
+    // HOTP.
+    let key = hotp();
+    let wrong = wrong_hotp(&key);
+    let mut record = HotpRecord::new(key.clone());
+    let mut now = NOW;
+    for after in SCHEDULE {
+        record = hverify(&record, &wrong, now).0;
+        now = NOW + after;
+    }
+    let locked = record;
+    let owner = hverify(&locked, &key.generate(0).to_string(), LOCKOUT_ENDS).0;
+    for record in [owner, locked.unlock()] {
+        let next = key.generate(record.next_counter()).to_string();
+        let (typo, _) = hverify(&record, &wrong, LOCKOUT_ENDS);
+        assert_eq!(typo.throttle().check(LOCKOUT_ENDS), Ok(()), "forgiven");
+        let (record, _) = hverify(&typo, &wrong, LOCKOUT_ENDS);
+        for t in [LOCKOUT_ENDS, AGAIN - 1] {
+            assert_eq!(
+                unchanged(record.verify(&next, t)),
+                Err(VerifyFailure::Refused(locked_again_at(t)))
+            );
+        }
+        let (record, outcome) = hverify(&record, &next, AGAIN);
+        assert!(outcome.is_ok());
+        assert_eq!(record.throttle().strikes(), 2);
+    }
+
+    // Out-of-band codes (a new code for the typo and the failure after it,
+    // and another once the second lockout ends).
+    let policy = OobPolicy::default().resend_cooldown(0);
+    let mut record = send(&OobRecord::new(), &policy, 111_111, NOW);
+    let mut now = NOW;
+    for (n, after) in (1..).zip(SCHEDULE) {
+        if n == 6 {
+            record = send(&record, &policy, 222_222, now);
+        }
+        record = oob_check(&record, &policy, "999999", now).0;
+        now = NOW + after;
+    }
+    let locked = record;
+    let owner = send(&locked, &policy, 333_333, LOCKOUT_ENDS);
+    let (owner, outcome) = oob_check(&owner, &policy, "333333", LOCKOUT_ENDS);
+    assert_eq!(outcome, Ok(()));
+    for record in [owner, locked.unlock()] {
+        let record = send(&record, &policy, 444_444, LOCKOUT_ENDS);
+        let (typo, _) = oob_check(&record, &policy, "999999", LOCKOUT_ENDS);
+        assert_eq!(typo.throttle().check(LOCKOUT_ENDS), Ok(()), "forgiven");
+        let (record, _) = oob_check(&typo, &policy, "999999", LOCKOUT_ENDS);
+        for t in [LOCKOUT_ENDS, AGAIN - 1] {
+            assert_eq!(
+                oob_unchanged(&record, &policy, "444444", t),
+                OobError::Refused(locked_again_at(t))
+            );
+        }
+        let record = send(&record, &policy, 555_555, AGAIN);
+        let (record, outcome) = oob_check(&record, &policy, "555555", AGAIN);
+        assert_eq!(outcome, Ok(()));
+        assert_eq!(record.throttle().strikes(), 2);
+    }
+
+    // Recovery codes, throttled.
+    let policy = recovery_policy();
+    let (mut record, codes) = RecoveryCodes::generate(&policy, NOW).unwrap();
+    let mut now = NOW;
+    for after in SCHEDULE {
+        record = recovery_check(&record, &policy, WRONG_RECOVERY, now).0;
+        now = NOW + after;
+    }
+    let locked = record;
+    let owner = recovery_check(&locked, &policy, codes[0].expose(), LOCKOUT_ENDS).0;
+    for record in [owner, locked.unlock()] {
+        let (typo, _) = recovery_check(&record, &policy, WRONG_RECOVERY, LOCKOUT_ENDS);
+        assert_eq!(typo.throttle().check(LOCKOUT_ENDS), Ok(()), "forgiven");
+        let (record, _) = recovery_check(&typo, &policy, WRONG_RECOVERY, LOCKOUT_ENDS);
+        for t in [LOCKOUT_ENDS, AGAIN - 1] {
+            assert_eq!(
+                recovery_unchanged(&record, &policy, codes[1].expose(), t),
+                RecoveryError::Refused(locked_again_at(t))
+            );
+        }
+        let (record, outcome) = recovery_check(&record, &policy, codes[1].expose(), AGAIN);
+        assert_eq!(outcome, Ok(()));
+        assert_eq!(record.throttle().strikes(), 2);
+    }
+}
+
+/// Failures and strikes are forgotten when a failure comes `forget_after`
+/// (30 days by default) or more after the last failure, and not one
+/// second before; the time counts from the last failure, not a success.
+#[test]
+fn failures_and_strikes_are_forgotten_exactly_forget_after_the_last_failure() {
+    let forget = ThrottlePolicy::default().get_forget_after();
+    assert_eq!(forget, 30 * 86_400);
+    // TOTP: locked out once (the last failure at NOW + 63), then the
+    // owner's success at LOCKOUT_ENDS.
+    let key = totp();
+    let wrong = wrong_totp(&key, NOW);
+    let mut record = TotpRecord::new(key.clone());
+    let mut now = NOW;
+    for after in SCHEDULE {
+        record = verify(&record, &wrong, now).0;
+        now = NOW + after;
+    }
+    let last = NOW + 63;
+    let owner = verify(&record, &phone(&key, LOCKOUT_ENDS), LOCKOUT_ENDS).0;
+    let late = wrong_totp(&key, last + forget);
+    // A second before: still wary, one typo, then a lockout of 1,800 s.
+    let (_, _, waits) = fail_totp(owner.clone(), &late, last + forget - 1, 2);
+    assert_eq!(waits, [0, 1_800]);
+    // At last + forget_after: forgotten, three typos, then 1 s.
+    let (fresh, _, waits) = fail_totp(owner.clone(), &late, last + forget, 4);
+    assert_eq!(waits, [0, 0, 0, 1]);
+    assert_eq!(fresh.throttle().strikes(), 0);
+    // Each failure restarts the clock: a typo a second before, and the
+    // failure at last + forget_after is the second of a wary run.
+    let (typo, _) = verify(&owner, &late, last + forget - 1);
+    let (locked, _) = verify(&typo, &late, last + forget);
+    assert_eq!(locked.throttle().retry_at(), last + forget + 1_800);
+    // A run without a lockout is forgotten alike: five failures (a 2 s
+    // backoff), then the sixth backs off 4 s, or, 30 days on, is a typo.
+    let (five, last, _) = fail_totp(TotpRecord::new(key.clone()), &wrong, NOW, 5);
+    assert_eq!(five.throttle().strikes(), 0);
+    let late = wrong_totp(&key, last + forget);
+    assert_eq!(fail_totp(five.clone(), &late, last + forget - 1, 1).2, [4]);
+    assert_eq!(fail_totp(five, &late, last + forget, 1).2, [0]);
+
+    // HOTP, at the shortest forget_after (the longest lockout, a day).
+    assert!(
+        HotpRecord::with_policy(hotp(), ThrottlePolicy::default().forget_after(86_399)).is_err()
+    );
+    assert!(
+        HotpRecord::with_policy(
+            hotp(),
+            ThrottlePolicy::default().forget_after(ThrottlePolicy::MAX_FORGET_AFTER + 1)
+        )
+        .is_err()
+    );
+    let day = ThrottlePolicy::default().forget_after(86_400);
+    let key = hotp();
+    let wrong = wrong_hotp(&key);
+    let mut record = HotpRecord::with_policy(key.clone(), day).unwrap();
+    let mut now = NOW;
+    for after in SCHEDULE {
+        record = hverify(&record, &wrong, now).0;
+        now = NOW + after;
+    }
+    let last = NOW + 63;
+    let owner = hverify(&record, &key.generate(0).to_string(), LOCKOUT_ENDS).0;
+    let twice = |record: &HotpRecord, at: u64| {
+        let record = hverify(record, &wrong, at).0;
+        hverify(&record, &wrong, at).0.throttle()
+    };
+    let wary = twice(&owner, last + 86_399);
+    assert_eq!(
+        (wary.retry_at(), wary.strikes()),
+        (last + 86_399 + 1_800, 2)
+    );
+    let fresh = twice(&owner, last + 86_400);
+    assert_eq!((fresh.retry_at(), fresh.strikes()), (last + 86_400, 0));
+
+    // Out-of-band codes, where one failure locks: the first lockout is
+    // 900 s, a repeated one 1,800 s.
+    let one = ThrottlePolicy::default().free_failures(0).max_failures(1);
+    let policy = OobPolicy::default().throttle(one);
+    let record = send(&OobRecord::new(), &policy, 111_111, NOW);
+    let locked = oob_check(&record, &policy, "999999", NOW).0;
+    assert_eq!(locked.throttle().retry_at(), NOW + 900);
+    let record = send(&locked, &policy, 222_222, NOW + forget - 1);
+    for (at, lockout, strikes) in [(NOW + forget - 1, 1_800, 2), (NOW + forget, 900, 1)] {
+        let t = oob_check(&record, &policy, "999999", at).0.throttle();
+        assert_eq!((t.retry_at(), t.strikes()), (at + lockout, strikes), "{at}");
+    }
+
+    // Recovery codes, throttled, likewise.
+    let policy = recovery_policy().throttle(one);
+    let (record, _) = RecoveryCodes::generate(&policy, NOW).unwrap();
+    let locked = recovery_check(&record, &policy, WRONG_RECOVERY, NOW).0;
+    for (at, lockout, strikes) in [(NOW + forget - 1, 1_800, 2), (NOW + forget, 900, 1)] {
+        let t = recovery_check(&locked, &policy, WRONG_RECOVERY, at)
+            .0
+            .throttle();
+        assert_eq!((t.retry_at(), t.strikes()), (at + lockout, strikes), "{at}");
+    }
+}
+
+/// Ten codes a day (from the window's first send): the 11th is refused
+/// until `day_start + 86,400`, even when the cooldown and the hourly cap
+/// would allow it; at that second a new window starts, from that send.
+#[test]
+fn the_11th_code_sent_in_a_day_waits_for_the_next_day_window() {
+    let policy = OobPolicy::default();
+    assert_eq!(policy.get_max_sends_per_day(), 10);
+    let day_end = NOW + 86_400;
+    // One send an hour: neither the cooldown (60 s) nor the hourly cap
+    // (5) holds any back.
+    let mut record = OobRecord::new();
+    for k in 0..10 {
+        record = send(&record, &policy, 100 + k, NOW + 3_600 * k);
+    }
+    assert_eq!(record.next_send_at(&policy), day_end);
+    for now in [NOW + 36_000, day_end - 1] {
+        let (unchanged, outcome) = record
+            .issue_with(&policy, &oob_key(), &sms(), now, fixed(1))
+            .into_parts();
+        assert!(unchanged.is_none(), "{now}");
+        let limit = OobError::SendLimit {
+            retry_at: day_end,
+            retry_after: day_end - now,
+        };
+        assert_eq!(outcome.err(), Some(limit), "{now}");
+    }
+    let (_, outcome) = record
+        .issue_with(&policy, &oob_key(), &sms(), NOW + 36_000, fixed(1))
+        .into_parts();
+    assert_eq!(
+        outcome.err().map(|e| e.to_string()).as_deref(),
+        Some("too many codes were sent lately; a new one can be sent in 14 h")
+    );
+    // A check or an unlock sends nothing and frees no send.
+    assert_eq!(record.unlock().next_send_at(&policy), day_end);
+    let checked = oob_check(&record, &policy, "000109", NOW + 32_400).0;
+    assert_eq!(checked.next_send_at(&policy), day_end);
+
+    // At day_end the 11th goes, and opens the next window.
+    let day = day_end;
+    let mut record = send(&record, &policy, 110, day);
+    // Five in its first hour, then the hourly cap holds the sixth back.
+    for k in 1..5 {
+        record = send(&record, &policy, 110 + k, day + 60 * k);
+    }
+    let (_, outcome) = record
+        .issue_with(&policy, &oob_key(), &sms(), day + 300, fixed(1))
+        .into_parts();
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::SendLimit {
+            retry_at: day + 3_600,
+            retry_after: 3_300
+        })
+    );
+    for k in 5..10 {
+        record = send(&record, &policy, 110 + k, day + 3_600 + 60 * (k - 5));
+    }
+    // Ten in this window: the next waits for its end, not for the oldest
+    // send to be a day old.
+    assert_eq!(record.next_send_at(&policy), day + 86_400);
+    let (_, outcome) = record
+        .issue_with(&policy, &oob_key(), &sms(), day + 86_399, fixed(1))
+        .into_parts();
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::SendLimit {
+            retry_at: day + 86_400,
+            retry_after: 1
+        })
+    );
+    let record = send(&record, &policy, 200, day + 86_400);
+    let record = send(&record, &policy, 201, day + 86_460);
+    assert_eq!(record.next_send_at(&policy), day + 86_520, "the cooldown");
+
+    // A cap of one: the second send waits a day, cooldown or not.
+    let once = OobPolicy::default().resend_cooldown(0).max_sends_per_day(1);
+    let record = send(&OobRecord::new(), &once, 1, NOW);
+    assert_eq!(record.next_send_at(&once), day_end);
+    let (_, outcome) = record
+        .issue_with(&once, &oob_key(), &sms(), NOW, fixed(2))
+        .into_parts();
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::SendLimit {
+            retry_at: day_end,
+            retry_after: 86_400
+        })
+    );
+    let _ = send(&record, &once, 2, day_end);
+}
+
+/// Recovery codes under `ThrottlePolicy::unlimited()` (the default): 80-bit
+/// codes need no rate limit, so 1,000 wrong codes in a row are each
+/// evaluated at once, and the right one is accepted right after.
+#[test]
+fn unlimited_recovery_codes_evaluate_1000_wrong_codes_without_a_wait() {
+    assert_eq!(
+        RecoveryPolicy::default().get_throttle(),
+        ThrottlePolicy::unlimited()
+    );
+    let policy = RecoveryPolicy::default()
+        .iterations(RecoveryPolicy::MIN_ITERATIONS)
+        .count(1)
+        .throttle(ThrottlePolicy::unlimited());
+    let (mut record, codes) = RecoveryCodes::generate(&policy, NOW).unwrap();
+    for n in 1..=1_000u32 {
+        let wrong = format!("{n:04}-0000-0000-0000");
+        let outcome;
+        (record, outcome) = recovery_check(&record, &policy, &wrong, NOW);
+        assert_eq!(outcome, Err(RecoveryError::Rejected), "failure {n}");
+        let t = record.throttle();
+        assert_eq!((t.failures(), t.check(NOW)), (n, Ok(())), "failure {n}");
+        assert!(!t.is_lockout(), "failure {n}");
+    }
+    assert_eq!(record.throttle().strikes(), 0);
+    let (record, outcome) = recovery_check(&record, &policy, codes[0].expose(), NOW);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!((record.remaining(), record.throttle().failures()), (0, 0));
 }

@@ -36,26 +36,34 @@ fn secret() -> impl Strategy<Value = Secret> {
 }
 
 /// Any valid throttle policy: forgiven failures below `max_failures`,
-/// lockouts from 1 s to a week.
+/// lockouts from 1 s to a week, no backoff longer than the longest
+/// lockout, failures forgotten after it to a year; or no throttle at all.
 fn policy() -> impl Strategy<Value = ThrottlePolicy> {
-    (
+    let limited = (
         0u64..=600,
         0u64..=3_600,
         1u32..=ThrottlePolicy::NIST_MAX_FAILURES,
         any::<u32>(),
         1u64..=ThrottlePolicy::MAX_LOCKOUT,
         any::<u64>(),
+        any::<u64>(),
     )
-        .prop_map(|(initial, extra, max, free, lockout, longest)| {
+        .prop_map(|(initial, extra, max, free, lockout, longest, forget)| {
             let max_lockout = lockout + longest % (ThrottlePolicy::MAX_LOCKOUT - lockout + 1);
+            let max_delay = (initial + extra).min(max_lockout);
+            let forget_after =
+                max_lockout + forget % (ThrottlePolicy::MAX_FORGET_AFTER - max_lockout + 1);
             ThrottlePolicy::default()
                 .free_failures(free % max)
-                .initial_delay(initial)
-                .max_delay(initial + extra)
+                .initial_delay(initial.min(max_delay))
+                .max_delay(max_delay)
                 .max_failures(max)
                 .lockout(lockout)
                 .max_lockout(max_lockout)
-        })
+                .forget_after(forget_after)
+        });
+    prop_oneof![9 => limited, 1 => Just(ThrottlePolicy::unlimited())]
+        .prop_map(|p| p.validated().unwrap())
 }
 
 prop_compose! {
@@ -242,14 +250,22 @@ fn the_format_is_plain_and_stable() {
             },
             "last_step": 56_666_667,
             "drift": 0,
-            "throttle": { "failures": 0, "retry_at": 0, "locked": false },
+            "throttle": {
+                "failures": 0,
+                "retry_at": 0,
+                "locked": false,
+                "strikes": 0,
+                "last_failure": 0
+            },
             "policy": {
+                "limited": true,
                 "free_failures": 3,
                 "initial_delay": 1,
                 "max_delay": 300,
                 "max_failures": 10,
                 "lockout": 900,
-                "max_lockout": 86_400
+                "max_lockout": 86_400,
+                "forget_after": 2_592_000
             },
             "version": 1
         })
@@ -267,14 +283,22 @@ fn the_format_is_plain_and_stable() {
             "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
             "config": { "algorithm": "SHA1", "digits": 6, "look_ahead": 5, "resync": 100 },
             "last_counter": null,
-            "throttle": { "failures": 0, "retry_at": 0, "locked": false },
+            "throttle": {
+                "failures": 0,
+                "retry_at": 0,
+                "locked": false,
+                "strikes": 0,
+                "last_failure": 0
+            },
             "policy": {
+                "limited": true,
                 "free_failures": 3,
                 "initial_delay": 1,
                 "max_delay": 300,
                 "max_failures": 10,
                 "lockout": 900,
-                "max_lockout": 86_400
+                "max_lockout": 86_400,
+                "forget_after": 2_592_000
             },
             "version": 0
         })
@@ -289,12 +313,45 @@ fn the_format_is_plain_and_stable() {
     let json = serde_json::to_value(&locked).unwrap();
     assert_eq!(
         json["throttle"],
-        json!({ "failures": 10, "retry_at": 1_963, "locked": true })
+        json!({
+            "failures": 10,
+            "retry_at": 1_963,
+            "locked": true,
+            "strikes": 1,
+            "last_failure": 1_063
+        })
     );
     let back: HotpRecord = serde_json::from_value(json).unwrap();
     assert!(back.throttle().is_locked_out(1_962));
     assert!(!back.throttle().is_locked_out(1_963));
     assert_eq!(back, locked);
+    // A success keeps the strike and the time of the last failure, and
+    // both are read back: the next failure but one locks for 1,800 s.
+    let good = back.hotp().generate(0).to_string();
+    let owner = back.verify(&good, 1_963).into_parts().0.unwrap();
+    let json = serde_json::to_value(&owner).unwrap();
+    assert_eq!(
+        json["throttle"],
+        json!({
+            "failures": 0,
+            "retry_at": 0,
+            "locked": false,
+            "strikes": 1,
+            "last_failure": 1_063
+        })
+    );
+    let mut back: HotpRecord = serde_json::from_value(json).unwrap();
+    for _ in 0..2 {
+        back = back.verify("000000", 2_000).into_parts().0.unwrap();
+    }
+    assert_eq!(back.throttle().retry_at(), 2_000 + 1_800);
+    // An unlimited policy is stored as such.
+    let unlimited = serde_json::to_value(ThrottlePolicy::unlimited()).unwrap();
+    assert_eq!(unlimited["limited"], json!(false));
+    assert_eq!(
+        serde_json::from_value::<ThrottlePolicy>(unlimited).unwrap(),
+        ThrottlePolicy::unlimited()
+    );
 }
 
 /// The record's JSON with one field replaced (or removed, for `Null`).
@@ -316,7 +373,7 @@ fn patched(path: &[&str], value: Value) -> String {
 
 #[test]
 fn invalid_records_are_refused() {
-    let cases: [(&[&str], Value, &str); 24] = [
+    let cases: [(&[&str], Value, &str); 33] = [
         (&["config", "digits"], json!(5), "5 digits"),
         (&["config", "digits"], json!(9), "9 digits"),
         (&["config", "period"], json!(0), "period"),
@@ -362,11 +419,48 @@ fn invalid_records_are_refused() {
         ),
         (&["policy", "extra"], json!(1), "unknown field `extra`"),
         (
+            &["policy", "max_delay"],
+            json!(86_401),
+            "seconds of the longest backoff: 86401 is out of range; use 1 to 86400",
+        ),
+        (
+            &["policy", "forget_after"],
+            json!(86_399),
+            "seconds without a failure before failures are forgotten: 86399 is out of range; use 86400 to 31536000",
+        ),
+        (
+            &["policy", "forget_after"],
+            json!(31_536_001),
+            "seconds without a failure before failures are forgotten: 31536001 is out of range",
+        ),
+        (
+            &["policy", "forget_after"],
+            Value::Null,
+            "missing field `forget_after`",
+        ),
+        (
+            &["policy", "limited"],
+            Value::Null,
+            "missing field `limited`",
+        ),
+        (&["policy", "limited"], json!(0), "invalid type"),
+        (
             &["throttle", "locked"],
             Value::Null,
             "missing field `locked`",
         ),
         (&["throttle", "locked"], json!(1), "invalid type"),
+        (
+            &["throttle", "strikes"],
+            Value::Null,
+            "missing field `strikes`",
+        ),
+        (
+            &["throttle", "last_failure"],
+            Value::Null,
+            "missing field `last_failure`",
+        ),
+        (&["throttle", "strikes"], json!(-1), "invalid value"),
         (&["throttle", "extra"], json!(1), "unknown field `extra`"),
         (&["drift"], json!(121), "drift of 121"),
         (&["drift"], json!(-121), "drift of -121"),
@@ -387,13 +481,18 @@ fn invalid_records_are_refused() {
     }
     // The bounds are inclusive; unknown fields are refused.
     assert!(serde_json::from_str::<TotpRecord>(&patched(&["drift"], json!(-120))).is_ok());
-    let accepted: [(&[&str], Value); 6] = [
+    let accepted: [(&[&str], Value); 11] = [
         (&["policy", "free_failures"], json!(9)),
         (&["policy", "free_failures"], json!(0)),
         (&["policy", "lockout"], json!(1)),
         (&["policy", "max_lockout"], json!(900)),
         (&["policy", "max_lockout"], json!(604_800)),
+        (&["policy", "max_delay"], json!(86_400)),
+        (&["policy", "forget_after"], json!(86_400)),
+        (&["policy", "forget_after"], json!(31_536_000)),
+        (&["policy", "limited"], json!(false)),
         (&["throttle", "locked"], json!(true)),
+        (&["throttle", "strikes"], json!(u32::MAX)),
     ];
     for (path, value) in accepted {
         let text = patched(path, value);

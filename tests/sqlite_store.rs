@@ -7,7 +7,9 @@
 //! - A burst of 1,000 wrong guesses gets exactly `max_failures` evaluated
 //!   answers; every other guess is refused by the lockout or, having lost
 //!   every race, reported as a conflict with nothing written. The failure
-//!   count and the version afterwards are exact.
+//!   count and the version afterwards are exact. After the owner's success
+//!   the lockout's strike stays: a second burst gets exactly two (a
+//!   forgiven typo, then a lockout twice as long).
 //! - With a backoff, a burst at one instant gets the forgiven failures
 //!   and the one that starts the backoff evaluated, then one evaluation
 //!   per backoff; the rest are refused until the stated time.
@@ -354,6 +356,29 @@ fn a_burst_of_1000_wrong_guesses_gets_exactly_max_failures_evaluations() {
             .unwrap()
             .is_ok()
     );
+
+    // The success keeps the strike: a second burst, at once, gets exactly
+    // two evaluated answers, a forgiven typo and a lockout of 1,800 s.
+    let Burst {
+        outcomes,
+        evaluations,
+        lost_races,
+    } = burst(&path, wrong_codes(&totp, NOW + 900, 1_000), NOW + 900);
+    assert_eq!(evaluations - lost_races, 2);
+    let (accepted, rejected, refused, conflicts) = tally(&outcomes);
+    assert_eq!((accepted, rejected), (0, 2));
+    assert_eq!(refused + conflicts, 1_000 - 2);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| !matches!(o, Ok(Err(VerifyFailure::Refused(Refused::Backoff { .. })))))
+    );
+    let record = db.load(ID).unwrap().unwrap();
+    let t = record.throttle();
+    assert_eq!((t.failures(), t.strikes()), (2, 2));
+    assert_eq!(record.version() as usize, max + 3);
+    assert!(t.is_locked_out(NOW + 2_699));
+    assert!(!t.is_locked_out(NOW + 2_700));
     remove(&path);
 }
 

@@ -63,8 +63,9 @@ fn verify(
     (new.unwrap_or_else(|| record.clone()), outcome)
 }
 
-/// A policy without backoff (every failure is free but each tenth, which
-/// locks for 900 s), to test per-code limits in isolation.
+/// A policy without backoff (nine free failures in a row, then from the
+/// 10th each failure locks: 900 s, then doubling), to test per-code limits
+/// in isolation.
 fn no_backoff() -> OobPolicy {
     OobPolicy::default().throttle(ThrottlePolicy::default().initial_delay(0).max_delay(0))
 }
@@ -249,11 +250,24 @@ fn policy_bounds() {
         (p.max_sends_per_hour(1), true),
         (p.max_sends_per_hour(60), true),
         (p.max_sends_per_hour(61), false),
+        (p.max_sends_per_day(0), false),
+        (p.max_sends_per_day(1), true),
+        (p.max_sends_per_day(OobPolicy::MAX_SENDS_PER_DAY), true),
+        (p.max_sends_per_day(OobPolicy::MAX_SENDS_PER_DAY + 1), false),
         (p.ttl(1), true),
         (
             p.throttle(ThrottlePolicy::default().max_failures(101)),
             false,
         ),
+        (
+            p.throttle(ThrottlePolicy::default().max_delay(86_400)),
+            true,
+        ),
+        (
+            p.throttle(ThrottlePolicy::default().max_delay(86_401)),
+            false,
+        ),
+        (p.throttle(ThrottlePolicy::unlimited()), true),
     ] {
         assert_eq!(policy.validated().is_ok(), ok, "{policy:?}");
     }
@@ -266,6 +280,16 @@ fn policy_bounds() {
             max: 10
         })
     );
+    assert_eq!(
+        p.max_sends_per_day(1_441).validated(),
+        Err(ParamError::OutOfRange {
+            name: "out-of-band codes sent per day",
+            value: 1_441,
+            min: 1,
+            max: 1_440
+        })
+    );
+    assert_eq!(OobPolicy::DAY_WINDOW, 86_400);
 }
 
 #[test]
@@ -444,12 +468,24 @@ fn resend_does_not_reset_failures() {
         assert!(unchanged.is_none());
         assert_eq!(outcome.err(), Some(locked(now)), "{now}");
     }
-    // An administrator (or another factor) lifts it at once.
+    // An administrator (or another factor) lifts it at once, and the
+    // strike stays: one typo is forgiven, the next one locks for 1,800 s.
     let unlocked = record.unlock();
     assert_eq!(unlocked.throttle().failures(), 0);
+    assert_eq!(unlocked.throttle().strikes(), 1);
     assert_eq!(
         verify(&unlocked, &policy, &phone(), "000003", T0 + 124).1,
         Ok(())
+    );
+    let (typo, _) = verify(&unlocked, &policy, &phone(), "999999", T0 + 124);
+    assert_eq!(typo.throttle().check(T0 + 124), Ok(()), "forgiven");
+    let (again, _) = verify(&typo, &policy, &phone(), "999999", T0 + 124);
+    assert_eq!(
+        again.throttle().check(T0 + 124),
+        Err(Refused::LockedOut {
+            retry_at: T0 + 1_924,
+            retry_after: 1_800
+        })
     );
     // Otherwise it ends on its own: from T0 + 1,022 the code in flight is
     // evaluated again (it expired at T0 + 420), and a new one can be sent.
@@ -496,13 +532,42 @@ fn attempts_are_fixed_when_the_code_is_issued() {
 }
 
 #[test]
-fn success_resets_failures() {
+fn success_resets_failures_but_keeps_strikes() {
     let policy = no_backoff();
     let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 8);
     let (record, _) = verify(&record, &policy, &phone(), "000000", T0);
     let (record, outcome) = verify(&record, &policy, &phone(), "000008", T0);
     assert_eq!(outcome, Ok(()));
-    assert_eq!(record.throttle(), Throttle::default());
+    let t = record.throttle();
+    assert_eq!((t.failures(), t.retry_at(), t.is_lockout()), (0, 0, false));
+    assert_eq!(t.strikes(), 0);
+    // The time of the last failure is kept (failures are forgotten from
+    // it): the success leaves a record no longer fresh.
+    assert_eq!(
+        t,
+        Throttle::default()
+            .after_failure(T0, &ThrottlePolicy::default())
+            .after_success()
+    );
+    assert_ne!(t, Throttle::default());
+
+    // After a lockout (one failure locks here), the strike outlives the
+    // success: the next failure locks for twice as long.
+    let one =
+        OobPolicy::default().throttle(ThrottlePolicy::default().free_failures(0).max_failures(1));
+    let (record, _) = issue(&OobRecord::new(), &one, &phone(), T0, 8);
+    let (locked, _) = verify(&record, &one, &phone(), "000000", T0);
+    assert_eq!(locked.throttle().retry_at(), T0 + 900);
+    let (record, _) = issue(&locked, &one, &phone(), T0 + 900, 9);
+    let (record, outcome) = verify(&record, &one, &phone(), "000009", T0 + 900);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(
+        (record.throttle().failures(), record.throttle().strikes()),
+        (0, 1)
+    );
+    let (record, _) = issue(&record, &one, &phone(), T0 + 960, 10);
+    let (record, _) = verify(&record, &one, &phone(), "000000", T0 + 961);
+    assert_eq!(record.throttle().retry_at(), T0 + 961 + 1_800);
 }
 
 #[test]
@@ -628,7 +693,7 @@ fn sends_per_hour_cap_edges() {
         .into_parts();
     assert_eq!(
         outcome.err().map(|e| e.to_string()).as_deref(),
-        Some("too many codes were sent in the last hour; a new one can be sent in 55 min")
+        Some("too many codes were sent lately; a new one can be sent in 55 min")
     );
     let (record, _) = issue(&record, &policy, &phone(), T0 + 3_600, 9);
     // Now the 2nd send (T0 + 60) is the oldest in the window.
@@ -657,6 +722,76 @@ fn sends_per_hour_cap_edges() {
             retry_after: 3_590
         })
     );
+}
+
+#[test]
+fn sends_per_day_cap_edges() {
+    // One send an hour: the cooldown and the hourly cap never hold one
+    // back, the daily cap (10 from the window's first send) does.
+    let policy = OobPolicy::default();
+    let mut record = OobRecord::new();
+    assert_eq!((record.day_start, record.day_sends), (0, 0));
+    for i in 0..10 {
+        (record, _) = issue(&record, &policy, &phone(), T0 + 3_600 * i, i);
+        assert_eq!((record.day_start, record.day_sends), (T0, i as u16 + 1));
+    }
+    let day_end = T0 + OobPolicy::DAY_WINDOW;
+    assert_eq!(record.next_send_at(&policy), day_end);
+    for now in [T0 + 36_000, day_end - 1] {
+        let (unchanged, outcome) = record
+            .issue_with(&policy, &key(), &phone(), now, fixed(10))
+            .into_parts();
+        assert!(unchanged.is_none(), "a refused send is not counted");
+        assert_eq!(
+            outcome.err(),
+            Some(OobError::SendLimit {
+                retry_at: day_end,
+                retry_after: day_end - now
+            }),
+            "{now}"
+        );
+    }
+    let (_, outcome) = record
+        .issue_with(&policy, &key(), &phone(), T0 + 36_000, fixed(10))
+        .into_parts();
+    assert_eq!(
+        outcome.err().map(|e| e.to_string()).as_deref(),
+        Some("too many codes were sent lately; a new one can be sent in 14 h")
+    );
+    // At the window's end a new window starts, at that send.
+    let (record, _) = issue(&record, &policy, &phone(), day_end, 10);
+    assert_eq!((record.day_start, record.day_sends), (day_end, 1));
+    assert_eq!(record.next_send_at(&policy), day_end + 60, "the cooldown");
+
+    // A lower cap applies at once to the count so far; the hourly cap,
+    // if later, still rules.
+    let mut record = OobRecord::new();
+    for i in 0..3 {
+        (record, _) = issue(&record, &policy, &phone(), T0 + 60 * i, i);
+    }
+    assert_eq!(record.next_send_at(&policy.max_sends_per_day(3)), day_end);
+    assert_eq!(record.next_send_at(&policy.max_sends_per_day(4)), T0 + 180);
+    assert_eq!(
+        record.next_send_at(&policy.max_sends_per_day(4).max_sends_per_hour(3)),
+        T0 + 3_600
+    );
+    // A window that ended no longer holds a send back, whatever its count.
+    let one = policy.max_sends_per_day(1);
+    let (record, _) = issue(&OobRecord::new(), &one, &phone(), T0, 1);
+    assert_eq!(
+        record
+            .issue_with(&one, &key(), &phone(), day_end - 1, fixed(2))
+            .into_parts()
+            .1
+            .err(),
+        Some(OobError::SendLimit {
+            retry_at: day_end,
+            retry_after: 1
+        })
+    );
+    let (record, _) = issue(&record, &one, &phone(), day_end + 5_000, 2);
+    assert_eq!((record.day_start, record.day_sends), (day_end + 5_000, 1));
+    assert_eq!(record.next_send_at(&one), day_end + 5_000 + 86_400);
 }
 
 #[test]

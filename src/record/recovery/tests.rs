@@ -317,25 +317,66 @@ fn throttled_and_locked_out() {
             }))
         );
     }
-    // An administrator lifts it at once.
-    assert_eq!(verify(&locked.unlock(), &p, &codes[0], T0 + 2).1, Ok(()));
-    // Otherwise it ends at T0 + 901, and the next run of 3 failures locks
-    // for twice as long.
-    let (record, _) = verify(&locked, &p, wrong, T0 + 901);
-    assert_eq!(record.throttle().retry_at(), T0 + 901, "forgiven again");
-    let (record, _) = verify(&record, &p, wrong, T0 + 901);
-    assert_eq!(record.throttle().retry_at(), T0 + 902);
-    let (locked, _) = verify(&record, &p, wrong, T0 + 902);
+    // An administrator lifts it at once; the strike stays, so one typo is
+    // forgiven and the next failure locks for twice as long.
+    let unlocked = locked.unlock();
     assert_eq!(
-        refused(&locked, T0 + 2_701),
+        (
+            unlocked.throttle().failures(),
+            unlocked.throttle().strikes()
+        ),
+        (0, 1)
+    );
+    assert_eq!(verify(&unlocked, &p, &codes[0], T0 + 2).1, Ok(()));
+    let (typo, _) = verify(&unlocked, &p, wrong, T0 + 2);
+    assert_eq!(typo.throttle().retry_at(), T0 + 2, "forgiven");
+    let (again, _) = verify(&typo, &p, wrong, T0 + 2);
+    assert_eq!(again.throttle().retry_at(), T0 + 1_802);
+    // Otherwise it ends at T0 + 901, and the run goes on: with a strike,
+    // the next failure locks at once, for twice as long.
+    let (locked, _) = verify(&locked, &p, wrong, T0 + 901);
+    assert_eq!(
+        refused(&locked, T0 + 2_700),
         Err(RecoveryError::Refused(Refused::LockedOut {
-            retry_at: T0 + 2_702,
+            retry_at: T0 + 2_701,
             retry_after: 1
         }))
     );
-    let (record, outcome) = verify(&locked, &p, &codes[0], T0 + 2_702);
+    let (record, outcome) = verify(&locked, &p, &codes[0], T0 + 2_701);
     assert_eq!(outcome, Ok(()));
-    assert_eq!(record.throttle(), Throttle::default());
+    let t = record.throttle();
+    assert_eq!((t.failures(), t.retry_at(), t.strikes()), (0, 0, 2));
+    // After the owner's success: one forgiven typo, then 900 × 2^2 s.
+    let (record, _) = verify(&record, &p, wrong, T0 + 2_701);
+    assert_eq!(record.throttle().retry_at(), T0 + 2_701, "forgiven");
+    let (locked, _) = verify(&record, &p, wrong, T0 + 2_701);
+    assert_eq!(
+        refused(&locked, T0 + 2_701),
+        Err(RecoveryError::Refused(Refused::LockedOut {
+            retry_at: T0 + 6_301,
+            retry_after: 3_600
+        }))
+    );
+}
+
+#[test]
+fn unthrottled_by_default() {
+    // 80-bit codes: every attempt is evaluated, failures are only counted.
+    assert_eq!(
+        RecoveryPolicy::default().get_throttle(),
+        ThrottlePolicy::unlimited()
+    );
+    let p = policy().count(1);
+    let (mut record, codes) = generate(&p);
+    for n in 1..=120 {
+        let outcome;
+        (record, outcome) = verify(&record, &p, "0000-0000-0000-0000", T0);
+        assert_eq!(outcome, Err(RecoveryError::Rejected), "failure {n}");
+        assert_eq!(record.throttle().failures(), n);
+        assert_eq!(record.throttle().check(T0), Ok(()), "failure {n}");
+    }
+    assert_eq!(record.throttle().strikes(), 0);
+    assert_eq!(verify(&record, &p, &codes[0], T0).1, Ok(()));
 }
 
 #[test]
