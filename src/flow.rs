@@ -945,11 +945,13 @@ impl<S, R> Transition<S, R> {
     serde(deny_unknown_fields)
 )]
 pub struct Verified {
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     account: [u8; 16],
     generation: u64,
     at: u64,
     scenario: Scenario,
     by_recovery_code: bool,
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     tag: [u8; 32],
 }
 

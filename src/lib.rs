@@ -10,6 +10,8 @@ extern crate std;
 mod algorithm;
 mod all_errors;
 mod base32;
+#[cfg(feature = "serde")]
+mod b64;
 #[cfg(feature = "std")]
 mod clock;
 mod code;

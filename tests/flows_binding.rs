@@ -365,7 +365,7 @@ fn a_hand_written_or_edited_proof_is_refused() {
     let forged: Verified = serde_json::from_value(json.clone()).unwrap();
     let refused = alice.account.turn_off(&flows, &forged, at);
     assert_eq!(refused.result().err(), Some(FlowError::CheckRequired));
-    json["tag"] = serde_json::to_value([0u8; 32]).unwrap();
+    json["tag"] = serde_json::json!("A".repeat(43)); // 32 zero bytes, in Base64url
     let forged: Verified = serde_json::from_value(json).unwrap();
     let refused = alice.account.turn_off(&flows, &forged, at);
     assert_eq!(refused.result().err(), Some(FlowError::CheckRequired));

@@ -910,3 +910,37 @@ fn a1_a_log_on_pass_opens_no_critical_operation() {
         Err(FlowError::CheckRequired)
     );
 }
+
+// Issue 9: byte fields are Base64url text, not arrays of numbers.
+#[test]
+fn a_stored_account_writes_bytes_as_text() {
+    let flows = totp_flows(FlowPolicy::default());
+    let mut host = Host::new();
+    enroll_totp(&mut host, &flows, T0);
+    let json = serde_json::to_string(&host.account).unwrap();
+    // No run of 16 or more numbers anywhere (an id, a hash, a salt).
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    fn longest_number_array(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(items) => {
+                let own = if items.iter().all(serde_json::Value::is_number) {
+                    items.len()
+                } else {
+                    0
+                };
+                items.iter().map(longest_number_array).fold(own, usize::max)
+            }
+            serde_json::Value::Object(map) => {
+                map.values().map(longest_number_array).max().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+    assert!(longest_number_array(&value) < 16, "{json}");
+    assert!(value["id"].is_string());
+    println!(
+        "an enrolled TOTP account with 10 recovery codes: {} bytes of JSON",
+        json.len()
+    );
+    assert!(json.len() < 2_000, "{} bytes", json.len());
+}

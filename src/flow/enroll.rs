@@ -69,12 +69,14 @@ pub struct Enrollment {
     scenarios: Vec<Scenario>,
     change: bool,
     /// The binding of the account enrolled.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     account: [u8; 16],
     /// The generation of the account's factor at the start: the
     /// enrollment completes only while it has not moved.
     generation: u64,
     stage: Stage,
     /// HMAC-SHA256 under the flows' key over every other field.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     tag: [u8; 32],
 }
 
@@ -99,6 +101,7 @@ enum Stage {
     /// account record) waits for `codes` codes until `expires_at`; with
     /// `to`, for the binding code sent there.
     Confirm {
+        #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
         pending: [u8; 16],
         codes: u8,
         expires_at: u64,

@@ -49,6 +49,7 @@ use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenar
 pub struct Protection<R> {
     /// The account binding: random, set once by [`Protection::new`]. Every
     /// flow state and [`Verified`] made for this account carries it.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     id: [u8; 16],
     /// One more each time a factor is activated or replaced, or
     /// protection is turned off: proofs and changes of an older
@@ -81,6 +82,7 @@ pub struct Protection<R> {
 )]
 pub(crate) struct Pending<R> {
     /// Names this setup: the enrollment that made it holds the same id.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     pub(crate) id: [u8; 16],
     pub(crate) record: R,
     pub(crate) expires_at: u64,
@@ -99,6 +101,7 @@ pub(crate) struct Pending<R> {
     bound(deserialize = "R: serde::Deserialize<'de>")
 )]
 struct RawProtection<R> {
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     id: [u8; 16],
     generation: u64,
     version: u64,

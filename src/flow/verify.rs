@@ -51,11 +51,13 @@ const DOMAIN: &[u8] = b"mfa/verification/v1";
 )]
 pub struct Verification {
     /// The binding of the account checked.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     account: [u8; 16],
     scenario: Scenario,
     stage: Stage,
     /// HMAC-SHA256 under the flows' key over every other field: an edited
     /// check is refused ([`FlowError::Tampered`]).
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     tag: [u8; 32],
 }
 

@@ -115,6 +115,7 @@ pub struct PendingCode {
     failures: u8,
     /// The attempts this code allows, fixed when it was issued.
     max_attempts: u8,
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     hash: [u8; 32],
 }
 
@@ -735,6 +736,7 @@ struct RawPendingCode {
     failures: u8,
     /// The attempts this code allows, fixed when it was issued.
     max_attempts: u8,
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     hash: [u8; 32],
 }
 

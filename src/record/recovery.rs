@@ -80,6 +80,7 @@ impl ZeroizeOnDrop for RecoveryCode {}
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 struct StoredCode {
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     hash: [u8; 32],
     used_at: Option<u64>,
 }
@@ -157,6 +158,7 @@ struct StoredCode {
 )]
 pub struct RecoveryCodes {
     version: u64,
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     salt: [u8; SALT_LEN],
     iterations: u32,
     generated_at: u64,
@@ -543,6 +545,7 @@ impl fmt::Debug for RecoveryCodes {
 #[serde(rename = "RecoveryCodes", deny_unknown_fields)]
 struct RawRecoveryCodes {
     version: u64,
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     salt: [u8; SALT_LEN],
     iterations: u32,
     generated_at: u64,
