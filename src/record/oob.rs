@@ -336,9 +336,10 @@ impl OobRecord {
     }
 
     /// The first Unix second at which a code may be sent again: after the
-    /// resend cooldown since the last send, and once fewer than
-    /// `max_sends_per_hour` sends fall in the last hour. 0 if nothing
-    /// holds a send back. For a "resend in N seconds" button.
+    /// resend cooldown since the last send, once fewer than
+    /// `max_sends_per_hour` sends fall in the last hour, and once the daily
+    /// window (`max_sends_per_day` from its first send) has room. 0 if
+    /// nothing holds a send back. For a "resend in N seconds" button.
     ///
     /// ```
     /// use mfa::{Destination, OobKey, OobPolicy, OobRecord};
@@ -406,7 +407,7 @@ impl OobRecord {
     ///
     /// Refused, with the record unchanged (`None`), while the throttle is
     /// locked out (sending would only cost money), within the resend
-    /// cooldown, or when the hourly cap is reached.
+    /// cooldown, or when the hourly or the daily cap is reached.
     ///
     /// # Errors
     ///

@@ -498,8 +498,10 @@ impl fmt::Display for Wait {
 }
 
 /// The persisted throttle state of one record: consecutive failures, when
-/// the next attempt may be evaluated, and whether that wait is a lockout.
-/// Plain data, part of a record.
+/// the next attempt may be evaluated, whether that wait is a lockout, the
+/// lockouts so far (its strikes, which a success keeps), and the time of
+/// the last failure (from which failures and strikes are forgotten after
+/// [`ThrottlePolicy::forget_after`]). Plain data, part of a record.
 ///
 /// Whether an attempt is refused depends only on this state and `now`,
 /// never on the policy of the call that asks: a wait already imposed runs

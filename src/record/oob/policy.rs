@@ -13,6 +13,7 @@ use crate::record::throttle::ThrottlePolicy;
 /// | [`max_attempts`](Self::max_attempts) | 5 per code | 1 to 5 | Twilio Verify: 5 checks per code |
 /// | [`resend_cooldown`](Self::resend_cooldown) | 60 s | 0 to 3,600 s | |
 /// | [`max_sends_per_hour`](Self::max_sends_per_hour) | 5 | 1 to 60 | Twilio Verify: 5 sends per verification |
+/// | [`max_sends_per_day`](Self::max_sends_per_day) | 10 | 1 to 1,440 | bounds texts asked for without guessing |
 /// | [`throttle`](Self::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
 ///
 /// Why 5 sends an hour: a user who did not get a message asks again once or
