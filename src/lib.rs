@@ -9,9 +9,9 @@ extern crate std;
 
 mod algorithm;
 mod all_errors;
-mod base32;
 #[cfg(feature = "serde")]
 mod b64;
+mod base32;
 #[cfg(feature = "std")]
 mod clock;
 mod code;
