@@ -1,0 +1,98 @@
+//! The flows driven by fuzzed session state: an `Enrollment`, a
+//! `Verification` or a `Verified` read from JSON (edited, hand-made, or one
+//! the flows made under the fuzzer's fixed key), an account record read
+//! from JSON, a code and a time; every call must answer with a result,
+//! never panic, and any write it asks for must follow the record it was
+//! computed from.
+//!
+//! Input: `op` (1 byte), `now` (8 bytes, big-endian), then three fields
+//! separated by zero bytes: the state's JSON, the account's JSON, the code.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use mfa::{
+    Enrollment, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor,
+    TotpRecord, Transition, Verification, Verified,
+};
+
+/// The flows, under a fixed key so that seeds can hold valid states.
+fn flows() -> &'static Flows<TotpFactor> {
+    static FLOWS: OnceLock<Flows<TotpFactor>> = OnceLock::new();
+    FLOWS.get_or_init(|| {
+        let policy = FlowPolicy::default()
+            .recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+        Flows::new(
+            TotpFactor::new("Fuzz").expect("an issuer"),
+            OobKey::from_bytes(&[7; 32]).expect("a key"),
+            policy,
+        )
+        .expect("flows")
+    })
+}
+
+/// A write must expect the loaded version and advance it by one.
+fn check<S>(account: &Protection<TotpRecord>, t: &Transition<S, TotpRecord>) {
+    if let Some(p) = t.persist() {
+        assert_eq!(p.expected_version, account.version());
+        assert_eq!(p.record.version(), account.version().wrapping_add(1));
+    }
+    let _ = (t.result(), t.effects().len(), format!("{:?}", t.result()));
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [op, rest @ ..] = data else { return };
+    let Some((now, rest)) = rest.split_first_chunk::<8>() else {
+        return;
+    };
+    let now = u64::from_be_bytes(*now);
+    let mut fields = rest.split(|&b| b == 0);
+    let state = fields.next().unwrap_or_default();
+    let account = fields.next().unwrap_or_default();
+    let code = core::str::from_utf8(fields.next().unwrap_or_default()).unwrap_or("");
+    let flows = flows();
+    let account: Protection<TotpRecord> = match serde_json::from_slice(account) {
+        Ok(account) => account,
+        Err(_) => return,
+    };
+    let scenario = match op % 3 {
+        0 => Scenario::LogOn,
+        1 => Scenario::CriticalOperation,
+        _ => Scenario::Custom("export".into()),
+    };
+    if let Ok(e) = serde_json::from_slice::<Enrollment>(state) {
+        let _ = (e.awaiting(), e.is_done(), e.scenarios());
+        match op % 5 {
+            0 => check(&account, &e.verify_identity(flows, &account, code, now)),
+            1 => check(&account, &e.setup(flows, &account, &code.to_owned(), now)),
+            2 => check(&account, &e.confirm(flows, &account, &[code], now)),
+            3 => check(&account, &e.resend(flows, &account, now)),
+            _ => check(&account, &e.resend_identity(flows, &account, now)),
+        }
+    }
+    if let Ok(v) = serde_json::from_slice::<Verification>(state) {
+        let _ = (v.awaiting(), v.is_done(), v.verified(), v.scenario());
+        match op % 4 {
+            0 => check(&account, &v.respond(flows, &account, code, now)),
+            1 => check(&account, &v.respond_recovery(flows, &account, code, now)),
+            2 => check(&account, &v.send_code(flows, &account, now)),
+            _ => {
+                let _ = v.authorize(flows, &account, &scenario, now);
+            }
+        }
+    }
+    if let Ok(proof) = serde_json::from_slice::<Verified>(state) {
+        let _ = (proof.at(), proof.scenario(), proof.by_recovery_code());
+        match op % 4 {
+            0 => check(&account, &account.turn_off(flows, &proof, now)),
+            1 => check(&account, &account.set_scenarios(flows, &[scenario.clone()], &proof, now)),
+            2 => check(&account, &account.regenerate_recovery_codes(flows, &proof, now)),
+            _ => check(&account, &Enrollment::start_change(flows, &account, &proof, now)),
+        }
+    }
+    check(
+        &account,
+        &Verification::start(flows, &account, scenario, None, now),
+    );
+});
