@@ -16,11 +16,13 @@
 
 mod flows_common;
 
-use flows_common::{ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, wrong_totp};
+use flows_common::{
+    ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, totp_flows, wrong_totp,
+};
 use mfa::{
     Destination, Enrollment, FlowError, Flows, Hotp, HotpConfig, HotpRecord, OobError, OobKey,
-    OobPolicy, PhoneNumber, Scenario, Secret, SmsFactor, SmsRecord, TotpFactor, TotpRecord,
-    Verification, VerifyFailure,
+    OobPolicy, PhoneNumber, Scenario, Secret, SmsFactor, SmsRecord, TotpRecord, Verification,
+    VerifyFailure,
 };
 
 const DAY: u64 = 86_400;
@@ -87,15 +89,6 @@ impl Tally {
     }
 }
 
-fn totp_flows() -> Flows<TotpFactor> {
-    Flows::new(
-        TotpFactor::new("Example Co").unwrap(),
-        OobKey::generate().unwrap(),
-        policy(),
-    )
-    .unwrap()
-}
-
 fn sms_flows() -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();
     Flows::new(
@@ -118,7 +111,7 @@ fn readme_has(row: &str) {
 
 #[test]
 fn totp_challenge() {
-    let flows = totp_flows();
+    let flows = totp_flows(policy());
     let mut host = Host::new();
     let totp = enroll_totp(&mut host, &flows, T0);
     let mut tally = Tally::new(T0 + 100);
@@ -348,7 +341,7 @@ fn sms_challenge() {
 
 #[test]
 fn identity_code() {
-    let flows = totp_flows();
+    let flows = totp_flows(policy());
     let mut host: Host<TotpRecord> = Host::new();
     let mut tally = Tally::new(T0);
     let mut now = tally.start;
@@ -443,7 +436,7 @@ fn recovery_code() {
     // Never locked: 80-bit codes need no rate limit (NIST SP 800-63B
     // §5.1.2.2), and a lockout would let a password holder keep the owner's
     // last way in locked. 1,000 wrong codes in a row, then a right one.
-    let flows = totp_flows();
+    let flows = totp_flows(policy());
     let mut host = Host::new();
     enroll_totp(&mut host, &flows, T0);
     let now = T0 + 100;

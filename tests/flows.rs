@@ -13,22 +13,13 @@ mod flows_common;
 
 use flows_common::{
     ALL, Host, T0, email, enroll_sms, enroll_totp, locked, oob_locking_after, other_than, phone,
-    policy, retry_at, wrong_totp,
+    policy, retry_at, totp_flows, wrong_totp,
 };
 use mfa::{
     Awaiting, Channel, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, OobError,
     OobKey, OobPolicy, PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Totp,
     TotpFactor, TotpRecord, Verification, Verified,
 };
-
-fn totp_flows(policy: FlowPolicy) -> Flows<TotpFactor> {
-    Flows::new(
-        TotpFactor::new("Example Co").unwrap(),
-        OobKey::generate().unwrap(),
-        policy,
-    )
-    .unwrap()
-}
 
 fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();

@@ -13,7 +13,7 @@ mod flows_common;
 
 use flows_common::{
     ALL, Host, T0, email, enroll_sms, enroll_totp, locked, other_than, phone, policy, retry_at,
-    wrong_totp,
+    totp_flows, wrong_totp,
 };
 use mfa::{
     Awaiting, Credential, Enrollment, Event, FlowError, FlowPolicy, Flows, OobKey, OobPolicy,
@@ -23,15 +23,6 @@ use mfa::{
 
 const DAY: u64 = 86_400;
 const YEAR: u64 = 365 * DAY;
-
-fn totp_flows(policy: FlowPolicy) -> Flows<TotpFactor> {
-    Flows::new(
-        TotpFactor::new("Example Co").unwrap(),
-        OobKey::generate().unwrap(),
-        policy,
-    )
-    .unwrap()
-}
 
 /// SMS with the default: a challenge texts only when asked to.
 fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {

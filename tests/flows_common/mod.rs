@@ -11,8 +11,8 @@
 )]
 
 use mfa::{
-    Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobPolicy,
-    Persist, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord,
+    Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobKey,
+    OobPolicy, Persist, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord,
     ThrottlePolicy, Totp, TotpFactor, TotpRecord, Transition,
 };
 
@@ -212,4 +212,14 @@ pub fn enroll_totp(host: &mut Host<TotpRecord>, flows: &Flows<TotpFactor>, now: 
     r.unwrap();
     assert!(e.is_done());
     totp
+}
+
+/// TOTP flows for "Example Co" under a new key.
+pub fn totp_flows(policy: FlowPolicy) -> Flows<TotpFactor> {
+    Flows::new(
+        TotpFactor::new("Example Co").unwrap(),
+        OobKey::generate().unwrap(),
+        policy,
+    )
+    .unwrap()
 }
