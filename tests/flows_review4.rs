@@ -14,7 +14,7 @@ mod flows_common;
 
 use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, policy, retry_at};
 use mfa::{
-    Destination, Enrollment, Factor, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber,
+    Destination, Enrollment, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber,
     Scenario, SmsFactor, SmsRecord, Verification, Verified,
 };
 
@@ -376,6 +376,7 @@ fn a_binding_code_for_one_number_does_not_bind_another() {
     assert!(!host.account.is_on());
     // The number being bound is the account record's, not the session's:
     // a factor told another number than the one proved refuses it.
+    use mfa::Factor;
     let sms_factor = flows.factor();
     let pending = SmsRecord::new(number(1));
     assert_eq!(
