@@ -267,7 +267,7 @@ impl KeyUri {
         if account.starts_with(' ') {
             return Err(UriError::AccountStartsWithSpace);
         }
-        Ok(Self {
+        Self {
             otp_type,
             secret: secret.clone(),
             algorithm,
@@ -276,7 +276,22 @@ impl KeyUri {
             label_issuer: Some(issuer.to_string()),
             issuer_param: Some(issuer.to_string()),
             extra: Vec::new(),
-        })
+        }
+        .fitting()
+    }
+
+    /// The key, if the URI it writes is at most [`MAX_LEN`](Self::MAX_LEN)
+    /// bytes: what it writes must parse back (a name of raw spaces read
+    /// leniently is written three times as long, as `%20`).
+    pub(crate) fn fitting(self) -> Result<Self, UriError> {
+        let len = self.to_uri().len();
+        if len > Self::MAX_LEN {
+            return Err(UriError::TooLong {
+                len,
+                max: Self::MAX_LEN,
+            });
+        }
+        Ok(self)
     }
 
     /// Adds a parameter the Key URI format does not define, such as
@@ -308,7 +323,7 @@ impl KeyUri {
             return Err(UriError::Steam);
         }
         self.extra.push((name.to_string(), value.to_string()));
-        Ok(self)
+        self.fitting()
     }
 
     /// Parses an `otpauth://` URI, as authenticator apps read it.

@@ -1035,3 +1035,39 @@ fn window_beyond_ten_steps_refused() {
     );
     assert_eq!(Window::MAX, 10);
 }
+
+/// Found by the `key_uri` fuzz target: a label of raw spaces, read
+/// leniently, was written back as `%20` three times as long, past
+/// `KeyUri::MAX_LEN`, so the URI the crate wrote did not parse.
+#[test]
+fn fuzz_a_uri_the_crate_writes_always_parses_back() {
+    let spaces = " ".repeat(1_500);
+    let input = format!("otpauth://totp/a{spaces}b?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert!(input.len() < mfa::KeyUri::MAX_LEN);
+    assert_eq!(
+        mfa::KeyUri::parse(&input),
+        Err(mfa::UriError::TooLong {
+            len: 4_557,
+            max: mfa::KeyUri::MAX_LEN
+        })
+    );
+    // Building refuses the same, and adding a long parameter too.
+    let totp = mfa::Totp::new(
+        &mfa::Secret::generate().unwrap(),
+        mfa::TotpConfig::default(),
+    )
+    .unwrap();
+    let long = "x".repeat(4_096);
+    assert!(matches!(
+        mfa::KeyUri::totp(&totp, "Example", &long),
+        Err(mfa::UriError::TooLong { .. })
+    ));
+    let key = mfa::KeyUri::totp(&totp, "Example", "alice").unwrap();
+    assert!(matches!(
+        key.with_param("image", &long),
+        Err(mfa::UriError::TooLong { .. })
+    ));
+    // What fits is written and read back.
+    let fits = mfa::KeyUri::totp(&totp, "Example", &"y".repeat(3_900)).unwrap();
+    assert_eq!(mfa::KeyUri::parse(&fits.to_uri()).unwrap(), fits);
+}

@@ -21,8 +21,8 @@ use mfa::{
 fn flows() -> &'static Flows<TotpFactor> {
     static FLOWS: OnceLock<Flows<TotpFactor>> = OnceLock::new();
     FLOWS.get_or_init(|| {
-        let policy = FlowPolicy::default()
-            .recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+        let policy =
+            FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
         Flows::new(
             TotpFactor::new("Fuzz").expect("an issuer"),
             OobKey::from_bytes(&[7; 32]).expect("a key"),
@@ -86,9 +86,18 @@ fuzz_target!(|data: &[u8]| {
         let _ = (proof.at(), proof.scenario(), proof.by_recovery_code());
         match op % 4 {
             0 => check(&account, &account.turn_off(flows, &proof, now)),
-            1 => check(&account, &account.set_scenarios(flows, &[scenario.clone()], &proof, now)),
-            2 => check(&account, &account.regenerate_recovery_codes(flows, &proof, now)),
-            _ => check(&account, &Enrollment::start_change(flows, &account, &proof, now)),
+            1 => check(
+                &account,
+                &account.set_scenarios(flows, &[scenario.clone()], &proof, now),
+            ),
+            2 => check(
+                &account,
+                &account.regenerate_recovery_codes(flows, &proof, now),
+            ),
+            _ => check(
+                &account,
+                &Enrollment::start_change(flows, &account, &proof, now),
+            ),
         }
     }
     check(

@@ -216,7 +216,7 @@ pub(super) fn parse(input: &str) -> Result<KeyUri, UriError> {
     };
     let issuer_param = text(known.issuer.as_ref())?.map(String::from);
 
-    Ok(KeyUri {
+    KeyUri {
         otp_type,
         secret,
         algorithm,
@@ -225,5 +225,6 @@ pub(super) fn parse(input: &str) -> Result<KeyUri, UriError> {
         label_issuer,
         issuer_param,
         extra,
-    })
+    }
+    .fitting()
 }
