@@ -47,7 +47,8 @@
 //!
 //! Run with `cargo bench -p mfa-bench` (a filter after `--` selects groups,
 //! for example `-- postgres`); medians are in
-//! `target/criterion/<group>/<id>/new/estimates.json`.
+//! `target/criterion/<group>/<id>/new/estimates.json` (`/` in a group's
+//! name becomes `_`: `signin_redis/16 tasks`).
 
 #![allow(
     clippy::unwrap_used,
