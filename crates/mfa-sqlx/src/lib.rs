@@ -40,10 +40,20 @@ pub const MIGRATIONS_TABLE: &str = "mfa_sqlx_migrations";
 /// The tables live where the pool's connections put them: for PostgreSQL,
 /// the first schema of their `search_path` (the tests give each run a
 /// schema of its own).
-#[derive(Clone)]
 pub struct SqlxStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     codec: RecordCodec,
+}
+
+/// By hand: a derive would ask `DB: Clone`, which sqlx's database types
+/// are not; the pool and the codec are what is cloned.
+impl<DB: sqlx::Database> Clone for SqlxStore<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            codec: self.codec.clone(),
+        }
+    }
 }
 
 impl<DB: sqlx::Database> fmt::Debug for SqlxStore<DB> {

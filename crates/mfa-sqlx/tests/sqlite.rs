@@ -57,7 +57,9 @@ async fn sqlx_sqlite_store_passes_the_async_suite() {
         .await
         .expect("opens");
     let store = SqlxStore::new(pool, mfa_conformance::codec());
-    store.migrate().await.expect("migrates");
+    // The store clones (its pool is shared), as its docs say.
+    let shared = store.clone();
+    shared.migrate().await.expect("migrates");
     store
         .migrate()
         .await
