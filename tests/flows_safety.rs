@@ -13,7 +13,7 @@ mod flows_common;
 
 use flows_common::{
     ALL, Host, T0, email, enroll_sms, enroll_totp, locked, other_than, phone, policy, retry_at,
-    totp_flows, wrong_totp,
+    totp_at_confirm, totp_flows, wrong_totp,
 };
 use mfa::{
     Awaiting, Credential, Enrollment, Event, FlowError, FlowPolicy, Flows, OobKey, OobPolicy,
@@ -510,22 +510,7 @@ fn f5_edited_session_states_are_refused() {
 fn f5_the_pending_secret_is_never_in_the_session_state() {
     let flows = totp_flows(policy());
     let mut host: Host<TotpRecord> = Host::new();
-    let e = host.begin(Enrollment::start(
-        &flows,
-        &host.account,
-        ALL,
-        &[email()],
-        &email(),
-        T0,
-    ));
-    let code = host.last_code(&email());
-    let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 1));
-    r.unwrap();
-    let (e, r) = host.step(
-        &e,
-        e.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 2),
-    );
-    r.unwrap();
+    let e = totp_at_confirm(&mut host, &flows, ALL, T0);
     let secret = host
         .keys
         .last()
@@ -543,22 +528,7 @@ fn f5_the_pending_secret_is_never_in_the_session_state() {
 fn f6_a_wrong_confirmation_code_is_counted_in_the_account_record() {
     let flows = totp_flows(policy());
     let mut host: Host<TotpRecord> = Host::new();
-    let e = host.begin(Enrollment::start(
-        &flows,
-        &host.account,
-        ALL,
-        &[email()],
-        &email(),
-        T0,
-    ));
-    let code = host.last_code(&email());
-    let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0 + 1));
-    r.unwrap();
-    let (e, r) = host.step(
-        &e,
-        e.setup(&flows, &host.account, &"ada@example.com".into(), T0 + 2),
-    );
-    r.unwrap();
+    let e = totp_at_confirm(&mut host, &flows, ALL, T0);
     let totp = host.keys.last().unwrap().to_totp().unwrap();
     let wrong = wrong_totp(&totp, T0 + 3);
     // A handler that returns the error before saving the state: the same
@@ -863,25 +833,10 @@ fn c1_recovery_codes_are_never_locked() {
 fn a1_a_log_on_pass_opens_no_critical_operation() {
     let flows = totp_flows(policy());
     let mut host: Host<TotpRecord> = Host::new();
-    let e = host.begin(Enrollment::start(
-        &flows,
-        &host.account,
-        &[Scenario::CriticalOperation],
-        &[email()],
-        &email(),
-        T0,
-    ));
-    let code = host.last_code(&email());
-    let (e, r) = host.step(&e, e.verify_identity(&flows, &host.account, &code, T0));
-    r.unwrap();
-    let (e, r) = host.step(
-        &e,
-        e.setup(&flows, &host.account, &"ada@example.com".into(), T0),
-    );
-    r.unwrap();
+    let e = totp_at_confirm(&mut host, &flows, &[Scenario::CriticalOperation], T0);
     let totp = host.keys.last().unwrap().to_totp().unwrap();
-    let c = totp.generate(T0).unwrap().to_string();
-    let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&c], T0));
+    let c = totp.generate(T0 + 2).unwrap().to_string();
+    let (_, r) = host.step(&e, e.confirm(&flows, &host.account, &[&c], T0 + 2));
     r.unwrap();
     // Log-on is not protected: it passes without a check.
     let now = T0 + 1_000;

@@ -223,3 +223,29 @@ pub fn totp_flows(policy: FlowPolicy) -> Flows<TotpFactor> {
     )
     .unwrap()
 }
+
+/// Starts a TOTP enrollment for `scenarios` at `now` (identity by e-mail),
+/// proves the identity at `now + 1` and sets the key up at `now + 2`: the
+/// enrollment waits for the app's first code (the key is in `host.keys`).
+pub fn totp_at_confirm(
+    host: &mut Host<TotpRecord>,
+    flows: &Flows<TotpFactor>,
+    scenarios: &[Scenario],
+    now: u64,
+) -> Enrollment {
+    let e = host.begin(Enrollment::start(
+        flows,
+        &host.account,
+        scenarios,
+        &[email()],
+        &email(),
+        now,
+    ));
+    let code = host.last_code(&email());
+    let (e, r) = host.step(&e, e.verify_identity(flows, &host.account, &code, now + 1));
+    r.unwrap();
+    let name = String::from("ada@example.com");
+    let (e, r) = host.step(&e, e.setup(flows, &host.account, &name, now + 2));
+    r.unwrap();
+    e
+}
