@@ -17,7 +17,8 @@
 mod flows_common;
 
 use flows_common::{
-    ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, totp_flows, wrong_totp,
+    ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, totp_flows, wait_until,
+    wrong_totp,
 };
 use mfa::{
     Destination, Enrollment, FlowError, Flows, Hotp, HotpConfig, HotpRecord, OobError, OobKey,
@@ -60,15 +61,16 @@ impl Tally {
 
     /// The time to go on from, after a refusal at `now`.
     fn wait(&mut self, now: u64, e: &FlowError) -> u64 {
-        let until = match e {
-            FlowError::Refused(r) => r.retry_at(),
-            FlowError::Code(
-                OobError::Cooldown { retry_at, .. } | OobError::SendLimit { retry_at, .. },
-            ) => *retry_at,
-            other => panic!("not a wait: {other:?}"),
-        };
+        let until = wait_until(e).unwrap_or_else(|| panic!("not a wait: {e:?}"));
         self.longest = self.longest.max(until - now);
         until
+    }
+
+    /// The row, printed with `more`, which the README must hold.
+    fn report(&self, name: &str, accepted: f64, space: f64, more: &str) {
+        let row = self.row(name, accepted, space);
+        println!("{row}{more}");
+        readme_has(&row);
     }
 
     /// The row's figures, as the README writes them: `accepted` codes per
@@ -167,9 +169,12 @@ fn totp_challenge() {
     }
     assert_eq!(by_app + by_recovery, 365, "the owner logs on every day");
     // ±1 step: 3 codes are accepted at a time, 6 while a drift is recorded.
-    let row = tally.row("TOTP (app, ±1 step)", 6.0, 1e6);
-    println!("{row} (owner in by the app {by_app} times, by a recovery code {by_recovery})");
-    readme_has(&row);
+    tally.report(
+        "TOTP (app, ±1 step)",
+        6.0,
+        1e6,
+        &format!(" (owner in by the app {by_app} times, by a recovery code {by_recovery})"),
+    );
 }
 
 /// The owner passes `check` with a recovery code, and makes a new set
@@ -250,9 +255,7 @@ fn hotp_token() {
         }
         now += 1;
     }
-    let row = tally.row("HOTP (token, look-ahead 5)", 6.0, 1e6);
-    println!("{row}");
-    readme_has(&row);
+    tally.report("HOTP (token, look-ahead 5)", 6.0, 1e6, "");
 }
 
 #[test]
@@ -331,9 +334,12 @@ fn sms_challenge() {
     let all = host.inbox.iter().filter(|(to, _)| *to == phone).count() as u64;
     assert_eq!(all, texts + owner_texts + 1);
     assert!(all <= 10 * 366, "{all} texts");
-    let row = tally.row("SMS challenge", 1.0, 1e6);
-    println!("{row} ({texts} texts by the attacker, {owner_texts} by the owner)");
-    readme_has(&row);
+    tally.report(
+        "SMS challenge",
+        1.0,
+        1e6,
+        &format!(" ({texts} texts by the attacker, {owner_texts} by the owner)"),
+    );
     readme_has(&format!(
         "- An attacker who waits out every lockout makes the SMS challenge text the owner's phone {texts} times in a year"
     ));
@@ -368,9 +374,7 @@ fn identity_code() {
         }
         now += 1;
     }
-    let row = tally.row("identity code (e-mail)", 1.0, 1e6);
-    println!("{row}");
-    readme_has(&row);
+    tally.report("identity code (e-mail)", 1.0, 1e6, "");
 }
 
 #[test]
@@ -426,9 +430,7 @@ fn binding_code() {
         }
         now += 1;
     }
-    let row = tally.row("binding code (SMS to a new phone)", 1.0, 1e6);
-    println!("{row}");
-    readme_has(&row);
+    tally.report("binding code (SMS to a new phone)", 1.0, 1e6, "");
 }
 
 #[test]

@@ -13,7 +13,7 @@ mod flows_common;
 
 use flows_common::{
     ALL, Host, T0, email, enroll_sms, enroll_totp, locked, other_than, phone, policy, retry_at,
-    totp_at_confirm, totp_flows, wrong_totp,
+    totp_at_confirm, totp_flows, wait_until, wrong_totp,
 };
 use mfa::{
     Awaiting, Credential, Enrollment, Event, FlowError, FlowPolicy, Flows, OobKey, OobPolicy,
@@ -269,7 +269,7 @@ fn f3_re_proving_identity_does_not_buy_binding_guesses() {
             let step = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), now);
             match step.result() {
                 Ok(()) => break host.begin(step),
-                Err(e) => now = now.max(e_retry(&e).unwrap_or(now + 60)),
+                Err(e) => now = now.max(wait_until(&e).unwrap_or(now + 60)),
             }
             if now >= end {
                 break 'day;
@@ -282,7 +282,7 @@ fn f3_re_proving_identity_does_not_buy_binding_guesses() {
         match r {
             Ok(()) => texts += 1,
             Err(err) => {
-                now = e_retry(&err).unwrap_or(now + 60);
+                now = wait_until(&err).unwrap_or(now + 60);
                 continue;
             }
         }
@@ -306,7 +306,7 @@ fn f3_re_proving_identity_does_not_buy_binding_guesses() {
                     match r {
                         Ok(()) => texts += 1,
                         Err(err) => {
-                            now = e_retry(&err).unwrap_or(now);
+                            now = wait_until(&err).unwrap_or(now);
                             continue 'day;
                         }
                     }
@@ -328,17 +328,6 @@ fn f3_re_proving_identity_does_not_buy_binding_guesses() {
         (14, 10),
         "guesses and texts to the victim's number in a day"
     );
-}
-
-/// The time a refusal or a send limit lifts.
-fn e_retry(e: &FlowError) -> Option<u64> {
-    match e {
-        FlowError::Refused(r) => Some(r.retry_at()),
-        FlowError::Code(
-            mfa::OobError::Cooldown { retry_at, .. } | mfa::OobError::SendLimit { retry_at, .. },
-        ) => Some(*retry_at),
-        _ => None,
-    }
 }
 
 // 4. A passed check never expires.

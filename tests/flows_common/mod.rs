@@ -170,8 +170,17 @@ pub fn locked(r: &Result<(), FlowError>) -> bool {
 
 /// The time a refusal lifts, if `r` is one.
 pub fn retry_at(r: &Result<(), FlowError>) -> Option<u64> {
-    match r {
-        Err(FlowError::Refused(refused)) => Some(refused.retry_at()),
+    r.as_ref().err().and_then(wait_until)
+}
+
+/// The time a wait lifts: a backoff or lockout, a resend cooldown, a send
+/// cap.
+pub fn wait_until(e: &FlowError) -> Option<u64> {
+    match e {
+        FlowError::Refused(r) => Some(r.retry_at()),
+        FlowError::Code(
+            mfa::OobError::Cooldown { retry_at, .. } | mfa::OobError::SendLimit { retry_at, .. },
+        ) => Some(*retry_at),
         _ => None,
     }
 }
