@@ -59,7 +59,7 @@ pub use totp::TotpFactor;
 pub use verify::Verification;
 
 use crate::error::ParamError;
-use crate::record::{OobDelivery, OobKey, OobPolicy, RecoveryCode, RecoveryPolicy};
+use crate::record::{OobDelivery, OobKey, OobPolicy, RecoveryCode, RecoveryPolicy, Throttle};
 use crate::uri::KeyUri;
 
 /// Where protection applies: logging on, critical operations (changing
@@ -547,6 +547,23 @@ pub enum Event {
         /// When attempts are evaluated again.
         until: u64,
     },
+}
+
+/// The notice of a lockout, if the failure that turned `before` into
+/// `after` started one.
+pub(crate) fn lockout_notice<R>(
+    before: Throttle,
+    after: Throttle,
+    credential: Credential,
+    now: u64,
+) -> Option<Output<R>> {
+    (after.is_lockout() && after.failures() > before.failures()).then_some(Output::Notify {
+        event: Event::LockedOut {
+            credential,
+            until: after.retry_at(),
+        },
+        at: now,
+    })
 }
 
 /// One of the ways an account's owner proves themselves, each throttled in

@@ -3,13 +3,14 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{Destination, OobRecord, RecoveryCodes, Throttle};
+use crate::record::{Destination, OobRecord, RecoveryCodes};
 
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
 use super::protection::{Pending, Protection};
 use super::{
-    Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, checked_scenarios,
+    Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified,
+    checked_scenarios, lockout_notice,
 };
 
 /// Separates the tags of enrollments from any other use of the key.
@@ -1274,21 +1275,4 @@ fn send_code<F: Factor>(
         (_, Err(e)) => Transition::failed(e.into()),
         (None, Ok(_)) => Transition::failed(FlowError::RandomSource),
     }
-}
-
-/// The notice of a lockout, if the failure that turned `before` into
-/// `after` started one.
-pub(crate) fn lockout_notice<R>(
-    before: Throttle,
-    after: Throttle,
-    credential: Credential,
-    now: u64,
-) -> Option<Output<R>> {
-    (after.is_lockout() && after.failures() > before.failures()).then_some(Output::Notify {
-        event: Event::LockedOut {
-            credential,
-            until: after.retry_at(),
-        },
-        at: now,
-    })
 }

@@ -4,11 +4,13 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::enroll::{Awaiting, lockout_notice};
+use super::enroll::Awaiting;
 use super::error::FlowError;
 use super::factor::{Factor, Prompt};
 use super::protection::Protection;
-use super::{Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified};
+use super::{
+    Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, lockout_notice,
+};
 
 /// Separates the tags of checks from any other use of the key.
 const DOMAIN: &[u8] = b"mfa/verification/v1";
