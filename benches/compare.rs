@@ -40,7 +40,9 @@
 //! `valgrind --tool=callgrind target/release/deps/compare-* --count mfa
 //! 100000`, minus the same with N = 0, divided by N. Valgrind hides the
 //! SHA extensions, so the compressions run in software there: compare the
-//! instructions outside the compressions, not the ratios.
+//! instructions outside the compressions, not the ratios. `--time ROUNDS
+//! NAME...` times interleaved batches of each and prints the fastest and
+//! the median, against the first named: a cross-check on a loaded machine.
 
 #![allow(
     clippy::unwrap_used,
@@ -258,18 +260,26 @@ criterion_group! {
     config = config();
     targets = bench_compare
 }
+/// A verifier: the code typed and the time, whether it is accepted.
+type Verify<'a> = Box<dyn Fn(&str, u64) -> bool + 'a>;
+
+/// The verifier called `name`.
+fn by_name<'a>(v: &'a Verifiers, name: &str) -> Verify<'a> {
+    match name {
+        "reference" => Box::new(|code, now| v.reference.verify(code, now)),
+        "mfa" => Box::new(|code, now| v.mfa(code, now)),
+        "totp-rs" => Box::new(|code, now| v.totp_rs(code, now)),
+        "totp-lite" => Box::new(|code, now| totp_lite(SECRET, code, now)),
+        _ => panic!("a verifier: reference, mfa, totp-rs or totp-lite"),
+    }
+}
+
 /// `--count NAME N`: runs one verifier N times on the rejected code, for
 /// instruction counts (see the module documentation).
 fn count(name: &str, n: u64) {
     let v = Verifiers::new();
     let bad = wrong_code(&v);
-    let run: &dyn Fn(&str, u64) -> bool = match name {
-        "reference" => &|code, now| v.reference.verify(code, now),
-        "mfa" => &|code, now| v.mfa(code, now),
-        "totp-rs" => &|code, now| v.totp_rs(code, now),
-        "totp-lite" => &|code, now| totp_lite(SECRET, code, now),
-        _ => panic!("--count reference|mfa|totp-rs|totp-lite N"),
-    };
+    let run = by_name(&v, name);
     let mut accepted = 0u64;
     for _ in 0..n {
         accepted += u64::from(run(black_box(&bad), black_box(NOW)));
@@ -277,14 +287,47 @@ fn count(name: &str, n: u64) {
     assert_eq!(accepted, 0);
 }
 
+/// `--time ROUNDS NAME...`: times batches of 10,000 rejections, one batch
+/// of each verifier in turn, and prints the fastest and the median batch
+/// of each, per call. On a loaded machine the fastest batch is the one
+/// least disturbed; a cross-check of criterion, not a replacement.
+fn time(rounds: usize, names: &[String]) {
+    const BATCH: u32 = 10_000;
+    let v = Verifiers::new();
+    let bad = wrong_code(&v);
+    let runs: Vec<_> = names.iter().map(|name| by_name(&v, name)).collect();
+    let mut times = vec![Vec::with_capacity(rounds); runs.len()];
+    for _ in 0..rounds {
+        for (run, times) in runs.iter().zip(&mut times) {
+            let start = std::time::Instant::now();
+            for _ in 0..BATCH {
+                black_box(run(black_box(&bad), black_box(NOW)));
+            }
+            times.push(start.elapsed().as_secs_f64() * 1e9 / f64::from(BATCH));
+        }
+    }
+    let floor = times[0].iter().copied().fold(f64::INFINITY, f64::min);
+    for (name, times) in names.iter().zip(&mut times) {
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name:>10}: fastest {:7.1} ns ({:.3}x the first), median {:7.1} ns",
+            times[0],
+            times[0] / floor,
+            times[times.len() / 2]
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let [_, flag, name, n] = &args[..]
-        && flag == "--count"
-    {
-        count(name, n.parse().expect("N: a number"));
-        return;
+    match &args[1..] {
+        [flag, name, n] if flag == "--count" => count(name, n.parse().expect("N: a number")),
+        [flag, rounds, names @ ..] if flag == "--time" && !names.is_empty() => {
+            time(rounds.parse().expect("ROUNDS: a number"), names);
+        }
+        _ => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
     }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
 }

@@ -142,11 +142,11 @@ impl Code {
         for (index, &b) in input.as_bytes().iter().enumerate() {
             let digit = b.wrapping_sub(b'0');
             if digit < 10 {
-                found = found.saturating_add(1);
-                if found <= usize::from(digits.get()) {
-                    // At most 8 digits: below 10^8, no overflow.
-                    value = value.wrapping_mul(10).wrapping_add(u32::from(digit));
-                }
+                // At most one per byte: no overflow.
+                found = found.wrapping_add(1);
+                // Exact when there are at most 8 digits (below 10^8), and
+                // otherwise refused below.
+                value = value.wrapping_mul(10).wrapping_add(u32::from(digit));
             } else if b != b' ' {
                 return Err(CodeError::NotADigit {
                     position: index.saturating_add(1),

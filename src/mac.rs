@@ -419,16 +419,10 @@ fn scan_codes<const MODULUS: u32>(
     let fresh = Fresh::new(last_used);
     let mut found = 0u8;
     let mut matched = 0u64;
-    let mut counter = first;
-    // An empty range (`first > last`) scans nothing.
-    while counter <= last {
+    for counter in Counters::new(first, last) {
         let hit = black_box(equal(reduce::<MODULUS>(truncated(counter)), code) & fresh.at(counter));
         matched = select(hit, counter, matched);
         found |= hit;
-        match counter.checked_add(1) {
-            Some(next) => counter = next,
-            None => break,
-        }
     }
     (Choice::from(found), matched)
 }
@@ -446,17 +440,12 @@ fn scan_code_pairs<const MODULUS: u32>(
     let mut matched = 0u64;
     // 0 on the first candidate, so a pair never starts before `first`.
     let mut previous_hit = 0u8;
-    let mut counter = first;
-    while counter <= last {
+    for counter in Counters::new(first, last) {
         let code = reduce::<MODULUS>(truncated(counter));
         let hit = black_box(previous_hit & equal(code, second_code));
         matched = select(hit, counter, matched);
         found |= hit;
         previous_hit = black_box(equal(code, first_code) & fresh.at(counter));
-        match counter.checked_add(1) {
-            Some(next) => counter = next,
-            None => break,
-        }
     }
     (Choice::from(found), matched)
 }
@@ -484,6 +473,44 @@ const fn equal(a: u32, b: u32) -> u8 {
 const fn select(bit: u8, new: u64, old: u64) -> u64 {
     let mask = 0u64.wrapping_sub(bit as u64);
     old ^ ((old ^ new) & mask)
+}
+
+/// The counters `first..=last`, none if `first > last`: a count and a
+/// start, which compile to a simpler loop than `RangeInclusive`.
+struct Counters {
+    next: u64,
+    left: u64,
+}
+
+impl Counters {
+    #[inline(always)]
+    fn new(first: u64, last: u64) -> Self {
+        Self {
+            next: first,
+            // `last - first + 1`, which is 0 for the whole `u64` range too:
+            // no caller scans more than a few thousand counters.
+            left: if first <= last {
+                last.wrapping_sub(first).wrapping_add(1)
+            } else {
+                0
+            },
+        }
+    }
+}
+
+impl Iterator for Counters {
+    type Item = u64;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<u64> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left = self.left.wrapping_sub(1);
+        let counter = self.next;
+        self.next = self.next.wrapping_add(1);
+        Some(counter)
+    }
 }
 
 /// Whether a counter is after the last used one.
