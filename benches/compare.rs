@@ -2,24 +2,32 @@
 //! common profile: HMAC-SHA-1, 6 digits, 30-second steps, a window of one
 //! step each way.
 //!
-//! All four use the same 20-byte secret, the same time and the same codes:
-//! the code of "now" (accepted) and a code of no step in the window
+//! All of them use the same 20-byte secret, the same time and the same
+//! codes: the code of "now" (accepted) and a code of no step in the window
 //! (rejected). Each case is one criterion group, so they sit side by side in
 //! the report, measured in the same run: `compare_reject/reference`,
-//! `compare_reject/mfa`, `compare_reject/totp-rs`,
-//! `compare_reject/totp-lite`, and the same for `compare_accept`.
+//! `compare_reject/reference-ahead`, `compare_reject/mfa`,
+//! `compare_reject/totp-rs`, `compare_reject/totp-lite`, and the same for
+//! `compare_accept`.
 //!
 //! What each one does per call:
 //!
-//! * `reference`: the floor of any verifier built on HMAC-SHA-1: the inner
-//!   and outer SHA-1 states after `K ^ ipad` and `K ^ opad` computed once,
-//!   then exactly two compressions per candidate
+//! * `reference`: the floor of a verifier built on HMAC-SHA-1, written the
+//!   straightforward way: the inner and outer SHA-1 states after `K ^ ipad`
+//!   and `K ^ opad` computed once, then per candidate its inner block
+//!   (counter and padding), exactly two compressions
 //!   (`sha1::block_api::compress`, as `src/mac.rs`), dynamic truncation
 //!   and a compare. It reads the six digits and divides the time by the
 //!   step, and nothing else. It is not a verifier to ship: it indexes by the
 //!   secret offset, branches on the input and stops at the first match
 //!   (its reject still computes all three candidates), and it zeroizes
 //!   nothing.
+//! * `reference-ahead`: the same, with the three inner blocks built before
+//!   the first compression. The compression reads its block 16 bytes at a
+//!   time, which the CPU cannot forward from the smaller writes that built
+//!   it just before; built ahead, the blocks are in the cache by then and
+//!   consecutive candidates overlap. `mfa` writes its counters ahead too
+//!   (`src/mac.rs`), so this is its floor.
 //! * `mfa`: parses the code, then computes and compares all three
 //!   candidates in constant time from the HMAC key state precomputed in
 //!   `Totp::new` (two SHA-1 compressions per candidate), and zeroizes its
@@ -34,15 +42,18 @@
 //! Run with `cargo bench --bench compare` (`-- compare_reject` for the
 //! rejecting case alone).
 //!
-//! For instruction counts, which stay repeatable on a loaded machine,
-//! `--count NAME N` runs one verifier (`reference`, `mfa`, `totp-rs` or
-//! `totp-lite`) N times on the rejected code and exits, without criterion:
-//! `valgrind --tool=callgrind target/release/deps/compare-* --count mfa
-//! 100000`, minus the same with N = 0, divided by N. Valgrind hides the
-//! SHA extensions, so the compressions run in software there: compare the
-//! instructions outside the compressions, not the ratios. `--time ROUNDS
-//! NAME...` times interleaved batches of each and prints the fastest and
-//! the median, against the first named: a cross-check on a loaded machine.
+//! Two modes without criterion, on the rejected code, for a loaded machine:
+//!
+//! * `--count NAME N` runs one verifier (`reference`, `reference-ahead`,
+//!   `mfa`, `totp-rs` or `totp-lite`) N times, for instruction counts,
+//!   which stay repeatable under load: `valgrind --tool=callgrind
+//!   target/release/deps/compare-* --count mfa 20000`, minus the same with
+//!   N = 0, divided by N. Valgrind hides the SHA extensions, so the
+//!   compressions run in software there: compare the instructions outside
+//!   the compressions, not the ratios (and instructions are not time: the
+//!   store forwarding above costs none).
+//! * `--time ROUNDS NAME...` times interleaved batches of each and prints
+//!   the fastest and the median batch, against the first named.
 
 #![allow(
     clippy::unwrap_used,
@@ -138,16 +149,20 @@ impl Reference {
         Self { inner, outer }
     }
 
-    /// HMAC-SHA-1 of the counter, truncated and reduced to 6 digits.
-    fn code(&self, counter: u64) -> u32 {
-        // The message (the counter) after one block of key, padded:
-        // 0x80, then the length in bits, 8 · (64 + 8).
+    /// The inner block of a counter: the counter after one block of key,
+    /// padded (0x80, then the length in bits, 8 · (64 + 8)).
+    fn inner_block(counter: u64) -> [u8; 64] {
         let mut block = [0u8; 64];
         block[..8].copy_from_slice(&counter.to_be_bytes());
         block[8] = 0x80;
         block[56..].copy_from_slice(&(8 * (64 + 8u64)).to_be_bytes());
+        block
+    }
+
+    /// HMAC-SHA-1 from an inner block, truncated and reduced to 6 digits.
+    fn code_of(&self, inner_block: &[u8; 64]) -> u32 {
         let mut state = self.inner;
-        compress(&mut state, &[block]);
+        compress(&mut state, std::slice::from_ref(inner_block));
         // The inner digest after one block of key, padded: 8 · (64 + 20).
         let mut block = [0u8; 64];
         for (chunk, word) in block.chunks_exact_mut(4).zip(state) {
@@ -166,22 +181,47 @@ impl Reference {
         (value & 0x7fff_ffff) % 1_000_000
     }
 
-    /// Window ±1: reads six digits, then the previous, current and next
-    /// step, stopping at the first match.
-    fn verify(&self, code: &str, now: u64) -> bool {
+    /// The code of a counter.
+    fn code(&self, counter: u64) -> u32 {
+        self.code_of(&Self::inner_block(counter))
+    }
+
+    /// Six ASCII digits, or nothing.
+    fn parse(code: &str) -> Option<u32> {
         let bytes = code.as_bytes();
         if bytes.len() != 6 {
-            return false;
+            return None;
         }
         let mut value = 0u32;
         for &b in bytes {
             if !b.is_ascii_digit() {
-                return false;
+                return None;
             }
             value = value * 10 + u32::from(b - b'0');
         }
+        Some(value)
+    }
+
+    /// Window ±1: reads six digits, then the previous, current and next
+    /// step, each block built just before its compression, stopping at the
+    /// first match.
+    fn verify(&self, code: &str, now: u64) -> bool {
+        let Some(value) = Self::parse(code) else {
+            return false;
+        };
         let step = now / STEP;
         (step - 1..=step + 1).any(|s| self.code(s) == value)
+    }
+
+    /// [`verify`](Self::verify) with the three inner blocks built before
+    /// the first compression (`reference-ahead`).
+    fn verify_ahead(&self, code: &str, now: u64) -> bool {
+        let Some(value) = Self::parse(code) else {
+            return false;
+        };
+        let step = now / STEP;
+        let blocks = [step - 1, step, step + 1].map(Self::inner_block);
+        blocks.iter().any(|block| self.code_of(block) == value)
     }
 }
 
@@ -220,6 +260,11 @@ fn wrong_code(v: &Verifiers) -> String {
 fn bench_case(c: &mut Criterion, v: &Verifiers, group_name: &str, code: &str, expect: bool) {
     // Same answer from all four before anything is timed.
     assert_eq!(v.reference.verify(code, NOW), expect, "reference");
+    assert_eq!(
+        v.reference.verify_ahead(code, NOW),
+        expect,
+        "reference-ahead"
+    );
     assert_eq!(v.mfa(code, NOW), expect, "mfa");
     assert_eq!(v.totp_rs(code, NOW), expect, "totp-rs");
     assert_eq!(totp_lite(SECRET, code, NOW), expect, "totp-lite");
@@ -227,6 +272,9 @@ fn bench_case(c: &mut Criterion, v: &Verifiers, group_name: &str, code: &str, ex
     let mut group = c.benchmark_group(group_name);
     group.bench_function("reference", |b| {
         b.iter(|| black_box(&black_box(v).reference).verify(black_box(code), black_box(NOW)));
+    });
+    group.bench_function("reference-ahead", |b| {
+        b.iter(|| black_box(&black_box(v).reference).verify_ahead(black_box(code), black_box(NOW)));
     });
     group.bench_function("mfa", |b| {
         b.iter(|| black_box(v).mfa(black_box(code), black_box(NOW)));
@@ -267,10 +315,11 @@ type Verify<'a> = Box<dyn Fn(&str, u64) -> bool + 'a>;
 fn by_name<'a>(v: &'a Verifiers, name: &str) -> Verify<'a> {
     match name {
         "reference" => Box::new(|code, now| v.reference.verify(code, now)),
+        "reference-ahead" => Box::new(|code, now| v.reference.verify_ahead(code, now)),
         "mfa" => Box::new(|code, now| v.mfa(code, now)),
         "totp-rs" => Box::new(|code, now| v.totp_rs(code, now)),
         "totp-lite" => Box::new(|code, now| totp_lite(SECRET, code, now)),
-        _ => panic!("a verifier: reference, mfa, totp-rs or totp-lite"),
+        _ => panic!("a verifier: reference, reference-ahead, mfa, totp-rs or totp-lite"),
     }
 }
 
