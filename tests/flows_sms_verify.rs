@@ -25,7 +25,7 @@ fn sms_flows(oob: OobPolicy) -> Flows<SmsFactor> {
 #[test]
 fn challenge_code_lives_exactly_its_lifetime() {
     let flows = sms_flows(OobPolicy::default());
-    let ttl = OobPolicy::default().get_ttl();
+    let ttl = OobPolicy::default().ttl();
     assert_eq!(ttl, 300);
 
     // The last second of the code's life: accepted.

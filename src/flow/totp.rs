@@ -74,9 +74,9 @@ impl TotpFactor {
     /// ```
     /// use mfa::{TotpConfig, TotpFactor, Window};
     ///
-    /// let factor = TotpFactor::new("Example")?.config(TotpConfig::default().window(Window::symmetric(2)?))?;
-    /// assert_eq!(factor.totp_config().get_window(), Window::symmetric(2)?);
-    /// assert!(TotpFactor::new("Example")?.config(TotpConfig::default().t0(30)).is_err());
+    /// let factor = TotpFactor::new("Example")?.config(TotpConfig::builder().window(Window::symmetric(2)?).build()?)?;
+    /// assert_eq!(factor.totp_config().window(), Window::symmetric(2)?);
+    /// assert!(TotpFactor::new("Example")?.config(TotpConfig::builder().t0(30).build()?).is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn config(mut self, config: TotpConfig) -> Result<Self, UriError> {
@@ -96,8 +96,8 @@ impl TotpFactor {
     /// ```
     /// use mfa::{ThrottlePolicy, TotpFactor};
     ///
-    /// let factor = TotpFactor::new("Example")?.throttle(ThrottlePolicy::default().max_failures(5))?;
-    /// assert_eq!(factor.throttle_policy().get_max_failures(), 5);
+    /// let factor = TotpFactor::new("Example")?.throttle(ThrottlePolicy::builder().max_failures(5).build()?)?;
+    /// assert_eq!(factor.throttle_policy().max_failures(), 5);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn throttle(mut self, policy: ThrottlePolicy) -> Result<Self, ParamError> {
