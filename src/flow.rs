@@ -99,12 +99,12 @@ impl fmt::Display for Scenario {
 ///
 /// | setting | default | allowed | source |
 /// |---|---|---|---|
-/// | [`pending_ttl`](Self::pending_ttl) | 600 s | 60 s – 1 h | NIST SP 800-63B (OOB codes ≤ 10 min) |
-/// | [`grace`](Self::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
-/// | [`fresh_check`](Self::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
-/// | [`pass_ttl`](Self::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
-/// | [`identity`](Self::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
-/// | [`recovery`](Self::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
+/// | [`pending_ttl`](FlowPolicyBuilder::pending_ttl) | 600 s | 60 s – 1 h | NIST SP 800-63B (OOB codes ≤ 10 min) |
+/// | [`grace`](FlowPolicyBuilder::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
+/// | [`fresh_check`](FlowPolicyBuilder::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
+/// | [`pass_ttl`](FlowPolicyBuilder::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
+/// | [`identity`](FlowPolicyBuilder::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
+/// | [`recovery`](FlowPolicyBuilder::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
 ///
 /// ```
 /// use mfa::FlowPolicy;

@@ -26,7 +26,7 @@ fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     Flows::new(
         SmsFactor::new(key.clone(), OobPolicy::default())
             .unwrap()
-            .send_at_challenge(true),
+            .with_send_at_challenge(true),
         key,
         policy,
     )
@@ -155,7 +155,7 @@ fn totp_happy_path_identity_by_email() {
 fn totp_identity_by_bound_phone_and_two_consecutive_codes() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .consecutive_codes(true);
+        .with_consecutive_codes(true);
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::new();
     let contacts = [email(), phone()];
@@ -474,7 +474,7 @@ fn wrong_identity_codes_up_to_lockout_survive_a_restart() {
 fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .throttle(
+        .with_throttle_policy(
             ThrottlePolicy::builder()
                 .free_failures(0)
                 .initial_delay(0)
@@ -751,7 +751,7 @@ fn cancel_and_restart_forgets_the_pending_secret() {
 fn pending_totp_confirmation_is_throttled() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .throttle(
+        .with_throttle_policy(
             ThrottlePolicy::builder()
                 .free_failures(0)
                 .initial_delay(0)

@@ -25,7 +25,7 @@ fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     Flows::new(
         SmsFactor::new(key.clone(), OobPolicy::default())
             .unwrap()
-            .send_at_challenge(true),
+            .with_send_at_challenge(true),
         key,
         policy,
     )

@@ -607,7 +607,7 @@ fn f8_an_sms_challenge_texts_only_when_asked() {
     let key = OobKey::generate().unwrap();
     let eager = SmsFactor::new(key.clone(), OobPolicy::default())
         .unwrap()
-        .send_at_challenge(true);
+        .with_send_at_challenge(true);
     let eager = Flows::new(eager, key, policy()).unwrap();
     let mut host: Host<SmsRecord> = Host::new();
     enroll_sms(&mut host, &eager, T0);

@@ -18,7 +18,7 @@ fn sms_flows(oob: OobPolicy) -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();
     let sms = SmsFactor::new(key.clone(), oob)
         .unwrap()
-        .send_at_challenge(true);
+        .with_send_at_challenge(true);
     Flows::new(sms, key, policy()).unwrap()
 }
 

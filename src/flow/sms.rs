@@ -76,17 +76,17 @@ impl SmsFactor {
     /// ```
     /// use mfa::{OobKey, OobPolicy, SmsFactor};
     ///
-    /// let factor = SmsFactor::new(OobKey::generate()?, OobPolicy::default())?.send_at_challenge(true);
+    /// let factor = SmsFactor::new(OobKey::generate()?, OobPolicy::default())?.with_send_at_challenge(true);
     /// assert!(factor.sends_at_challenge());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn send_at_challenge(mut self, at_once: bool) -> Self {
+    pub const fn with_send_at_challenge(mut self, at_once: bool) -> Self {
         self.at_challenge = at_once;
         self
     }
 
-    /// See [`send_at_challenge`](Self::send_at_challenge).
+    /// See [`with_send_at_challenge`](Self::with_send_at_challenge).
     ///
     /// ```
     /// let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;

@@ -126,7 +126,7 @@ impl Verification {
     ///
     /// For a challenge: nothing to write or do for an app, or an SMS
     /// factor (which texts on demand, [`send_code`](Self::send_code)); with
-    /// [`SmsFactor::send_at_challenge`](crate::SmsFactor::send_at_challenge),
+    /// [`SmsFactor::with_send_at_challenge`](crate::SmsFactor::with_send_at_challenge),
     /// the SMS record is written ([`Persist`](crate::Persist)), then the
     /// code delivered ([`Effect::Deliver`](crate::Effect::Deliver)).
     ///

@@ -12,16 +12,16 @@ use crate::error::ParamError;
 ///
 /// | failures in a row `n` | wait | default |
 /// |---|---|---|
-/// | 1 to [`free_failures`](Self::free_failures) | none: typos are forgiven | 1–3 |
-/// | up to [`max_failures`](Self::max_failures) − 1 | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](Self::max_delay) | 1 s, 2 s, … 32 s |
-/// | `max_failures` and each one after | a **lockout**: [`lockout`](Self::lockout) doubling with each lockout, capped at [`max_lockout`](Self::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
+/// | 1 to [`free_failures`](ThrottlePolicyBuilder::free_failures) | none: typos are forgiven | 1–3 |
+/// | up to [`max_failures`](ThrottlePolicyBuilder::max_failures) − 1 | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](ThrottlePolicyBuilder::max_delay) | 1 s, 2 s, … 32 s |
+/// | `max_failures` and each one after | a **lockout**: [`lockout`](ThrottlePolicyBuilder::lockout) doubling with each lockout, capped at [`max_lockout`](ThrottlePolicyBuilder::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
 ///
 /// A record that was locked out stays wary: its lockouts are counted (its
 /// *strikes*) and a success does not reset them, so while it has strikes
 /// one wrong code is forgiven after a success and the next one locks, at
 /// the lockout its strikes have reached. An owner's daily log-on therefore
 /// buys an attacker no fresh run of guesses. Strikes and failures are
-/// forgotten once [`forget_after`](Self::forget_after) (30 days) passes
+/// forgotten once [`forget_after`](ThrottlePolicyBuilder::forget_after) (30 days) passes
 /// without a failure. A proof through another path (a recovery code)
 /// lifts a lockout at once, and leaves the strikes.
 ///

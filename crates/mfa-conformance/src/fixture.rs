@@ -102,7 +102,7 @@ pub(crate) fn no_delays(max: u32) -> ThrottlePolicy {
 pub(crate) fn flows(throttle: ThrottlePolicy) -> Flows<TotpFactor> {
     let factor = TotpFactor::new("Conformance")
         .expect("an issuer")
-        .throttle(throttle)
+        .with_throttle_policy(throttle)
         .expect("a throttle policy");
     let policy = FlowPolicy::builder()
         .recovery(

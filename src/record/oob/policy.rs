@@ -8,13 +8,13 @@ use crate::record::throttle::ThrottlePolicy;
 ///
 /// | setting | default | allowed | source |
 /// |---|---|---|---|
-/// | [`digits`](Self::digits) | 6 | 6 to 10 | NIST SP 800-63B: at least 6 digits |
-/// | [`ttl`](Self::ttl) | 300 s | 1 to 600 s | NIST SP 800-63B: valid at most 10 minutes |
-/// | [`max_attempts`](Self::max_attempts) | 5 per code | 1 to 5 | Twilio Verify: 5 checks per code |
-/// | [`resend_cooldown`](Self::resend_cooldown) | 60 s | 0 to 3,600 s | |
-/// | [`max_sends_per_hour`](Self::max_sends_per_hour) | 5 | 1 to 60 | Twilio Verify: 5 sends per verification |
-/// | [`max_sends_per_day`](Self::max_sends_per_day) | 10 | 1 to 1,440 | bounds texts asked for without guessing |
-/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
+/// | [`digits`](OobPolicyBuilder::digits) | 6 | 6 to 10 | NIST SP 800-63B: at least 6 digits |
+/// | [`ttl`](OobPolicyBuilder::ttl) | 300 s | 1 to 600 s | NIST SP 800-63B: valid at most 10 minutes |
+/// | [`max_attempts`](OobPolicyBuilder::max_attempts) | 5 per code | 1 to 5 | Twilio Verify: 5 checks per code |
+/// | [`resend_cooldown`](OobPolicyBuilder::resend_cooldown) | 60 s | 0 to 3,600 s | |
+/// | [`max_sends_per_hour`](OobPolicyBuilder::max_sends_per_hour) | 5 | 1 to 60 | Twilio Verify: 5 sends per verification |
+/// | [`max_sends_per_day`](OobPolicyBuilder::max_sends_per_day) | 10 | 1 to 1,440 | bounds texts asked for without guessing |
+/// | [`throttle`](OobPolicyBuilder::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
 ///
 /// Why 5 sends an hour: a user who did not get a message asks again once or
 /// twice; every further message costs money and is how SMS pumping (toll

@@ -8,9 +8,9 @@ use crate::record::throttle::ThrottlePolicy;
 ///
 /// | setting | default | allowed | source |
 /// |---|---|---|---|
-/// | [`count`](Self::count) | 10 codes | 1 to 20 | Google backup codes: 10 |
-/// | [`iterations`](Self::iterations) | 10,000 | 1,000 to 1,000,000 | NIST SP 800-63B rev 3 §5.1.1.2: at least 10,000 for PBKDF2; RFC 8018 §4.2: at least 1,000 |
-/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::unlimited`] | any | NIST SP 800-63B §5.1.2.2: no rate limit needed for 64 bits or more; a lockout would let a password holder keep the owner's last way in locked |
+/// | [`count`](RecoveryPolicyBuilder::count) | 10 codes | 1 to 20 | Google backup codes: 10 |
+/// | [`iterations`](RecoveryPolicyBuilder::iterations) | 10,000 | 1,000 to 1,000,000 | NIST SP 800-63B rev 3 §5.1.1.2: at least 10,000 for PBKDF2; RFC 8018 §4.2: at least 1,000 |
+/// | [`throttle`](RecoveryPolicyBuilder::throttle) | [`ThrottlePolicy::unlimited`] | any | NIST SP 800-63B §5.1.2.2: no rate limit needed for 64 bits or more; a lockout would let a password holder keep the owner's last way in locked |
 ///
 /// The iteration count is stored with each set of codes, so raising it
 /// later applies to sets generated from then on while older sets keep
