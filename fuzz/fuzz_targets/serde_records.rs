@@ -93,7 +93,8 @@ fuzz_target!(|data: &[u8]| {
         }
         4 => {
             if let Some(policy) = round_trip::<ThrottlePolicy>(json) {
-                let _ = policy.validated();
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
                 let _ = policy.wait_after(u32::MAX);
                 let throttle = Throttle::default().after_failure(now, &policy);
                 // No wait is longer than the longest lockout.
@@ -104,12 +105,14 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             if let Some(policy) = round_trip::<OobPolicy>(json) {
-                let _ = policy.validated();
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
             }
         }
         6 => {
             if let Some(policy) = round_trip::<RecoveryPolicy>(json) {
-                let _ = policy.validated();
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
             }
         }
         7 => {
