@@ -136,23 +136,21 @@ impl Code {
     pub fn parse(input: &str, digits: Digits) -> Result<Self, CodeError> {
         let mut value: u32 = 0;
         let mut found: usize = 0;
-        for (index, c) in input.chars().enumerate() {
-            match c {
-                ' ' => {}
-                '0'..='9' => {
-                    found = found.saturating_add(1);
-                    if found <= usize::from(digits.get()) {
-                        // At most 8 digits: below 10^8, no overflow.
-                        value = value
-                            .wrapping_mul(10)
-                            .wrapping_add(u32::from(c).wrapping_sub(u32::from('0')));
-                    }
-                }
-                _ => {
-                    return Err(CodeError::NotADigit {
-                        position: index.saturating_add(1),
-                    });
-                }
+        // By bytes: every accepted character is ASCII, so the first byte
+        // that is not a digit or a space starts the first character that
+        // is not, and its byte index is its character index.
+        for (index, &b) in input.as_bytes().iter().enumerate() {
+            let digit = b.wrapping_sub(b'0');
+            if digit < 10 {
+                // At most one per byte: no overflow.
+                found = found.wrapping_add(1);
+                // Exact when there are at most 8 digits (below 10^8), and
+                // otherwise refused below.
+                value = value.wrapping_mul(10).wrapping_add(u32::from(digit));
+            } else if b != b' ' {
+                return Err(CodeError::NotADigit {
+                    position: index.saturating_add(1),
+                });
             }
         }
         if found != usize::from(digits.get()) {

@@ -506,6 +506,7 @@ impl Totp {
     /// assert_eq!(totp.verify_with_drift(&code, 10_000, -3, None)?.offset, -3);
     /// # Ok::<(), mfa::Error>(())
     /// ```
+    #[inline]
     pub fn verify_with_drift(
         &self,
         input: &str,
