@@ -438,7 +438,10 @@ async fn identity(State(app): State<App>, session: Session, body: Bytes) -> Page
             let phone = phone.clone();
             setup(&app, &session, data, &user, e, Either::Second(phone)).await
         }
-        (Some(Method::Sms), _) => go(&session, &data, "/protection/setup").await,
+        (Some(Method::Sms), _) => {
+            data.flash = Some(Flash::info("Thank you. Now the phone to text codes to."));
+            go(&session, &data, "/protection/setup").await
+        }
         _ => {
             let name = user.email.to_string();
             setup(&app, &session, data, &user, e, Either::First(name)).await
@@ -500,9 +503,12 @@ async fn finished(
         .await;
     }
     if data.enrollment.as_ref().is_none_or(Enrollment::is_done) {
+        let now = match data.method.take() {
+            Some(Method::Sms) => "text messages",
+            _ => "an authenticator app",
+        };
         data.enrollment = None;
-        data.method = None;
-        data.flash = Some(Flash::info("Your second factor changed."));
+        data.flash = Some(Flash::info(format!("Your second factor is now {now}.")));
         return go(session, &data, "/").await;
     }
     data.flash = Some(sent_to(sent, new));
@@ -538,6 +544,7 @@ async fn method(State(app): State<App>, session: Session, body: Bytes) -> Page {
         let name = user.email.to_string();
         return setup(&app, &session, data, &user, e, Either::First(name)).await;
     }
+    data.method = Some(Method::Sms);
     match PhoneNumber::parse(f.get("phone")) {
         Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
         Err(_) => {

@@ -389,12 +389,10 @@ pub fn verify(
                 }
                 button type="submit" { "Verify" }
             }
-            details {
-                summary { "Use a recovery code" }
-                form #recovery-form method="post" action="/verify/recovery" {
-                    label { "Recovery code " input type="text" name="recovery_code" autocomplete="off"; }
-                    button.secondary type="submit" { "Use it" }
-                }
+            p.hint { "Cannot use it? Use one of your recovery codes:" }
+            form #recovery-form method="post" action="/verify/recovery" {
+                label { "Recovery code " input type="text" name="recovery_code" autocomplete="off"; }
+                button.secondary type="submit" { "Use a recovery code" }
             }
             @if !signed_in {
                 form #logout method="post" action="/logout" { button.secondary type="submit" { "Cancel" } }
