@@ -140,10 +140,7 @@ impl App {
     async fn run<S>(
         &self,
         user: &User,
-        op: impl FnMut(
-            &wiring::Account,
-        ) -> mfa::Transition<S, mfa::Either<mfa::TotpRecord, mfa::SmsRecord>>
-        + Send,
+        op: impl FnMut(&wiring::Account) -> mfa::Transition<S, wiring::Record> + Send,
     ) -> Done<S> {
         wiring::run(&self.0.store, &*self.0.sender, user, op).await
     }
@@ -696,7 +693,7 @@ async fn answer(
         &Flows<Factor>,
         &wiring::Account,
         u64,
-    ) -> mfa::Transition<Verification, mfa::Either<mfa::TotpRecord, mfa::SmsRecord>>
+    ) -> mfa::Transition<Verification, wiring::Record>
     + Send
     + Sync,
 ) -> Page {

@@ -45,9 +45,6 @@ struct Args {
     /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mfa-console.db")]
     database: String,
-    /// PostgreSQL only: the schema to keep the tables in (created if missing).
-    #[arg(long, env = "MFA_CONSOLE_SCHEMA")]
-    schema: Option<String>,
     /// The key file (default: beside the SQLite database, or
     /// `mfa-console.keys` in the working directory for PostgreSQL).
     #[arg(long)]
@@ -73,17 +70,28 @@ impl Args {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let args = Args::parse();
-    let keys = keys::Keys::load(&args.key_file())?;
+/// The console on `database`, with `keys`: the store migrated, the flows
+/// built, the demo users' passwords hashed.
+async fn console(database: &str, keys: keys::Keys) -> Result<app::App, BoxError> {
     let codec = RecordCodec::new(Keyring::new(keys.sealing));
-    let store = wiring::open_store(&args.database, args.schema.as_deref(), codec).await?;
+    let store = wiring::open_store(database, codec).await?;
     let sms = SmsFactor::new(keys.oob.clone(), OobPolicy::default())?;
     let factor = EitherFactor::new(TotpFactor::new("Example Co")?, sms);
     let flows = Flows::new(factor, keys.oob, FlowPolicy::default())?;
     let users = users::Users::demo()?;
-    let app = app::App::new(flows, store, outbox::Outbox::default(), users);
+    Ok(app::App::new(
+        flows,
+        store,
+        outbox::Outbox::default(),
+        users,
+    ))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let keys = keys::Keys::load(&args.key_file())?;
+    let app = console(&args.database, keys).await?;
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
     println!("console: http://{}/", listener.local_addr()?);
     let sessions = tower_sessions::MemoryStore::default();
@@ -94,3 +102,6 @@ async fn main() -> Result<(), BoxError> {
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -464,28 +464,17 @@ pub fn masked(phone: &str) -> String {
     format!("{head} {next}…{tail}")
 }
 
-/// Seconds as a person reads them: `20 s`, `15 min`, `2 h`.
-pub fn duration(seconds: u64) -> String {
-    match seconds {
-        0..120 => format!("{seconds} s"),
-        120..7_200 => format!("{} min", seconds.div_ceil(60)),
-        _ => format!("{} h", seconds.div_ceil(3_600)),
-    }
-}
-
-/// A message of the crate (lower case, no full stop) as a sentence.
+/// A message of the crate (lower case, clauses joined by `; `, no full
+/// stop) as sentences: `Too many failed attempts. Try again in 20 s.`
 pub fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let first: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    let sentence = format!("{first}{}", chars.as_str());
-    if sentence.ends_with('.') {
-        sentence
-    } else {
-        format!("{sentence}.")
+    let mut out = String::new();
+    for clause in text.trim_end_matches('.').split("; ") {
+        let mut chars = clause.chars();
+        out.extend(chars.next().map(|c| c.to_uppercase().collect::<String>()));
+        out.push_str(chars.as_str());
+        out.push_str(". ");
     }
+    out.trim_end().to_owned()
 }
 
 /// A Unix time as `2026-12-06 14:55 UTC`.

@@ -7,49 +7,35 @@
 use std::str::FromStr;
 
 use mfa::{
-    AsyncStore, Effect, Either, EitherFactor, FlowError, KeyUri, Protection, RecordCodec,
-    RecoveryCode, SmsFactor, SmsRecord, TotpFactor, TotpRecord, Transition,
+    AsyncStore, Effect, Either, EitherFactor, ErrorKind, FlowError, KeyUri, Protection,
+    RecordCodec, RecoveryCode, SmsFactor, SmsRecord, TotpFactor, TotpRecord, Transition,
 };
 use mfa_sqlx::{PgPool, Postgres, Sqlite, SqlitePool, SqlxStore};
-use sqlx::{postgres::PgConnectOptions, sqlite::SqliteConnectOptions};
+use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::outbox::{self, Sender};
 
 /// The factor kinds offered: an authenticator app or a phone.
 pub type Factor = EitherFactor<TotpFactor, SmsFactor>;
+/// The factor record of an account: an app's key or a phone.
+pub type Record = Either<TotpRecord, SmsRecord>;
 /// An account's protection record, as stored.
-pub type Account = Protection<Either<TotpRecord, SmsRecord>>;
+pub type Account = Protection<Record>;
 
 /// The account records' store: SQLite (a file) or PostgreSQL.
 #[derive(Clone, Debug)]
 pub enum Store {
     /// `sqlite://…`
     Sqlite(SqlxStore<Sqlite>),
-    /// `postgres://…`, in `schema` when one is given.
+    /// `postgres://…`
     Postgres(SqlxStore<Postgres>),
 }
 
-/// Connects to `url` (SQLite file created if missing; PostgreSQL tables in
-/// `schema`, created if missing) and applies the store's migrations.
-pub async fn open_store(
-    url: &str,
-    schema: Option<&str>,
-    codec: RecordCodec,
-) -> Result<Store, crate::BoxError> {
+/// Connects to `url` (a SQLite file, created if missing, or PostgreSQL)
+/// and applies the store's migrations.
+pub async fn open_store(url: &str, codec: RecordCodec) -> Result<Store, crate::BoxError> {
     if url.starts_with("postgres") {
-        let mut options = PgConnectOptions::from_str(url)?;
-        if let Some(schema) = schema {
-            let admin = PgPool::connect_with(options.clone()).await?;
-            let sql = format!(
-                "CREATE SCHEMA IF NOT EXISTS \"{}\"",
-                schema.replace('"', "")
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&admin)
-                .await?;
-            options = options.options([("search_path", schema)]);
-        }
-        let store = SqlxStore::new(PgPool::connect_with(options).await?, codec);
+        let store = SqlxStore::new(PgPool::connect(url).await?, codec);
         store.migrate().await?;
         return Ok(Store::Postgres(store));
     }
@@ -81,7 +67,7 @@ pub async fn run<S>(
     store: &Store,
     sender: &dyn Sender,
     user: &crate::users::User,
-    op: impl FnMut(&Account) -> Transition<S, Either<TotpRecord, SmsRecord>> + Send,
+    op: impl FnMut(&Account) -> Transition<S, Record> + Send,
 ) -> Done<S> {
     let ran = match store {
         Store::Sqlite(s) => mfa::run(s, user.name.as_str(), op).await,
@@ -94,27 +80,22 @@ pub async fn run<S>(
         sent_to: None,
         result: ran.result,
     };
+    let mut messages = Vec::new();
     for effect in ran.effects {
-        let message = match effect {
+        match effect {
+            Effect::ShowKey(uri) => done.key = Some(uri),
+            Effect::ShowRecoveryCodes(codes) => done.codes = Some(codes),
+            Effect::Notify { event, at } => messages.push(outbox::notice(&user.email, event, at)),
             Effect::Deliver(d) => {
                 done.sent_to = Some(d.destination().clone());
-                outbox::code_message(&d)
+                messages.push(outbox::code_message(&d));
             }
-            Effect::Notify { event, at } => outbox::notice(&user.email, event, at),
-            Effect::ShowKey(uri) => {
-                done.key = Some(uri);
-                continue;
-            }
-            Effect::ShowRecoveryCodes(codes) => {
-                done.codes = Some(codes);
-                continue;
-            }
-        };
+        }
+    }
+    for message in messages {
         if let Err(e) = sender.send(message).await {
             eprintln!("console: sending failed: {e}");
-            done.result = done
-                .result
-                .and(Err(FlowError::Internal("the message could not be sent")));
+            done.result = Err(FlowError::Internal("a message could not be sent"));
         }
     }
     done
@@ -132,35 +113,17 @@ pub async fn account(store: &Store, user: &crate::users::User) -> Result<Account
         .map_or_else(Protection::new, Ok)
 }
 
-/// A refusal as a person would want to read it; the server's own failures
-/// are logged, and said as such.
+/// A refusal as a person would want to read it: the crate's message as a
+/// sentence, but "Wrong code." for a rejected one and "start again" for a
+/// stale step; the server's own failures are logged, and said as such.
 pub fn say(e: &FlowError) -> String {
-    let wait = e
-        .retry_after()
-        .map(crate::pages::duration)
-        .unwrap_or_default();
-    match e.code() {
-        "rejected" => "Wrong code.".to_owned(),
-        "backoff" | "locked_out" => format!("Too many wrong codes. Try again in {wait}."),
-        "code_cooldown" => format!("We just sent you a code. You can ask for a new one in {wait}."),
-        "code_send_limit" => format!("We have sent too many codes. Try again in {wait}."),
-        "code_expired" | "code_used_up" => {
-            "That code no longer works. Ask for a new one.".to_owned()
-        }
-        "no_code_sent" => "Ask for a code first.".to_owned(),
-        "malformed" => "That is not a code: type the digits you received.".to_owned(),
-        "recovery_code_form" => "That is not a recovery code: type it as it was shown.".to_owned(),
-        "no_recovery_codes_left" => "No recovery codes are left.".to_owned(),
-        "scenarios" => "Choose at least one: log-on or critical operations.".to_owned(),
-        "expired" | "tampered" | "wrong_state" | "wrong_account" => {
+    match (e.kind(), e.code()) {
+        (_, "rejected") => "Wrong code.".to_owned(),
+        (ErrorKind::State, "expired" | "tampered" | "wrong_state" | "wrong_account") => {
             "This step has expired. Start again.".to_owned()
         }
-        "check_required" => "Confirm it is you first.".to_owned(),
-        _ if e.kind() == mfa::ErrorKind::Server => {
-            eprintln!(
-                "console: {e} ({:?})",
-                std::error::Error::source(e).map(ToString::to_string)
-            );
+        (ErrorKind::Server, _) => {
+            eprintln!("console: {e}: {:?}", std::error::Error::source(e));
             "Something went wrong on our side. Try again.".to_owned()
         }
         _ => crate::pages::sentence(&e.to_string()),

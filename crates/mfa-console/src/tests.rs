@@ -1,0 +1,355 @@
+//! HTTP-level tests of the console, without a browser: requests through
+//! the router (sessions and the SQLite store real), codes read from the
+//! outbox page and computed from the key the page shows. The browser test
+//! is `tests/browser.rs`.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A browser stand-in: keeps the session cookie.
+struct Browser {
+    app: Router,
+    cookie: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// What came back: the status, where it redirects, the page.
+struct Page {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Page {
+    /// The text of `<p id="message">`, if any.
+    fn message(&self) -> Option<&str> {
+        let start = self.body.find("<p id=\"message\"")?;
+        let text = &self.body[start..];
+        let text = &text[text.find('>')? + 1..];
+        Some(&text[..text.find('<')?])
+    }
+}
+
+impl Browser {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("console.db").display());
+        let keys = crate::keys::Keys {
+            oob: mfa::OobKey::generate().expect("a key"),
+            sealing: mfa::SealingKey::generate(1).expect("a key"),
+        };
+        let app = crate::console(&url, keys)
+            .await
+            .expect("the console starts");
+        Self {
+            app: app.router(tower_sessions::MemoryStore::default()),
+            cookie: None,
+            _dir: dir,
+        }
+    }
+
+    async fn send(&mut self, request: axum::http::request::Builder, body: String) -> Page {
+        let request = match &self.cookie {
+            Some(cookie) => request.header(header::COOKIE, cookie),
+            None => request,
+        };
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(Body::from(body)).expect("a request"))
+            .await
+            .expect("an answer");
+        if let Some(cookie) = response.headers().get(header::SET_COOKIE) {
+            let cookie = cookie.to_str().expect("ASCII");
+            self.cookie = Some(cookie.split(';').next().unwrap_or_default().to_owned());
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().expect("ASCII").to_owned())
+            .unwrap_or_default();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        Page {
+            status,
+            location,
+            body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path), String::new()).await
+    }
+
+    async fn post(&mut self, path: &str, form: &str) -> Page {
+        let request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.send(request, form.to_owned()).await
+    }
+
+    /// The newest code in the outbox.
+    async fn last_code(&mut self) -> String {
+        let outbox = self.get("/outbox").await.body;
+        let body = &outbox[outbox.find("<pre class=\"body\">").expect("a message")..];
+        let digits: String = body
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert_eq!(digits.len(), 6, "a code in {body}");
+        digits
+    }
+}
+
+/// The value of the attribute `name` of the element with `id`.
+fn attribute(body: &str, id: &str, name: &str) -> String {
+    let element = &body[body.find(&format!("id=\"{id}\"")).expect("the element")..];
+    let value =
+        &element[element.find(&format!("{name}=\"")).expect("the attribute") + name.len() + 2..];
+    value[..value.find('"').expect("closed")].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn sign_in_with_a_password_and_refusals_in_words() {
+    let mut browser = Browser::new().await;
+    let wrong = browser.post("/login", "username=dave&password=nope").await;
+    assert_eq!(
+        (wrong.status, wrong.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let page = browser.get("/login").await;
+    assert_eq!(page.message(), Some("Wrong user name or password."));
+
+    let right = browser
+        .post("/login", "username=dave&password=dave-demo-pw")
+        .await;
+    assert_eq!(right.location, "/");
+    let home = browser.get("/").await;
+    assert!(
+        home.body.contains("<dd id=\"protection-status\">Off</dd>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("id=\"protect\""));
+
+    // Nothing to confirm yet: the enrollment refuses in words, not a debug string.
+    let refused = browser
+        .post("/protection/setup", "method=totp&identity=email")
+        .await;
+    assert_eq!(refused.location, "/protection/setup");
+    let page = browser.get("/protection/setup").await;
+    assert_eq!(
+        page.message(),
+        Some("Choose at least one scenario to protect, each at most once.")
+    );
+}
+
+#[tokio::test]
+async fn totp_enrollment_sign_in_replay_recovery_code_critical_operation_and_turning_off() {
+    let mut browser = Browser::new().await;
+    assert_eq!(
+        browser
+            .post("/login", "username=ada&password=ada-demo-pw")
+            .await
+            .location,
+        "/"
+    );
+
+    // Identity by e-mail, then the key: QR code, secret, otpauth URI.
+    let sent = browser
+        .post(
+            "/protection/setup",
+            "scenario=log-on&scenario=critical&method=totp&identity=email",
+        )
+        .await;
+    assert_eq!(sent.location, "/protection/setup");
+    let page = browser.get("/protection/setup").await;
+    assert_eq!(page.message(), Some("We sent a code to ada@example.com."));
+    let code = browser.last_code().await;
+    let key = browser
+        .post("/protection/identity", &format!("code={code}"))
+        .await;
+    assert_eq!(key.status, StatusCode::OK);
+    assert!(key.body.contains("<div id=\"qr\"><svg"));
+    let uri = mfa::KeyUri::parse(&attribute(&key.body, "otpauth", "href")).expect("a key URI");
+    let secret = uri.secret().expose_base32();
+    let grouped: Vec<&str> = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("Base32"))
+        .collect();
+    assert!(
+        key.body
+            .contains(&format!("<span id=\"secret\">{}</span>", grouped.join(" ")))
+    );
+    let app = uri.to_totp().expect("a TOTP key");
+
+    // A wrong code, then the app's code: recovery codes, once.
+    let now = mfa::unix_now().expect("a clock");
+    let right = app.generate(now).expect("a code").to_string();
+    let wrong = format!(
+        "{:06}",
+        (right.parse::<u32>().expect("digits") + 1) % 1_000_000
+    );
+    assert_eq!(
+        browser
+            .post("/protection/confirm", &format!("code={wrong}"))
+            .await
+            .location,
+        "/protection/setup"
+    );
+    assert_eq!(
+        browser.get("/protection/setup").await.message(),
+        Some("Wrong code.")
+    );
+    let codes = browser
+        .post("/protection/confirm", &format!("code={right}"))
+        .await;
+    assert!(
+        codes.body.contains("id=\"recovery-codes\""),
+        "{}",
+        codes.body
+    );
+    let recovery: Vec<String> = codes
+        .body
+        .split("<li>")
+        .skip(1)
+        .map(|li| li[..li.find('<').expect("closed")].to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let home = browser.get("/").await.body;
+    assert!(home.contains("<dd id=\"protection-status\">On</dd>"));
+    assert!(home.contains("<dd id=\"protection-scenarios\">Log-on, Critical operations</dd>"));
+
+    // Sign-in: challenged; the next step's code passes once, then is a replay.
+    browser.post("/logout", "").await;
+    assert_eq!(
+        browser
+            .post("/login", "username=ada&password=ada-demo-pw")
+            .await
+            .location,
+        "/verify"
+    );
+    let next = app.generate(now + 30).expect("a code").to_string();
+    assert_eq!(
+        browser
+            .post("/verify/code", &format!("code={next}"))
+            .await
+            .location,
+        "/"
+    );
+    browser.post("/logout", "").await;
+    browser
+        .post("/login", "username=ada&password=ada-demo-pw")
+        .await;
+    assert_eq!(
+        browser
+            .post("/verify/code", &format!("code={next}"))
+            .await
+            .location,
+        "/verify"
+    );
+    assert_eq!(browser.get("/verify").await.message(), Some("Wrong code."));
+    let used = browser
+        .post(
+            "/verify/recovery",
+            &format!("recovery_code={}", recovery[0]),
+        )
+        .await;
+    assert_eq!(used.location, "/");
+
+    // A critical operation asks for a check (a recovery code here).
+    assert_eq!(
+        browser
+            .post("/resources/delete", "resource=build-cache")
+            .await
+            .location,
+        "/verify"
+    );
+    assert!(
+        browser
+            .get("/verify")
+            .await
+            .body
+            .contains("to delete build-cache")
+    );
+    browser
+        .post(
+            "/verify/recovery",
+            &format!("recovery_code={}", recovery[1]),
+        )
+        .await;
+    assert_eq!(
+        browser.get("/resources").await.message(),
+        Some("Deleted build-cache.")
+    );
+
+    // Turning off asks for a fresh check too; then it is off, and said in the outbox.
+    assert_eq!(
+        browser.post("/protection/turn-off", "").await.location,
+        "/verify"
+    );
+    assert_eq!(
+        browser
+            .post(
+                "/verify/recovery",
+                &format!("recovery_code={}", recovery[2])
+            )
+            .await
+            .location,
+        "/"
+    );
+    assert!(
+        browser
+            .get("/")
+            .await
+            .body
+            .contains("<dd id=\"protection-status\">Off</dd>")
+    );
+    let outbox = browser.get("/outbox").await.body;
+    for subject in [
+        "Account protection is off",
+        "A recovery code was used",
+        "Account protection is on",
+    ] {
+        assert!(outbox.contains(subject), "{subject} in the outbox");
+    }
+}
+
+/// The glue (`src/wiring.rs`) stays under 100 code lines, and the README
+/// says how many.
+#[test]
+fn glue_is_small() {
+    let lines = include_str!("wiring.rs")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .count();
+    assert!(
+        lines < 100,
+        "src/wiring.rs has {lines} code lines; the bar is under 100"
+    );
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme
+        .find("## The reference console")
+        .expect("the README's console section")..];
+    let said = format!("{lines} lines");
+    assert!(
+        section.contains(&said),
+        "the README's console section says `{said}`"
+    );
+}
