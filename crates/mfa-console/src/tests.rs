@@ -40,16 +40,19 @@ impl Page {
 }
 
 impl Browser {
+    /// The console on a SQLite file of its own.
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("console.db").display());
+        Self::on(&url, dir).await
+    }
+
+    async fn on(url: &str, dir: tempfile::TempDir) -> Self {
         let keys = crate::keys::Keys {
             oob: mfa::OobKey::generate().expect("a key"),
             sealing: mfa::SealingKey::generate(1).expect("a key"),
         };
-        let app = crate::console(&url, keys)
-            .await
-            .expect("the console starts");
+        let app = crate::console(url, keys).await.expect("the console starts");
         Self {
             app: app.router(tower_sessions::MemoryStore::default()),
             cookie: None,
@@ -160,7 +163,42 @@ async fn sign_in_with_a_password_and_refusals_in_words() {
 
 #[tokio::test]
 async fn totp_enrollment_sign_in_replay_recovery_code_critical_operation_and_turning_off() {
-    let mut browser = Browser::new().await;
+    totp_scenario(Browser::new().await).await;
+}
+
+/// The same on PostgreSQL (`MFA_POSTGRES_URL`, by default the local
+/// server's `test` database), in a database of its own, dropped after.
+#[tokio::test]
+async fn the_same_on_postgresql() {
+    use sqlx::Executor;
+    let admin_url = std::env::var("MFA_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL answers");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = format!("mfa_console_unit_{}_{nanos}", std::process::id());
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("a database");
+    let url = format!(
+        "{}/{name}",
+        admin_url.rsplit_once('/').expect("a URL with a database").0
+    );
+    let browser = Browser::on(&url, tempfile::tempdir().expect("a directory")).await;
+    totp_scenario(browser).await;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .await
+        .expect("dropped");
+}
+
+async fn totp_scenario(mut browser: Browser) {
     assert_eq!(
         browser
             .post("/login", "username=ada&password=ada-demo-pw")
