@@ -13,15 +13,20 @@
 //!   second time); she deletes a resource after a fresh check; she turns
 //!   protection off.
 //! - bob has no phone: he confirms it is him by e-mail, binds a phone with
-//!   the code texted to it (read from the outbox), signs in and deletes a
-//!   resource with texted codes, and turns protection off.
+//!   the code texted to it (read from the outbox), signs in with a texted
+//!   code (a wrong one first; asking for another at once is held back),
+//!   deletes a resource after a check answered with a recovery code, and
+//!   turns protection off.
 //! - carol confirms it is her with her bound phone, so text messages are on
-//!   at once, for log-on only (her deletions are not challenged); she makes
-//!   new recovery codes and changes to an authenticator app, each after a
-//!   texted check, then turns protection off.
-//!
+//!   at once, for log-on only (her deletions are not challenged); after a
+//!   texted check she changes to an authenticator app (its QR code decoded
+//!   too), then makes new recovery codes after a check with the app (the
+//!   old ones refused), signs in with the app, and turns protection off.
 //! - dave types wrong codes until the challenge holds him back and says
 //!   for how long; after that wait, his app's code signs him in.
+//!
+//! The PostgreSQL run skips (loudly) when the server does not answer,
+//! unless `MFA_REQUIRE_INTEROP=1`.
 //!
 //! Every change must leave its notice e-mail in the outbox, and every
 //! refusal a sentence in `#message`. TOTP codes are single use per 30-s
