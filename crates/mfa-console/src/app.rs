@@ -11,15 +11,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mfa::{
-    Awaiting, Destination, Either, Enrollment, Flows, PhoneNumber, Scenario, Verification, Verified,
+    Awaiting, Destination, Effect, Either, Enrollment, Flows, KeyUri, PhoneNumber, Scenario,
+    Verification, Verified,
 };
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
-use crate::outbox::{Outbox, Sender};
+use crate::outbox::Outbox;
 use crate::pages::{self, Flash};
 use crate::users::{User, Users};
-use crate::wiring::{self, Done, Factor, Store, say};
+use crate::wiring::{self, Console, Factor, Store, say};
 
 /// What a check is for: what happens once it passes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,48 +55,48 @@ struct Data {
     method: Option<Method>,
     check: Option<Verification>,
     after: Option<After>,
-    /// The latest passed critical-operation check (it authorises for 5 minutes).
-    passed: Option<Verification>,
     verified: Option<Verified>,
     flash: Option<Flash>,
 }
 
 const KEY: &str = "console";
 
+/// The scenario of signing in.
+const LOG_ON: Scenario = Scenario::LogOn;
+
+/// The scenario of deleting a resource.
+const CRITICAL: Scenario = Scenario::CriticalOperation;
+
 /// The console's shared state.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct App(Arc<Inner>);
 
 /// What the handlers share.
-#[derive(Debug)]
 pub struct Inner {
-    /// The flows, built once.
-    pub flows: Flows<Factor>,
-    /// The account records.
-    pub store: Store,
+    /// The flows, the store and the sender: every call on the crate.
+    pub mfa: Console,
     /// The development outbox (what `/outbox` shows).
     pub outbox: Outbox,
-    /// Where codes and notices go: the outbox here, a gateway in production.
-    pub sender: Arc<dyn Sender>,
     /// The users.
     pub users: Arc<Users>,
     /// Each user's demo resources.
     resources: Mutex<HashMap<String, Vec<String>>>,
 }
 
-impl std::fmt::Debug for dyn Sender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Sender")
+impl std::ops::Deref for App {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
     }
 }
 
 impl App {
     /// The console over `store`, sending through `outbox`.
     pub fn new(flows: Flows<Factor>, store: Store, outbox: Outbox, users: Users) -> Self {
+        let sender = Arc::new(outbox.clone());
         Self(Arc::new(Inner {
-            flows,
-            store,
-            sender: Arc::new(outbox.clone()),
+            mfa: Console { flows, store, sender },
             outbox,
             users: Arc::new(users),
             resources: Mutex::new(HashMap::new()),
@@ -134,39 +135,21 @@ impl App {
     }
 
     fn user(&self, name: Option<&str>) -> Option<User> {
-        name.and_then(|n| self.0.users.get(n)).cloned()
-    }
-
-    async fn run<S>(
-        &self,
-        user: &User,
-        op: impl FnMut(&wiring::Account) -> mfa::Transition<S, wiring::Record> + Send,
-    ) -> Done<S> {
-        wiring::run(&self.0.store, &*self.0.sender, user, op).await
+        name.and_then(|n| self.users.get(n)).cloned()
     }
 
     fn resources_of(&self, user: &User) -> Vec<String> {
-        let mut all = self
-            .0
-            .resources
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = self.0.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         all.entry(user.name.clone())
             .or_insert_with(|| {
-                ["staging-db", "build-cache", "old-logs-bucket"]
-                    .map(String::from)
-                    .to_vec()
+                ["staging-db", "build-cache", "old-logs-bucket"].map(String::from).to_vec()
             })
             .clone()
     }
 
     fn delete(&self, user: &User, name: &str) -> bool {
         let _ = self.resources_of(user);
-        let mut all = self
-            .0
-            .resources
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = self.0.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         all.get_mut(&user.name).is_some_and(|list| {
             let before = list.len();
             list.retain(|r| r != name);
@@ -182,10 +165,7 @@ struct Fail(String);
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
         eprintln!("console: {}", self.0);
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side. Try again.",
-        )
+        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.")
             .into_response()
     }
 }
@@ -231,11 +211,32 @@ impl Fields {
     }
 
     fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.trim())
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.trim())
     }
+}
+
+/// The key a run asks to show (TOTP setup).
+fn key(effects: &[Effect]) -> Option<&KeyUri> {
+    effects.iter().find_map(|e| match e {
+        Effect::ShowKey(key) => Some(key),
+        _ => None,
+    })
+}
+
+/// The recovery codes a run asks to show, once.
+fn codes(effects: &[Effect]) -> Option<&[mfa::RecoveryCode]> {
+    effects.iter().find_map(|e| match e {
+        Effect::ShowRecoveryCodes(codes) => Some(codes.as_slice()),
+        _ => None,
+    })
+}
+
+/// Where a run sent a code (already sent: `wiring` carried it out).
+fn sent(effects: &[Effect]) -> Option<&Destination> {
+    effects.iter().find_map(|e| match e {
+        Effect::Deliver(d) => Some(d.destination()),
+        _ => None,
+    })
 }
 
 fn sent_to(to: Option<&Destination>, new: bool) -> Flash {
@@ -244,10 +245,7 @@ fn sent_to(to: Option<&Destination>, new: bool) -> Flash {
         Some(other) => other.to_string(),
         None => "you".to_owned(),
     };
-    Flash::info(format!(
-        "We sent a {}code to {to}.",
-        if new { "new " } else { "" }
-    ))
+    Flash::info(format!("We sent a {}code to {to}.", if new { "new " } else { "" }))
 }
 
 // ---- sign-in ----
@@ -261,24 +259,18 @@ async fn login_page(session: Session) -> Page {
 async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let f = Fields::parse(&body);
     let (name, password) = (f.get("username").to_owned(), f.get("password").to_owned());
-    let users = app.0.users.clone();
+    let users = app.users.clone();
     let found = tokio::task::spawn_blocking(move || users.sign_in(&name, &password).cloned())
         .await
         .map_err(|e| Fail(e.to_string()))?;
     let Some(user) = found else {
-        let data = Data {
-            flash: Some(Flash::error("Wrong user name or password.")),
-            ..Data::default()
-        };
+        let data =
+            Data { flash: Some(Flash::error("Wrong user name or password.")), ..Data::default() };
         return go(&session, &data, "/login").await;
     };
     session.cycle_id().await?;
     let now = now()?;
-    let done = app
-        .run(&user, |a| {
-            Verification::start(&app.0.flows, a, Scenario::LogOn, None, now)
-        })
-        .await;
+    let done = app.mfa.run(&user, |f, a| Verification::start(f, a, LOG_ON, None, now)).await;
     let mut data = Data::default();
     match done.state {
         Some(check) if check.is_done() => {
@@ -293,9 +285,8 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
             go(&session, &data, "/verify").await
         }
         None => {
-            data.flash = Some(Flash::error(
-                done.result.err().map_or_else(String::new, |e| say(&e)),
-            ));
+            data.flash =
+                Some(Flash::error(done.result.err().map_or_else(String::new, |e| say(&e))));
             go(&session, &data, "/login").await
         }
     }
@@ -303,15 +294,12 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
 
 async fn logout(session: Session) -> Page {
     session.flush().await?;
-    let data = Data {
-        flash: Some(Flash::info("You are signed out.")),
-        ..Data::default()
-    };
+    let data = Data { flash: Some(Flash::info("You are signed out.")), ..Data::default() };
     go(&session, &data, "/login").await
 }
 
 async fn outbox(State(app): State<App>) -> Response {
-    pages::outbox(&app.0.outbox.newest_first()).into_response()
+    pages::outbox(&app.outbox.newest_first()).into_response()
 }
 
 /// The signed-in user, or a redirect to the sign-in page.
@@ -328,7 +316,7 @@ async fn home(State(app): State<App>, session: Session) -> Page {
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
     let flash = data.flash.take();
-    let page = match wiring::account(&app.0.store, &user).await {
+    let page = match app.mfa.account(&user).await {
         Ok(account) => pages::home(&user, &account, flash.as_ref()),
         Err(e) => pages::login(Some(&Flash::error(say(&e)))),
     };
@@ -343,7 +331,7 @@ async fn setup_page(State(app): State<App>, session: Session) -> Page {
     let flash = data.flash.take();
     let flash = flash.as_ref();
     let page = match &data.enrollment {
-        None => match wiring::account(&app.0.store, &user).await {
+        None => match app.mfa.account(&user).await {
             Ok(account) if account.is_on() => return go(&session, &data, "/").await,
             _ => pages::setup_form(&user, flash),
         },
@@ -368,7 +356,7 @@ async fn setup_start(State(app): State<App>, session: Session, body: Bytes) -> P
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
     let f = Fields::parse(&body);
-    let scenarios: Vec<Scenario> = f
+    let asked: Vec<Scenario> = f
         .all("scenario")
         .filter_map(|s| match s {
             "log-on" => Some(Scenario::LogOn),
@@ -376,30 +364,18 @@ async fn setup_start(State(app): State<App>, session: Session, body: Bytes) -> P
             _ => None,
         })
         .collect();
-    let method = if f.get("method") == "sms" {
-        Method::Sms
-    } else {
-        Method::Totp
-    };
-    let contact = if f.get("identity") == "phone" {
-        user.phone.clone()
-    } else {
-        Some(user.email.clone())
-    };
-    let Some(contact) = contact else {
-        data.flash = Some(Flash::error(
-            "No phone is bound to your account: confirm it is you by e-mail.",
-        ));
+    let method = if f.get("method") == "sms" { Method::Sms } else { Method::Totp };
+    let to =
+        if f.get("identity") == "phone" { user.phone.clone() } else { Some(user.email.clone()) };
+    let Some(to) = to else {
+        data.flash =
+            Some(Flash::error("No phone is bound to your account: confirm it is you by e-mail."));
         return go(&session, &data, "/protection/setup").await;
     };
-    let (contacts, now) = (user.contacts(), now()?);
-    let done = app
-        .run(&user, |a| {
-            Enrollment::start(&app.0.flows, a, &scenarios, &contacts, &contact, now)
-        })
-        .await;
+    let (known, now) = (user.contacts(), now()?);
+    let done = app.mfa.run(&user, |f, a| Enrollment::start(f, a, &asked, &known, &to, now)).await;
     data.flash = Some(match done.result {
-        Ok(()) => sent_to(done.sent_to.as_ref(), false),
+        Ok(()) => sent_to(sent(&done.effects), false),
         Err(e) => Flash::error(say(&e)),
     });
     if done.state.is_some() {
@@ -415,16 +391,9 @@ async fn identity(State(app): State<App>, session: Session, body: Bytes) -> Page
     let Some(e) = data.enrollment.clone() else {
         return go(&session, &data, "/protection/setup").await;
     };
-    let by_phone = matches!(
-        e.awaiting(),
-        Awaiting::IdentityCode {
-            contact: Destination::Sms(_)
-        }
-    );
+    let by_phone = matches!(e.awaiting(), Awaiting::IdentityCode { contact: Destination::Sms(_) });
     let (code, now) = (Fields::parse(&body).get("code").to_owned(), now()?);
-    let done = app
-        .run(&user, |a| e.verify_identity(&app.0.flows, a, &code, now))
-        .await;
+    let done = app.mfa.run(&user, |f, a| e.verify_identity(f, a, &code, now)).await;
     let (Ok(()), Some(e)) = (done.result.clone(), done.state) else {
         data.flash = done.result.err().map(|e| Flash::error(say(&e)));
         return go(&session, &data, "/protection/setup").await;
@@ -457,26 +426,16 @@ async fn setup(
     setup: Either<String, PhoneNumber>,
 ) -> Page {
     let now = now()?;
-    let done = app
-        .run(user, |a| e.setup(&app.0.flows, a, &setup, now))
-        .await;
+    let done = app.mfa.run(user, |f, a| e.setup(f, a, &setup, now)).await;
     if let Err(err) = done.result {
         data.flash = Some(Flash::error(say(&err)));
         return go(session, &data, "/protection/setup").await;
     }
     data.enrollment = done.state;
-    if let Some(key) = done.key {
-        return show(session, &data, pages::totp_key(user, &key, None)).await;
+    if let Some(key) = key(&done.effects) {
+        return show(session, &data, pages::totp_key(user, key, None)).await;
     }
-    finished(
-        session,
-        data,
-        user,
-        done.codes,
-        done.sent_to.as_ref(),
-        false,
-    )
-    .await
+    finished(session, data, user, codes(&done.effects), sent(&done.effects), false).await
 }
 
 /// After a setup or confirmation: recovery codes to show, done, or a code sent.
@@ -484,7 +443,7 @@ async fn finished(
     session: &Session,
     mut data: Data,
     user: &User,
-    codes: Option<Vec<mfa::RecoveryCode>>,
+    codes: Option<&[mfa::RecoveryCode]>,
     sent: Option<&Destination>,
     new: bool,
 ) -> Page {
@@ -492,12 +451,7 @@ async fn finished(
         data.enrollment = None;
         data.method = None;
         let flash = Flash::info("Account protection is on.");
-        return show(
-            session,
-            &data,
-            pages::recovery_codes(user, &codes, Some(&flash)),
-        )
-        .await;
+        return show(session, &data, pages::recovery_codes(user, codes, Some(&flash))).await;
     }
     if data.enrollment.as_ref().is_none_or(Enrollment::is_done) {
         let now = match data.method.take() {
@@ -521,9 +475,8 @@ async fn phone(State(app): State<App>, session: Session, body: Bytes) -> Page {
     match PhoneNumber::parse(Fields::parse(&body).get("phone")) {
         Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
         Err(_) => {
-            data.flash = Some(Flash::error(
-                "Type the number in international form, such as +447700900123.",
-            ));
+            data.flash =
+                Some(Flash::error("Type the number in international form, such as +447700900123."));
             go(&session, &data, "/protection/setup").await
         }
     }
@@ -545,9 +498,8 @@ async fn method(State(app): State<App>, session: Session, body: Bytes) -> Page {
     match PhoneNumber::parse(f.get("phone")) {
         Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
         Err(_) => {
-            data.flash = Some(Flash::error(
-                "Type the number in international form, such as +447700900123.",
-            ));
+            data.flash =
+                Some(Flash::error("Type the number in international form, such as +447700900123."));
             go(&session, &data, "/protection/setup").await
         }
     }
@@ -560,15 +512,13 @@ async fn confirm(State(app): State<App>, session: Session, body: Bytes) -> Page 
         return go(&session, &data, "/protection/setup").await;
     };
     let (code, now) = (Fields::parse(&body).get("code").to_owned(), now()?);
-    let done = app
-        .run(&user, |a| e.confirm(&app.0.flows, a, &[code.as_str()], now))
-        .await;
+    let done = app.mfa.run(&user, |f, a| e.confirm(f, a, &[code.as_str()], now)).await;
     if let Err(err) = done.result {
         data.flash = Some(Flash::error(say(&err)));
         return go(&session, &data, "/protection/setup").await;
     }
     data.enrollment = done.state;
-    finished(&session, data, &user, done.codes, None, false).await
+    finished(&session, data, &user, codes(&done.effects), None, false).await
 }
 
 async fn resend(State(app): State<App>, session: Session) -> Page {
@@ -579,14 +529,13 @@ async fn resend(State(app): State<App>, session: Session) -> Page {
     };
     let now = now()?;
     let identity = matches!(e.awaiting(), Awaiting::IdentityCode { .. });
-    let flows = &app.0.flows;
     let done = if identity {
-        app.run(&user, |a| e.resend_identity(flows, a, now)).await
+        app.mfa.run(&user, |f, a| e.resend_identity(f, a, now)).await
     } else {
-        app.run(&user, |a| e.resend(flows, a, now)).await
+        app.mfa.run(&user, |f, a| e.resend(f, a, now)).await
     };
     data.flash = Some(match done.result {
-        Ok(()) => sent_to(done.sent_to.as_ref(), true),
+        Ok(()) => sent_to(sent(&done.effects), true),
         Err(err) => Flash::error(say(&err)),
     });
     data.enrollment = done.state.or(Some(e));
@@ -607,9 +556,7 @@ async fn step_up(app: &App, session: &Session, after: After) -> Page {
     let mut data = load(session).await?;
     let user = signed_in!(app, data);
     let now = now()?;
-    let done = app
-        .run(&user, |a| Verification::step_up(&app.0.flows, a, now))
-        .await;
+    let done = app.mfa.run(&user, |f, a| Verification::step_up(f, a, now)).await;
     if let Some(check) = done.state {
         data.check = Some(check);
         data.after = Some(after);
@@ -644,7 +591,7 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
     else {
         return go(&session, &data, "/").await;
     };
-    let account = wiring::account(&app.0.store, &user).await;
+    let account = app.mfa.account(&user).await;
     let phone = match account.as_ref().ok().and_then(|a| a.factor()) {
         Some(Either::Second(sms)) => Some(sms.phone().as_str().to_owned()),
         _ => None,
@@ -663,25 +610,16 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
 
 async fn verify_code(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let code = Fields::parse(&body).get("code").to_owned();
-    answer(&app, &session, |check, flows, a, now| {
-        check.respond(flows, a, &code, now)
-    })
-    .await
+    answer(&app, &session, |check, f, a, now| check.respond(f, a, &code, now)).await
 }
 
 async fn verify_recovery(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let code = Fields::parse(&body).get("recovery_code").to_owned();
-    answer(&app, &session, |check, flows, a, now| {
-        check.respond_recovery(flows, a, &code, now)
-    })
-    .await
+    answer(&app, &session, |check, f, a, now| check.respond_recovery(f, a, &code, now)).await
 }
 
 async fn verify_send(State(app): State<App>, session: Session) -> Page {
-    answer(&app, &session, |check, flows, a, now| {
-        check.send_code(flows, a, now)
-    })
-    .await
+    answer(&app, &session, |check, f, a, now| check.send_code(f, a, now)).await
 }
 
 /// A step of the check in the session; once it passes, what it was for.
@@ -702,16 +640,13 @@ async fn answer(
         return go(session, &data, "/").await;
     };
     let now = now()?;
-    let done = app.run(&user, |a| op(&check, &app.0.flows, a, now)).await;
+    let done = app.mfa.run(&user, |f, a| op(&check, f, a, now)).await;
     let Some(state) = done.state.filter(|_| done.result.is_ok()) else {
         data.flash = done.result.err().map(|e| Flash::error(say(&e)));
         return go(session, &data, "/verify").await;
     };
     if !state.is_done() {
-        data.flash = Some(sent_to(
-            done.sent_to.as_ref(),
-            check.awaiting() == Awaiting::SentCode,
-        ));
+        data.flash = Some(sent_to(sent(&done.effects), check.awaiting() == Awaiting::SentCode));
         data.check = Some(state);
         return go(session, &data, "/verify").await;
     }
@@ -735,39 +670,21 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     let (Some(proof), now) = (data.verified.clone(), now()?) else {
         return go(session, &data, "/").await;
     };
-    let flows = &app.0.flows;
     match change {
         After::ChangeMethod => {
-            let done = app
-                .run(user, |a| Enrollment::start_change(flows, a, &proof, now))
-                .await;
+            let done = app.mfa.run(user, |f, a| Enrollment::start_change(f, a, &proof, now)).await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
             data.method = None;
-            go(
-                session,
-                &data,
-                if data.enrollment.is_some() {
-                    "/protection/setup"
-                } else {
-                    "/"
-                },
-            )
-            .await
+            go(session, &data, if data.enrollment.is_some() { "/protection/setup" } else { "/" })
+                .await
         }
         After::Regenerate => {
-            let done = app
-                .run(user, |a| a.regenerate_recovery_codes(flows, &proof, now))
-                .await;
-            match (done.result, done.codes) {
+            let done = app.mfa.run(user, |f, a| a.regenerate_recovery_codes(f, &proof, now)).await;
+            match (done.result, codes(&done.effects)) {
                 (Ok(()), Some(codes)) => {
                     let flash = Flash::info("New recovery codes: the old ones no longer work.");
-                    show(
-                        session,
-                        &data,
-                        pages::recovery_codes(user, &codes, Some(&flash)),
-                    )
-                    .await
+                    show(session, &data, pages::recovery_codes(user, codes, Some(&flash))).await
                 }
                 (result, _) => {
                     data.flash = result.err().map(|e| Flash::error(say(&e)));
@@ -776,7 +693,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
             }
         }
         _ => {
-            let done = app.run(user, |a| a.turn_off(flows, &proof, now)).await;
+            let done = app.mfa.run(user, |f, a| a.turn_off(f, &proof, now)).await;
             data.flash = Some(match done.result {
                 Ok(()) => Flash::info("Account protection is off."),
                 Err(e) => Flash::error(say(&e)),
@@ -798,31 +715,11 @@ async fn delete_resource(State(app): State<App>, session: Session, body: Bytes) 
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
     let name = Fields::parse(&body).get("resource").to_owned();
-    // A check passed in the last minutes authorises it; otherwise, a new one.
-    if let Some(passed) = data.passed.clone() {
-        let authorized = match wiring::account(&app.0.store, &user).await {
-            Ok(account) => {
-                passed.authorize(&app.0.flows, &account, &Scenario::CriticalOperation, now()?)
-            }
-            Err(e) => Err(e),
-        };
-        if authorized.is_ok() {
-            return delete_now(&app, &session, data, &user, &passed, &name).await;
-        }
-    }
+    // Each deletion asks for a check (none is asked if critical operations are not protected).
     let now = now()?;
     let last = data.verified.clone();
-    let done = app
-        .run(&user, |a| {
-            Verification::start(
-                &app.0.flows,
-                a,
-                Scenario::CriticalOperation,
-                last.as_ref(),
-                now,
-            )
-        })
-        .await;
+    let done =
+        app.mfa.run(&user, |f, a| Verification::start(f, a, CRITICAL, last.as_ref(), now)).await;
     match done.state {
         Some(check) if check.is_done() => {
             delete_now(&app, &session, data, &user, &check, &name).await
@@ -849,20 +746,12 @@ async fn delete_now(
     check: &Verification,
     name: &str,
 ) -> Page {
-    let authorized = match wiring::account(&app.0.store, user).await {
-        Ok(account) => {
-            check.authorize(&app.0.flows, &account, &Scenario::CriticalOperation, now()?)
-        }
-        Err(e) => Err(e),
-    };
+    let (account, now) = (app.mfa.account(user).await, now()?);
+    let authorized = account.and_then(|a| check.authorize(&app.mfa.flows, &a, &CRITICAL, now));
     data.flash = Some(match authorized {
         Ok(()) if app.delete(user, name) => Flash::info(format!("Deleted {name}.")),
         Ok(()) => Flash::error(format!("There is no resource named {name}.")),
         Err(e) => Flash::error(say(&e)),
     });
-    // Only a check that proved something is kept (not an unprotected pass).
-    if check.verified().is_some() {
-        data.passed = Some(check.clone());
-    }
     go(session, &data, "/resources").await
 }

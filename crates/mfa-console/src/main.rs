@@ -79,12 +79,7 @@ async fn console(database: &str, keys: keys::Keys) -> Result<app::App, BoxError>
     let factor = EitherFactor::new(TotpFactor::new("Example Co")?, sms);
     let flows = Flows::new(factor, keys.oob, FlowPolicy::default())?;
     let users = users::Users::demo()?;
-    Ok(app::App::new(
-        flows,
-        store,
-        outbox::Outbox::default(),
-        users,
-    ))
+    Ok(app::App::new(flows, store, outbox::Outbox::default(), users))
 }
 
 #[tokio::main]
