@@ -108,6 +108,9 @@ impl App {
         let layer = SessionManagerLayer::new(sessions)
             .with_secure(false)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)
+            .with_expiry(tower_sessions::Expiry::OnInactivity(
+                tower_sessions::cookie::time::Duration::hours(1),
+            ))
             .with_name("console");
         Router::new()
             .route("/", get(home))

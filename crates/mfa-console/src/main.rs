@@ -14,6 +14,7 @@ mod app;
 mod keys;
 mod outbox;
 mod pages;
+mod sessions;
 mod users;
 mod wiring;
 
@@ -89,7 +90,7 @@ async fn main() -> Result<(), BoxError> {
     let app = console(&args.database, keys).await?;
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
     println!("console: http://{}/", listener.local_addr()?);
-    let sessions = tower_sessions::MemoryStore::default();
+    let sessions = sessions::SqlSessions::new(&app.mfa.store).await?;
     axum::serve(listener, app.router(sessions))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -52,8 +52,13 @@ impl Browser {
             oob: mfa::OobKey::generate().expect("a key"),
             sealing: mfa::SealingKey::generate(1).expect("a key"),
         };
+        Self::with_keys(url, dir, keys).await
+    }
+
+    async fn with_keys(url: &str, dir: tempfile::TempDir, keys: crate::keys::Keys) -> Self {
         let app = crate::console(url, keys).await.expect("the console starts");
-        Self { app: app.router(tower_sessions::MemoryStore::default()), cookie: None, _dir: dir }
+        let sessions = crate::sessions::SqlSessions::new(&app.mfa.store).await.expect("sessions");
+        Self { app: app.router(sessions), cookie: None, _dir: dir }
     }
 
     async fn send(&mut self, request: axum::http::request::Builder, body: String) -> Page {
@@ -132,6 +137,28 @@ async fn sign_in_with_a_password_and_refusals_in_words() {
     assert_eq!(refused.location, "/protection/setup");
     let page = browser.get("/protection/setup").await;
     assert_eq!(page.message(), Some("Choose at least one scenario to protect, each at most once."));
+}
+
+/// Sessions are rows of the console's database: a restart (a new console
+/// on the same file and keys) keeps the user signed in.
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let (oob, sealing) =
+        (mfa::OobKey::generate().expect("a key"), mfa::SealingKey::generate(1).expect("a key"));
+    let keys = || crate::keys::Keys { oob: oob.clone(), sealing: sealing.clone() };
+    let mut first =
+        Browser::with_keys(&url, tempfile::tempdir().expect("a directory"), keys()).await;
+    assert_eq!(first.post("/login", "username=dave&password=dave-demo-pw").await.location, "/");
+    let mut second = Browser::with_keys(&url, dir, keys()).await;
+    second.cookie = first.cookie.clone();
+    let home = second.get("/").await;
+    assert_eq!(home.status, StatusCode::OK, "signed in after the restart");
+    assert!(home.body.contains("<dd id=\"protection-status\">Off</dd>"));
+    // Signed out there, the session is gone for the first one too.
+    second.post("/logout", "").await;
+    assert_eq!(first.get("/").await.location, "/login");
 }
 
 #[tokio::test]
