@@ -50,6 +50,11 @@ button.secondary{background:#fff;color:#1f3a5f}
 button.danger{background:#a4281b;border-color:#a4281b}
 dl{display:grid;grid-template-columns:11rem 1fr;gap:.4rem}
 dt{font-weight:600}
+dd{margin:0}
+#protection-status.on{color:#1d5e2c;font-weight:600}
+#protection-status.off{color:#8a1c12;font-weight:600}
+.actions{display:flex;gap:.6rem;flex-wrap:wrap}
+.actions form{margin:.4rem 0}
 #secret{font-family:ui-monospace,monospace;font-size:1.2rem;letter-spacing:.05em}
 #qr svg{display:block}
 #recovery-codes{font-family:ui-monospace,monospace;font-size:1.1rem;columns:2}
@@ -146,7 +151,9 @@ pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
             dl {
                 dt { "Account" } dd { (user.name) " · " (user.email) }
                 dt { "Protection" }
-                dd #protection-status { @if account.is_on() { "On" } @else { "Off" } }
+                dd #protection-status class=(if account.is_on() { "on" } else { "off" }) {
+                    @if account.is_on() { "On" } @else { "Off" }
+                }
                 @if account.is_on() {
                     dt { "Method" } dd #protection-method { (method) }
                     dt { "Asked at" } dd #protection-scenarios { (scenarios.join(", ")) }
@@ -160,14 +167,16 @@ pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
             }
             @if account.is_on() {
                 p.hint { "Each change asks for your second factor first." }
-                form #change-method method="post" action="/protection/change-method" {
-                    button type="submit" { "Change method" }
-                }
-                form #regenerate-recovery-codes method="post" action="/protection/regenerate-recovery-codes" {
-                    button.secondary type="submit" { "New recovery codes" }
-                }
-                form #turn-off method="post" action="/protection/turn-off" {
-                    button.danger type="submit" { "Turn protection off" }
+                div.actions {
+                    form #change-method method="post" action="/protection/change-method" {
+                        button type="submit" { "Change method" }
+                    }
+                    form #regenerate-recovery-codes method="post" action="/protection/regenerate-recovery-codes" {
+                        button.secondary type="submit" { "New recovery codes" }
+                    }
+                    form #turn-off method="post" action="/protection/turn-off" {
+                        button.danger type="submit" { "Turn protection off" }
+                    }
                 }
             } @else {
                 p { "Protect your account with a second factor: an authenticator app or text messages." }

@@ -129,7 +129,7 @@ async fn sign_in_with_a_password_and_refusals_in_words() {
     let right = browser.post("/login", "username=dave&password=dave-demo-pw").await;
     assert_eq!(right.location, "/");
     let home = browser.get("/").await;
-    assert!(home.body.contains("<dd id=\"protection-status\">Off</dd>"), "{}", home.body);
+    assert!(home.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"), "{}", home.body);
     assert!(home.body.contains("id=\"protect\""));
 
     // Nothing to confirm yet: the enrollment refuses in words, not a debug string.
@@ -155,7 +155,7 @@ async fn a_session_survives_a_restart() {
     second.cookie = first.cookie.clone();
     let home = second.get("/").await;
     assert_eq!(home.status, StatusCode::OK, "signed in after the restart");
-    assert!(home.body.contains("<dd id=\"protection-status\">Off</dd>"));
+    assert!(home.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"));
     // Signed out there, the session is gone for the first one too.
     second.post("/logout", "").await;
     assert_eq!(first.get("/").await.location, "/login");
@@ -231,7 +231,7 @@ async fn totp_scenario(mut browser: Browser) {
         .collect();
     assert_eq!(recovery.len(), 10);
     let home = browser.get("/").await.body;
-    assert!(home.contains("<dd id=\"protection-status\">On</dd>"));
+    assert!(home.contains("<dd id=\"protection-status\" class=\"on\">On</dd>"));
     assert!(home.contains("<dd id=\"protection-scenarios\">Log-on, Critical operations</dd>"));
 
     // Sign-in: challenged; the next step's code passes once, then is a replay.
@@ -261,7 +261,7 @@ async fn totp_scenario(mut browser: Browser) {
         browser.post("/verify/recovery", &format!("recovery_code={}", recovery[2])).await.location,
         "/"
     );
-    assert!(browser.get("/").await.body.contains("<dd id=\"protection-status\">Off</dd>"));
+    assert!(browser.get("/").await.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"));
     let outbox = browser.get("/outbox").await.body;
     for subject in
         ["Account protection is off", "A recovery code was used", "Account protection is on"]
