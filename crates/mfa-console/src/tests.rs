@@ -129,7 +129,11 @@ async fn sign_in_with_a_password_and_refusals_in_words() {
     let right = browser.post("/login", "username=dave&password=dave-demo-pw").await;
     assert_eq!(right.location, "/");
     let home = browser.get("/").await;
-    assert!(home.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"), "{}", home.body);
+    assert!(
+        home.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("id=\"protect\""));
 
     // Nothing to confirm yet: the enrollment refuses in words, not a debug string.
@@ -261,7 +265,9 @@ async fn totp_scenario(mut browser: Browser) {
         browser.post("/verify/recovery", &format!("recovery_code={}", recovery[2])).await.location,
         "/"
     );
-    assert!(browser.get("/").await.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"));
+    assert!(
+        browser.get("/").await.body.contains("<dd id=\"protection-status\" class=\"off\">Off</dd>")
+    );
     let outbox = browser.get("/outbox").await.body;
     for subject in
         ["Account protection is off", "A recovery code was used", "Account protection is on"]
