@@ -408,7 +408,9 @@ async fn identity(State(app): State<App>, session: Session, body: Bytes) -> Page
             setup(&app, &session, data, &user, e, Either::Second(phone)).await
         }
         (Some(Method::Sms), _) => {
-            data.flash = Some(Flash::info("Thank you. Now the phone to text codes to."));
+            data.flash = Some(Flash::info(
+                "Confirmed. Now type the phone number we should text your codes to.",
+            ));
             go(&session, &data, "/protection/setup").await
         }
         _ => {
