@@ -100,8 +100,9 @@ impl Console {
 
 /// A refusal as a person would want to read it: the crate's message as
 /// sentences ("Too many failed attempts. Try again in 20 s."), but "Wrong
-/// code." for a rejected one; the server's own failures are logged, and
-/// said as such.
+/// code." for a rejected one and "out of date" for a step that does not fit
+/// the state (a form sent twice, an old tab); the server's own failures are
+/// logged, and said as such.
 pub fn say(e: &FlowError) -> String {
     if e.kind() == ErrorKind::Server {
         eprintln!("console: {e}: {:?}", std::error::Error::source(e));
@@ -109,6 +110,7 @@ pub fn say(e: &FlowError) -> String {
     }
     match e.code() {
         "rejected" => "Wrong code.".to_owned(),
+        "wrong_state" | "tampered" => "This page is out of date. Start again.".to_owned(),
         _ => crate::pages::sentence(&e.to_string()),
     }
 }
