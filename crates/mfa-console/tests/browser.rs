@@ -76,7 +76,7 @@ const CHROMIUM_FLAGS: [&str; 9] = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1100,1000",
+    "--window-size=1100,1200",
 ];
 
 /// How long an element, a page or a message may take to show.
@@ -951,7 +951,8 @@ impl<'a> Browser<'a> {
         if !self.env.shots {
             return;
         }
-        let png = self.client.screenshot().await.expect("a screenshot");
+        // The page: its content, without the empty window below it.
+        let png = self.screenshot_element("html").await;
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
         std::fs::create_dir_all(&dir).expect("the screenshots directory");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("writes the screenshot");
