@@ -20,7 +20,7 @@ use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 use crate::outbox::Outbox;
 use crate::pages::{self, Flash};
 use crate::users::{User, Users};
-use crate::wiring::{self, Console, Factor, Store, say};
+use crate::wiring::{self, Console, Factor, say};
 
 /// What a check is for: what happens once it passes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,10 +93,9 @@ impl std::ops::Deref for App {
 
 impl App {
     /// The console over `store`, sending through `outbox`.
-    pub fn new(flows: Flows<Factor>, store: Store, outbox: Outbox, users: Users) -> Self {
-        let sender = Arc::new(outbox.clone());
+    pub fn new(mfa: Console, outbox: Outbox, users: Users) -> Self {
         Self(Arc::new(Inner {
-            mfa: Console { flows, store, sender },
+            mfa,
             outbox,
             users: Arc::new(users),
             resources: Mutex::new(HashMap::new()),
@@ -142,17 +141,27 @@ impl App {
     }
 
     fn resources_of(&self, user: &User) -> Vec<String> {
-        let mut all = self.0.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = self
+            .0
+            .resources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         all.entry(user.name.clone())
             .or_insert_with(|| {
-                ["staging-db", "build-cache", "old-logs-bucket"].map(String::from).to_vec()
+                ["staging-db", "build-cache", "old-logs-bucket"]
+                    .map(String::from)
+                    .to_vec()
             })
             .clone()
     }
 
     fn delete(&self, user: &User, name: &str) -> bool {
         let _ = self.resources_of(user);
-        let mut all = self.0.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all = self
+            .0
+            .resources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         all.get_mut(&user.name).is_some_and(|list| {
             let before = list.len();
             list.retain(|r| r != name);
@@ -168,7 +177,10 @@ struct Fail(String);
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
         eprintln!("console: {}", self.0);
-        (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.")
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side. Try again.",
+        )
             .into_response()
     }
 }
@@ -214,7 +226,10 @@ impl Fields {
     }
 
     fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.trim())
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.trim())
     }
 }
 
@@ -248,7 +263,10 @@ fn sent_to(to: Option<&Destination>, new: bool) -> Flash {
         Some(other) => other.to_string(),
         None => "you".to_owned(),
     };
-    Flash::info(format!("We sent a {}code to {to}.", if new { "new " } else { "" }))
+    Flash::info(format!(
+        "We sent a {}code to {to}.",
+        if new { "new " } else { "" }
+    ))
 }
 
 // ---- sign-in ----
@@ -267,13 +285,18 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
         .await
         .map_err(|e| Fail(e.to_string()))?;
     let Some(user) = found else {
-        let data =
-            Data { flash: Some(Flash::error("Wrong user name or password.")), ..Data::default() };
+        let data = Data {
+            flash: Some(Flash::error("Wrong user name or password.")),
+            ..Data::default()
+        };
         return go(&session, &data, "/login").await;
     };
     session.cycle_id().await?;
     let now = now()?;
-    let done = app.mfa.run(&user, |f, a| Verification::start(f, a, LOG_ON, None, now)).await;
+    let done = app
+        .mfa
+        .run(&user, |f, a| Verification::start(f, a, LOG_ON, None, now))
+        .await;
     let mut data = Data::default();
     match done.state {
         Some(check) if check.is_done() => {
@@ -288,8 +311,9 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
             go(&session, &data, "/verify").await
         }
         None => {
-            data.flash =
-                Some(Flash::error(done.result.err().map_or_else(String::new, |e| say(&e))));
+            data.flash = Some(Flash::error(
+                done.result.err().map_or_else(String::new, |e| say(&e)),
+            ));
             go(&session, &data, "/login").await
         }
     }
@@ -297,7 +321,10 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
 
 async fn logout(session: Session) -> Page {
     session.flush().await?;
-    let data = Data { flash: Some(Flash::info("You are signed out.")), ..Data::default() };
+    let data = Data {
+        flash: Some(Flash::info("You are signed out.")),
+        ..Data::default()
+    };
     go(&session, &data, "/login").await
 }
 
@@ -367,16 +394,29 @@ async fn setup_start(State(app): State<App>, session: Session, body: Bytes) -> P
             _ => None,
         })
         .collect();
-    let method = if f.get("method") == "sms" { Method::Sms } else { Method::Totp };
-    let to =
-        if f.get("identity") == "phone" { user.phone.clone() } else { Some(user.email.clone()) };
+    let method = if f.get("method") == "sms" {
+        Method::Sms
+    } else {
+        Method::Totp
+    };
+    let to = if f.get("identity") == "phone" {
+        user.phone.clone()
+    } else {
+        Some(user.email.clone())
+    };
     let Some(to) = to else {
-        data.flash =
-            Some(Flash::error("No phone is bound to your account: confirm it is you by e-mail."));
+        data.flash = Some(Flash::error(
+            "No phone is bound to your account: confirm it is you by e-mail.",
+        ));
         return go(&session, &data, "/protection/setup").await;
     };
     let (known, now) = (user.contacts(), now()?);
-    let done = app.mfa.run(&user, |f, a| Enrollment::start(f, a, &asked, &known, &to, now)).await;
+    let done = app
+        .mfa
+        .run(&user, |f, a| {
+            Enrollment::start(f, a, &asked, &known, &to, now)
+        })
+        .await;
     data.flash = Some(match done.result {
         Ok(()) => sent_to(sent(&done.effects), false),
         Err(e) => Flash::error(say(&e)),
@@ -394,9 +434,17 @@ async fn identity(State(app): State<App>, session: Session, body: Bytes) -> Page
     let Some(e) = data.enrollment.clone() else {
         return go(&session, &data, "/protection/setup").await;
     };
-    let by_phone = matches!(e.awaiting(), Awaiting::IdentityCode { contact: Destination::Sms(_) });
+    let by_phone = matches!(
+        e.awaiting(),
+        Awaiting::IdentityCode {
+            contact: Destination::Sms(_)
+        }
+    );
     let (code, now) = (Fields::parse(&body).get("code").to_owned(), now()?);
-    let done = app.mfa.run(&user, |f, a| e.verify_identity(f, a, &code, now)).await;
+    let done = app
+        .mfa
+        .run(&user, |f, a| e.verify_identity(f, a, &code, now))
+        .await;
     let (Ok(()), Some(e)) = (done.result.clone(), done.state) else {
         data.flash = done.result.err().map(|e| Flash::error(say(&e)));
         return go(&session, &data, "/protection/setup").await;
@@ -440,7 +488,15 @@ async fn setup(
     if let Some(key) = key(&done.effects) {
         return show(session, &data, pages::totp_key(user, key, None)).await;
     }
-    finished(session, data, user, codes(&done.effects), sent(&done.effects), false).await
+    finished(
+        session,
+        data,
+        user,
+        codes(&done.effects),
+        sent(&done.effects),
+        false,
+    )
+    .await
 }
 
 /// After a setup or confirmation: recovery codes to show, done, or a code sent.
@@ -456,7 +512,12 @@ async fn finished(
         data.enrollment = None;
         data.method = None;
         let flash = Flash::info("Account protection is on.");
-        return show(session, &data, pages::recovery_codes(user, codes, Some(&flash))).await;
+        return show(
+            session,
+            &data,
+            pages::recovery_codes(user, codes, Some(&flash)),
+        )
+        .await;
     }
     if data.enrollment.as_ref().is_none_or(Enrollment::is_done) {
         let now = match data.method.take() {
@@ -480,8 +541,9 @@ async fn phone(State(app): State<App>, session: Session, body: Bytes) -> Page {
     match PhoneNumber::parse(Fields::parse(&body).get("phone")) {
         Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
         Err(_) => {
-            data.flash =
-                Some(Flash::error("Type the number in international form, such as +447700900123."));
+            data.flash = Some(Flash::error(
+                "Type the number in international form, such as +447700900123.",
+            ));
             go(&session, &data, "/protection/setup").await
         }
     }
@@ -503,8 +565,9 @@ async fn method(State(app): State<App>, session: Session, body: Bytes) -> Page {
     match PhoneNumber::parse(f.get("phone")) {
         Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
         Err(_) => {
-            data.flash =
-                Some(Flash::error("Type the number in international form, such as +447700900123."));
+            data.flash = Some(Flash::error(
+                "Type the number in international form, such as +447700900123.",
+            ));
             go(&session, &data, "/protection/setup").await
         }
     }
@@ -517,7 +580,10 @@ async fn confirm(State(app): State<App>, session: Session, body: Bytes) -> Page 
         return go(&session, &data, "/protection/setup").await;
     };
     let (code, now) = (Fields::parse(&body).get("code").to_owned(), now()?);
-    let done = app.mfa.run(&user, |f, a| e.confirm(f, a, &[code.as_str()], now)).await;
+    let done = app
+        .mfa
+        .run(&user, |f, a| e.confirm(f, a, &[code.as_str()], now))
+        .await;
     if let Err(err) = done.result {
         data.flash = Some(Flash::error(say(&err)));
         return go(&session, &data, "/protection/setup").await;
@@ -535,7 +601,9 @@ async fn resend(State(app): State<App>, session: Session) -> Page {
     let now = now()?;
     let identity = matches!(e.awaiting(), Awaiting::IdentityCode { .. });
     let done = if identity {
-        app.mfa.run(&user, |f, a| e.resend_identity(f, a, now)).await
+        app.mfa
+            .run(&user, |f, a| e.resend_identity(f, a, now))
+            .await
     } else {
         app.mfa.run(&user, |f, a| e.resend(f, a, now)).await
     };
@@ -561,7 +629,10 @@ async fn step_up(app: &App, session: &Session, after: After) -> Page {
     let mut data = load(session).await?;
     let user = signed_in!(app, data);
     let now = now()?;
-    let done = app.mfa.run(&user, |f, a| Verification::step_up(f, a, now)).await;
+    let done = app
+        .mfa
+        .run(&user, |f, a| Verification::step_up(f, a, now))
+        .await;
     if let Some(check) = done.state {
         data.check = Some(check);
         data.after = Some(after);
@@ -615,16 +686,25 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
 
 async fn verify_code(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let code = Fields::parse(&body).get("code").to_owned();
-    answer(&app, &session, |check, f, a, now| check.respond(f, a, &code, now)).await
+    answer(&app, &session, |check, f, a, now| {
+        check.respond(f, a, &code, now)
+    })
+    .await
 }
 
 async fn verify_recovery(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let code = Fields::parse(&body).get("recovery_code").to_owned();
-    answer(&app, &session, |check, f, a, now| check.respond_recovery(f, a, &code, now)).await
+    answer(&app, &session, |check, f, a, now| {
+        check.respond_recovery(f, a, &code, now)
+    })
+    .await
 }
 
 async fn verify_send(State(app): State<App>, session: Session) -> Page {
-    answer(&app, &session, |check, f, a, now| check.send_code(f, a, now)).await
+    answer(&app, &session, |check, f, a, now| {
+        check.send_code(f, a, now)
+    })
+    .await
 }
 
 /// A step of the check in the session; once it passes, what it was for.
@@ -651,7 +731,10 @@ async fn answer(
         return go(session, &data, "/verify").await;
     };
     if !state.is_done() {
-        data.flash = Some(sent_to(sent(&done.effects), check.awaiting() == Awaiting::SentCode));
+        data.flash = Some(sent_to(
+            sent(&done.effects),
+            check.awaiting() == Awaiting::SentCode,
+        ));
         data.check = Some(state);
         return go(session, &data, "/verify").await;
     }
@@ -677,19 +760,38 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     };
     match change {
         After::ChangeMethod => {
-            let done = app.mfa.run(user, |f, a| Enrollment::start_change(f, a, &proof, now)).await;
+            let done = app
+                .mfa
+                .run(user, |f, a| Enrollment::start_change(f, a, &proof, now))
+                .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
             data.method = None;
-            go(session, &data, if data.enrollment.is_some() { "/protection/setup" } else { "/" })
-                .await
+            go(
+                session,
+                &data,
+                if data.enrollment.is_some() {
+                    "/protection/setup"
+                } else {
+                    "/"
+                },
+            )
+            .await
         }
         After::Regenerate => {
-            let done = app.mfa.run(user, |f, a| a.regenerate_recovery_codes(f, &proof, now)).await;
+            let done = app
+                .mfa
+                .run(user, |f, a| a.regenerate_recovery_codes(f, &proof, now))
+                .await;
             match (done.result, codes(&done.effects)) {
                 (Ok(()), Some(codes)) => {
                     let flash = Flash::info("New recovery codes: the old ones no longer work.");
-                    show(session, &data, pages::recovery_codes(user, codes, Some(&flash))).await
+                    show(
+                        session,
+                        &data,
+                        pages::recovery_codes(user, codes, Some(&flash)),
+                    )
+                    .await
                 }
                 (result, _) => {
                     data.flash = result.err().map(|e| Flash::error(say(&e)));
@@ -723,8 +825,12 @@ async fn delete_resource(State(app): State<App>, session: Session, body: Bytes) 
     // Each deletion asks for a check (none is asked if critical operations are not protected).
     let now = now()?;
     let last = data.verified.clone();
-    let done =
-        app.mfa.run(&user, |f, a| Verification::start(f, a, CRITICAL, last.as_ref(), now)).await;
+    let done = app
+        .mfa
+        .run(&user, |f, a| {
+            Verification::start(f, a, CRITICAL, last.as_ref(), now)
+        })
+        .await;
     match done.state {
         Some(check) if check.is_done() => {
             delete_now(&app, &session, data, &user, &check, &name).await

@@ -44,7 +44,10 @@ impl Keys {
             };
             return Self::parse(field("oob")?, field("sealing")?);
         }
-        let keys = Self { oob: OobKey::generate()?, sealing: SealingKey::generate(1)? };
+        let keys = Self {
+            oob: OobKey::generate()?,
+            sealing: SealingKey::generate(1)?,
+        };
         let text = format!(
             "# mfa-console development keys, generated on first run. Keep them secret.\noob={}\nsealing={}\n",
             Base64::encode_string(keys.oob.expose_bytes()),

@@ -21,9 +21,7 @@ mod wiring;
 use std::path::PathBuf;
 
 use clap::Parser;
-use mfa::{
-    EitherFactor, FlowPolicy, Flows, Keyring, OobPolicy, RecordCodec, SmsFactor, TotpFactor,
-};
+use std::sync::Arc;
 
 /// Any error of the start-up.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -74,13 +72,9 @@ impl Args {
 /// The console on `database`, with `keys`: the store migrated, the flows
 /// built, the demo users' passwords hashed.
 async fn console(database: &str, keys: keys::Keys) -> Result<app::App, BoxError> {
-    let codec = RecordCodec::new(Keyring::new(keys.sealing));
-    let store = wiring::open_store(database, codec).await?;
-    let sms = SmsFactor::new(keys.oob.clone(), OobPolicy::default())?;
-    let factor = EitherFactor::new(TotpFactor::new("Example Co")?, sms);
-    let flows = Flows::new(factor, keys.oob, FlowPolicy::default())?;
-    let users = users::Users::demo()?;
-    Ok(app::App::new(flows, store, outbox::Outbox::default(), users))
+    let outbox = outbox::Outbox::default();
+    let mfa = wiring::Console::open(database, keys, Arc::new(outbox.clone())).await?;
+    Ok(app::App::new(mfa, outbox, users::Users::demo()?))
 }
 
 #[tokio::main]

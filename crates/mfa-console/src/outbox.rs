@@ -60,7 +60,11 @@ impl Sender for Outbox {
     fn send(&self, message: Message) -> Sending<'_> {
         let kept = self.messages.lock().map(|mut m| m.push(message)).is_ok();
         Box::pin(async move {
-            if kept { Ok(()) } else { Err(SendError::from("the outbox is poisoned")) }
+            if kept {
+                Ok(())
+            } else {
+                Err(SendError::from("the outbox is poisoned"))
+            }
         })
     }
 }
@@ -89,7 +93,10 @@ pub fn notice(to: &Destination, event: Event, at: u64) -> Message {
     let (subject, text) = match event {
         Event::FactorBound { kind } => (
             "Account protection is on".to_owned(),
-            format!("Account protection was turned on, with {}.", method_name(kind)),
+            format!(
+                "Account protection was turned on, with {}.",
+                method_name(kind)
+            ),
         ),
         Event::FactorChanged { kind } => (
             "Your second factor changed".to_owned(),
@@ -126,9 +133,16 @@ pub fn notice(to: &Destination, event: Event, at: u64) -> Message {
                 crate::pages::timestamp(until)
             ),
         ),
-        other => ("Account protection".to_owned(), crate::pages::sentence(&other.to_string())),
+        other => (
+            "Account protection".to_owned(),
+            crate::pages::sentence(&other.to_string()),
+        ),
     };
-    Message { to: to.clone(), subject, body: format!("{text}\n\nWhen: {when}.\n\n{not_you}") }
+    Message {
+        to: to.clone(),
+        subject,
+        body: format!("{text}\n\nWhen: {when}.\n\n{not_you}"),
+    }
 }
 
 /// The name a person knows a factor kind by.

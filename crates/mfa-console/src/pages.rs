@@ -22,12 +22,18 @@ pub struct Flash {
 impl Flash {
     /// A refusal.
     pub fn error(text: impl Into<String>) -> Self {
-        Self { error: true, text: text.into() }
+        Self {
+            error: true,
+            text: text.into(),
+        }
     }
 
     /// News.
     pub fn info(text: impl Into<String>) -> Self {
-        Self { error: false, text: text.into() }
+        Self {
+            error: false,
+            text: text.into(),
+        }
     }
 }
 
@@ -276,8 +282,11 @@ pub fn method_form(user: &User, flash: Option<&Flash>) -> Markup {
 pub fn totp_key(user: &User, key: &KeyUri, flash: Option<&Flash>) -> Markup {
     let svg = key.to_qr().map(|qr| qr.to_svg().as_str().to_owned());
     let secret = key.secret().expose_base32();
-    let grouped: Vec<String> =
-        secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let grouped: Vec<String> = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
     let uri = key.to_uri();
     layout(
         "Scan the key",
@@ -458,7 +467,9 @@ fn shown_contact(contact: &Destination) -> String {
 pub fn masked(phone: &str) -> String {
     let head = phone.get(..3).unwrap_or_default();
     let next = phone.get(3..5).unwrap_or_default();
-    let tail = phone.get(phone.len().saturating_sub(2)..).unwrap_or_default();
+    let tail = phone
+        .get(phone.len().saturating_sub(2)..)
+        .unwrap_or_default();
     format!("{head} {next}…{tail}")
 }
 
@@ -490,7 +501,11 @@ pub fn timestamp(at: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3_600, secs % 3_600 / 60)
+    format!(
+        "{year}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3_600,
+        secs % 3_600 / 60
+    )
 }
 
 /// Percent-encodes `text` for a `data:` URL.

@@ -11,7 +11,7 @@ use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use crate::wiring::Store;
+use mfa_sqlx::AnyStore;
 
 /// The table, created at start-up if missing. SQLite and PostgreSQL both
 /// read this SQL, `$n` parameters included.
@@ -50,10 +50,15 @@ impl SqlSessions {
     /// # Errors
     ///
     /// If the table cannot be created.
-    pub async fn new(store: &Store) -> Result<Self, sqlx::Error> {
+    pub async fn new(store: &AnyStore) -> Result<Self, sqlx::Error> {
         let sessions = match store {
-            Store::Sqlite(s) => Self::Sqlite(s.pool().clone()),
-            Store::Postgres(s) => Self::Postgres(s.pool().clone()),
+            AnyStore::Sqlite(s) => Self::Sqlite(s.pool().clone()),
+            AnyStore::Postgres(s) => Self::Postgres(s.pool().clone()),
+            _ => {
+                return Err(sqlx::Error::Configuration(
+                    "no session table for this database".into(),
+                ));
+            }
         };
         match &sessions {
             Self::Sqlite(pool) => sqlx::query(SCHEMA).execute(pool).await.map(drop)?,
@@ -107,10 +112,18 @@ impl SqlSessions {
     async fn fetch(&self, id: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
         match self {
             Self::Sqlite(pool) => {
-                sqlx::query_scalar(LOAD).bind(id.to_owned()).bind(now).fetch_optional(pool).await
+                sqlx::query_scalar(LOAD)
+                    .bind(id.to_owned())
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
             }
             Self::Postgres(pool) => {
-                sqlx::query_scalar(LOAD).bind(id.to_owned()).bind(now).fetch_optional(pool).await
+                sqlx::query_scalar(LOAD)
+                    .bind(id.to_owned())
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
             }
         }
     }
@@ -126,13 +139,20 @@ fn encoded(record: &Record) -> session_store::Result<(String, i64)> {
 #[async_trait]
 impl SessionStore for SqlSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.purge(OffsetDateTime::now_utc().unix_timestamp()).await.map_err(backend)?;
+        self.purge(OffsetDateTime::now_utc().unix_timestamp())
+            .await
+            .map_err(backend)?;
         // A new id until one is free (a collision of 128 random bits is
         // not expected, but is not written over either).
         loop {
             let (json, expires) = encoded(record)?;
             let id = record.id.to_string();
-            if self.execute(CREATE, &id, Some(&json), Some(expires)).await.map_err(backend)? == 1 {
+            if self
+                .execute(CREATE, &id, Some(&json), Some(expires))
+                .await
+                .map_err(backend)?
+                == 1
+            {
                 return Ok(());
             }
             record.id = Id::default();
@@ -142,7 +162,9 @@ impl SessionStore for SqlSessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let (json, expires) = encoded(record)?;
         let id = record.id.to_string();
-        self.execute(SAVE, &id, Some(&json), Some(expires)).await.map_err(backend)?;
+        self.execute(SAVE, &id, Some(&json), Some(expires))
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -157,7 +179,9 @@ impl SessionStore for SqlSessions {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.execute(DELETE, &id.to_string(), None, None).await.map_err(backend)?;
+        self.execute(DELETE, &id.to_string(), None, None)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

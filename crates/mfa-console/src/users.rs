@@ -21,21 +21,36 @@ pub struct User {
 impl User {
     /// The contacts an identity code may be sent to.
     pub fn contacts(&self) -> Vec<Destination> {
-        std::iter::once(self.email.clone()).chain(self.phone.clone()).collect()
+        std::iter::once(self.email.clone())
+            .chain(self.phone.clone())
+            .collect()
     }
 
     /// Whether `password` is this user's (Argon2id, constant-time).
     pub fn password_is(&self, password: &str) -> bool {
-        PasswordHash::new(&self.hash)
-            .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        PasswordHash::new(&self.hash).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
     }
 }
 
 /// The demo users' names, passwords, e-mail addresses and phones.
 pub const DEMO: [(&str, &str, &str, Option<&str>); 4] = [
-    ("ada", "ada-demo-pw", "ada@example.com", Some("+447700900001")),
+    (
+        "ada",
+        "ada-demo-pw",
+        "ada@example.com",
+        Some("+447700900001"),
+    ),
     ("bob", "bob-demo-pw", "bob@example.com", None),
-    ("carol", "carol-demo-pw", "carol@example.com", Some("+447700900003")),
+    (
+        "carol",
+        "carol-demo-pw",
+        "carol@example.com",
+        Some("+447700900003"),
+    ),
     ("dave", "dave-demo-pw", "dave@example.com", None),
 ];
 

@@ -8,12 +8,15 @@
 //! handlers' calls, and keeps the sum under 100.
 
 use mfa::{
-    AsyncStore, Effect, Either, EitherFactor, ErrorKind, FlowError, Flows, Protection, Ran,
-    RecordCodec, SmsFactor, SmsRecord, TotpFactor, TotpRecord, Transition,
+    AsyncStore, Effect, Either, EitherFactor, ErrorKind, FlowError, FlowPolicy, Flows, Keyring,
+    OobPolicy, Protection, Ran, RecordCodec, SmsFactor, SmsRecord, TotpFactor, TotpRecord,
+    Transition,
 };
-use mfa_sqlx::{PgPool, Postgres, Sqlite, SqlitePool, SqlxStore};
-use sqlx::sqlite::SqliteConnectOptions;
+use mfa_sqlx::AnyStore;
+use std::sync::Arc;
 
+use crate::BoxError;
+use crate::keys::Keys;
 use crate::outbox::{self, Sender};
 use crate::users::User;
 
@@ -24,40 +27,38 @@ pub type Record = Either<TotpRecord, SmsRecord>;
 /// An account's protection record, as stored.
 pub type Account = Protection<Record>;
 
-/// The account records' store: SQLite (a file) or PostgreSQL.
-pub enum Store {
-    /// `sqlite://…`
-    Sqlite(SqlxStore<Sqlite>),
-    /// `postgres://…`
-    Postgres(SqlxStore<Postgres>),
-}
-
-/// Connects to `url` (a SQLite file, created if missing, or PostgreSQL)
-/// and applies the store's migrations.
-pub async fn open_store(url: &str, codec: RecordCodec) -> Result<Store, crate::BoxError> {
-    if url.starts_with("postgres") {
-        let store = SqlxStore::new(PgPool::connect(url).await?, codec);
-        store.migrate().await?;
-        return Ok(Store::Postgres(store));
-    }
-    let options = url.parse::<SqliteConnectOptions>()?.create_if_missing(true);
-    let store = SqlxStore::new(SqlitePool::connect_with(options).await?, codec);
-    store.migrate().await?;
-    Ok(Store::Sqlite(store))
-}
-
 /// The crate's side of the console: the flows, the store, where codes
 /// and notices go.
 pub struct Console {
     /// The flows, built once at start-up.
     pub flows: Flows<Factor>,
     /// The account records.
-    pub store: Store,
+    pub store: AnyStore,
     /// Where codes and notices go.
-    pub sender: std::sync::Arc<dyn Sender>,
+    pub sender: Arc<dyn Sender>,
 }
 
 impl Console {
+    /// Opens the store `database` names (`sqlite://…`, `postgres://…`; its
+    /// schema applied) and builds the flows with `keys`; codes and notices
+    /// go to `sender`.
+    pub async fn open(
+        database: &str,
+        keys: Keys,
+        sender: Arc<dyn Sender>,
+    ) -> Result<Self, BoxError> {
+        let codec = RecordCodec::new(Keyring::new(keys.sealing));
+        let store = AnyStore::connect(database, codec).await?;
+        let sms = SmsFactor::new(keys.oob.clone(), OobPolicy::default())?;
+        let factor = EitherFactor::new(TotpFactor::new("Example Co")?, sms);
+        let flows = Flows::new(factor, keys.oob, FlowPolicy::default())?;
+        Ok(Self {
+            flows,
+            store,
+            sender,
+        })
+    }
+
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out its
     /// deliveries and notices through the sender; the key and recovery
@@ -67,11 +68,8 @@ impl Console {
         user: &User,
         mut op: impl FnMut(&Flows<Factor>, &Account) -> Transition<S, Record> + Send,
     ) -> Ran<S> {
-        let (flows, id) = (&self.flows, user.name.as_str());
-        let mut ran = match &self.store {
-            Store::Sqlite(s) => mfa::run(s, id, |a| op(flows, a)).await,
-            Store::Postgres(s) => mfa::run(s, id, |a| op(flows, a)).await,
-        };
+        let flows = &self.flows;
+        let mut ran = mfa::run(&self.store, user.name.as_str(), |a| op(flows, a)).await;
         for effect in &ran.effects {
             let message = match effect {
                 Effect::Deliver(d) => outbox::code_message(d),
@@ -88,12 +86,10 @@ impl Console {
 
     /// `user`'s record as stored (a new one if none yet), for the pages.
     pub async fn account(&self, user: &User) -> Result<Account, FlowError> {
-        let loaded = match &self.store {
-            Store::Sqlite(s) => s.load(user.name.as_str()).await,
-            Store::Postgres(s) => s.load(user.name.as_str()).await,
-        };
-        loaded
-            .map_err(|e| FlowError::Storage(std::sync::Arc::new(e)))?
+        self.store
+            .load(user.name.as_str())
+            .await
+            .map_err(|e| FlowError::Storage(Arc::new(e)))?
             .map_or_else(Protection::new, Ok)
     }
 }

@@ -139,10 +139,13 @@ async fn ada(env: &Env<'_>) {
     // Turning it on: scenarios, method, identity by an e-mailed code.
     b.click("a#protect").await;
     b.expect_path("/protection/setup").await;
-    b.set_checked("input[name=scenario][value=log-on]", true).await;
-    b.set_checked("input[name=scenario][value=critical]", true).await;
+    b.set_checked("input[name=scenario][value=log-on]", true)
+        .await;
+    b.set_checked("input[name=scenario][value=critical]", true)
+        .await;
     b.set_checked("input[name=method][value=totp]", true).await;
-    b.set_checked("input[name=identity][value=email]", true).await;
+    b.set_checked("input[name=identity][value=email]", true)
+        .await;
     let seen = b.outbox(mail).await.len();
     b.submit("form#setup-form").await;
     b.expect_message(&format!("We sent a code to {mail}")).await;
@@ -161,22 +164,34 @@ async fn ada(env: &Env<'_>) {
         "#secret is not Base32 in groups of four: {shown:?}"
     );
     let secret = Secret::from_base32(&shown.replace(' ', "")).expect("the page's secret");
-    let href =
-        b.find("a#otpauth").await.attr("href").await.expect("href").expect("a#otpauth has an href");
+    let href = b
+        .find("a#otpauth")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a#otpauth has an href");
     let uri = KeyUri::parse(&href).expect("a#otpauth is a key URI");
     assert!(uri.is_universal(), "{href}: not SHA-1, 6 digits, 30 s");
     assert_eq!(uri.account(), mail, "{href}");
     let issuer = uri.issuer().expect("an issuer").to_owned();
     let totp = Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key");
     let built = KeyUri::totp(&totp, &issuer, mail).expect("a key URI");
-    assert_eq!(built.to_uri().as_str(), href, "the URI the crate builds from the page's secret");
+    assert_eq!(
+        built.to_uri().as_str(),
+        href,
+        "the URI the crate builds from the page's secret"
+    );
     let png = b.screenshot_element("#qr").await;
     assert!(
         b.find("#qr svg").await.is_displayed().await.expect("shown"),
         "the QR code is an inline SVG"
     );
     let scanned = zbar_decode(&png, &env.tmp_file("ada-qr.png"));
-    assert_eq!(scanned, href, "the QR code as rendered decodes to exactly the otpauth:// URI");
+    assert_eq!(
+        scanned, href,
+        "the QR code as rendered decodes to exactly the otpauth:// URI"
+    );
     b.save_screenshot("totp-setup").await;
 
     // A wrong code, then the app's code.
@@ -185,15 +200,21 @@ async fn ada(env: &Env<'_>) {
     b.submit("form#confirm-form").await;
     b.expect_error("Wrong code").await;
     let seen = b.outbox(mail).await.len();
-    b.fill("form#confirm-form", "code", &app.next_code().await).await;
+    b.fill("form#confirm-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#confirm-form").await;
     let codes = b.recovery_codes().await;
     b.save_screenshot("recovery-codes").await;
-    b.expect_notice(mail, seen, "Account protection was turned on, with an authenticator app")
-        .await;
+    b.expect_notice(
+        mail,
+        seen,
+        "Account protection was turned on, with an authenticator app",
+    )
+    .await;
     b.click("a#continue").await;
     b.expect_path("/").await;
-    b.expect_protection("Authenticator app", &["Log-on", "Critical operations"]).await;
+    b.expect_protection("Authenticator app", &["Log-on", "Critical operations"])
+        .await;
     b.save_screenshot("account-protection").await;
 
     // Sign-in: challenged; a wrong code; the app's code.
@@ -207,7 +228,8 @@ async fn ada(env: &Env<'_>) {
     b.submit("form#code-form").await;
     b.expect_path("/verify").await;
     b.expect_error("Wrong code").await;
-    b.fill("form#code-form", "code", &app.next_code().await).await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#code-form").await;
     b.expect_path("/").await;
     b.expect_message("You are signed in").await;
@@ -215,11 +237,15 @@ async fn ada(env: &Env<'_>) {
     // A critical operation asks for a fresh check, then completes.
     let gone = b.delete_first_resource().await;
     b.expect_path("/verify").await;
-    b.fill("form#code-form", "code", &app.next_lasting_code().await).await;
+    b.fill("form#code-form", "code", &app.next_lasting_code().await)
+        .await;
     b.submit("form#code-form").await;
     b.expect_path("/resources").await;
     b.expect_message(&format!("Deleted {gone}.")).await;
-    assert!(!b.resources().await.contains(&gone), "{gone} is still listed");
+    assert!(
+        !b.resources().await.contains(&gone),
+        "{gone} is still listed"
+    );
 
     // The code just used is refused when replayed; a recovery code signs in.
     b.sign_out().await;
@@ -232,7 +258,8 @@ async fn ada(env: &Env<'_>) {
     let seen = b.outbox(mail).await.len();
     b.use_recovery_code(&codes[0]).await;
     b.expect_path("/").await;
-    b.expect_notice(mail, seen, "A recovery code was used").await;
+    b.expect_notice(mail, seen, "A recovery code was used")
+        .await;
 
     // The same recovery code again: refused; another one works.
     b.sign_out().await;
@@ -245,7 +272,8 @@ async fn ada(env: &Env<'_>) {
 
     // Protection off, after a fresh check.
     b.turn_off(mail, async || {
-        b.fill("form#code-form", "code", &app.next_code().await).await;
+        b.fill("form#code-form", "code", &app.next_code().await)
+            .await;
         b.submit("form#code-form").await;
     })
     .await;
@@ -268,12 +296,14 @@ async fn bob(env: &Env<'_>) {
         "bob has no phone to confirm it is him with"
     );
     b.set_checked("input[name=method][value=sms]", true).await;
-    b.set_checked("input[name=identity][value=email]", true).await;
+    b.set_checked("input[name=identity][value=email]", true)
+        .await;
     let seen = b.outbox(mail).await.len();
     b.submit("form#setup-form").await;
     let code = b.outbox_code(mail, seen).await;
     // A wrong identity code first.
-    b.fill("form#identity-form", "code", &wrong_oob_code(&code)).await;
+    b.fill("form#identity-form", "code", &wrong_oob_code(&code))
+        .await;
     b.submit("form#identity-form").await;
     b.expect_error("Wrong code").await;
     b.fill("form#identity-form", "code", &code).await;
@@ -292,9 +322,15 @@ async fn bob(env: &Env<'_>) {
     b.fill("form#confirm-form", "code", &code).await;
     b.submit("form#confirm-form").await;
     let codes = b.recovery_codes().await;
-    b.expect_notice(mail, seen, "Account protection was turned on, with text messages").await;
+    b.expect_notice(
+        mail,
+        seen,
+        "Account protection was turned on, with text messages",
+    )
+    .await;
     b.click("a#continue").await;
-    b.expect_protection("Text message", &["Log-on", "Critical operations"]).await;
+    b.expect_protection("Text message", &["Log-on", "Critical operations"])
+        .await;
 
     // Sign-in with a texted code (a minute after the last one was texted:
     // the console holds a new one back until then); asking again at once
@@ -306,7 +342,8 @@ async fn bob(env: &Env<'_>) {
     b.submit("form#send-code").await;
     b.expect_held_back().await;
     b.save_screenshot("sms-challenge").await;
-    b.fill("form#code-form", "code", &wrong_oob_code(&code)).await;
+    b.fill("form#code-form", "code", &wrong_oob_code(&code))
+        .await;
     b.submit("form#code-form").await;
     b.expect_error("Wrong code").await;
     b.fill("form#code-form", "code", &code).await;
@@ -322,9 +359,11 @@ async fn bob(env: &Env<'_>) {
     b.use_recovery_code(&codes[3]).await;
     b.expect_path("/resources").await;
     b.expect_message(&format!("Deleted {gone}.")).await;
-    b.expect_notice(mail, seen, "A recovery code was used").await;
+    b.expect_notice(mail, seen, "A recovery code was used")
+        .await;
 
-    b.turn_off(mail, async || b.use_recovery_code(&codes[4]).await).await;
+    b.turn_off(mail, async || b.use_recovery_code(&codes[4]).await)
+        .await;
     b.close().await;
 }
 
@@ -337,10 +376,13 @@ async fn carol(env: &Env<'_>) {
     b.sign_in("carol", "carol-demo-pw").await;
     b.expect_path("/").await;
     b.click("a#protect").await;
-    b.set_checked("input[name=scenario][value=log-on]", true).await;
-    b.set_checked("input[name=scenario][value=critical]", false).await;
+    b.set_checked("input[name=scenario][value=log-on]", true)
+        .await;
+    b.set_checked("input[name=scenario][value=critical]", false)
+        .await;
     b.set_checked("input[name=method][value=sms]", true).await;
-    b.set_checked("input[name=identity][value=phone]", true).await;
+    b.set_checked("input[name=identity][value=phone]", true)
+        .await;
     let texts = b.outbox(phone).await.len();
     b.submit("form#setup-form").await;
     b.expect_message("We sent a code to +44 77").await;
@@ -349,11 +391,18 @@ async fn carol(env: &Env<'_>) {
     b.fill("form#identity-form", "code", &code).await;
     b.submit("form#identity-form").await;
     let old_codes = b.recovery_codes().await;
-    b.expect_notice(mail, seen, "Account protection was turned on, with text messages").await;
+    b.expect_notice(
+        mail,
+        seen,
+        "Account protection was turned on, with text messages",
+    )
+    .await;
     b.click("a#continue").await;
     b.expect_protection("Text message", &["Log-on"]).await;
     assert!(
-        !b.text("#protection-scenarios").await.contains("Critical operations"),
+        !b.text("#protection-scenarios")
+            .await
+            .contains("Critical operations"),
         "carol protects log-on only"
     );
 
@@ -383,23 +432,31 @@ async fn carol(env: &Env<'_>) {
         Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
     );
     let seen = b.outbox(mail).await.len();
-    b.fill("form#confirm-form", "code", &app.next_code().await).await;
+    b.fill("form#confirm-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#confirm-form").await;
     b.expect_path("/").await;
-    b.expect_message("Your second factor is now an authenticator app").await;
+    b.expect_message("Your second factor is now an authenticator app")
+        .await;
     b.expect_protection("Authenticator app", &["Log-on"]).await;
-    b.expect_notice(mail, seen, "Your second factor is now an authenticator app").await;
+    b.expect_notice(mail, seen, "Your second factor is now an authenticator app")
+        .await;
 
     // New recovery codes after a check with the app; the old ones stop working.
     let seen = b.outbox(mail).await.len();
     b.submit("form#regenerate-recovery-codes").await;
     b.expect_path("/verify").await;
-    b.fill("form#code-form", "code", &app.next_code().await).await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#code-form").await;
     let new_codes = b.recovery_codes().await;
     b.expect_message("New recovery codes").await;
-    assert!(new_codes.iter().all(|c| !old_codes.contains(c)), "the new recovery codes are new");
-    b.expect_notice(mail, seen, "New recovery codes were made").await;
+    assert!(
+        new_codes.iter().all(|c| !old_codes.contains(c)),
+        "the new recovery codes are new"
+    );
+    b.expect_notice(mail, seen, "New recovery codes were made")
+        .await;
     b.sign_out().await;
     b.sign_in("carol", "carol-demo-pw").await;
     b.expect_path("/verify").await;
@@ -413,13 +470,18 @@ async fn carol(env: &Env<'_>) {
     b.sign_out().await;
     b.sign_in("carol", "carol-demo-pw").await;
     b.expect_path("/verify").await;
-    assert!(b.absent("form#send-code").await, "no texts after the change");
-    b.fill("form#code-form", "code", &app.next_code().await).await;
+    assert!(
+        b.absent("form#send-code").await,
+        "no texts after the change"
+    );
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#code-form").await;
     b.expect_path("/").await;
 
     b.turn_off(mail, async || {
-        b.fill("form#code-form", "code", &app.next_code().await).await;
+        b.fill("form#code-form", "code", &app.next_code().await)
+            .await;
         b.submit("form#code-form").await;
     })
     .await;
@@ -434,8 +496,10 @@ async fn dave(env: &Env<'_>) {
     b.sign_in("dave", "dave-demo-pw").await;
     b.expect_path("/").await;
     b.click("a#protect").await;
-    b.set_checked("input[name=scenario][value=log-on]", true).await;
-    b.set_checked("input[name=scenario][value=critical]", false).await;
+    b.set_checked("input[name=scenario][value=log-on]", true)
+        .await;
+    b.set_checked("input[name=scenario][value=critical]", false)
+        .await;
     b.set_checked("input[name=method][value=totp]", true).await;
     let seen = b.outbox(mail).await.len();
     b.submit("form#setup-form").await;
@@ -448,7 +512,8 @@ async fn dave(env: &Env<'_>) {
     let mut app = Authenticator::new(
         Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
     );
-    b.fill("form#confirm-form", "code", &app.next_code().await).await;
+    b.fill("form#confirm-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#confirm-form").await;
     b.recovery_codes().await;
     b.click("a#continue").await;
@@ -476,7 +541,8 @@ async fn dave(env: &Env<'_>) {
     }
     let wait = held.expect("repeated wrong codes are held back, with the time to wait");
     tokio::time::sleep(Duration::from_secs(wait + 1)).await;
-    b.fill("form#code-form", "code", &app.next_code().await).await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
     b.submit("form#code-form").await;
     b.expect_path("/").await;
     b.expect_message("You are signed in").await;
@@ -506,7 +572,10 @@ impl Authenticator {
 
     /// The current step and the seconds left in it.
     fn now(&self) -> (u64, f64) {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs_f64();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64();
         let period = self.period() as f64;
         let step = (now / period).floor();
         (step as u64, (step + 1.0) * period - now)
@@ -532,7 +601,11 @@ impl Authenticator {
             let (step, left) = self.now();
             // A code for the step before stays in the window only until the
             // step ends: not with the page still to submit.
-            let lowest = if left > 8.0 && !lasting { step - 1 } else { step };
+            let lowest = if left > 8.0 && !lasting {
+                step - 1
+            } else {
+                step
+            };
             let next = self.last.map_or(lowest, |last| lowest.max(last + 1));
             if next <= step + 1 {
                 self.last = Some(next);
@@ -629,7 +702,12 @@ impl<'a> Browser<'a> {
             .connect(&env.driver.url)
             .await
             .unwrap_or_else(|e| panic!("[{}] no WebDriver session: {e}", env.backend));
-        let browser = Self { env, user, client, _profile: profile };
+        let browser = Self {
+            env,
+            user,
+            client,
+            _profile: profile,
+        };
         browser.log("browser open");
         browser
     }
@@ -656,7 +734,12 @@ impl<'a> Browser<'a> {
     }
 
     async fn path(&self) -> String {
-        self.client.current_url().await.expect("a URL").path().to_owned()
+        self.client
+            .current_url()
+            .await
+            .expect("a URL")
+            .path()
+            .to_owned()
     }
 
     /// Where the browser is and what the page says, for a failure.
@@ -671,14 +754,24 @@ impl<'a> Browser<'a> {
     }
 
     async fn find(&self, css: &str) -> Element {
-        match self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
             Ok(element) => element,
             Err(e) => panic!("no `{css}` {}: {e}", self.context().await),
         }
     }
 
     async fn absent(&self, css: &str) -> bool {
-        self.client.find_all(Locator::Css(css)).await.expect("finds").is_empty()
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("finds")
+            .is_empty()
     }
 
     async fn text(&self, css: &str) -> String {
@@ -697,7 +790,11 @@ impl<'a> Browser<'a> {
     async fn expect_path(&self, path: &str) {
         let deadline = Instant::now() + WAIT;
         while self.path().await != path {
-            assert!(Instant::now() < deadline, "expected {path} {}", self.context().await);
+            assert!(
+                Instant::now() < deadline,
+                "expected {path} {}",
+                self.context().await
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -705,14 +802,23 @@ impl<'a> Browser<'a> {
     /// `#message` contains `text`.
     async fn expect_message(&self, text: &str) {
         let shown = self.text("#message").await;
-        assert!(shown.contains(text), "expected a message with {text:?} {}", self.context().await);
+        assert!(
+            shown.contains(text),
+            "expected a message with {text:?} {}",
+            self.context().await
+        );
         self.log(&format!("message: {shown}"));
     }
 
     /// `#message` is a refusal containing `text`.
     async fn expect_error(&self, text: &str) {
         self.expect_message(text).await;
-        let class = self.find("#message").await.attr("class").await.expect("class");
+        let class = self
+            .find("#message")
+            .await
+            .attr("class")
+            .await
+            .expect("class");
         assert_eq!(class.as_deref(), Some("error"), "{}", self.context().await);
     }
 
@@ -755,7 +861,11 @@ impl<'a> Browser<'a> {
     async fn submit(&self, form: &str) {
         self.log(&format!("submit {form}"));
         let old = self.find("html").await;
-        self.find(&format!("{form} button[type=submit]")).await.click().await.expect("clicks");
+        self.find(&format!("{form} button[type=submit]"))
+            .await
+            .click()
+            .await
+            .expect("clicks");
         let deadline = Instant::now() + WAIT;
         // The old page's root goes stale once the next page is there.
         while old.tag_name().await.is_ok() {
@@ -802,7 +912,12 @@ impl<'a> Browser<'a> {
                 break;
             };
             assert_eq!(
-                self.find("#message").await.attr("class").await.expect("class").as_deref(),
+                self.find("#message")
+                    .await
+                    .attr("class")
+                    .await
+                    .expect("class")
+                    .as_deref(),
                 Some("error")
             );
             self.log(&format!("held back: {message}"));
@@ -830,11 +945,21 @@ impl<'a> Browser<'a> {
         unique.dedup();
         assert_eq!(unique.len(), codes.len(), "repeated recovery codes");
         let link = self.find("a#download-recovery-codes").await;
-        assert!(link.attr("download").await.expect("attr").is_some(), "a download link");
+        assert!(
+            link.attr("download").await.expect("attr").is_some(),
+            "a download link"
+        );
         let href = link.attr("href").await.expect("attr").expect("an href");
         let text = percent_decode(href.split_once(',').map_or("", |(_, data)| data));
-        let downloaded: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        assert_eq!(downloaded, codes, "the download is not the codes shown: {href}");
+        let downloaded: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(
+            downloaded, codes,
+            "the download is not the codes shown: {href}"
+        );
         self.log(&format!("{} recovery codes", codes.len()));
         codes
     }
@@ -847,7 +972,10 @@ impl<'a> Browser<'a> {
         assert!(shown.contains(method), "method {shown:?}, not {method:?}");
         let shown = self.text("#protection-scenarios").await;
         for scenario in scenarios {
-            assert!(shown.contains(scenario), "scenarios {shown:?} lack {scenario:?}");
+            assert!(
+                shown.contains(scenario),
+                "scenarios {shown:?} lack {scenario:?}"
+            );
         }
     }
 
@@ -855,10 +983,16 @@ impl<'a> Browser<'a> {
     async fn resources(&self) -> Vec<String> {
         self.goto("/resources").await;
         let mut names = Vec::new();
-        for form in self.client.find_all(Locator::Css("form.delete-resource")).await.expect("finds")
+        for form in self
+            .client
+            .find_all(Locator::Css("form.delete-resource"))
+            .await
+            .expect("finds")
         {
-            let input =
-                form.find(Locator::Css("input[name=resource]")).await.expect("the resource's name");
+            let input = form
+                .find(Locator::Css("input[name=resource]"))
+                .await
+                .expect("the resource's name");
             names.push(input.attr("value").await.expect("attr").unwrap_or_default());
         }
         names
@@ -884,7 +1018,8 @@ impl<'a> Browser<'a> {
         self.expect_message("Account protection is off").await;
         assert_eq!(self.text("#protection-status").await, "Off");
         self.find("a#protect").await;
-        self.expect_notice(mail, seen, "Account protection was turned off").await;
+        self.expect_notice(mail, seen, "Account protection was turned off")
+            .await;
     }
 
     /// The bodies of the messages sent to `to`, newest first, read from
@@ -892,12 +1027,20 @@ impl<'a> Browser<'a> {
     async fn outbox(&self, to: &str) -> Vec<String> {
         let here = self.client.window().await.expect("a window");
         let tab = self.client.new_window(true).await.expect("a tab");
-        self.client.switch_to_window(tab.handle).await.expect("switches");
+        self.client
+            .switch_to_window(tab.handle)
+            .await
+            .expect("switches");
         let url = format!("{}/outbox", self.env.base.trim_end_matches('/'));
         self.client.goto(&url).await.expect("the outbox");
         let css = format!("article.message[data-to=\"{to}\"] pre.body");
         let mut bodies = Vec::new();
-        for body in self.client.find_all(Locator::Css(&css)).await.expect("finds") {
+        for body in self
+            .client
+            .find_all(Locator::Css(&css))
+            .await
+            .expect("finds")
+        {
             bodies.push(body.text().await.expect("a body"));
         }
         self.client.close_window().await.expect("closes the tab");
@@ -915,7 +1058,11 @@ impl<'a> Browser<'a> {
                 let new = bodies.len() - seen;
                 return bodies.into_iter().take(new).collect();
             }
-            assert!(Instant::now() < deadline, "nothing new sent to {to} {}", self.context().await);
+            assert!(
+                Instant::now() < deadline,
+                "nothing new sent to {to} {}",
+                self.context().await
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -943,7 +1090,11 @@ impl<'a> Browser<'a> {
     }
 
     async fn screenshot_element(&self, css: &str) -> Vec<u8> {
-        self.find(css).await.screenshot().await.expect("a screenshot")
+        self.find(css)
+            .await
+            .screenshot()
+            .await
+            .expect("a screenshot")
     }
 
     /// The page as shown, into `screenshots/<name>.png` (SQLite run only).
@@ -988,8 +1139,15 @@ fn zbar_decode(png: &[u8], path: &Path) -> String {
         .arg(path)
         .output()
         .expect("runs zbarimg");
-    assert!(out.status.success(), "zbarimg read no QR code in {}: {out:?}", path.display());
-    String::from_utf8(out.stdout).expect("UTF-8").trim_end_matches('\n').to_owned()
+    assert!(
+        out.status.success(),
+        "zbarimg read no QR code in {}: {out:?}",
+        path.display()
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .trim_end_matches('\n')
+        .to_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -999,9 +1157,11 @@ fn zbar_decode(png: &[u8], path: &Path) -> String {
 /// that do not, or a failure under `MFA_REQUIRE_INTEROP=1`.
 fn tools_available() -> bool {
     let mut missing = Vec::new();
-    for (tool, package) in
-        [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("zbarimg", "zbar-tools")]
-    {
+    for (tool, package) in [
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+        ("zbarimg", "zbar-tools"),
+    ] {
         match Command::new(tool).arg("--version").output() {
             Ok(out) if out.status.success() => {}
             Ok(out) => missing.push(format!("`{tool} --version` exited with {}", out.status)),
@@ -1042,7 +1202,12 @@ impl Proc {
             .stderr(File::create(&stderr).expect("a log file"))
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self { name, child, stdout, stderr }
+        Self {
+            name,
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     fn output(&self) -> String {
@@ -1063,7 +1228,9 @@ impl Drop for Proc {
         if std::thread::panicking() {
             let output = self.output();
             let lines: Vec<&str> = output.lines().collect();
-            let tail = lines.get(lines.len().saturating_sub(30)..).unwrap_or_default();
+            let tail = lines
+                .get(lines.len().saturating_sub(30)..)
+                .unwrap_or_default();
             let _ = writeln!(
                 std::io::stderr(),
                 "--- the last lines {} wrote ---\n{}",
@@ -1106,10 +1273,18 @@ impl Driver {
         );
         let deadline = Instant::now() + WAIT;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver does not answer on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver does not answer on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self { url: format!("http://127.0.0.1:{port}"), chromium, dir: dir.to_owned(), _proc: proc }
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            chromium,
+            dir: dir.to_owned(),
+            _proc: proc,
+        }
     }
 }
 
@@ -1167,12 +1342,19 @@ impl Console {
                 .find_map(|line| line.strip_prefix("console: "))
                 .filter(|url| url.starts_with("http://"))
             {
-                return Self { url: url.trim().to_owned(), _proc: proc };
+                return Self {
+                    url: url.trim().to_owned(),
+                    _proc: proc,
+                };
             }
             if let Ok(Some(status)) = proc.child.try_wait() {
                 panic!("the console exited with {status}:\n{}", proc.output());
             }
-            assert!(Instant::now() < deadline, "the console printed no URL:\n{}", proc.output());
+            assert!(
+                Instant::now() < deadline,
+                "the console printed no URL:\n{}",
+                proc.output()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -1191,7 +1373,9 @@ impl PgDatabase {
     async fn create() -> Option<Self> {
         let admin = std::env::var("MFA_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let name = format!("mfa_console_e2e_{}_{nanos}", std::process::id());
         let mut conn = match sqlx::PgConnection::connect(&admin).await {
             Ok(conn) => conn,
@@ -1226,7 +1410,10 @@ impl Drop for PgDatabase {
             runtime.block_on(async {
                 let mut conn = sqlx::PgConnection::connect(&admin).await?;
                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.map(drop)
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .map(drop)
             })
         })
         .join();
@@ -1242,7 +1429,9 @@ impl Drop for PgDatabase {
 
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base
         .find("://")
         .map(|i| i + 3)
