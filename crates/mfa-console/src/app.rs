@@ -1,5 +1,5 @@
 //! The routes and handlers: sessions in, pages out. Every call on the
-//! crate goes through [`wiring`](crate::wiring).
+//! crate goes through [`wiring`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
