@@ -39,16 +39,12 @@ pub struct Console {
 }
 
 impl Console {
-    /// Opens the store `database` names (`sqlite://…`, `postgres://…`; its
+    /// Opens the store `url` names (`sqlite://…`, `postgres://…`; its
     /// schema applied) and builds the flows with `keys`; codes and notices
     /// go to `sender`.
-    pub async fn open(
-        database: &str,
-        keys: Keys,
-        sender: Arc<dyn Sender>,
-    ) -> Result<Self, BoxError> {
+    pub async fn open(url: &str, keys: Keys, sender: Arc<dyn Sender>) -> Result<Self, BoxError> {
         let codec = RecordCodec::new(Keyring::new(keys.sealing));
-        let store = AnyStore::connect(database, codec).await?;
+        let store = AnyStore::connect(url, codec).await?;
         let sms = SmsFactor::new(keys.oob.clone(), OobPolicy::default())?;
         let factor = EitherFactor::new(TotpFactor::new("Example Co")?, sms);
         let flows = Flows::new(factor, keys.oob, FlowPolicy::default())?;
