@@ -567,7 +567,7 @@ impl Authenticator {
     }
 
     fn period(&self) -> u64 {
-        self.totp.config().get_period()
+        self.totp.config().period()
     }
 
     /// The current step and the seconds left in it.
