@@ -13,8 +13,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 
-use crate::flow::{Effect, FlowError, Protection, Transition};
-use crate::record::{Cas, Destination, RecoveryCode, Store, Versioned};
+use crate::flow::{Effect, Event, FlowError, Protection, Transition};
+use crate::record::{Cas, Destination, OobDelivery, RecoveryCode, Store, Versioned};
 use crate::uri::KeyUri;
 
 /// How many times a runner calls the operation before it gives up on a
@@ -164,8 +164,73 @@ impl<S> Ran<S> {
     /// ```
     #[must_use]
     pub fn sent_to(&self) -> Option<&Destination> {
-        self.effects.iter().find_map(|effect| match effect {
-            Effect::Deliver(delivery) => Some(delivery.destination()),
+        self.deliveries().next().map(OobDelivery::destination)
+    }
+
+    /// The codes to send, in order, each to its destination (by SMS or
+    /// e-mail): the [`Effect::Deliver`]s among the effects, for the SMS
+    /// gateway or the mailer.
+    ///
+    /// ```
+    /// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, 1_700_000_000));
+    /// for delivery in ran.deliveries() {
+    ///     // Your mailer: "Your verification code is …".
+    ///     assert_eq!(delivery.destination(), &email);
+    ///     assert_eq!(delivery.code().expose().len(), 6);
+    /// }
+    /// assert_eq!(ran.deliveries().count(), 1);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn deliveries(&self) -> impl Iterator<Item = &OobDelivery> {
+        self.effects.iter().filter_map(|effect| match effect {
+            Effect::Deliver(delivery) => Some(delivery),
+            _ => None,
+        })
+    }
+
+    /// What to tell the account's owner, in order, each with its time (Unix
+    /// seconds), through a channel of their own (an e-mail to the account's
+    /// address): the [`Effect::Notify`]s among the effects.
+    ///
+    /// ```
+    /// # fn delivered(ran: &mfa::Ran<mfa::Enrollment>) -> String {
+    /// #     ran.deliveries().next().map(|d| d.code().expose().to_owned()).unwrap_or_default()
+    /// # }
+    /// use mfa::{Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// // Recovery codes made fast for the example.
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity by e-mail, the key her app scans, then its code (see `Ran::key`).
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now));
+    /// assert_eq!(ran.notices().count(), 0); // a code to deliver, nothing to tell
+    /// let (enrollment, code) = (ran.state.clone().ok_or(FlowError::Internal("no state"))?, delivered(&ran));
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.verify_identity(&flows, a, &code, now));
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.setup(&flows, a, &name, now));
+    /// let app = ran.key().ok_or(FlowError::Internal("no key"))?.to_totp()?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = app.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.confirm(&flows, a, &[&code], now));
+    ///
+    /// // Protection is on: tell her (an e-mail to her address).
+    /// assert_eq!(ran.notices().collect::<Vec<_>>(), [(Event::FactorBound { kind: "totp" }, now)]);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn notices(&self) -> impl Iterator<Item = (Event, u64)> + '_ {
+        self.effects.iter().filter_map(|effect| match effect {
+            Effect::Notify { event, at } => Some((*event, *at)),
             _ => None,
         })
     }

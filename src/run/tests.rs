@@ -216,3 +216,51 @@ fn a_failing_store_is_a_storage_error_with_its_error_as_source() {
         assert_eq!(source.to_string(), "the database does not answer");
     }
 }
+
+#[test]
+fn deliveries_and_notices_keep_their_order_and_skip_the_rest() {
+    let totp = Totp::new(&Secret::generate().unwrap(), TotpConfig::default()).unwrap();
+    let key = KeyUri::totp(&totp, "Example Co", "ada@example.com").unwrap();
+    let ran = Ran {
+        state: Some(()),
+        effects: vec![
+            Effect::Notify {
+                event: Event::ProtectionOff,
+                at: NOW,
+            },
+            Effect::ShowKey(key),
+            Effect::Notify {
+                event: Event::RecoveryCodesRegenerated,
+                at: NOW + 1,
+            },
+        ],
+        result: Ok(()),
+    };
+    assert_eq!(
+        ran.notices().collect::<alloc::vec::Vec<_>>(),
+        [
+            (Event::ProtectionOff, NOW),
+            (Event::RecoveryCodesRegenerated, NOW + 1)
+        ]
+    );
+    assert_eq!(ran.deliveries().count(), 0);
+
+    // A real delivery: the identity code, to the address picked.
+    let (flows, store) = (flows(), MemoryStore::<String, Account>::new());
+    let email = Destination::email("ada@example.com").unwrap();
+    let ran = run_blocking(&store, &String::from("ada"), |a| {
+        Enrollment::start(
+            &flows,
+            a,
+            &[Scenario::LogOn],
+            core::slice::from_ref(&email),
+            &email,
+            NOW,
+        )
+    });
+    let delivered: alloc::vec::Vec<_> = ran.deliveries().collect();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered.first().map(|d| d.destination()), Some(&email));
+    assert_eq!(ran.sent_to(), Some(&email));
+    assert_eq!(ran.notices().count(), 0);
+}
