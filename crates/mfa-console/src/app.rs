@@ -1,5 +1,6 @@
-//! The routes and handlers: sessions in, pages out. Every call on the
-//! crate goes through [`wiring`].
+//! The routes and handlers: sessions in, pages out. Flow operations run
+//! through the runner of [`crate::wiring`] (`app.run`); pages load an account
+//! with `mfa::load`, and a deletion authorises its check.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mfa::{
-    Awaiting, Destination, Effect, Either, Enrollment, Flows, KeyUri, PhoneNumber, Scenario,
-    Verification, Verified,
+    Awaiting, Destination, Either, Enrollment, Flows, PhoneNumber, Ran, Scenario, Verification,
+    Verified,
 };
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
@@ -20,7 +21,7 @@ use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 use crate::outbox::Outbox;
 use crate::pages::{self, Flash};
 use crate::users::{User, Users};
-use crate::wiring::{self, Console, Factor, say};
+use crate::wiring::{Account, Console, Factor, Record, say};
 
 /// What a check is for: what happens once it passes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,32 +234,9 @@ impl Fields {
     }
 }
 
-/// The key a run asks to show (TOTP setup).
-fn key(effects: &[Effect]) -> Option<&KeyUri> {
-    effects.iter().find_map(|e| match e {
-        Effect::ShowKey(key) => Some(key),
-        _ => None,
-    })
-}
-
-/// The recovery codes a run asks to show, once.
-fn codes(effects: &[Effect]) -> Option<&[mfa::RecoveryCode]> {
-    effects.iter().find_map(|e| match e {
-        Effect::ShowRecoveryCodes(codes) => Some(codes.as_slice()),
-        _ => None,
-    })
-}
-
-/// Where a run sent a code (already sent: `wiring` carried it out).
-fn sent(effects: &[Effect]) -> Option<&Destination> {
-    effects.iter().find_map(|e| match e {
-        Effect::Deliver(d) => Some(d.destination()),
-        _ => None,
-    })
-}
-
-fn sent_to(to: Option<&Destination>, new: bool) -> Flash {
-    let to = match to {
+/// "We sent a code to …", for the page after a code went out.
+fn we_sent<S>(done: &Ran<S>, new: bool) -> Flash {
+    let to = match done.sent_to() {
         Some(Destination::Sms(phone)) => pages::masked(phone.as_str()),
         Some(other) => other.to_string(),
         None => "you".to_owned(),
@@ -294,7 +272,6 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
     session.cycle_id().await?;
     let now = now()?;
     let done = app
-        .mfa
         .run(&user, |f, a| Verification::start(f, a, LOG_ON, None, now))
         .await;
     let mut data = Data::default();
@@ -346,7 +323,7 @@ async fn home(State(app): State<App>, session: Session) -> Page {
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
     let flash = data.flash.take();
-    let page = match app.mfa.account(&user).await {
+    let page = match mfa::load(&app.mfa.store, user.name.as_str()).await {
         Ok(account) => pages::home(&user, &account, flash.as_ref()),
         Err(e) => pages::login(Some(&Flash::error(say(&e)))),
     };
@@ -361,7 +338,7 @@ async fn setup_page(State(app): State<App>, session: Session) -> Page {
     let flash = data.flash.take();
     let flash = flash.as_ref();
     let page = match &data.enrollment {
-        None => match app.mfa.account(&user).await {
+        None => match mfa::load::<_, Record>(&app.mfa.store, user.name.as_str()).await {
             Ok(account) if account.is_on() => return go(&session, &data, "/").await,
             _ => pages::setup_form(&user, flash),
         },
@@ -412,13 +389,12 @@ async fn setup_start(State(app): State<App>, session: Session, body: Bytes) -> P
     };
     let (known, now) = (user.contacts(), now()?);
     let done = app
-        .mfa
         .run(&user, |f, a| {
             Enrollment::start(f, a, &asked, &known, &to, now)
         })
         .await;
     data.flash = Some(match done.result {
-        Ok(()) => sent_to(sent(&done.effects), false),
+        Ok(()) => we_sent(&done, false),
         Err(e) => Flash::error(say(&e)),
     });
     if done.state.is_some() {
@@ -442,7 +418,6 @@ async fn identity(State(app): State<App>, session: Session, body: Bytes) -> Page
     );
     let (code, now) = (Fields::parse(&body).get("code").to_owned(), now()?);
     let done = app
-        .mfa
         .run(&user, |f, a| e.verify_identity(f, a, &code, now))
         .await;
     let (Ok(()), Some(e)) = (done.result.clone(), done.state) else {
@@ -479,24 +454,16 @@ async fn setup(
     setup: Either<String, PhoneNumber>,
 ) -> Page {
     let now = now()?;
-    let done = app.mfa.run(user, |f, a| e.setup(f, a, &setup, now)).await;
+    let mut done = app.run(user, |f, a| e.setup(f, a, &setup, now)).await;
     if let Err(err) = done.result {
         data.flash = Some(Flash::error(say(&err)));
         return go(session, &data, "/protection/setup").await;
     }
-    data.enrollment = done.state;
-    if let Some(key) = key(&done.effects) {
+    data.enrollment = done.state.take();
+    if let Some(key) = done.key() {
         return show(session, &data, pages::totp_key(user, key, None)).await;
     }
-    finished(
-        session,
-        data,
-        user,
-        codes(&done.effects),
-        sent(&done.effects),
-        false,
-    )
-    .await
+    finished(session, data, user, &done, false).await
 }
 
 /// After a setup or confirmation: recovery codes to show, done, or a code sent.
@@ -504,11 +471,10 @@ async fn finished(
     session: &Session,
     mut data: Data,
     user: &User,
-    codes: Option<&[mfa::RecoveryCode]>,
-    sent: Option<&Destination>,
+    done: &Ran<Enrollment>,
     new: bool,
 ) -> Page {
-    if let Some(codes) = codes {
+    if let Some(codes) = done.recovery_codes() {
         data.enrollment = None;
         data.method = None;
         let flash = Flash::info("Account protection is on.");
@@ -528,7 +494,7 @@ async fn finished(
         data.flash = Some(Flash::info(format!("Your second factor is now {now}.")));
         return go(session, &data, "/").await;
     }
-    data.flash = Some(sent_to(sent, new));
+    data.flash = Some(we_sent(done, new));
     go(session, &data, "/protection/setup").await
 }
 
@@ -580,16 +546,13 @@ async fn confirm(State(app): State<App>, session: Session, body: Bytes) -> Page 
         return go(&session, &data, "/protection/setup").await;
     };
     let (code, now) = (Fields::parse(&body).get("code").to_owned(), now()?);
-    let done = app
-        .mfa
-        .run(&user, |f, a| e.confirm(f, a, &[code.as_str()], now))
-        .await;
+    let mut done = app.run(&user, |f, a| e.confirm(f, a, &[&code], now)).await;
     if let Err(err) = done.result {
         data.flash = Some(Flash::error(say(&err)));
         return go(&session, &data, "/protection/setup").await;
     }
-    data.enrollment = done.state;
-    finished(&session, data, &user, codes(&done.effects), None, false).await
+    data.enrollment = done.state.take();
+    finished(&session, data, &user, &done, false).await
 }
 
 async fn resend(State(app): State<App>, session: Session) -> Page {
@@ -601,14 +564,12 @@ async fn resend(State(app): State<App>, session: Session) -> Page {
     let now = now()?;
     let identity = matches!(e.awaiting(), Awaiting::IdentityCode { .. });
     let done = if identity {
-        app.mfa
-            .run(&user, |f, a| e.resend_identity(f, a, now))
-            .await
+        app.run(&user, |f, a| e.resend_identity(f, a, now)).await
     } else {
-        app.mfa.run(&user, |f, a| e.resend(f, a, now)).await
+        app.run(&user, |f, a| e.resend(f, a, now)).await
     };
     data.flash = Some(match done.result {
-        Ok(()) => sent_to(sent(&done.effects), true),
+        Ok(()) => we_sent(&done, true),
         Err(err) => Flash::error(say(&err)),
     });
     data.enrollment = done.state.or(Some(e));
@@ -630,7 +591,6 @@ async fn step_up(app: &App, session: &Session, after: After) -> Page {
     let user = signed_in!(app, data);
     let now = now()?;
     let done = app
-        .mfa
         .run(&user, |f, a| Verification::step_up(f, a, now))
         .await;
     if let Some(check) = done.state {
@@ -667,8 +627,8 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
     else {
         return go(&session, &data, "/").await;
     };
-    let account = app.mfa.account(&user).await;
-    let phone = match account.as_ref().ok().and_then(|a| a.factor()) {
+    let account = mfa::load(&app.mfa.store, user.name.as_str()).await;
+    let phone = match account.as_ref().ok().and_then(Account::factor) {
         Some(Either::Second(sms)) => Some(sms.phone().as_str().to_owned()),
         _ => None,
     };
@@ -686,37 +646,26 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
 
 async fn verify_code(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let code = Fields::parse(&body).get("code").to_owned();
-    answer(&app, &session, |check, f, a, now| {
-        check.respond(f, a, &code, now)
-    })
-    .await
+    answer(&app, &session, |c, f, a, now| c.respond(f, a, &code, now)).await
 }
 
 async fn verify_recovery(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let code = Fields::parse(&body).get("recovery_code").to_owned();
-    answer(&app, &session, |check, f, a, now| {
-        check.respond_recovery(f, a, &code, now)
+    answer(&app, &session, |c, f, a, now| {
+        c.respond_recovery(f, a, &code, now)
     })
     .await
 }
 
 async fn verify_send(State(app): State<App>, session: Session) -> Page {
-    answer(&app, &session, |check, f, a, now| {
-        check.send_code(f, a, now)
-    })
-    .await
+    answer(&app, &session, |c, f, a, now| c.send_code(f, a, now)).await
 }
 
 /// A step of the check in the session; once it passes, what it was for.
 async fn answer(
     app: &App,
     session: &Session,
-    op: impl Fn(
-        &Verification,
-        &Flows<Factor>,
-        &wiring::Account,
-        u64,
-    ) -> mfa::Transition<Verification, wiring::Record>
+    op: impl Fn(&Verification, &Flows<Factor>, &Account, u64) -> mfa::Transition<Verification, Record>
     + Send
     + Sync,
 ) -> Page {
@@ -725,16 +674,14 @@ async fn answer(
         return go(session, &data, "/").await;
     };
     let now = now()?;
-    let done = app.mfa.run(&user, |f, a| op(&check, f, a, now)).await;
-    let Some(state) = done.state.filter(|_| done.result.is_ok()) else {
+    let mut done = app.run(&user, |f, a| op(&check, f, a, now)).await;
+    let Some(state) = done.state.take().filter(|_| done.result.is_ok()) else {
         data.flash = done.result.err().map(|e| Flash::error(say(&e)));
         return go(session, &data, "/verify").await;
     };
     if !state.is_done() {
-        data.flash = Some(sent_to(
-            sent(&done.effects),
-            check.awaiting() == Awaiting::SentCode,
-        ));
+        let new = check.awaiting() == Awaiting::SentCode;
+        data.flash = Some(we_sent(&done, new));
         data.check = Some(state);
         return go(session, &data, "/verify").await;
     }
@@ -761,7 +708,6 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     match change {
         After::ChangeMethod => {
             let done = app
-                .mfa
                 .run(user, |f, a| Enrollment::start_change(f, a, &proof, now))
                 .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
@@ -780,27 +726,18 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
         }
         After::Regenerate => {
             let done = app
-                .mfa
                 .run(user, |f, a| a.regenerate_recovery_codes(f, &proof, now))
                 .await;
-            match (done.result, codes(&done.effects)) {
-                (Ok(()), Some(codes)) => {
-                    let flash = Flash::info("New recovery codes: the old ones no longer work.");
-                    show(
-                        session,
-                        &data,
-                        pages::recovery_codes(user, codes, Some(&flash)),
-                    )
-                    .await
-                }
-                (result, _) => {
-                    data.flash = result.err().map(|e| Flash::error(say(&e)));
-                    go(session, &data, "/").await
-                }
+            if let (Ok(()), Some(codes)) = (&done.result, done.recovery_codes()) {
+                let flash = Flash::info("New recovery codes: the old ones no longer work.");
+                let page = pages::recovery_codes(user, codes, Some(&flash));
+                return show(session, &data, page).await;
             }
+            data.flash = done.result.err().map(|e| Flash::error(say(&e)));
+            go(session, &data, "/").await
         }
         _ => {
-            let done = app.mfa.run(user, |f, a| a.turn_off(f, &proof, now)).await;
+            let done = app.run(user, |f, a| a.turn_off(f, &proof, now)).await;
             data.flash = Some(match done.result {
                 Ok(()) => Flash::info("Account protection is off."),
                 Err(e) => Flash::error(say(&e)),
@@ -824,12 +761,9 @@ async fn delete_resource(State(app): State<App>, session: Session, body: Bytes) 
     let name = Fields::parse(&body).get("resource").to_owned();
     // Each deletion asks for a check (none is asked if critical operations are not protected).
     let now = now()?;
-    let last = data.verified.clone();
+    let last = data.verified.as_ref();
     let done = app
-        .mfa
-        .run(&user, |f, a| {
-            Verification::start(f, a, CRITICAL, last.as_ref(), now)
-        })
+        .run(&user, |f, a| Verification::start(f, a, CRITICAL, last, now))
         .await;
     match done.state {
         Some(check) if check.is_done() => {
@@ -857,7 +791,7 @@ async fn delete_now(
     check: &Verification,
     name: &str,
 ) -> Page {
-    let (account, now) = (app.mfa.account(user).await, now()?);
+    let (account, now) = (mfa::load(&app.mfa.store, user.name.as_str()).await, now()?);
     let authorized = account.and_then(|a| check.authorize(&app.mfa.flows, &a, &CRITICAL, now));
     data.flash = Some(match authorized {
         Ok(()) if app.delete(user, name) => Flash::info(format!("Deleted {name}.")),

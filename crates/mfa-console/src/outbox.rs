@@ -86,8 +86,9 @@ pub fn code_message(delivery: &OobDelivery) -> Message {
     }
 }
 
-/// The e-mail that tells the account's owner what happened.
-pub fn notice(to: &Destination, event: Event, at: u64) -> Message {
+/// The e-mail that tells the account's owner what happened, and when
+/// (a notice of `mfa::Ran::notices`).
+pub fn notice(to: &Destination, (event, at): (Event, u64)) -> Message {
     let when = crate::pages::timestamp(at);
     let not_you = "If it was not you, change your password and contact us.";
     let (subject, text) = match event {

@@ -1,21 +1,22 @@
-//! The glue between the console and `mfa`: the store set-up, the runner
-//! every handler calls (with the deliveries and notices carried out), the
-//! account's load, and the mapping of a `FlowError` to a sentence for the
-//! person. The handlers call it in one statement per flow operation
-//! (`app.mfa.run(&user, |f, a| e.confirm(f, a, &[&code], now))`); the rest
-//! of the console is pages, users, sessions and the outbox. A test
-//! (`tests::glue_is_small`) counts this file's code lines and the
-//! handlers' calls, and keeps the sum under 100.
+//! The glue between the console and `mfa`: the store set-up and the flows,
+//! the runner every handler calls (with the deliveries and notices carried
+//! out), and a refusal in words for the person. The handlers call the
+//! runner in one statement per flow operation
+//! (`app.run(&user, |f, a| e.confirm(f, a, &[&code], now)).await`), load
+//! an account with `mfa::load`, and take the key, the recovery codes and
+//! where a code went from the run (`Ran::key`, …). A test
+//! (`tests::glue_is_counted`) counts this file's code lines, those
+//! statements of the handlers, and keeps the sum under 100.
 
 use mfa::{
-    AsyncStore, Effect, Either, EitherFactor, ErrorKind, FlowError, FlowPolicy, Flows, Keyring,
-    OobPolicy, Protection, Ran, RecordCodec, SmsFactor, SmsRecord, TotpFactor, TotpRecord,
-    Transition,
+    Either, EitherFactor, ErrorKind, FlowError, Flows, Keyring, Protection, Ran, RecordCodec,
+    SmsFactor, SmsRecord, TotpFactor, TotpRecord, Transition,
 };
 use mfa_sqlx::AnyStore;
 use std::sync::Arc;
 
 use crate::BoxError;
+use crate::app::App;
 use crate::keys::Keys;
 use crate::outbox::{self, Sender};
 use crate::users::User;
@@ -43,66 +44,44 @@ impl Console {
     /// schema applied) and builds the flows with `keys`; codes and notices
     /// go to `sender`.
     pub async fn open(url: &str, keys: Keys, sender: Arc<dyn Sender>) -> Result<Self, BoxError> {
-        let codec = RecordCodec::new(Keyring::new(keys.sealing));
-        let store = AnyStore::connect(url, codec).await?;
-        let sms = SmsFactor::new(keys.oob.clone(), OobPolicy::default())?;
-        let factor = EitherFactor::new(TotpFactor::new("Example Co")?, sms);
-        let flows = Flows::new(factor, keys.oob, FlowPolicy::default())?;
         Ok(Self {
-            flows,
-            store,
+            flows: Flows::totp_or_sms("Example Co", keys.oob)?,
+            store: AnyStore::connect(url, RecordCodec::new(Keyring::new(keys.sealing))).await?,
             sender,
         })
     }
+}
 
+impl App {
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out its
     /// deliveries and notices through the sender; the key and recovery
-    /// codes to show stay in `effects`, for the page.
+    /// codes to show stay in the run, for the page (`Ran::key`, …).
     pub async fn run<S>(
         &self,
         user: &User,
         mut op: impl FnMut(&Flows<Factor>, &Account) -> Transition<S, Record> + Send,
     ) -> Ran<S> {
-        let flows = &self.flows;
-        let mut ran = mfa::run(&self.store, user.name.as_str(), |a| op(flows, a)).await;
-        for effect in &ran.effects {
-            let message = match effect {
-                Effect::Deliver(d) => outbox::code_message(d),
-                Effect::Notify { event, at } => outbox::notice(&user.email, *event, *at),
-                Effect::ShowKey(_) | Effect::ShowRecoveryCodes(_) => continue,
-            };
-            if let Err(e) = self.sender.send(message).await {
+        let flows = &self.mfa.flows;
+        let mut ran = mfa::run(&self.mfa.store, user.name.as_str(), |a| op(flows, a)).await;
+        let codes = ran.deliveries().map(outbox::code_message);
+        let notices = ran.notices().map(|n| outbox::notice(&user.email, n));
+        for message in codes.chain(notices).collect::<Vec<_>>() {
+            if let Err(e) = self.mfa.sender.send(message).await {
                 eprintln!("console: sending failed: {e}");
                 ran.result = Err(FlowError::Internal("a message could not be sent"));
             }
         }
         ran
     }
-
-    /// `user`'s record as stored (a new one if none yet), for the pages.
-    pub async fn account(&self, user: &User) -> Result<Account, FlowError> {
-        self.store
-            .load(user.name.as_str())
-            .await
-            .map_err(|e| FlowError::Storage(Arc::new(e)))?
-            .map_or_else(Protection::new, Ok)
-    }
 }
 
-/// A refusal as a person would want to read it: the crate's message as
-/// sentences ("Too many failed attempts. Try again in 20 s."), but "Wrong
-/// code." for a rejected one and "out of date" for a step that does not fit
-/// the state (a form sent twice, an old tab); the server's own failures are
-/// logged, and said as such.
+/// A refusal as a person would want to read it, the crate's sentences
+/// ("Too many failed attempts. Try again in 20 s.", "Wrong code. …"); the
+/// server's own failures are logged here, and said as such.
 pub fn say(e: &FlowError) -> String {
     if e.kind() == ErrorKind::Server {
         eprintln!("console: {e}: {:?}", std::error::Error::source(e));
-        return "Something went wrong on our side. Try again.".to_owned();
     }
-    match e.code() {
-        "rejected" => "Wrong code.".to_owned(),
-        "wrong_state" | "tampered" => "This page is out of date. Start again.".to_owned(),
-        _ => crate::pages::sentence(&e.to_string()),
-    }
+    e.for_user().to_string()
 }
