@@ -58,7 +58,7 @@ pub use record::{
 pub use record::{Refused, Throttle, ThrottlePolicy, ThrottlePolicyBuilder};
 #[cfg(feature = "std")]
 pub use run::block_on;
-pub use run::{AsyncStore, MAX_TRIES, Ran, run, run_blocking};
+pub use run::{AsyncStore, MAX_TRIES, Ran, load, load_blocking, run, run_blocking};
 #[cfg(feature = "codec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
 pub use run::{CodecError, RecordCodec};

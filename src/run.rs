@@ -13,8 +13,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 
-use crate::flow::{Effect, FlowError, Protection, Transition};
-use crate::record::{Cas, Store, Versioned};
+use crate::flow::{Effect, Event, FlowError, Protection, Transition};
+use crate::record::{Cas, Destination, OobDelivery, RecoveryCode, Store, Versioned};
+use crate::uri::KeyUri;
 
 /// How many times a runner calls the operation before it gives up on a
 /// record that keeps changing under it ([`FlowError::Busy`]).
@@ -54,6 +55,184 @@ impl<S> Ran<S> {
             effects: Vec::new(),
             result: Err(error),
         }
+    }
+
+    /// The key to show the user once, for their authenticator app to scan
+    /// (a TOTP setup): the [`Effect::ShowKey`] among the effects.
+    ///
+    /// ```
+    /// # // The code e-mailed: what your mailer sends, from `Effect::Deliver`.
+    /// # fn delivered(ran: &mfa::Ran<mfa::Enrollment>) -> String {
+    /// #     ran.effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// use mfa::{Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity, by the code e-mailed to her verified address...
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now));
+    /// assert!(ran.key().is_none()); // no key yet: a code to deliver
+    /// let (enrollment, code) = (ran.state.clone().ok_or(FlowError::Internal("no state"))?, delivered(&ran));
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.verify_identity(&flows, a, &code, now));
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// // ...then the key, named after her address in her app.
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.setup(&flows, a, &name, now));
+    /// let key = ran.key().ok_or(FlowError::Internal("no key"))?;
+    /// assert_eq!((key.issuer(), key.account()), (Some("Example Co"), "ada@example.com"));
+    /// assert!(key.to_uri().starts_with("otpauth://totp/"));
+    /// // Its QR code (feature `qr`) and its secret in Base32 go on the page.
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn key(&self) -> Option<&KeyUri> {
+        self.effects.iter().find_map(|effect| match effect {
+            Effect::ShowKey(key) => Some(key),
+            _ => None,
+        })
+    }
+
+    /// The recovery codes to show the user once (to print or save), when
+    /// protection was just turned on or the codes were made anew: the
+    /// [`Effect::ShowRecoveryCodes`] among the effects.
+    ///
+    /// ```
+    /// # fn delivered(ran: &mfa::Ran<mfa::Enrollment>) -> String {
+    /// #     ran.effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).unwrap_or_default()
+    /// # }
+    /// use mfa::{Destination, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// // Recovery codes made fast for the example.
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity by e-mail, then the key her app scans (see `Ran::key`).
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now));
+    /// let (enrollment, code) = (ran.state.clone().ok_or(FlowError::Internal("no state"))?, delivered(&ran));
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.verify_identity(&flows, a, &code, now));
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.setup(&flows, a, &name, now));
+    /// let app = ran.key().ok_or(FlowError::Internal("no key"))?.to_totp()?;
+    /// assert!(ran.recovery_codes().is_none()); // not on yet
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    ///
+    /// // The code her app shows turns protection on: her recovery codes, once.
+    /// let code = app.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.confirm(&flows, a, &[&code], now));
+    /// ran.result.clone()?;
+    /// assert_eq!(ran.recovery_codes().map(<[_]>::len), Some(3));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn recovery_codes(&self) -> Option<&[RecoveryCode]> {
+        self.effects.iter().find_map(|effect| match effect {
+            Effect::ShowRecoveryCodes(codes) => Some(codes.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// Where a code goes (an e-mail address, a phone), for the page that
+    /// asks for it ("we sent a code to …"): the destination of the
+    /// [`Effect::Deliver`] among the effects, which the host delivers.
+    ///
+    /// ```
+    /// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let ada = String::from("ada");
+    /// let email = Destination::email("ada@example.com")?; // the contact she picked
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, 1_700_000_000));
+    /// ran.result.clone()?;
+    /// assert_eq!(ran.sent_to(), Some(&email)); // the identity code, to her address
+    /// assert_eq!(ran.sent_to().map(ToString::to_string).as_deref(), Some("ada@example.com"));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn sent_to(&self) -> Option<&Destination> {
+        self.deliveries().next().map(OobDelivery::destination)
+    }
+
+    /// The codes to send, in order, each to its destination (by SMS or
+    /// e-mail): the [`Effect::Deliver`]s among the effects, for the SMS
+    /// gateway or the mailer.
+    ///
+    /// ```
+    /// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    ///
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, 1_700_000_000));
+    /// for delivery in ran.deliveries() {
+    ///     // Your mailer: "Your verification code is …".
+    ///     assert_eq!(delivery.destination(), &email);
+    ///     assert_eq!(delivery.code().expose().len(), 6);
+    /// }
+    /// assert_eq!(ran.deliveries().count(), 1);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn deliveries(&self) -> impl Iterator<Item = &OobDelivery> {
+        self.effects.iter().filter_map(|effect| match effect {
+            Effect::Deliver(delivery) => Some(delivery),
+            _ => None,
+        })
+    }
+
+    /// What to tell the account's owner, in order, each with its time (Unix
+    /// seconds), through a channel of their own (an e-mail to the account's
+    /// address): the [`Effect::Notify`]s among the effects.
+    ///
+    /// ```
+    /// # fn delivered(ran: &mfa::Ran<mfa::Enrollment>) -> String {
+    /// #     ran.deliveries().next().map(|d| d.code().expose().to_owned()).unwrap_or_default()
+    /// # }
+    /// use mfa::{Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// // Recovery codes made fast for the example.
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity by e-mail, the key her app scans, then its code (see `Ran::key`).
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now));
+    /// assert_eq!(ran.notices().count(), 0); // a code to deliver, nothing to tell
+    /// let (enrollment, code) = (ran.state.clone().ok_or(FlowError::Internal("no state"))?, delivered(&ran));
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.verify_identity(&flows, a, &code, now));
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.setup(&flows, a, &name, now));
+    /// let app = ran.key().ok_or(FlowError::Internal("no key"))?.to_totp()?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = app.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.confirm(&flows, a, &[&code], now));
+    ///
+    /// // Protection is on: tell her (an e-mail to her address).
+    /// assert_eq!(ran.notices().collect::<Vec<_>>(), [(Event::FactorBound { kind: "totp" }, now)]);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn notices(&self) -> impl Iterator<Item = (Event, u64)> + '_ {
+        self.effects.iter().filter_map(|effect| match effect {
+            Effect::Notify { event, at } => Some((*event, *at)),
+            _ => None,
+        })
     }
 }
 
@@ -139,6 +318,76 @@ where
 /// The error of a store, as a [`FlowError::Storage`].
 fn storage<E: core::error::Error + Send + Sync + 'static>(e: E) -> FlowError {
     FlowError::Storage(Arc::new(e))
+}
+
+/// The account under `id` as stored, for a page (is protection on, for
+/// which scenarios, by which factor): a new [`Protection`], not stored, if
+/// there is none yet (the first [`run`] stores one). A store failure is
+/// [`FlowError::Storage`], the store's error as its source.
+///
+/// # Errors
+///
+/// [`FlowError::Storage`] from the store, [`FlowError::RandomSource`] if
+/// a new record cannot draw its id.
+///
+/// ```
+/// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord};
+///
+/// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
+/// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+/// let ada = String::from("ada"); // the signed-in user's id
+///
+/// // In an axum handler: `mfa::load(&store, &ada).await?`.
+/// let account = mfa::block_on(mfa::load(&store, &ada))?;
+/// assert!(!account.is_on() && account.version() == 0); // none stored: a new one
+///
+/// let email = Destination::email("ada@example.com")?;
+/// let ran = mfa::run(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, 1_700_000_000));
+/// mfa::block_on(ran).result?;
+/// assert_eq!(mfa::block_on(mfa::load(&store, &ada))?.version(), 1); // the one the run wrote
+/// # Ok::<(), mfa::Error>(())
+/// ```
+pub async fn load<St, R>(store: &St, id: &St::Id) -> Result<Protection<R>, FlowError>
+where
+    St: AsyncStore<Protection<R>> + Sync,
+    R: Clone,
+{
+    store
+        .load(id)
+        .await
+        .map_err(storage)?
+        .map_or_else(Protection::new, Ok)
+}
+
+/// As [`load`], from a blocking [`Store`] (rusqlite, the
+/// [`MemoryStore`](crate::MemoryStore)).
+///
+/// # Errors
+///
+/// As [`load`]: [`FlowError::Storage`], [`FlowError::RandomSource`].
+///
+/// ```
+/// use mfa::{MemoryStore, Protection, SmsRecord, Store};
+///
+/// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new();
+/// let ada = String::from("ada");
+/// assert_eq!(mfa::load_blocking(&store, &ada)?.version(), 0); // none stored: a new one
+///
+/// let stored = Protection::new()?;
+/// store.insert(&ada, &stored)?;
+/// assert_eq!(mfa::load_blocking(&store, &ada)?, stored);
+/// # Ok::<(), mfa::Error>(())
+/// ```
+pub fn load_blocking<St, R>(store: &St, id: &St::Id) -> Result<Protection<R>, FlowError>
+where
+    St: Store<Protection<R>>,
+    St::Error: core::error::Error + Send + Sync + 'static,
+    R: Clone,
+{
+    store
+        .load(id)
+        .map_err(storage)?
+        .map_or_else(Protection::new, Ok)
 }
 
 /// Runs a flow operation against an async store: loads the account under
@@ -325,3 +574,6 @@ where
         core::future::ready(Store::compare_and_set(self, id, expected, record))
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests;

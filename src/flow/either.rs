@@ -1,10 +1,11 @@
 //! A factor of one of two kinds, chosen at setup, so that an account can
 //! change its method (TOTP to SMS and back).
 
-use crate::record::{Attempt, Destination, Throttle};
+use crate::record::{Attempt, Destination, OobKey, OobPolicy, Throttle};
 
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
+use super::{FlowPolicy, Flows, SmsFactor, TotpFactor};
 
 /// Two factor kinds offered side by side, such as
 /// `EitherFactor<TotpFactor, SmsFactor>`: the user picks one at each
@@ -39,6 +40,34 @@ use super::factor::{Begun, Factor, Prompt};
 pub struct EitherFactor<A, B> {
     first: A,
     second: B,
+}
+
+impl Flows<EitherFactor<TotpFactor, SmsFactor>> {
+    /// The flows of a service that offers both an authenticator app and
+    /// text messages, with the default policies: TOTP keys issued by
+    /// `issuer`, and `key` (from the service's secrets) for the texted
+    /// codes and the identity codes. For other policies, build the
+    /// [`EitherFactor`] and call [`Flows::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`UriError`](crate::UriError) (as [`Error::Uri`](crate::Error)) if
+    /// `issuer` cannot name a key (empty, or with a colon).
+    ///
+    /// ```
+    /// use mfa::{Factor, Flows, OobKey};
+    ///
+    /// let flows = Flows::totp_or_sms("Example Co", OobKey::generate()?)?;
+    /// assert_eq!(flows.factor().first().issuer(), "Example Co");
+    /// assert_eq!(flows.factor().second().kind(), "sms");
+    /// assert!(Flows::totp_or_sms("", OobKey::generate()?).is_err());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn totp_or_sms(issuer: &str, key: OobKey) -> Result<Self, crate::Error> {
+        let sms = SmsFactor::new(key.clone(), OobPolicy::default())?;
+        let factor = EitherFactor::new(TotpFactor::new(issuer)?, sms);
+        Ok(Self::new(factor, key, FlowPolicy::default())?)
+    }
 }
 
 impl<A, B> EitherFactor<A, B> {

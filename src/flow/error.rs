@@ -1,5 +1,6 @@
 //! Why a step of a protection flow did not go through.
 
+use alloc::string::ToString;
 use alloc::sync::Arc;
 use core::fmt;
 
@@ -322,6 +323,64 @@ impl FlowError {
     }
 }
 
+impl FlowError {
+    /// The refusal as the person at the page should read it, in sentences:
+    /// the message, each clause capitalised and ended with a full stop
+    /// ("Too many failed attempts. Try again in 20 s."), except that a
+    /// rejected code is "Wrong code", a step that does not fit the flow's
+    /// state (a form sent twice, an old tab) is out of date, and the
+    /// server's own failures ([`ErrorKind::Server`]) say nothing of what
+    /// failed: log those (`Display` and `source`) yourself. For another
+    /// language, translate by [`code`](Self::code) instead.
+    ///
+    /// ```
+    /// use mfa::{FlowError, OobError, Refused};
+    ///
+    /// let throttled = FlowError::Refused(Refused::Backoff { retry_at: 1_020, retry_after: 20 });
+    /// assert_eq!(throttled.for_user().to_string(), "Too many failed attempts. Try again in 20 s.");
+    /// let cooldown = FlowError::Code(OobError::Cooldown { retry_at: 1_030, retry_after: 30 });
+    /// assert_eq!(cooldown.to_string(), "a code was sent moments ago; a new one can be sent in 30 s");
+    /// assert_eq!(cooldown.for_user().to_string(), "A code was sent moments ago. A new one can be sent in 30 s.");
+    /// assert_eq!(FlowError::Rejected.for_user().to_string(), "Wrong code. Check it and try again.");
+    /// assert_eq!(FlowError::Tampered.for_user().to_string(), "This step is out of date. Start again.");
+    /// assert_eq!(FlowError::Busy { tries: 8 }.for_user().to_string(), "Something went wrong on our side. Try again.");
+    /// ```
+    #[must_use]
+    pub fn for_user(&self) -> impl fmt::Display + '_ {
+        ForUser(self)
+    }
+}
+
+/// [`FlowError::for_user`]'s sentences.
+struct ForUser<'a>(&'a FlowError);
+
+impl fmt::Display for ForUser<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self.0 {
+            FlowError::Rejected => return f.write_str("Wrong code. Check it and try again."),
+            FlowError::WrongState { .. } | FlowError::Tampered => {
+                return f.write_str("This step is out of date. Start again.");
+            }
+            e if e.kind() == ErrorKind::Server => {
+                return f.write_str("Something went wrong on our side. Try again.");
+            }
+            e => e.to_string(),
+        };
+        for (i, clause) in text.split("; ").enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            let mut chars = clause.chars();
+            for c in chars.next().into_iter().flat_map(char::to_uppercase) {
+                fmt::Write::write_char(f, c)?;
+            }
+            f.write_str(chars.as_str())?;
+            f.write_str(".")?;
+        }
+        Ok(())
+    }
+}
+
 /// The wrappers (`Refused`, `Code`, …) show their inner error's message
 /// as their own, so they do not also return it as `source` (a reporter
 /// would print it twice); [`Storage`](FlowError::Storage) has a message of
@@ -384,5 +443,68 @@ impl From<UriError> for FlowError {
 impl From<Refused> for FlowError {
     fn from(e: Refused) -> Self {
         Self::Refused(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use alloc::string::ToString;
+
+    use super::*;
+    use crate::error::CodeError;
+
+    #[test]
+    fn each_clause_of_the_message_is_a_sentence() {
+        let malformed = FlowError::Malformed(CodeError::WrongLength {
+            expected: 6,
+            found: 2,
+        });
+        assert_eq!(
+            malformed.for_user().to_string(),
+            "The code must have 6 digits, not 2."
+        );
+        let clauses = FlowError::Expired.to_string().split("; ").count();
+        let sentences = FlowError::Expired.for_user().to_string();
+        assert_eq!(sentences, "This step has expired. Start again.");
+        assert_eq!(sentences.matches(". ").count() + 1, clauses);
+        assert_eq!(
+            FlowError::CodesNeeded { count: 2 }.for_user().to_string(),
+            "Enter 2 consecutive codes from the authenticator."
+        );
+    }
+
+    #[test]
+    fn the_server_s_failures_say_nothing_of_what_failed() {
+        let store = FlowError::Storage(Arc::new(fmt::Error));
+        for e in [
+            store,
+            FlowError::RandomSource,
+            FlowError::Internal("a message could not be sent"),
+            FlowError::Busy { tries: 8 },
+        ] {
+            assert_eq!(e.kind(), ErrorKind::Server);
+            let said = e.for_user().to_string();
+            assert_eq!(said, "Something went wrong on our side. Try again.");
+            assert!(!said.contains(&e.to_string()));
+        }
+    }
+
+    #[test]
+    fn a_rejected_code_and_a_stale_step_say_so_plainly() {
+        assert!(
+            FlowError::Rejected
+                .for_user()
+                .to_string()
+                .starts_with("Wrong code.")
+        );
+        let stale = FlowError::WrongState {
+            waiting_for: "the identity code",
+        };
+        for e in [stale, FlowError::Tampered] {
+            let said = e.for_user().to_string();
+            assert_eq!(said, "This step is out of date. Start again.");
+        }
     }
 }

@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+mod any;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod backend;
 mod error;
@@ -14,6 +16,9 @@ use std::fmt;
 
 use mfa::RecordCodec;
 
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "postgres", feature = "sqlite"))))]
+pub use any::AnyStore;
 pub use error::Error;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

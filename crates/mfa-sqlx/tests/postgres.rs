@@ -14,6 +14,11 @@ use mfa_conformance::{BoxError, Raw};
 use mfa_sqlx::{PgPool, SqlxStore};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+/// One suite at a time: each runs 1,000 concurrent tasks against the
+/// server, and two at once on a small machine can exhaust the runner's
+/// retries (`FlowError::Busy`).
+static SUITE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn url() -> String {
     std::env::var("MFA_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
@@ -102,6 +107,7 @@ fn raw(pool: &PgPool) -> Raw {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlx_postgres_store_passes_the_async_suite() {
+    let _one_at_a_time = SUITE.lock().await;
     let schema = Schema::new("suite").await;
     let store = SqlxStore::new(schema.pool(8).await, mfa_conformance::codec());
     store.migrate().await.expect("migrates");
@@ -144,5 +150,29 @@ async fn migrate_creates_its_tables_in_the_pools_schema_once() {
     .expect("applied migrations");
     assert_eq!(applied.0, 1);
     store.pool().close().await;
+    schema.drop().await;
+}
+
+/// `AnyStore` opened from a `postgres://` URL (its tables in the schema
+/// that `options[search_path]` names) passes the same suite.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_store_from_a_postgres_url_passes_the_async_suite() {
+    let _one_at_a_time = SUITE.lock().await;
+    let schema = Schema::new("any").await;
+    let base = url();
+    let join = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{join}options%5Bsearch_path%5D={}", schema.name);
+    let store = mfa_sqlx::AnyStore::connect(&url, mfa_conformance::codec())
+        .await
+        .expect("connects and migrates");
+    assert!(matches!(store, mfa_sqlx::AnyStore::Postgres(_)));
+    let own = schema.pool(2).await;
+
+    let summary =
+        mfa_conformance::check(Arc::new(store), mfa_conformance::str_id, Some(raw(&own))).await;
+    println!("{summary}");
+    assert!(summary.reports.iter().all(|r| r.ran));
+    own.close().await;
     schema.drop().await;
 }

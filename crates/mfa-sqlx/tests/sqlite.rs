@@ -10,6 +10,11 @@ use mfa_conformance::{BoxError, Raw};
 use mfa_sqlx::{SqlitePool, SqlxStore};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
+/// One suite at a time: each runs 1,000 concurrent tasks against the
+/// server, and two at once on a small machine can exhaust the runner's
+/// retries (`FlowError::Busy`).
+static SUITE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Writes and reads rows as they are stored, through `pool`.
 fn raw(pool: &SqlitePool) -> Raw {
     let (put_pool, get_pool) = (pool.clone(), pool.clone());
@@ -45,6 +50,7 @@ fn raw(pool: &SqlitePool) -> Raw {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlx_sqlite_store_passes_the_async_suite() {
+    let _one_at_a_time = SUITE.lock().await;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let options = SqliteConnectOptions::new()
         .filename(dir.path().join("mfa.db"))
@@ -75,4 +81,33 @@ async fn sqlx_sqlite_store_passes_the_async_suite() {
     println!("{summary}");
     assert!(summary.reports.iter().all(|r| r.ran));
     println!("stored row: {} bytes", summary.row_bytes().unwrap_or(0));
+}
+
+/// `AnyStore` opened from a `sqlite://` URL (the file created, the schema
+/// applied) passes the same suite.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_store_from_a_sqlite_url_passes_the_async_suite() {
+    let _one_at_a_time = SUITE.lock().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("mfa.db");
+    let url = format!("sqlite://{}", file.display());
+    let store = mfa_sqlx::AnyStore::connect(&url, mfa_conformance::codec())
+        .await
+        .expect("creates the file and migrates");
+    assert!(matches!(store, mfa_sqlx::AnyStore::Sqlite(_)));
+    store
+        .migrate()
+        .await
+        .expect("migrates again, applying nothing");
+    let own = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(&file))
+        .await
+        .expect("the test's own pool");
+
+    let summary =
+        mfa_conformance::check(Arc::new(store), mfa_conformance::str_id, Some(raw(&own))).await;
+    println!("{summary}");
+    assert!(summary.reports.iter().all(|r| r.ran));
 }

@@ -1,0 +1,97 @@
+//! The reference web console of `mfa`: an axum service where the demo
+//! users turn on account protection (an authenticator app or text
+//! messages), keep recovery codes, and get challenged at sign-in and
+//! before critical operations. SQLite in a local file by default,
+//! PostgreSQL when `DATABASE_URL` names one.
+//!
+//! ```sh
+//! cargo run -p mfa-console            # console: http://127.0.0.1:8080/
+//! cargo run -p mfa-console -- --help
+//! ```
+#![forbid(unsafe_code)]
+
+mod app;
+mod keys;
+mod outbox;
+mod pages;
+mod sessions;
+mod users;
+mod wiring;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use std::sync::Arc;
+
+/// Any error of the start-up.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The reference web console of mfa: account protection with an
+/// authenticator app or text messages, recovery codes, and step-up checks.
+///
+/// Keys: the flows' key and the sealing key come from MFA_CONSOLE_OOB_KEY
+/// and MFA_CONSOLE_SEALING_KEY (Base64, 32 bytes each) when both are set;
+/// otherwise from the key file (--keys), which is generated on the first run
+/// (a development default, kept beside the database so that restarts keep
+/// working). Codes and notices go to the development outbox at /outbox.
+#[derive(Debug, Parser)]
+#[command(name = "mfa-console", version)]
+struct Args {
+    /// The address to listen on (port 0: any free port; the line
+    /// `console: http://…/` says which).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mfa-console.db")]
+    database: String,
+    /// The key file (default: beside the SQLite database, or
+    /// `mfa-console.keys` in the working directory for PostgreSQL).
+    #[arg(long)]
+    keys: Option<PathBuf>,
+}
+
+impl Args {
+    /// The key file: the option, or beside the SQLite file.
+    fn key_file(&self) -> PathBuf {
+        if let Some(keys) = &self.keys {
+            return keys.clone();
+        }
+        let file = self
+            .database
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|path| !path.is_empty() && !path.starts_with(':'));
+        file.map_or_else(
+            || PathBuf::from("mfa-console.keys"),
+            |path| PathBuf::from(path).with_extension("keys"),
+        )
+    }
+}
+
+/// The console on `database`, with `keys`: the store migrated, the flows
+/// built, the demo users' passwords hashed.
+async fn console(database: &str, keys: keys::Keys) -> Result<app::App, BoxError> {
+    let outbox = outbox::Outbox::default();
+    let mfa = wiring::Console::open(database, keys, Arc::new(outbox.clone())).await?;
+    Ok(app::App::new(mfa, outbox, users::Users::demo()?))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let keys = keys::Keys::load(&args.key_file())?;
+    let app = console(&args.database, keys).await?;
+    let listener = tokio::net::TcpListener::bind(&args.addr).await?;
+    println!("console: http://{}/", listener.local_addr()?);
+    let sessions = sessions::SqlSessions::new(&app.mfa.store).await?;
+    axum::serve(listener, app.router(sessions))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

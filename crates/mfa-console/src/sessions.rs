@@ -1,0 +1,187 @@
+//! Sessions kept in the console's own database, so that they survive a
+//! restart and are shared by every instance: a `tower_sessions`
+//! `SessionStore` over the same sqlx pool as the account records.
+//! (`tower-sessions-sqlx-store` 0.15 is built on sqlx 0.8; the workspace is
+//! on sqlx 0.9, and the two would both link SQLite, which cargo refuses.)
+//! One row per session: its id, its record as JSON, and when it expires.
+
+use async_trait::async_trait;
+use mfa_sqlx::{PgPool, SqlitePool};
+use tower_sessions::cookie::time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use mfa_sqlx::AnyStore;
+
+/// The table, created at start-up if missing. SQLite and PostgreSQL both
+/// read this SQL, `$n` parameters included.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS console_sessions \
+     (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires BIGINT NOT NULL)";
+/// A new session, unless its id is taken.
+const CREATE: &str = "INSERT INTO console_sessions (id, record, expires) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO NOTHING";
+/// A session written.
+const SAVE: &str = "INSERT INTO console_sessions (id, record, expires) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires = excluded.expires";
+/// A session read, unless it has expired.
+const LOAD: &str = "SELECT record FROM console_sessions WHERE id = $1 AND expires > $2";
+/// A session ended.
+const DELETE: &str = "DELETE FROM console_sessions WHERE id = $1";
+/// The expired sessions, forgotten.
+const PURGE: &str = "DELETE FROM console_sessions WHERE expires <= $1";
+
+/// The sessions table, in the database of the account records.
+#[derive(Clone, Debug)]
+pub enum SqlSessions {
+    /// In the SQLite file.
+    Sqlite(SqlitePool),
+    /// In the PostgreSQL database.
+    Postgres(PgPool),
+}
+
+/// A backend failure, as tower-sessions takes it.
+fn backend(e: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+impl SqlSessions {
+    /// The sessions of `store`'s database, its table created if missing.
+    ///
+    /// # Errors
+    ///
+    /// If the table cannot be created.
+    pub async fn new(store: &AnyStore) -> Result<Self, sqlx::Error> {
+        let sessions = match store {
+            AnyStore::Sqlite(s) => Self::Sqlite(s.pool().clone()),
+            AnyStore::Postgres(s) => Self::Postgres(s.pool().clone()),
+            _ => {
+                return Err(sqlx::Error::Configuration(
+                    "no session table for this database".into(),
+                ));
+            }
+        };
+        match &sessions {
+            Self::Sqlite(pool) => sqlx::query(SCHEMA).execute(pool).await.map(drop)?,
+            Self::Postgres(pool) => sqlx::query(SCHEMA).execute(pool).await.map(drop)?,
+        }
+        Ok(sessions)
+    }
+
+    /// Runs `sql` (`$1` the id, then `$2` the text and `$3` the number, when
+    /// given); how many rows it changed.
+    async fn execute(
+        &self,
+        sql: &'static str,
+        id: &str,
+        text: Option<&str>,
+        number: Option<i64>,
+    ) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => {
+                let mut query = sqlx::query(sql).bind(id.to_owned());
+                if let Some(text) = text {
+                    query = query.bind(text.to_owned());
+                }
+                if let Some(number) = number {
+                    query = query.bind(number);
+                }
+                query.execute(pool).await?.rows_affected()
+            }
+            Self::Postgres(pool) => {
+                let mut query = sqlx::query(sql).bind(id.to_owned());
+                if let Some(text) = text {
+                    query = query.bind(text.to_owned());
+                }
+                if let Some(number) = number {
+                    query = query.bind(number);
+                }
+                query.execute(pool).await?.rows_affected()
+            }
+        })
+    }
+
+    /// Forgets the sessions expired by `now`.
+    async fn purge(&self, now: i64) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(pool) => sqlx::query(PURGE).bind(now).execute(pool).await.map(drop),
+            Self::Postgres(pool) => sqlx::query(PURGE).bind(now).execute(pool).await.map(drop),
+        }
+    }
+
+    /// The record of session `id`, unless expired by `now`.
+    async fn fetch(&self, id: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
+        match self {
+            Self::Sqlite(pool) => {
+                sqlx::query_scalar(LOAD)
+                    .bind(id.to_owned())
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Self::Postgres(pool) => {
+                sqlx::query_scalar(LOAD)
+                    .bind(id.to_owned())
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+    }
+}
+
+/// The record as stored, and when it expires.
+fn encoded(record: &Record) -> session_store::Result<(String, i64)> {
+    let json =
+        serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    Ok((json, record.expiry_date.unix_timestamp()))
+}
+
+#[async_trait]
+impl SessionStore for SqlSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.purge(OffsetDateTime::now_utc().unix_timestamp())
+            .await
+            .map_err(backend)?;
+        // A new id until one is free (a collision of 128 random bits is
+        // not expected, but is not written over either).
+        loop {
+            let (json, expires) = encoded(record)?;
+            let id = record.id.to_string();
+            if self
+                .execute(CREATE, &id, Some(&json), Some(expires))
+                .await
+                .map_err(backend)?
+                == 1
+            {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let (json, expires) = encoded(record)?;
+        let id = record.id.to_string();
+        self.execute(SAVE, &id, Some(&json), Some(expires))
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let Some(json) = self.fetch(&id.to_string(), now).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.execute(DELETE, &id.to_string(), None, None)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

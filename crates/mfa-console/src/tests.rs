@@ -1,0 +1,536 @@
+//! HTTP-level tests of the console, without a browser: requests through
+//! the router (sessions and the SQLite store real), codes read from the
+//! outbox page and computed from the key the page shows. The browser test
+//! is `tests/browser.rs`.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A browser stand-in: keeps the session cookie.
+struct Browser {
+    app: Router,
+    cookie: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// What came back: the status, where it redirects, the page.
+struct Page {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Page {
+    /// The text of `<p id="message">`, if any.
+    fn message(&self) -> Option<&str> {
+        let start = self.body.find("<p id=\"message\"")?;
+        let text = &self.body[start..];
+        let text = &text[text.find('>')? + 1..];
+        Some(&text[..text.find('<')?])
+    }
+}
+
+impl Browser {
+    /// The console on a SQLite file of its own.
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("console.db").display());
+        Self::on(&url, dir).await
+    }
+
+    async fn on(url: &str, dir: tempfile::TempDir) -> Self {
+        let keys = crate::keys::Keys {
+            oob: mfa::OobKey::generate().expect("a key"),
+            sealing: mfa::SealingKey::generate(1).expect("a key"),
+        };
+        Self::with_keys(url, dir, keys).await
+    }
+
+    async fn with_keys(url: &str, dir: tempfile::TempDir, keys: crate::keys::Keys) -> Self {
+        let app = crate::console(url, keys).await.expect("the console starts");
+        let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
+            .await
+            .expect("sessions");
+        Self {
+            app: app.router(sessions),
+            cookie: None,
+            _dir: dir,
+        }
+    }
+
+    async fn send(&mut self, request: axum::http::request::Builder, body: String) -> Page {
+        let request = match &self.cookie {
+            Some(cookie) => request.header(header::COOKIE, cookie),
+            None => request,
+        };
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(Body::from(body)).expect("a request"))
+            .await
+            .expect("an answer");
+        if let Some(cookie) = response.headers().get(header::SET_COOKIE) {
+            let cookie = cookie.to_str().expect("ASCII");
+            self.cookie = Some(cookie.split(';').next().unwrap_or_default().to_owned());
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().expect("ASCII").to_owned())
+            .unwrap_or_default();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        Page {
+            status,
+            location,
+            body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path), String::new()).await
+    }
+
+    async fn post(&mut self, path: &str, form: &str) -> Page {
+        let request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.send(request, form.to_owned()).await
+    }
+
+    /// The newest code in the outbox.
+    async fn last_code(&mut self) -> String {
+        let outbox = self.get("/outbox").await.body;
+        let body = &outbox[outbox.find("<pre class=\"body\">").expect("a message")..];
+        let digits: String = body
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect();
+        assert_eq!(digits.len(), 6, "a code in {body}");
+        digits
+    }
+}
+
+/// The value of the attribute `name` of the element with `id`.
+fn attribute(body: &str, id: &str, name: &str) -> String {
+    let element = &body[body.find(&format!("id=\"{id}\"")).expect("the element")..];
+    let value =
+        &element[element.find(&format!("{name}=\"")).expect("the attribute") + name.len() + 2..];
+    value[..value.find('"').expect("closed")].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn sign_in_with_a_password_and_refusals_in_words() {
+    let mut browser = Browser::new().await;
+    let wrong = browser.post("/login", "username=dave&password=nope").await;
+    assert_eq!(
+        (wrong.status, wrong.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let page = browser.get("/login").await;
+    assert_eq!(page.message(), Some("Wrong user name or password."));
+
+    let right = browser
+        .post("/login", "username=dave&password=dave-demo-pw")
+        .await;
+    assert_eq!(right.location, "/");
+    let home = browser.get("/").await;
+    assert!(
+        home.body
+            .contains("<dd id=\"protection-status\" class=\"off\">Off</dd>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("id=\"protect\""));
+
+    // Nothing to confirm yet: the enrollment refuses in words, not a debug string.
+    let refused = browser
+        .post("/protection/setup", "method=totp&identity=email")
+        .await;
+    assert_eq!(refused.location, "/protection/setup");
+    let page = browser.get("/protection/setup").await;
+    assert_eq!(
+        page.message(),
+        Some("Choose at least one scenario to protect, each at most once.")
+    );
+}
+
+/// Sessions are rows of the console's database: a restart (a new console
+/// on the same file and keys) keeps the user signed in.
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let (oob, sealing) = (
+        mfa::OobKey::generate().expect("a key"),
+        mfa::SealingKey::generate(1).expect("a key"),
+    );
+    let keys = || crate::keys::Keys {
+        oob: oob.clone(),
+        sealing: sealing.clone(),
+    };
+    let mut first =
+        Browser::with_keys(&url, tempfile::tempdir().expect("a directory"), keys()).await;
+    assert_eq!(
+        first
+            .post("/login", "username=dave&password=dave-demo-pw")
+            .await
+            .location,
+        "/"
+    );
+    let mut second = Browser::with_keys(&url, dir, keys()).await;
+    second.cookie = first.cookie.clone();
+    let home = second.get("/").await;
+    assert_eq!(home.status, StatusCode::OK, "signed in after the restart");
+    assert!(
+        home.body
+            .contains("<dd id=\"protection-status\" class=\"off\">Off</dd>")
+    );
+    // Signed out there, the session is gone for the first one too.
+    second.post("/logout", "").await;
+    assert_eq!(first.get("/").await.location, "/login");
+}
+
+#[tokio::test]
+async fn totp_enrollment_sign_in_replay_recovery_code_critical_operation_and_turning_off() {
+    totp_scenario(Browser::new().await).await;
+}
+
+/// The same on PostgreSQL (`MFA_POSTGRES_URL`, by default the local
+/// server's `test` database), in a database of its own, dropped after.
+#[tokio::test]
+async fn the_same_on_postgresql() {
+    use sqlx::Executor;
+    let admin_url = std::env::var("MFA_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("PostgreSQL answers");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = format!("mfa_console_unit_{}_{nanos}", std::process::id());
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("a database");
+    let url = format!(
+        "{}/{name}",
+        admin_url.rsplit_once('/').expect("a URL with a database").0
+    );
+    let browser = Browser::on(&url, tempfile::tempdir().expect("a directory")).await;
+    totp_scenario(browser).await;
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .await
+        .expect("dropped");
+}
+
+async fn totp_scenario(mut browser: Browser) {
+    assert_eq!(
+        browser
+            .post("/login", "username=ada&password=ada-demo-pw")
+            .await
+            .location,
+        "/"
+    );
+
+    // Identity by e-mail, then the key: QR code, secret, otpauth URI.
+    let sent = browser
+        .post(
+            "/protection/setup",
+            "scenario=log-on&scenario=critical&method=totp&identity=email",
+        )
+        .await;
+    assert_eq!(sent.location, "/protection/setup");
+    let page = browser.get("/protection/setup").await;
+    assert_eq!(page.message(), Some("We sent a code to ada@example.com."));
+    let code = browser.last_code().await;
+    let key = browser
+        .post("/protection/identity", &format!("code={code}"))
+        .await;
+    assert_eq!(key.status, StatusCode::OK);
+    assert!(key.body.contains("<div id=\"qr\"><svg"));
+    let uri = mfa::KeyUri::parse(&attribute(&key.body, "otpauth", "href")).expect("a key URI");
+    let secret = uri.secret().expose_base32();
+    let grouped: Vec<&str> = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("Base32"))
+        .collect();
+    assert!(
+        key.body
+            .contains(&format!("<span id=\"secret\">{}</span>", grouped.join(" ")))
+    );
+    let app = uri.to_totp().expect("a TOTP key");
+
+    // A wrong code, then the app's code: recovery codes, once.
+    let now = mfa::unix_now().expect("a clock");
+    let right = app.generate(now).expect("a code").to_string();
+    let wrong = format!(
+        "{:06}",
+        (right.parse::<u32>().expect("digits") + 1) % 1_000_000
+    );
+    assert_eq!(
+        browser
+            .post("/protection/confirm", &format!("code={wrong}"))
+            .await
+            .location,
+        "/protection/setup"
+    );
+    assert_eq!(
+        browser.get("/protection/setup").await.message(),
+        Some("Wrong code. Check it and try again.")
+    );
+    let codes = browser
+        .post("/protection/confirm", &format!("code={right}"))
+        .await;
+    assert!(
+        codes.body.contains("id=\"recovery-codes\""),
+        "{}",
+        codes.body
+    );
+    let recovery: Vec<String> = codes
+        .body
+        .split("<li>")
+        .skip(1)
+        .map(|li| li[..li.find('<').expect("closed")].to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let home = browser.get("/").await.body;
+    assert!(home.contains("<dd id=\"protection-status\" class=\"on\">On</dd>"));
+    assert!(home.contains("<dd id=\"protection-scenarios\">Log-on, Critical operations</dd>"));
+
+    // Sign-in: challenged; the next step's code passes once, then is a replay.
+    browser.post("/logout", "").await;
+    assert_eq!(
+        browser
+            .post("/login", "username=ada&password=ada-demo-pw")
+            .await
+            .location,
+        "/verify"
+    );
+    let next = app.generate(now + 30).expect("a code").to_string();
+    assert_eq!(
+        browser
+            .post("/verify/code", &format!("code={next}"))
+            .await
+            .location,
+        "/"
+    );
+    browser.post("/logout", "").await;
+    browser
+        .post("/login", "username=ada&password=ada-demo-pw")
+        .await;
+    assert_eq!(
+        browser
+            .post("/verify/code", &format!("code={next}"))
+            .await
+            .location,
+        "/verify"
+    );
+    assert_eq!(
+        browser.get("/verify").await.message(),
+        Some("Wrong code. Check it and try again.")
+    );
+    let used = browser
+        .post(
+            "/verify/recovery",
+            &format!("recovery_code={}", recovery[0]),
+        )
+        .await;
+    assert_eq!(used.location, "/");
+
+    // A critical operation asks for a check (a recovery code here).
+    assert_eq!(
+        browser
+            .post("/resources/delete", "resource=build-cache")
+            .await
+            .location,
+        "/verify"
+    );
+    assert!(
+        browser
+            .get("/verify")
+            .await
+            .body
+            .contains("to delete build-cache")
+    );
+    browser
+        .post(
+            "/verify/recovery",
+            &format!("recovery_code={}", recovery[1]),
+        )
+        .await;
+    assert_eq!(
+        browser.get("/resources").await.message(),
+        Some("Deleted build-cache.")
+    );
+
+    // Turning off asks for a fresh check too; then it is off, and said in the outbox.
+    assert_eq!(
+        browser.post("/protection/turn-off", "").await.location,
+        "/verify"
+    );
+    assert_eq!(
+        browser
+            .post(
+                "/verify/recovery",
+                &format!("recovery_code={}", recovery[2])
+            )
+            .await
+            .location,
+        "/"
+    );
+    assert!(
+        browser
+            .get("/")
+            .await
+            .body
+            .contains("<dd id=\"protection-status\" class=\"off\">Off</dd>")
+    );
+    let outbox = browser.get("/outbox").await.body;
+    for subject in [
+        "Account protection is off",
+        "A recovery code was used",
+        "Account protection is on",
+    ] {
+        assert!(outbox.contains(subject), "{subject} in the outbox");
+    }
+}
+
+/// Code lines: neither blank nor a comment.
+fn code_lines(source: &str) -> Vec<&str> {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .collect()
+}
+
+/// What in a handler wires the crate: a call to the runner (`app.run`,
+/// or `answer`, which runs a check's step through it), an account's load
+/// (`mfa::load`), a check's authorisation (`.authorize(`), the store
+/// set-up's call (`Console::open`), and what a page takes from a run's
+/// effects (`.key()`, `.recovery_codes()`, `.sent_to()`).
+fn wires(line: &str) -> bool {
+    [
+        "app.run(",
+        "mfa::load",
+        ".authorize(",
+        "Console::open(",
+        ".key()",
+        ".recovery_codes()",
+        ".sent_to()",
+    ]
+    .iter()
+    .any(|m| line.contains(m))
+        || line.starts_with(".run(")
+        || line.starts_with("answer(&app")
+}
+
+/// The statements of `source` that wire the crate, and their lines: each
+/// statement whole, from the line that starts it to the one that ends it
+/// (its brackets closed), as rustfmt wraps it.
+fn calls(source: &[&str]) -> (usize, usize) {
+    let ends =
+        |l: &str| l.ends_with(';') || l.ends_with('{') || l.ends_with('}') || l.ends_with(',');
+    let depth = |l: &str| {
+        let opened = l.matches(['(', '[']).count();
+        let closed = l.matches([')', ']']).count();
+        isize::try_from(opened).unwrap() - isize::try_from(closed).unwrap()
+    };
+    let mut counted = vec![false; source.len()];
+    let mut statements = 0;
+    for (i, line) in source.iter().enumerate() {
+        if !wires(line) || counted[i] {
+            continue;
+        }
+        statements += 1;
+        let mut start = i;
+        while start > 0 && !ends(source[start - 1]) {
+            start -= 1;
+        }
+        let (mut end, mut open) = (start, depth(source[start]));
+        while end + 1 < source.len()
+            && (open > 0 || !(ends(source[end]) || source[end].ends_with(".await")))
+        {
+            end += 1;
+            open += depth(source[end]);
+        }
+        counted[start..=end].iter_mut().for_each(|c| *c = true);
+    }
+    (statements, counted.iter().filter(|c| **c).count())
+}
+
+/// The glue, counted whole: `src/wiring.rs` (the store set-up and the
+/// flows, the runner with its deliveries and notices carried out, the
+/// refusals in words), and every statement of the handlers (`src/app.rs`)
+/// and of the start-up (`src/main.rs`) that calls the runner, loads an
+/// account, authorises a check, opens the store or takes something from a
+/// run's effects, as rustfmt wraps it. The sum stays under 100, and the
+/// README says it.
+#[test]
+fn glue_is_counted() {
+    let wiring = code_lines(include_str!("wiring.rs")).len();
+    let (handlers, handler_lines) = calls(&code_lines(include_str!("app.rs")));
+    let (start, start_lines) = calls(&code_lines(include_str!("main.rs")));
+    let (statements, lines) = (handlers + start, handler_lines + start_lines);
+    assert!(
+        handlers >= 25 && start == 1,
+        "{handlers} statements in the handlers and {start} at start-up: the count is broken"
+    );
+    let glue = wiring + lines;
+    assert!(
+        glue < 100,
+        "the glue is {glue} lines ({wiring} in src/wiring.rs, {lines} in {statements} statements); the bar is under 100"
+    );
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme
+        .find("## The reference console")
+        .expect("the README's console section")..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    let section = section.split_whitespace().collect::<Vec<_>>().join(" "); // wrapped anywhere
+    let said = format!(
+        "{wiring} lines of `src/wiring.rs` and {statements} statements that call it or the crate, {lines} lines as rustfmt wraps them: {glue} lines of glue"
+    );
+    assert!(
+        section.contains(&said),
+        "the README's console section says `{said}`"
+    );
+}
+
+/// The count sees what it must: a wrapped runner call is counted whole,
+/// and a line that does not wire the crate is not.
+#[test]
+fn the_glue_count_counts_whole_statements() {
+    let source = [
+        "let done = app",
+        ".run(&user, |f, a| Verification::step_up(f, a, now))",
+        ".await;",
+        "data.flash = None;",
+        "let account = mfa::load(&app.mfa.store, user.name.as_str()).await;",
+        "if let Some(key) = done.key() {",
+        "return show(session, &data, page).await;",
+        "}",
+    ];
+    assert_eq!(calls(&source), (3, 5));
+}

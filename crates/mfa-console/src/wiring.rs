@@ -1,0 +1,87 @@
+//! The glue between the console and `mfa`: the store set-up and the flows,
+//! the runner every handler calls (with the deliveries and notices carried
+//! out), and a refusal in words for the person. The handlers call the
+//! runner in one statement per flow operation
+//! (`app.run(&user, |f, a| e.confirm(f, a, &[&code], now)).await`), load
+//! an account with `mfa::load`, and take the key, the recovery codes and
+//! where a code went from the run (`Ran::key`, …). A test
+//! (`tests::glue_is_counted`) counts this file's code lines, those
+//! statements of the handlers, and keeps the sum under 100.
+
+use mfa::{
+    Either, EitherFactor, ErrorKind, FlowError, Flows, Keyring, Protection, Ran, RecordCodec,
+    SmsFactor, SmsRecord, TotpFactor, TotpRecord, Transition,
+};
+use mfa_sqlx::AnyStore;
+use std::sync::Arc;
+
+use crate::BoxError;
+use crate::app::App;
+use crate::keys::Keys;
+use crate::outbox::{self, Sender};
+use crate::users::User;
+
+/// The factor kinds offered: an authenticator app or a phone.
+pub type Factor = EitherFactor<TotpFactor, SmsFactor>;
+/// The factor record of an account: an app's key or a phone.
+pub type Record = Either<TotpRecord, SmsRecord>;
+/// An account's protection record, as stored.
+pub type Account = Protection<Record>;
+
+/// The crate's side of the console: the flows, the store, where codes
+/// and notices go.
+pub struct Console {
+    /// The flows, built once at start-up.
+    pub flows: Flows<Factor>,
+    /// The account records.
+    pub store: AnyStore,
+    /// Where codes and notices go.
+    pub sender: Arc<dyn Sender>,
+}
+
+impl Console {
+    /// Opens the store `url` names (`sqlite://…`, `postgres://…`; its
+    /// schema applied) and builds the flows with `keys`; codes and notices
+    /// go to `sender`.
+    pub async fn open(url: &str, keys: Keys, sender: Arc<dyn Sender>) -> Result<Self, BoxError> {
+        Ok(Self {
+            flows: Flows::totp_or_sms("Example Co", keys.oob)?,
+            store: AnyStore::connect(url, RecordCodec::new(Keyring::new(keys.sealing))).await?,
+            sender,
+        })
+    }
+}
+
+impl App {
+    /// Runs one flow operation (called with the flows and the account as
+    /// stored) on `user`'s record through `mfa::run`, then carries out its
+    /// deliveries and notices through the sender; the key and recovery
+    /// codes to show stay in the run, for the page (`Ran::key`, …).
+    pub async fn run<S>(
+        &self,
+        user: &User,
+        mut op: impl FnMut(&Flows<Factor>, &Account) -> Transition<S, Record> + Send,
+    ) -> Ran<S> {
+        let flows = &self.mfa.flows;
+        let mut ran = mfa::run(&self.mfa.store, user.name.as_str(), |a| op(flows, a)).await;
+        let codes = ran.deliveries().map(outbox::code_message);
+        let notices = ran.notices().map(|n| outbox::notice(&user.email, n));
+        for message in codes.chain(notices).collect::<Vec<_>>() {
+            if let Err(e) = self.mfa.sender.send(message).await {
+                eprintln!("console: sending failed: {e}");
+                ran.result = Err(FlowError::Internal("a message could not be sent"));
+            }
+        }
+        ran
+    }
+}
+
+/// A refusal as a person would want to read it, the crate's sentences
+/// ("Too many failed attempts. Try again in 20 s.", "Wrong code. …"); the
+/// server's own failures are logged here, and said as such.
+pub fn say(e: &FlowError) -> String {
+    if e.kind() == ErrorKind::Server {
+        eprintln!("console: {e}: {:?}", std::error::Error::source(e));
+    }
+    e.for_user().to_string()
+}
