@@ -534,3 +534,31 @@ fn the_glue_count_counts_whole_statements() {
     ];
     assert_eq!(calls(&source), (3, 5));
 }
+
+/// The handlers the README's wiring section shows (its `rs` blocks) are
+/// the console's own, copied verbatim: each block is found, line for line,
+/// in `src/wiring.rs` or `src/app.rs` (indentation aside).
+#[test]
+fn the_readme_shows_the_console_as_it_is() {
+    let readme = include_str!("../../../README.md");
+    let sources = [include_str!("wiring.rs"), include_str!("app.rs")];
+    let trimmed = |text: &str| text.lines().map(str::trim).collect::<Vec<_>>().join("\n");
+    let sources = sources.map(trimmed);
+    let blocks: Vec<&str> = readme
+        .split("```rs\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("\n```").next())
+        .collect();
+    assert!(
+        blocks.len() >= 3,
+        "the README shows {} handler excerpts",
+        blocks.len()
+    );
+    for block in blocks {
+        let block = trimmed(block);
+        assert!(
+            sources.iter().any(|source| source.contains(&block)),
+            "this README excerpt is not in the console's source:\n{block}"
+        );
+    }
+}
