@@ -33,11 +33,15 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// and MFA_CONSOLE_SEALING_KEY (Base64, 32 bytes each) when both are set;
 /// otherwise from the key file (--keys), which is generated on the first run
 /// (a development default, kept beside the database so that restarts keep
-/// working). Codes and notices go to the development outbox at /outbox.
+/// working). Codes and notices go to the development outbox at /outbox,
+/// which shows every code sent to anyone: the console therefore listens
+/// on a loopback address only (127.0.0.1, ::1), until a real SMS gateway
+/// and mailer replace the outbox.
 #[derive(Debug, Parser)]
 #[command(name = "mfa-console", version)]
 struct Args {
-    /// The address to listen on (port 0: any free port; the line
+    /// The address to listen on, a loopback one while the development
+    /// outbox is the sender (port 0: any free port; the line
     /// `console: http://…/` says which).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
@@ -77,9 +81,31 @@ async fn console(database: &str, keys: keys::Keys) -> Result<app::App, BoxError>
     Ok(app::App::new(mfa, outbox, users::Users::demo()?))
 }
 
+/// Said at start-up: what the outbox is.
+const OUTBOX_WARNING: &str = "console: warning: codes go to the development outbox at /outbox, \
+     which shows every user's codes to anyone who can reach it: for development only";
+
+/// Refuses `addr` unless it is a loopback address: the development outbox
+/// (the console's sender) shows every user's codes, without a sign-in.
+fn outbox_may_listen_on(addr: std::net::SocketAddr) -> Result<(), BoxError> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to listen on {addr}: the development outbox at /outbox shows every user's \
+         SMS and e-mail codes to anyone who can reach it; listen on a loopback address \
+         (127.0.0.1, ::1), or replace the outbox with a real SMS gateway and mailer first"
+    )
+    .into())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
+    for addr in tokio::net::lookup_host(&args.addr).await? {
+        outbox_may_listen_on(addr)?;
+    }
+    eprintln!("{OUTBOX_WARNING}");
     let keys = keys::Keys::load(&args.key_file())?;
     let app = console(&args.database, keys).await?;
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;

@@ -562,3 +562,37 @@ fn the_readme_shows_the_console_as_it_is() {
         );
     }
 }
+
+/// The development outbox shows every code: the console listens on a
+/// loopback address only while it is the sender.
+#[test]
+fn the_outbox_is_served_on_loopback_only() {
+    for addr in ["127.0.0.1:8080", "[::1]:0", "127.0.0.2:80"] {
+        let addr = addr.parse().unwrap();
+        assert!(crate::outbox_may_listen_on(addr).is_ok(), "{addr}");
+    }
+    for addr in ["0.0.0.0:8080", "[::]:8080", "192.168.1.20:80", "8.8.8.8:80"] {
+        let refusal = crate::outbox_may_listen_on(addr.parse().unwrap())
+            .expect_err(addr)
+            .to_string();
+        assert!(
+            refusal.contains(addr) && refusal.contains("shows every user's"),
+            "{refusal}"
+        );
+    }
+}
+
+/// The outbox page masks a phone in its text (as the other pages do) and
+/// keeps it whole in `data-to`, where the browser test finds its texts.
+#[test]
+fn the_outbox_page_masks_phones() {
+    let message = crate::outbox::Message {
+        to: mfa::Destination::sms("+447700900123").unwrap(),
+        subject: String::new(),
+        body: "123456 is your Example Co code.".into(),
+    };
+    let page = crate::pages::outbox(&[message]).into_string();
+    assert!(page.contains("data-to=\"+447700900123\""), "{page}");
+    assert_eq!(page.matches("+447700900123").count(), 1, "{page}");
+    assert!(page.contains("SMS to +44 77…23"), "{page}");
+}
