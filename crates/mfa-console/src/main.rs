@@ -46,7 +46,12 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: String,
     /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mfa-console.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite://mfa-console.db"
+    )]
     database: String,
     /// The key file (default: beside the SQLite database, or
     /// `mfa-console.keys` in the working directory for PostgreSQL).

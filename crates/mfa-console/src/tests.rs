@@ -596,3 +596,19 @@ fn the_outbox_page_masks_phones() {
     assert_eq!(page.matches("+447700900123").count(), 1, "{page}");
     assert!(page.contains("SMS to +44 77…23"), "{page}");
 }
+
+/// `--help` never prints `DATABASE_URL`'s value (it may hold a password).
+#[test]
+fn help_hides_the_database_url() {
+    use clap::CommandFactory as _;
+    let command = crate::Args::command();
+    let database = command
+        .get_arguments()
+        .find(|a| a.get_id() == "database")
+        .unwrap();
+    assert_eq!(
+        database.get_env().and_then(|e| e.to_str()),
+        Some("DATABASE_URL")
+    );
+    assert!(database.is_hide_env_values_set());
+}
