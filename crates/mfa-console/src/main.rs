@@ -65,22 +65,53 @@ impl Args {
         if let Some(keys) = &self.keys {
             return keys.clone();
         }
-        let file = self
-            .database
-            .strip_prefix("sqlite://")
-            .or_else(|| self.database.strip_prefix("sqlite:"))
-            .map(|rest| rest.split('?').next().unwrap_or_default())
-            .filter(|path| !path.is_empty() && !path.starts_with(':'));
-        file.map_or_else(
+        sqlite_file(&self.database).map_or_else(
             || PathBuf::from("mfa-console.keys"),
-            |path| PathBuf::from(path).with_extension("keys"),
+            |path| path.with_extension("keys"),
         )
     }
+}
+
+/// The file of a SQLite URL (`sqlite://console.db?mode=rwc`), if it names
+/// one (not `sqlite::memory:`, not PostgreSQL).
+fn sqlite_file(database: &str) -> Option<PathBuf> {
+    database
+        .strip_prefix("sqlite://")
+        .or_else(|| database.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|path| !path.is_empty() && !path.starts_with(':'))
+        .map(PathBuf::from)
+}
+
+/// Creates `file` empty, readable and writable by its owner only (0600),
+/// unless it exists: the database holds the sessions and the sealed
+/// records, and SQLite gives its journal the database's mode.
+#[cfg(unix)]
+fn create_private(file: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file);
+    match created {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Elsewhere, SQLite creates the file.
+#[cfg(not(unix))]
+fn create_private(_file: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The console on `database`, with `keys`: the store migrated, the flows
 /// built, the demo users' passwords hashed.
 async fn console(database: &str, keys: keys::Keys) -> Result<app::App, BoxError> {
+    if let Some(file) = sqlite_file(database) {
+        create_private(&file)?;
+    }
     let outbox = outbox::Outbox::default();
     let mfa = wiring::Console::open(database, keys, Arc::new(outbox.clone())).await?;
     Ok(app::App::new(mfa, outbox, users::Users::demo()?))

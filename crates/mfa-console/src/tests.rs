@@ -612,3 +612,78 @@ fn help_hides_the_database_url() {
     );
     assert!(database.is_hide_env_values_set());
 }
+
+/// The session table keeps the SHA-256 of each id, never the id (the
+/// cookie's value); a new session never takes the id it came with.
+#[tokio::test]
+async fn sessions_are_kept_by_the_hash_of_their_id() {
+    use tower_sessions::SessionStore as _;
+    use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+    use tower_sessions::session::{Id, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let app = crate::console(&url, keys).await.unwrap();
+    let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
+        .await
+        .unwrap();
+    let crate::sessions::SqlSessions::Sqlite(pool) = &sessions else {
+        panic!("SQLite")
+    };
+    let chosen = Id(42);
+    let mut record = Record {
+        id: chosen,
+        data: [("user".to_owned(), serde_json::json!("alice"))].into(),
+        expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    let id = record.id;
+    assert_ne!(id, chosen, "a fresh id, not the one the record came with");
+    assert_eq!(sessions.load(&chosen).await.unwrap(), None);
+    assert_eq!(sessions.load(&id).await.unwrap(), Some(record.clone()));
+    record.data.insert("step".into(), serde_json::json!(2));
+    sessions.save(&record).await.unwrap();
+    assert_eq!(sessions.load(&id).await.unwrap(), Some(record.clone()));
+
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, record FROM console_sessions")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let (key, json) = &rows[0];
+    let cookie = id.to_string();
+    let number = id.0.to_string();
+    assert!(
+        key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()),
+        "{key}"
+    );
+    for clear in [&cookie, &number] {
+        assert!(
+            !key.contains(clear.as_str()) && !json.contains(clear.as_str()),
+            "{rows:?}"
+        );
+    }
+
+    sessions.delete(&id).await.unwrap();
+    assert_eq!(sessions.load(&id).await.unwrap(), None);
+}
+
+/// The console creates its SQLite file readable by its owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("console.db");
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let url = format!("sqlite://{}", file.display());
+    let _app = crate::console(&url, keys).await.unwrap();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
