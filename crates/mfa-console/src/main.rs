@@ -14,6 +14,7 @@ mod app;
 mod keys;
 mod outbox;
 mod pages;
+mod security;
 mod sessions;
 mod users;
 mod wiring;

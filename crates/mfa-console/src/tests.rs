@@ -26,6 +26,7 @@ struct Browser {
 struct Page {
     status: StatusCode,
     location: String,
+    headers: axum::http::HeaderMap,
     body: String,
 }
 
@@ -88,6 +89,7 @@ impl Browser {
             .get(header::LOCATION)
             .map(|l| l.to_str().expect("ASCII").to_owned())
             .unwrap_or_default();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
@@ -97,6 +99,7 @@ impl Browser {
         Page {
             status,
             location,
+            headers,
             body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
         }
     }
@@ -686,4 +689,79 @@ async fn the_database_file_is_private() {
     let _app = crate::console(&url, keys).await.unwrap();
     let mode = std::fs::metadata(&file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
+
+/// A form posted from another site is refused in words (`Origin` not the
+/// console's own, or `Sec-Fetch-Site` saying so); from the console itself,
+/// or without either header (not a browser), it goes through.
+#[tokio::test]
+async fn posts_from_another_site_are_refused() {
+    let mut browser = Browser::new().await;
+    let form = "username=dave&password=dave-demo-pw";
+    let from = |headers: &[(&str, &str)]| {
+        let mut request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "console.test:8080");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+    };
+    for evil in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "http://console.test:8081")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![
+            ("origin", "http://console.test:8080"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+    ] {
+        let page = browser.send(from(&evil), form.to_owned()).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{evil:?}");
+        assert!(
+            page.body.contains("sent from another site"),
+            "{}",
+            page.body
+        );
+        assert_eq!(page.headers["cache-control"], "no-store");
+        assert!(browser.cookie.is_none(), "{evil:?} signed in");
+    }
+    let own = [
+        ("origin", "http://console.test:8080"),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let page = browser.send(from(&own), form.to_owned()).await;
+    assert_eq!(
+        (page.status, page.location.as_str()),
+        (StatusCode::SEE_OTHER, "/")
+    );
+    let home = browser.get("/").await;
+    assert!(
+        home.body.contains("id=\"protection-status\""),
+        "{}",
+        home.body
+    );
+}
+
+/// Every response carries the security headers: nothing cached, no script
+/// or framing, no referrer, no sniffing.
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let mut browser = Browser::new().await;
+    let login = browser.get("/login").await;
+    let wrong = browser.post("/login", "username=dave&password=nope").await;
+    let missing = browser.get("/no-such-page").await;
+    for page in [&login, &wrong, &missing] {
+        let headers = &page.headers;
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(
+            headers["content-security-policy"],
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        );
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
 }
