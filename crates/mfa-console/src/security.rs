@@ -39,8 +39,10 @@ pub fn harden(router: Router) -> Router {
 
 /// Refuses (403, in words) a POST a browser says comes from another site:
 /// its `Sec-Fetch-Site` is `cross-site` or `same-site`, or its `Origin` is
-/// not this server's own (the scheme, and the host and port of `Host`).
-/// A request with neither header (not from a browser) passes.
+/// not this server's own (the scheme, and the host and port of `Host`;
+/// `null` only with `Sec-Fetch-Site: same-origin`, as the browser sends
+/// under `no-referrer`). A request with neither header (not from a
+/// browser) passes.
 async fn same_origin_posts(request: Request, next: Next) -> Response {
     if request.method() == Method::POST && from_elsewhere(request.headers()) {
         return (
@@ -62,6 +64,12 @@ fn from_elsewhere(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
+    // Under `Referrer-Policy: no-referrer` a browser posts even the
+    // console's own forms with `Origin: null`; `Sec-Fetch-Site`, which no
+    // page can set, then says where the post comes from.
+    if origin == "null" && site == Some(b"same-origin") {
+        return false;
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let origin = origin.to_str().ok();
     let (Some(origin), Some(host)) = (origin, host) else {

@@ -728,15 +728,23 @@ async fn posts_from_another_site_are_refused() {
         assert_eq!(page.headers["cache-control"], "no-store");
         assert!(browser.cookie.is_none(), "{evil:?} signed in");
     }
-    let own = [
-        ("origin", "http://console.test:8080"),
-        ("sec-fetch-site", "same-origin"),
-    ];
-    let page = browser.send(from(&own), form.to_owned()).await;
-    assert_eq!(
-        (page.status, page.location.as_str()),
-        (StatusCode::SEE_OTHER, "/")
-    );
+    // The console's own form, as a browser posts it (`Origin: null` under
+    // `Referrer-Policy: no-referrer`, `Sec-Fetch-Site` saying it is ours).
+    for own in [
+        [
+            ("origin", "http://console.test:8080"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        [("origin", "null"), ("sec-fetch-site", "same-origin")],
+    ] {
+        browser.cookie = None;
+        let page = browser.send(from(&own), form.to_owned()).await;
+        assert_eq!(
+            (page.status, page.location.as_str()),
+            (StatusCode::SEE_OTHER, "/"),
+            "{own:?}"
+        );
+    }
     let home = browser.get("/").await;
     assert!(
         home.body.contains("id=\"protection-status\""),
