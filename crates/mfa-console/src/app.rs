@@ -112,7 +112,7 @@ impl App {
                 tower_sessions::cookie::time::Duration::hours(1),
             ))
             .with_name("console");
-        Router::new()
+        let routes = Router::new()
             .route("/", get(home))
             .route("/login", get(login_page).post(login))
             .route("/logout", post(logout))
@@ -134,7 +134,8 @@ impl App {
             .route("/resources", get(resources))
             .route("/resources/delete", post(delete_resource))
             .layer(layer)
-            .with_state(self)
+            .with_state(self);
+        crate::security::harden(routes)
     }
 
     fn user(&self, name: Option<&str>) -> Option<User> {

@@ -446,7 +446,7 @@ pub fn outbox(messages: &[Message]) -> Markup {
             p.hint { "No SMS gateway or mailer is reachable here: what the console sends lands on this page." }
             @for m in messages {
                 article.message data-channel=(m.channel()) data-to=(m.to.as_str()) {
-                    h2 style="font-size:1rem" { (if m.channel() == "sms" { "SMS" } else { "E-mail" }) " to " (m.to) @if m.channel() == "email" { " · " (m.subject) } }
+                    h2 style="font-size:1rem" { (if m.channel() == "sms" { "SMS" } else { "E-mail" }) " to " (shown_contact(&m.to)) @if m.channel() == "email" { " · " (m.subject) } }
                     pre.body { (m.body) }
                 }
             }

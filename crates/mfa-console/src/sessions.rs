@@ -3,10 +3,13 @@
 //! `SessionStore` over the same sqlx pool as the account records.
 //! (`tower-sessions-sqlx-store` 0.15 is built on sqlx 0.8; the workspace is
 //! on sqlx 0.9, and the two would both link SQLite, which cargo refuses.)
-//! One row per session: its id, its record as JSON, and when it expires.
+//! One row per session: the SHA-256 of its id (the cookie's value is never
+//! stored, so that reading the table does not give a session away), its
+//! record as JSON, and when it expires.
 
 use async_trait::async_trait;
 use mfa_sqlx::{PgPool, SqlitePool};
+use sha2::{Digest as _, Sha256};
 use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -17,7 +20,7 @@ use mfa_sqlx::AnyStore;
 /// read this SQL, `$n` parameters included.
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS console_sessions \
      (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires BIGINT NOT NULL)";
-/// A new session, unless its id is taken.
+/// A new session, unless its id (hashed) is taken.
 const CREATE: &str = "INSERT INTO console_sessions (id, record, expires) VALUES ($1, $2, $3) \
      ON CONFLICT (id) DO NOTHING";
 /// A session written.
@@ -129,10 +132,23 @@ impl SqlSessions {
     }
 }
 
-/// The record as stored, and when it expires.
+/// The key of session `id`'s row: the SHA-256 of the id, in hex.
+fn key(id: &Id) -> String {
+    Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The record as stored (its id left out: the row is keyed by the id's
+/// hash), and when it expires.
 fn encoded(record: &Record) -> session_store::Result<(String, i64)> {
+    let stored = Record {
+        id: Id(0),
+        ..record.clone()
+    };
     let json =
-        serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        serde_json::to_string(&stored).map_err(|e| session_store::Error::Encode(e.to_string()))?;
     Ok((json, record.expiry_date.unix_timestamp()))
 }
 
@@ -142,27 +158,26 @@ impl SessionStore for SqlSessions {
         self.purge(OffsetDateTime::now_utc().unix_timestamp())
             .await
             .map_err(backend)?;
-        // A new id until one is free (a collision of 128 random bits is
-        // not expected, but is not written over either).
+        // A fresh id, whatever id the record came with, and another until
+        // one is free (a collision of 128 random bits is not expected, but
+        // is not written over either).
         loop {
+            record.id = Id::default();
             let (json, expires) = encoded(record)?;
-            let id = record.id.to_string();
             if self
-                .execute(CREATE, &id, Some(&json), Some(expires))
+                .execute(CREATE, &key(&record.id), Some(&json), Some(expires))
                 .await
                 .map_err(backend)?
                 == 1
             {
                 return Ok(());
             }
-            record.id = Id::default();
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let (json, expires) = encoded(record)?;
-        let id = record.id.to_string();
-        self.execute(SAVE, &id, Some(&json), Some(expires))
+        self.execute(SAVE, &key(&record.id), Some(&json), Some(expires))
             .await
             .map_err(backend)?;
         Ok(())
@@ -170,16 +185,16 @@ impl SessionStore for SqlSessions {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let Some(json) = self.fetch(&id.to_string(), now).await.map_err(backend)? else {
+        let Some(json) = self.fetch(&key(id), now).await.map_err(backend)? else {
             return Ok(None);
         };
-        serde_json::from_str(&json)
-            .map(Some)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))
+        let record: Record =
+            serde_json::from_str(&json).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, ..record }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.execute(DELETE, &id.to_string(), None, None)
+        self.execute(DELETE, &key(id), None, None)
             .await
             .map_err(backend)?;
         Ok(())

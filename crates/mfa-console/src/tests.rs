@@ -26,6 +26,7 @@ struct Browser {
 struct Page {
     status: StatusCode,
     location: String,
+    headers: axum::http::HeaderMap,
     body: String,
 }
 
@@ -88,6 +89,7 @@ impl Browser {
             .get(header::LOCATION)
             .map(|l| l.to_str().expect("ASCII").to_owned())
             .unwrap_or_default();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
@@ -97,6 +99,7 @@ impl Browser {
         Page {
             status,
             location,
+            headers,
             body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
         }
     }
@@ -560,5 +563,213 @@ fn the_readme_shows_the_console_as_it_is() {
             sources.iter().any(|source| source.contains(&block)),
             "this README excerpt is not in the console's source:\n{block}"
         );
+    }
+}
+
+/// The development outbox shows every code: the console listens on a
+/// loopback address only while it is the sender.
+#[test]
+fn the_outbox_is_served_on_loopback_only() {
+    for addr in ["127.0.0.1:8080", "[::1]:0", "127.0.0.2:80"] {
+        let addr = addr.parse().unwrap();
+        assert!(crate::outbox_may_listen_on(addr).is_ok(), "{addr}");
+    }
+    for addr in ["0.0.0.0:8080", "[::]:8080", "192.168.1.20:80", "8.8.8.8:80"] {
+        let refusal = crate::outbox_may_listen_on(addr.parse().unwrap())
+            .expect_err(addr)
+            .to_string();
+        assert!(
+            refusal.contains(addr) && refusal.contains("shows every user's"),
+            "{refusal}"
+        );
+    }
+}
+
+/// The outbox page masks a phone in its text (as the other pages do) and
+/// keeps it whole in `data-to`, where the browser test finds its texts.
+#[test]
+fn the_outbox_page_masks_phones() {
+    let message = crate::outbox::Message {
+        to: mfa::Destination::sms("+447700900123").unwrap(),
+        subject: String::new(),
+        body: "123456 is your Example Co code.".into(),
+    };
+    let page = crate::pages::outbox(&[message]).into_string();
+    assert!(page.contains("data-to=\"+447700900123\""), "{page}");
+    assert_eq!(page.matches("+447700900123").count(), 1, "{page}");
+    assert!(page.contains("SMS to +44 77…23"), "{page}");
+}
+
+/// `--help` never prints `DATABASE_URL`'s value (it may hold a password).
+#[test]
+fn help_hides_the_database_url() {
+    use clap::CommandFactory as _;
+    let command = crate::Args::command();
+    let database = command
+        .get_arguments()
+        .find(|a| a.get_id() == "database")
+        .unwrap();
+    assert_eq!(
+        database.get_env().and_then(|e| e.to_str()),
+        Some("DATABASE_URL")
+    );
+    assert!(database.is_hide_env_values_set());
+}
+
+/// The session table keeps the SHA-256 of each id, never the id (the
+/// cookie's value); a new session never takes the id it came with.
+#[tokio::test]
+async fn sessions_are_kept_by_the_hash_of_their_id() {
+    use tower_sessions::SessionStore as _;
+    use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+    use tower_sessions::session::{Id, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let app = crate::console(&url, keys).await.unwrap();
+    let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
+        .await
+        .unwrap();
+    let crate::sessions::SqlSessions::Sqlite(pool) = &sessions else {
+        panic!("SQLite")
+    };
+    let chosen = Id(42);
+    let mut record = Record {
+        id: chosen,
+        data: [("user".to_owned(), serde_json::json!("alice"))].into(),
+        expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    let id = record.id;
+    assert_ne!(id, chosen, "a fresh id, not the one the record came with");
+    assert_eq!(sessions.load(&chosen).await.unwrap(), None);
+    assert_eq!(sessions.load(&id).await.unwrap(), Some(record.clone()));
+    record.data.insert("step".into(), serde_json::json!(2));
+    sessions.save(&record).await.unwrap();
+    assert_eq!(sessions.load(&id).await.unwrap(), Some(record.clone()));
+
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, record FROM console_sessions")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let (key, json) = &rows[0];
+    let cookie = id.to_string();
+    let number = id.0.to_string();
+    assert!(
+        key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()),
+        "{key}"
+    );
+    for clear in [&cookie, &number] {
+        assert!(
+            !key.contains(clear.as_str()) && !json.contains(clear.as_str()),
+            "{rows:?}"
+        );
+    }
+
+    sessions.delete(&id).await.unwrap();
+    assert_eq!(sessions.load(&id).await.unwrap(), None);
+}
+
+/// The console creates its SQLite file readable by its owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("console.db");
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let url = format!("sqlite://{}", file.display());
+    let _app = crate::console(&url, keys).await.unwrap();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
+
+/// A form posted from another site is refused in words (`Origin` not the
+/// console's own, or `Sec-Fetch-Site` saying so); from the console itself,
+/// or without either header (not a browser), it goes through.
+#[tokio::test]
+async fn posts_from_another_site_are_refused() {
+    let mut browser = Browser::new().await;
+    let form = "username=dave&password=dave-demo-pw";
+    let from = |headers: &[(&str, &str)]| {
+        let mut request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "console.test:8080");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+    };
+    for evil in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "http://console.test:8081")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![
+            ("origin", "http://console.test:8080"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+    ] {
+        let page = browser.send(from(&evil), form.to_owned()).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{evil:?}");
+        assert!(
+            page.body.contains("sent from another site"),
+            "{}",
+            page.body
+        );
+        assert_eq!(page.headers["cache-control"], "no-store");
+        assert!(browser.cookie.is_none(), "{evil:?} signed in");
+    }
+    // The console's own form, as a browser posts it (`Origin: null` under
+    // `Referrer-Policy: no-referrer`, `Sec-Fetch-Site` saying it is ours).
+    for own in [
+        [
+            ("origin", "http://console.test:8080"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        [("origin", "null"), ("sec-fetch-site", "same-origin")],
+    ] {
+        browser.cookie = None;
+        let page = browser.send(from(&own), form.to_owned()).await;
+        assert_eq!(
+            (page.status, page.location.as_str()),
+            (StatusCode::SEE_OTHER, "/"),
+            "{own:?}"
+        );
+    }
+    let home = browser.get("/").await;
+    assert!(
+        home.body.contains("id=\"protection-status\""),
+        "{}",
+        home.body
+    );
+}
+
+/// Every response carries the security headers: nothing cached, no script
+/// or framing, no referrer, no sniffing.
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let mut browser = Browser::new().await;
+    let login = browser.get("/login").await;
+    let wrong = browser.post("/login", "username=dave&password=nope").await;
+    let missing = browser.get("/no-such-page").await;
+    for page in [&login, &wrong, &missing] {
+        let headers = &page.headers;
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(
+            headers["content-security-policy"],
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        );
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
     }
 }
