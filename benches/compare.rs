@@ -51,11 +51,13 @@ impl Verifiers {
     fn new() -> Self {
         let mfa = mfa::Totp::new(
             &mfa::Secret::from_bytes(SECRET).unwrap(),
-            mfa::TotpConfig::default()
+            mfa::TotpConfig::builder()
                 .algorithm(mfa::Algorithm::Sha1)
                 .digits(mfa::Digits::SIX)
                 .period(STEP)
-                .window(mfa::Window::symmetric(1).unwrap()),
+                .window(mfa::Window::symmetric(1).unwrap())
+                .build()
+                .unwrap(),
         )
         .unwrap();
         let totp_rs = totp_rs::Builder::new()

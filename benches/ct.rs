@@ -253,7 +253,10 @@ fn string_test(
 
 fn totp_tests(rng: &mut Rng) -> Vec<Test> {
     let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
-    let config = TotpConfig::default().window(Window::symmetric(1).unwrap());
+    let config = TotpConfig::builder()
+        .window(Window::symmetric(1).unwrap())
+        .build()
+        .unwrap();
     let totp = Totp::new(&secret, config).unwrap();
     let step = totp.step_at(NOW).unwrap();
     let window: Vec<String> = (step - 1..=step + 1)
@@ -311,7 +314,7 @@ fn totp_tests(rng: &mut Rng) -> Vec<Test> {
 fn hotp_tests(rng: &mut Rng) -> Vec<Test> {
     let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
     let hotp = Hotp::new(&secret, HotpConfig::default()).unwrap();
-    let look_ahead = u64::from(HotpConfig::default().get_look_ahead());
+    let look_ahead = u64::from(HotpConfig::default().look_ahead());
     // Last used counter 100: candidates 101 ..= 101 + look-ahead.
     let last = 100u64;
     let window: Vec<String> = (last..=last + 1 + look_ahead)

@@ -215,19 +215,22 @@ impl Params {
 
     fn totp(&self, secret: &Secret, window: Option<u8>) -> Result<Totp, Failure> {
         let window = window.map(Window::symmetric).transpose()?;
-        let config = TotpConfig::default()
+        let config = TotpConfig::builder()
             .algorithm(self.algorithm)
             .digits(Digits::new(self.digits)?)
             .period(self.period)
-            .window(window.unwrap_or_default());
+            .window(window.unwrap_or_default())
+            .build()?;
         Ok(Totp::new(secret, config)?)
     }
 
     fn hotp(&self, secret: &Secret, look_ahead: Option<u8>) -> Result<Hotp, Failure> {
-        let config = HotpConfig::default()
+        let config = HotpConfig::builder()
             .algorithm(self.algorithm)
             .digits(Digits::new(self.digits)?);
-        let config = look_ahead.map_or(config, |n| config.look_ahead(n));
+        let config = look_ahead
+            .map_or(config, |n| config.look_ahead(n))
+            .build()?;
         Ok(Hotp::new(secret, config)?)
     }
 }
@@ -419,7 +422,7 @@ fn new(
         writeln!(io::stdout().lock(), "{}", secret.expose_base32().as_str())?;
         return Ok(ExitCode::SUCCESS);
     };
-    let totp = Totp::new(&secret, TotpConfig::default().algorithm(algorithm))?;
+    let totp = Totp::new(&secret, TotpConfig::builder().algorithm(algorithm).build()?)?;
     let key = KeyUri::totp(&totp, issuer, account)?;
     let code = key.to_qr()?;
     let qr = if plain {

@@ -216,7 +216,7 @@ impl core::error::Error for ParamError {}
 /// ```
 /// use mfa::{Secret, TimeError, Totp, TotpConfig};
 ///
-/// let totp = Totp::new(&Secret::generate()?, TotpConfig::default().t0(1_000))?;
+/// let totp = Totp::new(&Secret::generate()?, TotpConfig::builder().t0(1_000).build()?)?;
 /// assert_eq!(totp.step_at(999), Err(TimeError::BeforeT0));
 /// # Ok::<(), mfa::Error>(())
 /// ```

@@ -99,19 +99,19 @@ impl fmt::Display for Scenario {
 ///
 /// | setting | default | allowed | source |
 /// |---|---|---|---|
-/// | [`pending_ttl`](Self::pending_ttl) | 600 s | 60 s – 1 h | NIST SP 800-63B (OOB codes ≤ 10 min) |
-/// | [`grace`](Self::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
-/// | [`fresh_check`](Self::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
-/// | [`pass_ttl`](Self::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
-/// | [`identity`](Self::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
-/// | [`recovery`](Self::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
+/// | [`pending_ttl`](FlowPolicyBuilder::pending_ttl) | 600 s | 60 s – 1 h | NIST SP 800-63B (OOB codes ≤ 10 min) |
+/// | [`grace`](FlowPolicyBuilder::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
+/// | [`fresh_check`](FlowPolicyBuilder::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
+/// | [`pass_ttl`](FlowPolicyBuilder::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
+/// | [`identity`](FlowPolicyBuilder::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
+/// | [`recovery`](FlowPolicyBuilder::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
 ///
 /// ```
 /// use mfa::FlowPolicy;
 ///
-/// let policy = FlowPolicy::default().grace(FlowPolicy::CLOUD_CONSOLE_GRACE).validated()?;
-/// assert_eq!((policy.get_grace(), policy.get_pending_ttl()), (900, 600));
-/// assert!(FlowPolicy::default().pending_ttl(10).validated().is_err());
+/// let policy = FlowPolicy::builder().grace(FlowPolicy::CLOUD_CONSOLE_GRACE).build()?;
+/// assert_eq!((policy.grace(), policy.pending_ttl()), (900, 600));
+/// assert!(FlowPolicy::builder().pending_ttl(10).build().is_err());
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,18 +131,7 @@ pub struct FlowPolicy {
 
 impl Default for FlowPolicy {
     fn default() -> Self {
-        Self {
-            pending_ttl: 600,
-            grace: 0,
-            fresh_check: 300,
-            pass_ttl: 300,
-            identity: OobPolicy::default(),
-            // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
-            // and a lockout would let a password holder keep the owner's
-            // last way in locked.
-            recovery: RecoveryPolicy::default()
-                .throttle(crate::record::ThrottlePolicy::unlimited()),
-        }
+        Self::DEFAULT
     }
 }
 
@@ -153,153 +142,113 @@ impl FlowPolicy {
     /// The longest any window of the flows may be: an hour.
     pub const MAX_WINDOW: u64 = 3_600;
 
-    /// How long a pending step (identity verified but no factor set up, a
-    /// pending secret or phone binding, a challenge) stays valid.
+    const DEFAULT: Self = Self {
+        pending_ttl: 600,
+        grace: 0,
+        fresh_check: 300,
+        pass_ttl: 300,
+        identity: OobPolicy::DEFAULT,
+        // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
+        // and a lockout would let a password holder keep the owner's
+        // last way in locked.
+        recovery: RecoveryPolicy::DEFAULT,
+    };
+
+    /// A builder starting from the [default](Self::default) policy.
     ///
     /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().pending_ttl(300).get_pending_ttl(), 300);
+    /// let policy = mfa::FlowPolicy::builder().grace(900).build()?;
+    /// assert_eq!((policy.grace(), policy.pending_ttl()), (900, 600));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn pending_ttl(mut self, seconds: u64) -> Self {
-        self.pending_ttl = seconds;
-        self
+    pub const fn builder() -> FlowPolicyBuilder {
+        FlowPolicyBuilder {
+            policy: Self::DEFAULT,
+        }
+    }
+
+    /// A builder starting from this policy, to change some of its
+    /// settings.
+    ///
+    /// ```
+    /// let policy = mfa::FlowPolicy::default();
+    /// let shorter = policy.to_builder().pass_ttl(60).build()?;
+    /// assert_eq!((shorter.pass_ttl(), shorter.grace()), (60, policy.grace()));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn to_builder(&self) -> FlowPolicyBuilder {
+        FlowPolicyBuilder { policy: *self }
+    }
+
+    /// How long a pending step (identity verified but no factor set up, a
+    /// pending secret or phone binding, a challenge) stays valid, in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().pending_ttl(), 600);
+    /// ```
+    #[must_use]
+    pub const fn pending_ttl(&self) -> u64 {
+        self.pending_ttl
     }
 
     /// The grace window after a successful critical-operation check, in
-    /// which further critical operations are not challenged; 0 (the
-    /// default) turns it off.
+    /// seconds; 0 when it is off.
     ///
     /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().grace(900).get_grace(), 900);
+    /// assert_eq!(mfa::FlowPolicy::default().grace(), 0);
     /// ```
     #[must_use]
-    pub const fn grace(mut self, seconds: u64) -> Self {
-        self.grace = seconds;
-        self
+    pub const fn grace(&self) -> u64 {
+        self.grace
     }
 
-    /// How recent a check must be for a change to the protection.
+    /// How recent a check must be for a change to the protection, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().fresh_check(120).get_fresh_check(), 120);
+    /// assert_eq!(mfa::FlowPolicy::default().fresh_check(), 300);
     /// ```
     #[must_use]
-    pub const fn fresh_check(mut self, seconds: u64) -> Self {
-        self.fresh_check = seconds;
-        self
+    pub const fn fresh_check(&self) -> u64 {
+        self.fresh_check
     }
 
-    /// How long a passed [`Verification`] authorises its operation
-    /// ([`Verification::authorize`]), from the moment it passed: one check
-    /// does not unlock every later critical operation of the session.
+    /// How long a passed [`Verification`] authorises its operation, in
+    /// seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().pass_ttl(60).get_pass_ttl(), 60);
+    /// assert_eq!(mfa::FlowPolicy::default().pass_ttl(), 300);
     /// ```
     #[must_use]
-    pub const fn pass_ttl(mut self, seconds: u64) -> Self {
-        self.pass_ttl = seconds;
-        self
-    }
-
-    /// See [`pass_ttl`](Self::pass_ttl).
-    ///
-    /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().get_pass_ttl(), 300);
-    /// ```
-    #[must_use]
-    pub const fn get_pass_ttl(&self) -> u64 {
+    pub const fn pass_ttl(&self) -> u64 {
         self.pass_ttl
     }
 
-    /// The rules of identity-verification codes (sent to a verified e-mail
-    /// address or phone) and of phone-binding codes (sent to a number
-    /// being bound), each kept in its own account-level record of the
-    /// [`Protection`].
+    /// The rules of identity-verification and phone-binding codes.
     ///
     /// ```
-    /// let policy = mfa::FlowPolicy::default().identity(mfa::OobPolicy::default().ttl(120));
-    /// assert_eq!(policy.get_identity().get_ttl(), 120);
+    /// assert_eq!(mfa::FlowPolicy::default().identity(), mfa::OobPolicy::default());
     /// ```
     #[must_use]
-    pub const fn identity(mut self, policy: OobPolicy) -> Self {
-        self.identity = policy;
-        self
+    pub const fn identity(&self) -> OobPolicy {
+        self.identity
     }
 
     /// The rules of recovery codes.
     ///
     /// ```
-    /// let policy = mfa::FlowPolicy::default().recovery(mfa::RecoveryPolicy::default().count(5));
-    /// assert_eq!(policy.get_recovery().get_count(), 5);
+    /// assert_eq!(mfa::FlowPolicy::default().recovery(), mfa::RecoveryPolicy::default());
     /// ```
     #[must_use]
-    pub const fn recovery(mut self, policy: RecoveryPolicy) -> Self {
-        self.recovery = policy;
-        self
-    }
-
-    /// See [`pending_ttl`](Self::pending_ttl).
-    ///
-    /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().get_pending_ttl(), 600);
-    /// ```
-    #[must_use]
-    pub const fn get_pending_ttl(&self) -> u64 {
-        self.pending_ttl
-    }
-
-    /// See [`grace`](Self::grace).
-    ///
-    /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().get_grace(), 0);
-    /// ```
-    #[must_use]
-    pub const fn get_grace(&self) -> u64 {
-        self.grace
-    }
-
-    /// See [`fresh_check`](Self::fresh_check).
-    ///
-    /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().get_fresh_check(), 300);
-    /// ```
-    #[must_use]
-    pub const fn get_fresh_check(&self) -> u64 {
-        self.fresh_check
-    }
-
-    /// See [`identity`](Self::identity).
-    ///
-    /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().get_identity(), mfa::OobPolicy::default());
-    /// ```
-    #[must_use]
-    pub const fn get_identity(&self) -> OobPolicy {
-        self.identity
-    }
-
-    /// See [`recovery`](Self::recovery).
-    ///
-    /// ```
-    /// assert_eq!(mfa::FlowPolicy::default().get_recovery(), mfa::RecoveryPolicy::default());
-    /// ```
-    #[must_use]
-    pub const fn get_recovery(&self) -> RecoveryPolicy {
+    pub const fn recovery(&self) -> RecoveryPolicy {
         self.recovery
     }
 
-    /// The policy if every setting is in range.
-    ///
-    /// # Errors
-    ///
-    /// [`ParamError::OutOfRange`] for a window out of range, or the error
-    /// of the identity or recovery policy.
-    ///
-    /// ```
-    /// assert!(mfa::FlowPolicy::default().grace(3_601).validated().is_err());
-    /// ```
-    pub const fn validated(self) -> Result<Self, ParamError> {
+    /// The policy if every setting is in range (see
+    /// [`FlowPolicyBuilder::build`]); a built or deserialized policy always
+    /// is.
+    pub(crate) const fn validated(self) -> Result<Self, ParamError> {
         if let Err(e) = window("seconds a pending step is valid", self.pending_ttl, 60) {
             return Err(e);
         }
@@ -323,6 +272,130 @@ impl FlowPolicy {
             Ok(_) => Ok(self),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Builds a [`FlowPolicy`]: set what differs from the default, then
+/// [`build`](Self::build), which checks every setting against its allowed
+/// range (see the table on [`FlowPolicy`]).
+///
+/// ```
+/// use mfa::{FlowPolicy, FlowPolicyBuilder};
+///
+/// let builder: FlowPolicyBuilder = FlowPolicy::builder().fresh_check(120);
+/// assert_eq!(builder.build()?.fresh_check(), 120);
+/// assert!(builder.fresh_check(0).build().is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowPolicyBuilder {
+    policy: FlowPolicy,
+}
+
+impl Default for FlowPolicyBuilder {
+    fn default() -> Self {
+        FlowPolicy::builder()
+    }
+}
+
+impl FlowPolicyBuilder {
+    /// Sets how long a pending step (identity verified but no factor set
+    /// up, a pending secret or phone binding, a challenge) stays valid.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::builder().pending_ttl(300).build()?.pending_ttl(), 300);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn pending_ttl(mut self, seconds: u64) -> Self {
+        self.policy.pending_ttl = seconds;
+        self
+    }
+
+    /// Sets the grace window after a successful critical-operation check,
+    /// in which further critical operations are not challenged; 0 (the
+    /// default) turns it off.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::builder().grace(900).build()?.grace(), 900);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn grace(mut self, seconds: u64) -> Self {
+        self.policy.grace = seconds;
+        self
+    }
+
+    /// Sets how recent a check must be for a change to the protection.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::builder().fresh_check(120).build()?.fresh_check(), 120);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn fresh_check(mut self, seconds: u64) -> Self {
+        self.policy.fresh_check = seconds;
+        self
+    }
+
+    /// Sets how long a passed [`Verification`] authorises its operation
+    /// ([`Verification::authorize`]), from the moment it passed: one check
+    /// does not unlock every later critical operation of the session.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::builder().pass_ttl(60).build()?.pass_ttl(), 60);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn pass_ttl(mut self, seconds: u64) -> Self {
+        self.policy.pass_ttl = seconds;
+        self
+    }
+
+    /// Sets the rules of identity-verification codes (sent to a verified
+    /// e-mail address or phone) and of phone-binding codes (sent to a
+    /// number being bound), each kept in its own account-level record of
+    /// the [`Protection`].
+    ///
+    /// ```
+    /// let identity = mfa::OobPolicy::builder().ttl(120).build()?;
+    /// let policy = mfa::FlowPolicy::builder().identity(identity).build()?;
+    /// assert_eq!(policy.identity().ttl(), 120);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn identity(mut self, policy: OobPolicy) -> Self {
+        self.policy.identity = policy;
+        self
+    }
+
+    /// Sets the rules of recovery codes.
+    ///
+    /// ```
+    /// let recovery = mfa::RecoveryPolicy::builder().count(5).build()?;
+    /// let policy = mfa::FlowPolicy::builder().recovery(recovery).build()?;
+    /// assert_eq!(policy.recovery().count(), 5);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn recovery(mut self, policy: RecoveryPolicy) -> Self {
+        self.policy.recovery = policy;
+        self
+    }
+
+    /// The checked policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::OutOfRange`] for a window out of range, or the error
+    /// of the identity or recovery policy.
+    ///
+    /// ```
+    /// assert!(mfa::FlowPolicy::builder().grace(3_600).build().is_ok());
+    /// assert!(mfa::FlowPolicy::builder().grace(3_601).build().is_err());
+    /// ```
+    pub const fn build(self) -> Result<FlowPolicy, ParamError> {
+        self.policy.validated()
     }
 }
 
@@ -377,7 +450,7 @@ const fn window(name: &'static str, value: u64, min: u64) -> Result<(), ParamErr
 /// use mfa::{FlowPolicy, Flows, OobKey, TotpFactor};
 ///
 /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?;
-/// assert_eq!(flows.policy().get_pending_ttl(), 600);
+/// assert_eq!(flows.policy().pending_ttl(), 600);
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -393,14 +466,16 @@ impl<F: Factor> Flows<F> {
     ///
     /// # Errors
     ///
-    /// [`ParamError`] if the policy is not valid
-    /// ([`FlowPolicy::validated`]).
+    /// [`ParamError`] if the policy is not valid; a [`FlowPolicy`] is
+    /// checked when it is built ([`FlowPolicyBuilder::build`]) or
+    /// deserialized, so this check only repeats that one.
     ///
     /// ```
     /// use mfa::{FlowPolicy, Flows, OobKey, TotpFactor};
     ///
-    /// let bad = FlowPolicy::default().fresh_check(0);
-    /// assert!(Flows::new(TotpFactor::new("Example")?, OobKey::generate()?, bad).is_err());
+    /// let policy = FlowPolicy::builder().fresh_check(60).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example")?, OobKey::generate()?, policy)?;
+    /// assert_eq!(flows.policy().fresh_check(), 60);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn new(factor: F, key: OobKey, policy: FlowPolicy) -> Result<Self, ParamError> {
@@ -431,7 +506,7 @@ impl<F: Factor> Flows<F> {
     /// use mfa::{FlowPolicy, Flows, OobKey, TotpFactor};
     ///
     /// let flows = Flows::new(TotpFactor::new("Example")?, OobKey::generate()?, FlowPolicy::default())?;
-    /// assert_eq!(flows.policy().get_grace(), 0);
+    /// assert_eq!(flows.policy().grace(), 0);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -928,7 +1003,9 @@ impl<S, R> Transition<S, R> {
 /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
 ///
 /// // Built once at start-up (recovery codes made fast for the example).
-/// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+/// let policy = FlowPolicy::builder()
+///     .recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?)
+///     .build()?;
 /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
 /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
 /// let ada = String::from("ada"); // the signed-in user
@@ -1046,7 +1123,9 @@ impl Verified {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder()
+    ///     .recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?)
+    ///     .build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -1122,7 +1201,9 @@ impl Verified {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder()
+    ///     .recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?)
+    ///     .build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -1198,7 +1279,9 @@ impl Verified {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder()
+    ///     .recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?)
+    ///     .build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user

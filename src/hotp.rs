@@ -8,7 +8,8 @@ use crate::error::{ParamError, VerifyError};
 use crate::mac::Keyed;
 use crate::secret::Secret;
 
-/// Parameters of an HOTP key and its verifier.
+/// Parameters of an HOTP key and its verifier, checked: build one with
+/// [`HotpConfig::builder`].
 ///
 /// The default is SHA-1, 6 digits, a look-ahead of 5 counters (as
 /// django-otp) and a resynchronisation range of 100 counters.
@@ -16,11 +17,13 @@ use crate::secret::Secret;
 /// ```
 /// use mfa::{Algorithm, Digits, HotpConfig};
 ///
-/// let config = HotpConfig::default()
+/// let config = HotpConfig::builder()
 ///     .algorithm(Algorithm::Sha256)
 ///     .digits(Digits::EIGHT)
-///     .look_ahead(3);
-/// assert_eq!(config.get_look_ahead(), 3);
+///     .look_ahead(3)
+///     .build()?;
+/// assert_eq!(config.look_ahead(), 3);
+/// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -33,12 +36,7 @@ pub struct HotpConfig {
 
 impl Default for HotpConfig {
     fn default() -> Self {
-        Self {
-            algorithm: Algorithm::Sha1,
-            digits: Digits::SIX,
-            look_ahead: 5,
-            resync: 100,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -49,92 +47,77 @@ impl HotpConfig {
     /// The largest resynchronisation range: 1,000 counters.
     pub const MAX_RESYNC: u32 = 1_000;
 
-    /// Sets the hash function.
+    const DEFAULT: Self = Self {
+        algorithm: Algorithm::Sha1,
+        digits: Digits::SIX,
+        look_ahead: 5,
+        resync: 100,
+    };
+
+    /// A builder starting from the [default](Self::default) parameters.
     ///
     /// ```
-    /// let c = mfa::HotpConfig::default().algorithm(mfa::Algorithm::Sha512);
-    /// assert_eq!(c.get_algorithm(), mfa::Algorithm::Sha512);
+    /// let config = mfa::HotpConfig::builder().look_ahead(2).build()?;
+    /// assert_eq!((config.look_ahead(), config.resync()), (2, 100));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
-        self
+    pub const fn builder() -> HotpConfigBuilder {
+        HotpConfigBuilder {
+            config: Self::DEFAULT,
+        }
     }
 
-    /// Sets the number of digits.
+    /// A builder starting from these parameters, to change some of them.
     ///
     /// ```
-    /// let c = mfa::HotpConfig::default().digits(mfa::Digits::EIGHT);
-    /// assert_eq!(c.get_digits(), mfa::Digits::EIGHT);
+    /// let config = mfa::HotpConfig::default();
+    /// let strict = config.to_builder().look_ahead(0).build()?;
+    /// assert_eq!((strict.look_ahead(), strict.digits()), (0, config.digits()));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn digits(mut self, digits: Digits) -> Self {
-        self.digits = digits;
-        self
-    }
-
-    /// Sets how many counters past the expected one a code may come from
-    /// (RFC 4226 §7.4; keep it small). Checked by [`Hotp::new`] against
-    /// [`MAX_LOOK_AHEAD`](Self::MAX_LOOK_AHEAD).
-    ///
-    /// ```
-    /// assert_eq!(mfa::HotpConfig::default().look_ahead(0).get_look_ahead(), 0);
-    /// ```
-    #[must_use]
-    pub const fn look_ahead(mut self, counters: u8) -> Self {
-        self.look_ahead = counters;
-        self
-    }
-
-    /// Sets how far past the expected counter [`Hotp::resync`] searches.
-    /// Checked by [`Hotp::new`] against [`MAX_RESYNC`](Self::MAX_RESYNC).
-    ///
-    /// ```
-    /// assert_eq!(mfa::HotpConfig::default().resync(500).get_resync(), 500);
-    /// ```
-    #[must_use]
-    pub const fn resync(mut self, counters: u32) -> Self {
-        self.resync = counters;
-        self
+    pub const fn to_builder(&self) -> HotpConfigBuilder {
+        HotpConfigBuilder { config: *self }
     }
 
     /// The hash function.
     ///
     /// ```
-    /// assert_eq!(mfa::HotpConfig::default().get_algorithm(), mfa::Algorithm::Sha1);
+    /// assert_eq!(mfa::HotpConfig::default().algorithm(), mfa::Algorithm::Sha1);
     /// ```
     #[must_use]
-    pub const fn get_algorithm(&self) -> Algorithm {
+    pub const fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
 
     /// The number of digits.
     ///
     /// ```
-    /// assert_eq!(mfa::HotpConfig::default().get_digits(), mfa::Digits::SIX);
+    /// assert_eq!(mfa::HotpConfig::default().digits(), mfa::Digits::SIX);
     /// ```
     #[must_use]
-    pub const fn get_digits(&self) -> Digits {
+    pub const fn digits(&self) -> Digits {
         self.digits
     }
 
     /// The look-ahead.
     ///
     /// ```
-    /// assert_eq!(mfa::HotpConfig::default().get_look_ahead(), 5);
+    /// assert_eq!(mfa::HotpConfig::default().look_ahead(), 5);
     /// ```
     #[must_use]
-    pub const fn get_look_ahead(&self) -> u8 {
+    pub const fn look_ahead(&self) -> u8 {
         self.look_ahead
     }
 
     /// The resynchronisation range.
     ///
     /// ```
-    /// assert_eq!(mfa::HotpConfig::default().get_resync(), 100);
+    /// assert_eq!(mfa::HotpConfig::default().resync(), 100);
     /// ```
     #[must_use]
-    pub const fn get_resync(&self) -> u32 {
+    pub const fn resync(&self) -> u32 {
         self.resync
     }
 
@@ -152,6 +135,109 @@ impl HotpConfig {
             });
         }
         Ok(())
+    }
+}
+
+/// Builds an [`HotpConfig`]: set what differs from the default, then
+/// [`build`](Self::build), which checks the result.
+///
+/// ```
+/// use mfa::{HotpConfig, HotpConfigBuilder, ParamError};
+///
+/// let builder: HotpConfigBuilder = HotpConfig::builder().look_ahead(10);
+/// assert_eq!(builder.build()?.look_ahead(), 10);
+/// assert_eq!(
+///     builder.look_ahead(21).build(),
+///     Err(ParamError::LookAheadTooLarge { steps: 21, max: 20 })
+/// );
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotpConfigBuilder {
+    config: HotpConfig,
+}
+
+impl Default for HotpConfigBuilder {
+    fn default() -> Self {
+        HotpConfig::builder()
+    }
+}
+
+impl HotpConfigBuilder {
+    /// Sets the hash function.
+    ///
+    /// ```
+    /// let c = mfa::HotpConfig::builder().algorithm(mfa::Algorithm::Sha512).build()?;
+    /// assert_eq!(c.algorithm(), mfa::Algorithm::Sha512);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.config.algorithm = algorithm;
+        self
+    }
+
+    /// Sets the number of digits.
+    ///
+    /// ```
+    /// let c = mfa::HotpConfig::builder().digits(mfa::Digits::EIGHT).build()?;
+    /// assert_eq!(c.digits(), mfa::Digits::EIGHT);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn digits(mut self, digits: Digits) -> Self {
+        self.config.digits = digits;
+        self
+    }
+
+    /// Sets how many counters past the expected one a code may come from
+    /// (RFC 4226 §7.4; keep it small). [`build`](Self::build) checks it
+    /// against [`MAX_LOOK_AHEAD`](HotpConfig::MAX_LOOK_AHEAD).
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::builder().look_ahead(0).build()?.look_ahead(), 0);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn look_ahead(mut self, counters: u8) -> Self {
+        self.config.look_ahead = counters;
+        self
+    }
+
+    /// Sets how far past the expected counter [`Hotp::resync`] searches.
+    /// [`build`](Self::build) checks it against
+    /// [`MAX_RESYNC`](HotpConfig::MAX_RESYNC).
+    ///
+    /// ```
+    /// assert_eq!(mfa::HotpConfig::builder().resync(500).build()?.resync(), 500);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn resync(mut self, counters: u32) -> Self {
+        self.config.resync = counters;
+        self
+    }
+
+    /// The checked parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::LookAheadTooLarge`], or [`ParamError::ResyncTooLarge`].
+    ///
+    /// ```
+    /// use mfa::{HotpConfig, ParamError};
+    ///
+    /// assert!(HotpConfig::builder().resync(HotpConfig::MAX_RESYNC).build().is_ok());
+    /// assert_eq!(
+    ///     HotpConfig::builder().resync(1_001).build(),
+    ///     Err(ParamError::ResyncTooLarge { steps: 1_001, max: 1_000 })
+    /// );
+    /// ```
+    pub const fn build(self) -> Result<HotpConfig, ParamError> {
+        match self.config.validate() {
+            Ok(()) => Ok(self.config),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -211,13 +297,15 @@ impl Hotp {
     /// # Errors
     ///
     /// [`ParamError`] for a look-ahead or resynchronisation range over its
-    /// maximum.
+    /// maximum; an [`HotpConfig`] is checked when it is built or
+    /// deserialized, so this check only repeats that one.
     ///
     /// ```
     /// use mfa::{Hotp, HotpConfig, Secret};
     ///
-    /// let secret = Secret::generate()?;
-    /// assert!(Hotp::new(&secret, HotpConfig::default().look_ahead(21)).is_err());
+    /// let secret = Secret::from_bytes(b"12345678901234567890")?;
+    /// let hotp = Hotp::new(&secret, HotpConfig::builder().look_ahead(0).build()?)?;
+    /// assert!(hotp.verify("287082", None).is_err()); // counter 1, past the look-ahead
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn new(secret: &Secret, config: HotpConfig) -> Result<Self, ParamError> {
@@ -246,7 +334,7 @@ impl Hotp {
     ///
     /// ```
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
-    /// assert_eq!(hotp.config().get_digits(), mfa::Digits::SIX);
+    /// assert_eq!(hotp.config().digits(), mfa::Digits::SIX);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]

@@ -41,10 +41,10 @@ pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
     Awaiting, Begun, Credential, Effect, Either, EitherFactor, Enrollment, ErrorKind, Event,
-    Factor, FlowError, FlowPolicy, Flows, Parts, Persist, Prompt, Protection, Scenario, SmsFactor,
-    SmsRecord, TotpFactor, Transition, Verification, Verified,
+    Factor, FlowError, FlowPolicy, FlowPolicyBuilder, Flows, Parts, Persist, Prompt, Protection,
+    Scenario, SmsFactor, SmsRecord, TotpFactor, Transition, Verification, Verified,
 };
-pub use hotp::{Hotp, HotpConfig, HotpMatch};
+pub use hotp::{Hotp, HotpConfig, HotpConfigBuilder, HotpMatch};
 #[cfg(feature = "std")]
 pub use record::MemoryStore;
 pub use record::{
@@ -52,10 +52,10 @@ pub use record::{
 };
 pub use record::{
     Channel, Destination, DestinationError, EmailAddress, OobCode, OobDelivery, OobError, OobKey,
-    OobPolicy, OobRecord, PendingCode, PhoneNumber, RecoveryCode, RecoveryCodes, RecoveryError,
-    RecoveryPolicy,
+    OobPolicy, OobPolicyBuilder, OobRecord, PendingCode, PhoneNumber, RecoveryCode, RecoveryCodes,
+    RecoveryError, RecoveryPolicy, RecoveryPolicyBuilder,
 };
-pub use record::{Refused, Throttle, ThrottlePolicy};
+pub use record::{Refused, Throttle, ThrottlePolicy, ThrottlePolicyBuilder};
 #[cfg(feature = "std")]
 pub use run::block_on;
 pub use run::{AsyncStore, MAX_TRIES, Ran, run, run_blocking};
@@ -66,7 +66,7 @@ pub use run::{CodecError, RecordCodec};
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub use seal::{Keyring, SealError, SealingKey};
 pub use secret::Secret;
-pub use totp::{Totp, TotpConfig, TotpMatch};
+pub use totp::{Totp, TotpConfig, TotpConfigBuilder, TotpMatch};
 pub use uri::{KeyUri, MigrationBatch, OtpType, RefusedKey};
 pub use window::Window;
 #[cfg(feature = "qr")]

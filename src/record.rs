@@ -21,9 +21,11 @@ pub use hotp::HotpRecord;
 pub use memory::MemoryStore;
 pub use oob::{
     Channel, Destination, DestinationError, EmailAddress, OobCode, OobDelivery, OobError, OobKey,
-    OobPolicy, OobRecord, PendingCode, PhoneNumber,
+    OobPolicy, OobPolicyBuilder, OobRecord, PendingCode, PhoneNumber,
 };
-pub use recovery::{RecoveryCode, RecoveryCodes, RecoveryError, RecoveryPolicy};
+pub use recovery::{
+    RecoveryCode, RecoveryCodes, RecoveryError, RecoveryPolicy, RecoveryPolicyBuilder,
+};
 pub use store::{Cas, Store, StoreError, Versioned};
-pub use throttle::{Refused, Throttle, ThrottlePolicy};
+pub use throttle::{Refused, Throttle, ThrottlePolicy, ThrottlePolicyBuilder};
 pub use totp::TotpRecord;

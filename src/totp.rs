@@ -9,7 +9,8 @@ use crate::mac::Keyed;
 use crate::secret::Secret;
 use crate::window::Window;
 
-/// Parameters of a TOTP key and its verifier.
+/// Parameters of a TOTP key and its verifier, checked: build one with
+/// [`TotpConfig::builder`].
 ///
 /// The default is the profile every authenticator app supports: SHA-1,
 /// 6 digits, 30-second steps from T0 = 0, a window of one step each way
@@ -19,12 +20,13 @@ use crate::window::Window;
 /// ```
 /// use mfa::{Algorithm, Digits, TotpConfig, Window};
 ///
-/// let config = TotpConfig::default()
+/// let config = TotpConfig::builder()
 ///     .algorithm(Algorithm::Sha256)
 ///     .digits(Digits::EIGHT)
 ///     .period(60)
-///     .window(Window::new(2, 1)?);
-/// assert_eq!(config.get_period(), 60);
+///     .window(Window::new(2, 1)?)
+///     .build()?;
+/// assert_eq!(config.period(), 60);
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,14 +42,7 @@ pub struct TotpConfig {
 
 impl Default for TotpConfig {
     fn default() -> Self {
-        Self {
-            algorithm: Algorithm::Sha1,
-            digits: Digits::SIX,
-            period: 30,
-            t0: 0,
-            window: Window::default(),
-            resync: 120,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -56,133 +51,99 @@ impl TotpConfig {
     /// 30 s, enough for a phone set to the wrong time zone).
     pub const MAX_RESYNC: u32 = 2_880;
 
-    /// Sets the hash function.
+    const DEFAULT: Self = Self {
+        algorithm: Algorithm::Sha1,
+        digits: Digits::SIX,
+        period: 30,
+        t0: 0,
+        window: Window::DEFAULT,
+        resync: 120,
+    };
+
+    /// A builder starting from the [default](Self::default) parameters.
     ///
     /// ```
-    /// let c = mfa::TotpConfig::default().algorithm(mfa::Algorithm::Sha512);
-    /// assert_eq!(c.get_algorithm(), mfa::Algorithm::Sha512);
+    /// let config = mfa::TotpConfig::builder().period(60).build()?;
+    /// assert_eq!((config.period(), config.digits()), (60, mfa::Digits::SIX));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
-        self
+    pub const fn builder() -> TotpConfigBuilder {
+        TotpConfigBuilder {
+            config: Self::DEFAULT,
+        }
     }
 
-    /// Sets the number of digits.
+    /// A builder starting from these parameters, to change some of them.
     ///
     /// ```
-    /// let c = mfa::TotpConfig::default().digits(mfa::Digits::EIGHT);
-    /// assert_eq!(c.get_digits(), mfa::Digits::EIGHT);
+    /// let config = mfa::TotpConfig::default();
+    /// let slower = config.to_builder().period(60).build()?;
+    /// assert_eq!((slower.period(), slower.t0()), (60, config.t0()));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn digits(mut self, digits: Digits) -> Self {
-        self.digits = digits;
-        self
-    }
-
-    /// Sets the step length X in seconds; [`Totp::new`] refuses 0.
-    ///
-    /// ```
-    /// assert_eq!(mfa::TotpConfig::default().period(60).get_period(), 60);
-    /// ```
-    #[must_use]
-    pub const fn period(mut self, seconds: u64) -> Self {
-        self.period = seconds;
-        self
-    }
-
-    /// Sets T0, the Unix time at which step 0 starts.
-    ///
-    /// ```
-    /// assert_eq!(mfa::TotpConfig::default().t0(100).get_t0(), 100);
-    /// ```
-    #[must_use]
-    pub const fn t0(mut self, unix_seconds: u64) -> Self {
-        self.t0 = unix_seconds;
-        self
-    }
-
-    /// Sets the verification window.
-    ///
-    /// ```
-    /// let c = mfa::TotpConfig::default().window(mfa::Window::EXACT);
-    /// assert_eq!(c.get_window(), mfa::Window::EXACT);
-    /// ```
-    #[must_use]
-    pub const fn window(mut self, window: Window) -> Self {
-        self.window = window;
-        self
-    }
-
-    /// Sets how many steps each way from now [`Totp::resync`] searches.
-    /// Checked by [`Totp::new`] against [`MAX_RESYNC`](Self::MAX_RESYNC).
-    ///
-    /// ```
-    /// assert_eq!(mfa::TotpConfig::default().resync(240).get_resync(), 240);
-    /// ```
-    #[must_use]
-    pub const fn resync(mut self, steps: u32) -> Self {
-        self.resync = steps;
-        self
+    pub const fn to_builder(&self) -> TotpConfigBuilder {
+        TotpConfigBuilder { config: *self }
     }
 
     /// The hash function.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpConfig::default().get_algorithm(), mfa::Algorithm::Sha1);
+    /// assert_eq!(mfa::TotpConfig::default().algorithm(), mfa::Algorithm::Sha1);
     /// ```
     #[must_use]
-    pub const fn get_algorithm(&self) -> Algorithm {
+    pub const fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
 
     /// The number of digits.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpConfig::default().get_digits(), mfa::Digits::SIX);
+    /// assert_eq!(mfa::TotpConfig::default().digits(), mfa::Digits::SIX);
     /// ```
     #[must_use]
-    pub const fn get_digits(&self) -> Digits {
+    pub const fn digits(&self) -> Digits {
         self.digits
     }
 
     /// The step length in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpConfig::default().get_period(), 30);
+    /// assert_eq!(mfa::TotpConfig::default().period(), 30);
     /// ```
     #[must_use]
-    pub const fn get_period(&self) -> u64 {
+    pub const fn period(&self) -> u64 {
         self.period
     }
 
     /// T0 in Unix seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpConfig::default().get_t0(), 0);
+    /// assert_eq!(mfa::TotpConfig::default().t0(), 0);
     /// ```
     #[must_use]
-    pub const fn get_t0(&self) -> u64 {
+    pub const fn t0(&self) -> u64 {
         self.t0
     }
 
     /// The verification window.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpConfig::default().get_window(), mfa::Window::default());
+    /// assert_eq!(mfa::TotpConfig::default().window(), mfa::Window::default());
     /// ```
     #[must_use]
-    pub const fn get_window(&self) -> Window {
+    pub const fn window(&self) -> Window {
         self.window
     }
 
     /// The resynchronisation range.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpConfig::default().get_resync(), 120);
+    /// assert_eq!(mfa::TotpConfig::default().resync(), 120);
     /// ```
     #[must_use]
-    pub const fn get_resync(&self) -> u32 {
+    pub const fn resync(&self) -> u32 {
         self.resync
     }
 
@@ -195,7 +156,8 @@ impl TotpConfig {
     /// use mfa::{Digits, TotpConfig};
     ///
     /// assert!(TotpConfig::default().is_universal());
-    /// assert!(!TotpConfig::default().digits(Digits::EIGHT).is_universal());
+    /// assert!(!TotpConfig::builder().digits(Digits::EIGHT).build()?.is_universal());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub fn is_universal(&self) -> bool {
@@ -216,6 +178,129 @@ impl TotpConfig {
             });
         }
         Ok(())
+    }
+}
+
+/// Builds a [`TotpConfig`]: set what differs from the default, then
+/// [`build`](Self::build), which checks the result.
+///
+/// ```
+/// use mfa::{Algorithm, ParamError, TotpConfig, TotpConfigBuilder};
+///
+/// let builder: TotpConfigBuilder = TotpConfig::builder().algorithm(Algorithm::Sha512);
+/// assert_eq!(builder.build()?.algorithm(), Algorithm::Sha512);
+/// assert_eq!(builder.period(0).build(), Err(ParamError::ZeroPeriod));
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TotpConfigBuilder {
+    config: TotpConfig,
+}
+
+impl Default for TotpConfigBuilder {
+    fn default() -> Self {
+        TotpConfig::builder()
+    }
+}
+
+impl TotpConfigBuilder {
+    /// Sets the hash function.
+    ///
+    /// ```
+    /// let c = mfa::TotpConfig::builder().algorithm(mfa::Algorithm::Sha512).build()?;
+    /// assert_eq!(c.algorithm(), mfa::Algorithm::Sha512);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.config.algorithm = algorithm;
+        self
+    }
+
+    /// Sets the number of digits.
+    ///
+    /// ```
+    /// let c = mfa::TotpConfig::builder().digits(mfa::Digits::EIGHT).build()?;
+    /// assert_eq!(c.digits(), mfa::Digits::EIGHT);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn digits(mut self, digits: Digits) -> Self {
+        self.config.digits = digits;
+        self
+    }
+
+    /// Sets the step length X in seconds; [`build`](Self::build) refuses 0.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::builder().period(60).build()?.period(), 60);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn period(mut self, seconds: u64) -> Self {
+        self.config.period = seconds;
+        self
+    }
+
+    /// Sets T0, the Unix time at which step 0 starts.
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::builder().t0(100).build()?.t0(), 100);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn t0(mut self, unix_seconds: u64) -> Self {
+        self.config.t0 = unix_seconds;
+        self
+    }
+
+    /// Sets the verification window.
+    ///
+    /// ```
+    /// let c = mfa::TotpConfig::builder().window(mfa::Window::EXACT).build()?;
+    /// assert_eq!(c.window(), mfa::Window::EXACT);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn window(mut self, window: Window) -> Self {
+        self.config.window = window;
+        self
+    }
+
+    /// Sets how many steps each way from now [`Totp::resync`] searches.
+    /// [`build`](Self::build) checks it against
+    /// [`MAX_RESYNC`](TotpConfig::MAX_RESYNC).
+    ///
+    /// ```
+    /// assert_eq!(mfa::TotpConfig::builder().resync(240).build()?.resync(), 240);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn resync(mut self, steps: u32) -> Self {
+        self.config.resync = steps;
+        self
+    }
+
+    /// The checked parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::ZeroPeriod`], or [`ParamError::ResyncTooLarge`].
+    ///
+    /// ```
+    /// use mfa::{ParamError, TotpConfig};
+    ///
+    /// assert!(TotpConfig::builder().resync(TotpConfig::MAX_RESYNC).build().is_ok());
+    /// assert_eq!(
+    ///     TotpConfig::builder().resync(TotpConfig::MAX_RESYNC + 1).build(),
+    ///     Err(ParamError::ResyncTooLarge { steps: 2_881, max: 2_880 })
+    /// );
+    /// ```
+    pub const fn build(self) -> Result<TotpConfig, ParamError> {
+        match self.config.validate() {
+            Ok(()) => Ok(self.config),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -274,16 +359,16 @@ impl Totp {
     ///
     /// # Errors
     ///
-    /// [`ParamError::ZeroPeriod`], or [`ParamError::ResyncTooLarge`].
+    /// [`ParamError::ZeroPeriod`], or [`ParamError::ResyncTooLarge`]; a
+    /// [`TotpConfig`] is checked when it is built or deserialized, so this
+    /// check only repeats that one.
     ///
     /// ```
-    /// use mfa::{ParamError, Secret, Totp, TotpConfig};
+    /// use mfa::{Secret, Totp, TotpConfig};
     ///
     /// let secret = Secret::generate()?;
-    /// assert_eq!(
-    ///     Totp::new(&secret, TotpConfig::default().period(0)).unwrap_err(),
-    ///     ParamError::ZeroPeriod
-    /// );
+    /// let totp = Totp::new(&secret, TotpConfig::builder().period(60).build()?)?;
+    /// assert_eq!(totp.step_at(120)?, 2);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn new(secret: &Secret, config: TotpConfig) -> Result<Self, ParamError> {
@@ -312,7 +397,7 @@ impl Totp {
     ///
     /// ```
     /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
-    /// assert_eq!(totp.config().get_period(), 30);
+    /// assert_eq!(totp.config().period(), 30);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -350,10 +435,10 @@ impl Totp {
     /// [`TimeError::BeforeT0`] for a time before T0.
     ///
     /// ```
-    /// use mfa::{Algorithm, Digits, Secret, Totp, TotpConfig};
+    /// use mfa::{Digits, Secret, Totp, TotpConfig};
     ///
     /// let secret = Secret::from_bytes(b"12345678901234567890")?;
-    /// let totp = Totp::new(&secret, TotpConfig::default().digits(Digits::EIGHT))?;
+    /// let totp = Totp::new(&secret, TotpConfig::builder().digits(Digits::EIGHT).build()?)?;
     /// assert_eq!(totp.generate(59)?.to_string(), "94287082"); // RFC 6238 Appendix B
     /// # Ok::<(), mfa::Error>(())
     /// ```

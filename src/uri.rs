@@ -188,7 +188,7 @@ impl KeyUri {
     /// use mfa::{Algorithm, Digits, KeyUri, Secret, Totp, TotpConfig, UriError};
     ///
     /// let secret = Secret::generate()?;
-    /// let totp = Totp::new(&secret, TotpConfig::default().digits(Digits::EIGHT))?;
+    /// let totp = Totp::new(&secret, TotpConfig::builder().digits(Digits::EIGHT).build()?)?;
     /// let uri = KeyUri::totp(&totp, "Example", "alice")?;
     /// assert!(uri.to_uri().contains("&digits=8"));
     /// assert!(!uri.is_universal()); // some apps would show 6 digits
@@ -197,19 +197,19 @@ impl KeyUri {
     /// ```
     pub fn totp(totp: &Totp, issuer: &str, account: &str) -> Result<Self, UriError> {
         let config = totp.config();
-        if config.get_t0() != 0 {
+        if config.t0() != 0 {
             return Err(UriError::NonZeroT0);
         }
-        if config.get_period() > Self::MAX_PERIOD {
+        if config.period() > Self::MAX_PERIOD {
             return Err(UriError::InvalidPeriod);
         }
         Self::build(
             OtpType::Totp {
-                period: config.get_period(),
+                period: config.period(),
             },
             totp.secret(),
-            config.get_algorithm(),
-            config.get_digits(),
+            config.algorithm(),
+            config.digits(),
             issuer,
             account,
         )
@@ -237,8 +237,8 @@ impl KeyUri {
         Self::build(
             OtpType::Hotp { counter },
             hotp.secret(),
-            config.get_algorithm(),
-            config.get_digits(),
+            config.algorithm(),
+            config.digits(),
             issuer,
             account,
         )
@@ -393,7 +393,7 @@ impl KeyUri {
     /// assert_eq!(key.extra_param("image"), Some("https://acme.example/logo.png"));
     ///
     /// let totp = key.to_totp()?; // ready to make and check codes
-    /// assert_eq!(totp.config().get_period(), 60);
+    /// assert_eq!(totp.config().period(), 60);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn parse(uri: &str) -> Result<Self, UriError> {
@@ -580,7 +580,7 @@ impl KeyUri {
     /// use mfa::{Algorithm, KeyUri, Secret, Totp, TotpConfig};
     ///
     /// let secret = Secret::generate()?;
-    /// let sha256 = Totp::new(&secret, TotpConfig::default().algorithm(Algorithm::Sha256))?;
+    /// let sha256 = Totp::new(&secret, TotpConfig::builder().algorithm(Algorithm::Sha256).build()?)?;
     /// assert!(!KeyUri::totp(&sha256, "Example", "alice")?.is_universal());
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -602,7 +602,7 @@ impl KeyUri {
     /// use mfa::{KeyUri, Secret, Totp, TotpConfig, UriError};
     ///
     /// let secret = Secret::generate()?;
-    /// let totp = Totp::new(&secret, TotpConfig::default().period(60))?;
+    /// let totp = Totp::new(&secret, TotpConfig::builder().period(60).build()?)?;
     /// let uri = KeyUri::totp(&totp, "Example", "alice")?;
     /// assert_eq!(uri.require_universal().unwrap_err(), UriError::NotUniversal);
     /// # Ok::<(), mfa::Error>(())
@@ -681,27 +681,31 @@ impl KeyUri {
     }
 
     /// The default [`TotpConfig`] with this key's algorithm, digits and
-    /// period; set the window or resynchronisation range on it, then call
-    /// [`Totp::new`].
+    /// period; to set the window or resynchronisation range, change it with
+    /// [`to_builder`](TotpConfig::to_builder), then call [`Totp::new`].
     ///
     /// # Errors
     ///
-    /// [`UriError::NotTotp`] for an HOTP key.
+    /// [`UriError::NotTotp`] for an HOTP key, [`UriError::Param`] if the
+    /// parameters are out of range.
     ///
     /// ```
     /// use mfa::{KeyUri, Totp, Window};
     ///
     /// let key = KeyUri::parse("otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&period=60")?;
-    /// let totp = Totp::new(key.secret(), key.totp_config()?.window(Window::EXACT))?;
-    /// assert_eq!(totp.config().get_period(), 60);
+    /// let config = key.totp_config()?.to_builder().window(Window::EXACT).build()?;
+    /// let totp = Totp::new(key.secret(), config)?;
+    /// assert_eq!(totp.config().period(), 60);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn totp_config(&self) -> Result<TotpConfig, UriError> {
         match self.otp_type {
-            OtpType::Totp { period } => Ok(TotpConfig::default()
+            OtpType::Totp { period } => TotpConfig::builder()
                 .algorithm(self.algorithm)
                 .digits(self.digits)
-                .period(period)),
+                .period(period)
+                .build()
+                .map_err(UriError::Param),
             OtpType::Hotp { .. } => Err(UriError::NotTotp),
         }
     }
@@ -728,18 +732,21 @@ impl KeyUri {
     ///
     /// # Errors
     ///
-    /// [`UriError::NotHotp`] for a TOTP key.
+    /// [`UriError::NotHotp`] for a TOTP key, [`UriError::Param`] if the
+    /// parameters are out of range.
     ///
     /// ```
     /// let key = mfa::KeyUri::parse("otpauth://hotp/alice?secret=JBSWY3DPEHPK3PXP&counter=0&digits=8")?;
-    /// assert_eq!(key.hotp_config()?.get_digits(), mfa::Digits::EIGHT);
+    /// assert_eq!(key.hotp_config()?.digits(), mfa::Digits::EIGHT);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn hotp_config(&self) -> Result<HotpConfig, UriError> {
         match self.otp_type {
-            OtpType::Hotp { .. } => Ok(HotpConfig::default()
+            OtpType::Hotp { .. } => HotpConfig::builder()
                 .algorithm(self.algorithm)
-                .digits(self.digits)),
+                .digits(self.digits)
+                .build()
+                .map_err(UriError::Param),
             OtpType::Totp { .. } => Err(UriError::NotHotp),
         }
     }

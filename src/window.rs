@@ -32,6 +32,12 @@ impl Window {
     /// each way at 30 s).
     pub const MAX: u8 = 10;
 
+    /// One step each way, the default.
+    pub(crate) const DEFAULT: Self = Self {
+        behind: 1,
+        ahead: 1,
+    };
+
     /// Only the current step.
     pub const EXACT: Self = Self {
         behind: 0,
@@ -100,10 +106,7 @@ impl Window {
 
 impl Default for Window {
     fn default() -> Self {
-        Self {
-            behind: 1,
-            ahead: 1,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -72,18 +72,18 @@ prop_compose! {
         let max_lockout = lockout + longest;
         let max_delay = (initial_delay + extra_delay).min(max_lockout);
         let throttle = if limited {
-            ThrottlePolicy::default()
+            ThrottlePolicy::builder()
                 .free_failures(free % max_failures)
                 .initial_delay(initial_delay.min(max_delay))
                 .max_delay(max_delay)
                 .max_failures(max_failures)
                 .lockout(lockout)
                 .max_lockout(max_lockout)
-                .forget_after(max_lockout + forget)
+                .forget_after(max_lockout + forget).build().unwrap()
         } else {
             ThrottlePolicy::unlimited()
         };
-        OobPolicy::default()
+        OobPolicy::builder()
             .digits(digits)
             .ttl(ttl)
             .max_attempts(attempts)
@@ -91,7 +91,7 @@ prop_compose! {
             .max_sends_per_hour(sends)
             .max_sends_per_day(per_day)
             .throttle(throttle)
-            .validated()
+            .build()
             .unwrap()
     }
 }
@@ -297,22 +297,24 @@ proptest! {
         probes in proptest::collection::vec(recovery_op(), 1..4),
     ) {
         let throttle = if limited {
-            ThrottlePolicy::default()
+            ThrottlePolicy::builder()
                 .free_failures(free % max_failures)
                 .initial_delay(1)
                 .max_delay(lockout)
                 .max_failures(max_failures)
                 .lockout(lockout)
                 .max_lockout(lockout * 4)
-                .forget_after(lockout * 4 + forget)
+                .forget_after(lockout * 4 + forget).build().unwrap()
         } else {
             ThrottlePolicy::unlimited()
         };
-        let policy = RecoveryPolicy::default()
+        let policy = RecoveryPolicy::builder()
             .count(count)
             .iterations(RecoveryPolicy::MIN_ITERATIONS)
-            .throttle(throttle);
-        prop_assert_eq!(policy.validated(), Ok(policy));
+            .throttle(throttle)
+            .build();
+        prop_assert!(policy.is_ok(), "{:?}", policy);
+        let policy = policy.unwrap();
         let (mut record, generated) = RecoveryCodes::generate(&policy, T0).unwrap();
         let mut codes: Vec<String> = generated.iter().map(|c| c.expose().to_owned()).collect();
         let mut seed = 0u8;
@@ -482,7 +484,13 @@ fn invalid_oob_records_are_refused() {
     assert!(edited(&record, |j| j["pending"]["max_attempts"] = 1.into()).is_ok());
     // The attempts are stored with the code, and read back.
     let (three, _) = OobRecord::new()
-        .issue_with(&policy.max_attempts(3), &key(), to, T0, fixed(1))
+        .issue_with(
+            &policy.to_builder().max_attempts(3).build().unwrap(),
+            &key(),
+            to,
+            T0,
+            fixed(1),
+        )
         .into_parts();
     let json = serde_json::to_value(three.unwrap()).unwrap();
     assert_eq!(json["pending"]["max_attempts"], 3);
@@ -532,7 +540,7 @@ fn invalid_policies_and_recovery_records_are_refused() {
     assert!(edited(&policy, |j| j["digits"] = 11.into()).is_err());
     assert!(edited(&policy, |j| j["throttle"]["max_failures"] = 101.into()).is_err());
     assert_eq!(
-        serde_json::to_value(policy.get_throttle()).unwrap(),
+        serde_json::to_value(policy.throttle()).unwrap(),
         serde_json::json!({
             "limited": true,
             "free_failures": 3,
@@ -604,7 +612,12 @@ fn invalid_policies_and_recovery_records_are_refused() {
     assert!(edited(&recovery, |j| j["iterations"] = 999.into()).is_err());
     assert!(edited(&recovery, |j| j["count"] = 0.into()).is_err());
 
-    let cheap = recovery.iterations(RecoveryPolicy::MIN_ITERATIONS).count(2);
+    let cheap = recovery
+        .to_builder()
+        .iterations(RecoveryPolicy::MIN_ITERATIONS)
+        .count(2)
+        .build()
+        .unwrap();
     let (record, _) = RecoveryCodes::generate(&cheap, T0).unwrap();
     assert!(edited(&record, |_| {}).is_ok());
     assert!(edited(&record, |j| j["iterations"] = 999.into()).is_err());
@@ -628,7 +641,10 @@ fn serialized_records_hold_no_code() {
     assert_eq!(delivery.unwrap().code().expose(), "987654");
     assert!(!json.contains("987654"), "{json}");
 
-    let cheap = RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS);
+    let cheap = RecoveryPolicy::builder()
+        .iterations(RecoveryPolicy::MIN_ITERATIONS)
+        .build()
+        .unwrap();
     let (record, codes) = RecoveryCodes::generate(&cheap, T0).unwrap();
     let json = serde_json::to_string(&record).unwrap();
     for code in &codes {
@@ -665,7 +681,10 @@ mod through_a_store {
         let stored = store.load(&alice)?.unwrap();
         assert_eq!((stored.version(), stored.throttle().failures()), (3, 0));
 
-        let cheap = RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS);
+        let cheap = RecoveryPolicy::builder()
+            .iterations(RecoveryPolicy::MIN_ITERATIONS)
+            .build()
+            .unwrap();
         let recovery_store: MemoryStore<u64, RecoveryCodes> = MemoryStore::new();
         let (record, codes) = RecoveryCodes::generate(&cheap, T0)?;
         let _ = recovery_store.insert(&alice, &record)?;

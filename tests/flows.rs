@@ -26,7 +26,7 @@ fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     Flows::new(
         SmsFactor::new(key.clone(), OobPolicy::default())
             .unwrap()
-            .send_at_challenge(true),
+            .with_send_at_challenge(true),
         key,
         policy,
     )
@@ -155,7 +155,7 @@ fn totp_happy_path_identity_by_email() {
 fn totp_identity_by_bound_phone_and_two_consecutive_codes() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .consecutive_codes(true);
+        .with_consecutive_codes(true);
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::new();
     let contacts = [email(), phone()];
@@ -410,7 +410,13 @@ fn each_pending_step_expires() {
 
 #[test]
 fn wrong_identity_codes_up_to_lockout_survive_a_restart() {
-    let flows = totp_flows(policy().identity(oob_locking_after(3)));
+    let flows = totp_flows(
+        policy()
+            .to_builder()
+            .identity(oob_locking_after(3))
+            .build()
+            .unwrap(),
+    );
     let mut host = Host::new();
     let e = host.begin(Enrollment::start(
         &flows,
@@ -468,11 +474,13 @@ fn wrong_identity_codes_up_to_lockout_survive_a_restart() {
 fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .throttle(
-            ThrottlePolicy::default()
+        .with_throttle_policy(
+            ThrottlePolicy::builder()
                 .free_failures(0)
                 .initial_delay(0)
-                .max_failures(3),
+                .max_failures(3)
+                .build()
+                .unwrap(),
         )
         .unwrap();
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
@@ -743,11 +751,13 @@ fn cancel_and_restart_forgets_the_pending_secret() {
 fn pending_totp_confirmation_is_throttled() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .throttle(
-            ThrottlePolicy::default()
+        .with_throttle_policy(
+            ThrottlePolicy::builder()
                 .free_failures(0)
                 .initial_delay(0)
-                .max_failures(2),
+                .max_failures(2)
+                .build()
+                .unwrap(),
         )
         .unwrap();
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
@@ -777,7 +787,7 @@ fn pending_totp_confirmation_is_throttled() {
 #[test]
 fn grace_window_edges() {
     let grace = FlowPolicy::CLOUD_CONSOLE_GRACE;
-    let flows = totp_flows(policy().grace(grace));
+    let flows = totp_flows(policy().to_builder().grace(grace).build().unwrap());
     let mut host = Host::new();
     let totp = enroll_totp(&mut host, &flows, T0);
     let at = T0 + 1_000;

@@ -82,7 +82,13 @@ fn check(
 
 #[test]
 fn a_proof_of_another_account_is_refused() {
-    let flows = flows_with(policy().grace(FlowPolicy::CLOUD_CONSOLE_GRACE));
+    let flows = flows_with(
+        policy()
+            .to_builder()
+            .grace(FlowPolicy::CLOUD_CONSOLE_GRACE)
+            .build()
+            .unwrap(),
+    );
     let (mut alice, mut mallory) = (Host::new(), Host::new());
     let _ = enroll(&mut alice, &flows, ALL, T0);
     let totp = enroll(&mut mallory, &flows, ALL, T0);

@@ -27,7 +27,7 @@ fn flows() -> Flows<Method> {
     let key = OobKey::generate().unwrap();
     let sms = SmsFactor::new(key.clone(), OobPolicy::default())
         .unwrap()
-        .send_at_challenge(true);
+        .with_send_at_challenge(true);
     Flows::new(
         EitherFactor::new(TotpFactor::new("Example Co").unwrap(), sms),
         key,

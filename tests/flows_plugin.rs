@@ -99,10 +99,12 @@ const TOKEN: [&str; 10] = [
 #[test]
 fn a_hardware_token_enrolls_and_verifies() {
     let factor = HotpToken {
-        throttle: ThrottlePolicy::default()
+        throttle: ThrottlePolicy::builder()
             .free_failures(0)
             .initial_delay(0)
-            .max_failures(3),
+            .max_failures(3)
+            .build()
+            .unwrap(),
     };
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::<HotpRecord>::new();

@@ -25,7 +25,7 @@ fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     Flows::new(
         SmsFactor::new(key.clone(), OobPolicy::default())
             .unwrap()
-            .send_at_challenge(true),
+            .with_send_at_challenge(true),
         key,
         policy,
     )
@@ -172,7 +172,14 @@ fn an_unprotected_pass_stops_passing_once_the_scenario_is_protected() {
 #[test]
 fn a_grace_pass_stops_passing_when_the_window_closes() {
     // A pass authorises for `pass_ttl` at most; here it outlasts the grace.
-    let flows = sms_flows(policy().grace(900).pass_ttl(900));
+    let flows = sms_flows(
+        policy()
+            .to_builder()
+            .grace(900)
+            .pass_ttl(900)
+            .build()
+            .unwrap(),
+    );
     let mut host = protected(&flows, T0);
     let proof: Verified = checked(&mut host, &flows, T0 + 10)
         .verified()
@@ -258,7 +265,13 @@ fn a_checked_pass_passes_for_its_account_and_a_challenge_does_not() {
 fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
     // Issue 8, finding 3: a proof of the owner proves no phone, so it must
     // not give a binder of someone else's number a fresh guess budget.
-    let flows = sms_flows(policy().identity(oob_locking_after(3)));
+    let flows = sms_flows(
+        policy()
+            .to_builder()
+            .identity(oob_locking_after(3))
+            .build()
+            .unwrap(),
+    );
     let mut host = protected(&flows, T0);
     lock_binding(&mut host, &flows, T0 + 100);
     let until = host.account.binding().throttle().retry_at();
@@ -301,7 +314,13 @@ fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
 
 #[test]
 fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
-    let flows = sms_flows(policy().identity(oob_locking_after(3)));
+    let flows = sms_flows(
+        policy()
+            .to_builder()
+            .identity(oob_locking_after(3))
+            .build()
+            .unwrap(),
+    );
     let mut host = protected(&flows, T0);
     lock_binding(&mut host, &flows, T0 + 100);
     let until = host.account.binding().throttle().retry_at();
@@ -329,7 +348,13 @@ fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
 /// later; the identity code proved lifts the binding lockout.
 #[test]
 fn an_identity_code_proved_lifts_the_binding_lockout() {
-    let flows = sms_flows(policy().identity(oob_locking_after(3)));
+    let flows = sms_flows(
+        policy()
+            .to_builder()
+            .identity(oob_locking_after(3))
+            .build()
+            .unwrap(),
+    );
     let mut host: Host<SmsRecord> = Host::new();
     let e = at_setup(&mut host, &flows, T0);
     let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number(1), T0));
@@ -405,7 +430,7 @@ fn a_record_with_a_zero_id_or_without_binding_does_not_deserialize() {
 
 #[test]
 fn a_last_proof_of_another_account_is_ignored() {
-    let flows = sms_flows(policy().grace(900));
+    let flows = sms_flows(policy().to_builder().grace(900).build().unwrap());
     let mut a = protected(&flows, T0);
     let mut b = protected(&flows, T0);
     let proof = checked(&mut a, &flows, T0 + 10).verified().unwrap().clone();

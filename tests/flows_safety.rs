@@ -369,9 +369,9 @@ fn f4_a_pass_authorises_for_pass_ttl_only() {
         Err(FlowError::CheckRequired)
     );
     // Configurable.
-    let short = totp_flows(policy().pass_ttl(60));
-    assert!(FlowPolicy::default().pass_ttl(29).validated().is_err());
-    assert!(FlowPolicy::default().pass_ttl(3_601).validated().is_err());
+    let short = totp_flows(policy().to_builder().pass_ttl(60).build().unwrap());
+    assert!(FlowPolicy::builder().pass_ttl(29).build().is_err());
+    assert!(FlowPolicy::builder().pass_ttl(3_601).build().is_err());
     let mut host = Host::new();
     let totp = enroll_totp(&mut host, &short, T0);
     let v = challenge(&mut host, &short, now);
@@ -401,7 +401,7 @@ fn f4_a_pass_authorises_for_pass_ttl_only() {
 // 5. Session state can be edited.
 #[test]
 fn f5_edited_session_states_are_refused() {
-    let flows = totp_flows(policy().grace(900));
+    let flows = totp_flows(policy().to_builder().grace(900).build().unwrap());
     let mut host: Host<TotpRecord> = Host::new();
     let e = host.begin(Enrollment::start(
         &flows,
@@ -488,7 +488,7 @@ fn f5_edited_session_states_are_refused() {
     );
 
     // States made under another key (another service) are refused too.
-    let other = totp_flows(policy().grace(900));
+    let other = totp_flows(policy().to_builder().grace(900).build().unwrap());
     assert_eq!(
         v.authorize(&other, &host.account, &Scenario::CriticalOperation, now + 1),
         Err(FlowError::Tampered)
@@ -607,7 +607,7 @@ fn f8_an_sms_challenge_texts_only_when_asked() {
     let key = OobKey::generate().unwrap();
     let eager = SmsFactor::new(key.clone(), OobPolicy::default())
         .unwrap()
-        .send_at_challenge(true);
+        .with_send_at_challenge(true);
     let eager = Flows::new(eager, key, policy()).unwrap();
     let mut host: Host<SmsRecord> = Host::new();
     enroll_sms(&mut host, &eager, T0);
@@ -625,7 +625,7 @@ fn f9_a_record_locked_under_one_policy_stays_locked_under_another() {
         Flows::new(
             TotpFactor::new("Example Co").unwrap(),
             key(),
-            policy().identity(identity),
+            policy().to_builder().identity(identity).build().unwrap(),
         )
         .unwrap()
     };
@@ -649,8 +649,17 @@ fn f9_a_record_locked_under_one_policy_stays_locked_under_another() {
     // The service restarts with a lenient policy (100 failures before a
     // lockout), the same key: the session state still opens, and the
     // lockout already imposed runs its course.
-    let lenient =
-        with(OobPolicy::default().throttle(mfa::ThrottlePolicy::default().max_failures(100)));
+    let lenient = with(
+        OobPolicy::builder()
+            .throttle(
+                mfa::ThrottlePolicy::builder()
+                    .max_failures(100)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
     let (_, r) = host.step(
         &e,
         e.verify_identity(&lenient, &host.account, &code, until - 1),

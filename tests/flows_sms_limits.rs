@@ -26,7 +26,7 @@ fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
     Flows::new(
         SmsFactor::new(key.clone(), OobPolicy::default())
             .unwrap()
-            .send_at_challenge(true),
+            .with_send_at_challenge(true),
         key,
         policy,
     )
@@ -197,14 +197,23 @@ fn start_change_with_one_proof_cannot_pump_sms() {
 fn a_replayed_binding_state_does_not_reset_the_attempts() {
     // No backoff delays, and a lockout far away: the per-code cap (5) rules.
     let flows = sms_flows(
-        policy().identity(
-            OobPolicy::default().throttle(
-                ThrottlePolicy::default()
-                    .free_failures(0)
-                    .initial_delay(0)
-                    .max_failures(10),
-            ),
-        ),
+        policy()
+            .to_builder()
+            .identity(
+                OobPolicy::builder()
+                    .throttle(
+                        ThrottlePolicy::builder()
+                            .free_failures(0)
+                            .initial_delay(0)
+                            .max_failures(10)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
     );
     let mut host = Host::new();
     let e = at_setup(&mut host, &flows, T0);
@@ -235,7 +244,13 @@ fn a_replayed_binding_state_does_not_reset_the_attempts() {
 
 #[test]
 fn a_binding_lockout_reaches_across_restarts() {
-    let flows = sms_flows(policy().identity(oob_locking_after(3)));
+    let flows = sms_flows(
+        policy()
+            .to_builder()
+            .identity(oob_locking_after(3))
+            .build()
+            .unwrap(),
+    );
     let mut host = Host::new();
     let e = at_setup(&mut host, &flows, T0);
     let (pending, r) = host.step(&e, e.setup(&flows, &host.account, &number(1), T0));

@@ -18,14 +18,14 @@ fn sms_flows(oob: OobPolicy) -> Flows<SmsFactor> {
     let key = OobKey::generate().unwrap();
     let sms = SmsFactor::new(key.clone(), oob)
         .unwrap()
-        .send_at_challenge(true);
+        .with_send_at_challenge(true);
     Flows::new(sms, key, policy()).unwrap()
 }
 
 #[test]
 fn challenge_code_lives_exactly_its_lifetime() {
     let flows = sms_flows(OobPolicy::default());
-    let ttl = OobPolicy::default().get_ttl();
+    let ttl = OobPolicy::default().ttl();
     assert_eq!(ttl, 300);
 
     // The last second of the code's life: accepted.

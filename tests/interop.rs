@@ -266,11 +266,13 @@ impl TotpCase {
     }
 
     fn totp(&self) -> Totp {
-        let config = TotpConfig::default()
+        let config = TotpConfig::builder()
             .algorithm(self.algorithm)
             .digits(Digits::new(self.digits).unwrap())
             .period(self.period)
-            .t0(self.t0);
+            .t0(self.t0)
+            .build()
+            .unwrap();
         Totp::new(&secret(&self.key), config).unwrap()
     }
 
@@ -323,10 +325,12 @@ impl HotpCase {
     }
 
     fn hotp(&self) -> Hotp {
-        let config = HotpConfig::default()
+        let config = HotpConfig::builder()
             .algorithm(self.algorithm)
             .digits(Digits::new(self.digits).unwrap())
-            .look_ahead(LOOK_AHEAD);
+            .look_ahead(LOOK_AHEAD)
+            .build()
+            .unwrap();
         Hotp::new(&secret(&self.key), config).unwrap()
     }
 

@@ -65,12 +65,18 @@ fn the_counter_counts() {
 fn generate_and_verify_do_not_allocate() {
     for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
         let secret = Secret::generate_for(algorithm).expect("random source");
-        let config = TotpConfig::default()
+        let config = TotpConfig::builder()
             .algorithm(algorithm)
             .digits(Digits::EIGHT)
-            .window(Window::symmetric(Window::MAX).expect("MAX"));
+            .window(Window::symmetric(Window::MAX).expect("MAX"))
+            .build()
+            .unwrap();
         let totp = Totp::new(&secret, config).expect("valid");
-        let hotp = Hotp::new(&secret, HotpConfig::default().algorithm(algorithm)).expect("valid");
+        let hotp = Hotp::new(
+            &secret,
+            HotpConfig::builder().algorithm(algorithm).build().unwrap(),
+        )
+        .expect("valid");
         let now = 1_700_000_000;
         // Prepared outside the measured closures: the inputs a server gets.
         let good = totp.generate(now).expect("after T0").to_string();

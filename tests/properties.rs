@@ -10,8 +10,8 @@
 )]
 
 use mfa::{
-    Algorithm, Code, CodeError, Digits, Hotp, HotpConfig, ParamError, Secret, SecretError,
-    TimeError, Totp, TotpConfig, VerifyError, Window,
+    Algorithm, Code, CodeError, Digits, Hotp, HotpConfig, HotpConfigBuilder, ParamError, Secret,
+    SecretError, TimeError, Totp, TotpConfig, TotpConfigBuilder, VerifyError, Window,
 };
 use proptest::prelude::*;
 
@@ -42,19 +42,19 @@ prop_compose! {
         behind in 0..=Window::MAX,
         ahead in 0..=Window::MAX,
     ) -> Totp {
-        let config = TotpConfig::default()
+        let config = TotpConfig::builder()
             .algorithm(algorithm)
             .digits(digits)
             .period(period)
             .t0(t0)
-            .window(Window::new(behind, ahead).expect("within MAX"));
+            .window(Window::new(behind, ahead).expect("within MAX")).build().unwrap();
         Totp::new(&secret, config).expect("valid parameters")
     }
 }
 
 /// The steps of the window around `now_step`, clamped to `u64`.
 fn window_steps(totp: &Totp, now_step: u64) -> impl Iterator<Item = u64> {
-    let w = totp.config().get_window();
+    let w = totp.config().window();
     now_step.saturating_sub(u64::from(w.behind()))..=now_step.saturating_add(u64::from(w.ahead()))
 }
 
@@ -84,9 +84,9 @@ proptest! {
         let code = totp.generate_at_step(step);
         let Some(now_step) = step.checked_add_signed(shift) else { return Ok(()) };
         let Some(now) = now_step
-            .checked_mul(config.get_period())
-            .and_then(|t| t.checked_add(config.get_t0()))
-            .and_then(|t| t.checked_add(into_step % config.get_period()))
+            .checked_mul(config.period())
+            .and_then(|t| t.checked_add(config.t0()))
+            .and_then(|t| t.checked_add(into_step % config.period()))
         else { return Ok(()) };
         prop_assert_eq!(totp.step_at(now), Ok(now_step));
 
@@ -96,7 +96,7 @@ proptest! {
                 let m = result.expect("the oracle found the code in the window");
                 prop_assert_eq!(m.step, expected);
                 prop_assert_eq!(i128::from(m.offset), i128::from(expected) - i128::from(now_step));
-                let w = config.get_window();
+                let w = config.window();
                 let inside = -i64::from(w.behind()) <= -shift && -shift <= i64::from(w.ahead());
                 if inside {
                     // With no collision above it, the match is `step` itself.
@@ -105,7 +105,7 @@ proptest! {
             }
             None => {
                 prop_assert_eq!(result, Err(VerifyError::Rejected));
-                let w = config.get_window();
+                let w = config.window();
                 prop_assert!(shift > i64::from(w.behind()) || -shift > i64::from(w.ahead()));
             }
         }
@@ -124,7 +124,7 @@ proptest! {
         let step = steps[pick % steps.len()];
         let code = totp.generate_at_step(step);
         let last = now_step.checked_add_signed(last_shift).expect("small shift");
-        let now = now_step * config.get_period() + config.get_t0();
+        let now = now_step * config.period() + config.t0();
 
         let result = totp.verify(&code.to_string(), now, Some(last));
         match expected_match(&totp, &code, now_step, Some(last)) {
@@ -150,7 +150,7 @@ proptest! {
         let config = *totp.config();
         let step = now_step.checked_add_signed(drift).expect("small drift");
         let code = totp.generate_at_step(step);
-        let now = now_step * config.get_period() + config.get_t0();
+        let now = now_step * config.period() + config.t0();
         let m = totp.verify_with_drift(&code.to_string(), now, drift, None)
             .expect("the code is at the centre of the drifted window");
         prop_assert!(m.step >= step);
@@ -166,7 +166,7 @@ proptest! {
         now_step in 200u64..(1 << 40),
         drift in -119i64..=119,
     ) {
-        let totp = Totp::new(&secret, TotpConfig::default().algorithm(algorithm)).expect("valid");
+        let totp = Totp::new(&secret, TotpConfig::builder().algorithm(algorithm).build().unwrap()).expect("valid");
         let first_step = now_step.checked_add_signed(drift).expect("small drift");
         let first = totp.generate_at_step(first_step).to_string();
         let second = totp.generate_at_step(first_step + 1).to_string();
@@ -191,7 +191,7 @@ proptest! {
         expected in 0u64..(1 << 50),
         shift in -5i64..=25,
     ) {
-        let config = HotpConfig::default().algorithm(algorithm).digits(digits).look_ahead(look_ahead);
+        let config = HotpConfig::builder().algorithm(algorithm).digits(digits).look_ahead(look_ahead).build().unwrap();
         let hotp = Hotp::new(&secret, config).expect("valid");
         let Some(counter) = expected.checked_add_signed(shift) else { return Ok(()) };
         let code = hotp.generate(counter);
@@ -299,19 +299,30 @@ proptest! {
 #[test]
 fn parameter_boundaries() {
     let secret = Secret::generate().expect("random source");
-    let totp = |config: TotpConfig| Totp::new(&secret, config).map(|_| ());
-    let hotp = |config: HotpConfig| Hotp::new(&secret, config).map(|_| ());
+    // Built, then keyed: the bounds are checked by the builder.
+    let totp = |config: TotpConfigBuilder| {
+        config
+            .build()
+            .and_then(|c| Totp::new(&secret, c))
+            .map(|_| ())
+    };
+    let hotp = |config: HotpConfigBuilder| {
+        config
+            .build()
+            .and_then(|c| Hotp::new(&secret, c))
+            .map(|_| ())
+    };
 
     assert_eq!(
-        totp(TotpConfig::default().period(0)),
+        totp(TotpConfig::builder().period(0)),
         Err(ParamError::ZeroPeriod)
     );
-    assert_eq!(totp(TotpConfig::default().period(1)), Ok(()));
-    assert_eq!(totp(TotpConfig::default().period(u64::MAX)), Ok(()));
+    assert_eq!(totp(TotpConfig::builder().period(1)), Ok(()));
+    assert_eq!(totp(TotpConfig::builder().period(u64::MAX)), Ok(()));
     let max = TotpConfig::MAX_RESYNC;
-    assert_eq!(totp(TotpConfig::default().resync(max)), Ok(()));
+    assert_eq!(totp(TotpConfig::builder().resync(max)), Ok(()));
     assert_eq!(
-        totp(TotpConfig::default().resync(max + 1)),
+        totp(TotpConfig::builder().resync(max + 1)),
         Err(ParamError::ResyncTooLarge {
             steps: max + 1,
             max
@@ -324,18 +335,18 @@ fn parameter_boundaries() {
     assert!(Window::new(11, 0).is_err() && Window::new(0, 11).is_err());
 
     let max = HotpConfig::MAX_LOOK_AHEAD;
-    assert_eq!(hotp(HotpConfig::default().look_ahead(max)), Ok(()));
+    assert_eq!(hotp(HotpConfig::builder().look_ahead(max)), Ok(()));
     assert_eq!(
-        hotp(HotpConfig::default().look_ahead(max + 1)),
+        hotp(HotpConfig::builder().look_ahead(max + 1)),
         Err(ParamError::LookAheadTooLarge {
             steps: max + 1,
             max
         })
     );
     let max = HotpConfig::MAX_RESYNC;
-    assert_eq!(hotp(HotpConfig::default().resync(max)), Ok(()));
+    assert_eq!(hotp(HotpConfig::builder().resync(max)), Ok(()));
     assert_eq!(
-        hotp(HotpConfig::default().resync(max + 1)),
+        hotp(HotpConfig::builder().resync(max + 1)),
         Err(ParamError::ResyncTooLarge {
             steps: max + 1,
             max
@@ -346,7 +357,7 @@ fn parameter_boundaries() {
 #[test]
 fn time_before_t0_is_an_error_not_a_wrapped_counter() {
     let secret = Secret::generate().expect("random source");
-    let totp = Totp::new(&secret, TotpConfig::default().t0(1_000)).expect("valid");
+    let totp = Totp::new(&secret, TotpConfig::builder().t0(1_000).build().unwrap()).expect("valid");
     assert_eq!(totp.step_at(999), Err(TimeError::BeforeT0));
     assert_eq!(totp.step_at(1_000), Ok(0));
     assert_eq!(totp.step_at(1_029), Ok(0));
@@ -366,16 +377,19 @@ fn time_before_t0_is_an_error_not_a_wrapped_counter() {
 #[test]
 fn extremes_of_u64_never_panic() {
     let secret = Secret::generate().expect("random source");
-    let wide = TotpConfig::default().window(Window::symmetric(Window::MAX).expect("MAX"));
+    let wide = TotpConfig::builder()
+        .window(Window::symmetric(Window::MAX).expect("MAX"))
+        .build()
+        .unwrap();
     for config in [
         wide,
-        wide.period(1),
-        wide.period(u64::MAX),
-        wide.t0(u64::MAX),
+        wide.to_builder().period(1).build().unwrap(),
+        wide.to_builder().period(u64::MAX).build().unwrap(),
+        wide.to_builder().t0(u64::MAX).build().unwrap(),
     ] {
         let totp = Totp::new(&secret, config).expect("valid");
-        for now in [config.get_t0(), u64::MAX - 1, u64::MAX] {
-            if now < config.get_t0() {
+        for now in [config.t0(), u64::MAX - 1, u64::MAX] {
+            if now < config.t0() {
                 assert_eq!(totp.step_at(now), Err(TimeError::BeforeT0));
                 continue;
             }

@@ -41,16 +41,21 @@ fn uris() -> Vec<KeyUri> {
             32,
             "Zürich Bank & Co",
             "zoë 日本 🙂 a/b?c=d#e+f%g",
-            TotpConfig::default()
+            TotpConfig::builder()
                 .algorithm(Algorithm::Sha256)
                 .digits(Digits::EIGHT)
-                .period(60),
+                .period(60)
+                .build()
+                .unwrap(),
         ),
         totp_uri(
             128,
             &"Long Issuer Name ".repeat(8),
             &"very.long.account.name@example.com ".repeat(6),
-            TotpConfig::default().algorithm(Algorithm::Sha512),
+            TotpConfig::builder()
+                .algorithm(Algorithm::Sha512)
+                .build()
+                .unwrap(),
         ),
         KeyUri::hotp(&hotp, 42, "Example", "bob")
             .unwrap()

@@ -180,7 +180,7 @@ fn drift_is_recorded_and_applied() {
 
 #[test]
 fn drift_is_bounded_by_the_resync_range() {
-    let key = totp_with(TotpConfig::default().resync(3));
+    let key = totp_with(TotpConfig::builder().resync(3).build().unwrap());
     let mut record = TotpRecord::new(key.clone());
     assert_eq!(record.max_drift(), 3);
     for lag in 1..=5u64 {
@@ -241,7 +241,7 @@ fn resync_recovers_a_far_off_phone_and_records_its_drift() {
 
 #[test]
 fn resync_range_boundary() {
-    let key = totp_with(TotpConfig::default().resync(10));
+    let key = totp_with(TotpConfig::builder().resync(10).build().unwrap());
     let record = TotpRecord::new(key.clone());
     let pair = |offset: u64| {
         (
@@ -339,7 +339,9 @@ fn backoff_doubles_at_its_edges() {
     assert_eq!(record.throttle().failures(), 9);
     assert!(!record.throttle().is_lockout());
     // The backoff is capped at max_delay, exactly.
-    let capped = TotpRecord::with_policy(key, ThrottlePolicy::default().max_delay(4)).unwrap();
+    let capped =
+        TotpRecord::with_policy(key, ThrottlePolicy::builder().max_delay(4).build().unwrap())
+            .unwrap();
     let (_, _, waits) = fail_totp(capped, &wrong, NOW, 9);
     assert_eq!(waits, [0, 0, 0, 1, 2, 4, 4, 4, 4]);
 }
@@ -367,7 +369,7 @@ fn backoff_is_said_in_seconds_from_now() {
 #[test]
 fn lockout_at_exactly_max_failures_ends_and_doubles() {
     let key = totp();
-    let policy = ThrottlePolicy::default().initial_delay(0); // lockouts only
+    let policy = ThrottlePolicy::builder().initial_delay(0).build().unwrap(); // lockouts only
     let wrong = wrong_totp(&key, NOW);
     let record = TotpRecord::with_policy(key.clone(), policy).unwrap();
     let (record, _, waits) = fail_totp(record, &wrong, NOW, 9);
@@ -463,7 +465,7 @@ fn malformed_input_counts_as_a_failure() {
 
 #[test]
 fn a_time_before_t0_changes_nothing() {
-    let key = totp_with(TotpConfig::default().t0(NOW));
+    let key = totp_with(TotpConfig::builder().t0(NOW).build().unwrap());
     let record = TotpRecord::new(key);
     assert_eq!(
         unchanged(record.verify("123456", NOW - 1)),
@@ -530,7 +532,11 @@ fn hotp_counter_moves_past_the_match() {
 
 #[test]
 fn hotp_resync() {
-    let key = Hotp::new(&rfc_secret(), HotpConfig::default().resync(20)).unwrap();
+    let key = Hotp::new(
+        &rfc_secret(),
+        HotpConfig::builder().resync(20).build().unwrap(),
+    )
+    .unwrap();
     let record = HotpRecord::new(key.clone()).starting_at(10);
     let code = |c: u64| key.generate(c).to_string();
     // 20 past the expected counter is the edge of the range.
@@ -556,7 +562,11 @@ fn hotp_throttle_and_lockout() {
     let wrong = wrong_hotp(&key);
     let good = key.generate(0).to_string();
     // One forgiven failure, then a 1 s backoff; the third locks.
-    let policy = ThrottlePolicy::default().free_failures(1).max_failures(3);
+    let policy = ThrottlePolicy::builder()
+        .free_failures(1)
+        .max_failures(3)
+        .build()
+        .unwrap();
     let record = HotpRecord::with_policy(key, policy).unwrap();
     let (record, _) = hverify(&record, &wrong, NOW);
     assert_eq!(record.throttle().retry_at(), NOW, "forgiven");
@@ -666,10 +676,12 @@ fn from_the_10th_failure_each_failure_locks_and_lockouts_grow_to_a_day() {
     // off 4 s, the 7th locks for 1 s and each after it for twice the one
     // before, until 2^20 s passes the longest lockout (a week) at the
     // 27th; past 100, a week each.
-    let policy = ThrottlePolicy::default()
+    let policy = ThrottlePolicy::builder()
         .max_failures(7)
         .lockout(1)
-        .max_lockout(ThrottlePolicy::MAX_LOCKOUT);
+        .max_lockout(ThrottlePolicy::MAX_LOCKOUT)
+        .build()
+        .unwrap();
     let mut record = HotpRecord::with_policy(hotp(), policy).unwrap();
     let mut now = NOW;
     let mut waits = Vec::new();
@@ -734,7 +746,11 @@ fn update_gives_up_after_max_tries_and_discards_the_outcome() {
     assert_eq!(result, Err(StoreError::Conflict { tries: 8 }));
     assert_eq!((evaluations, store.writes.get()), (8, 8));
     // A refused attempt writes nothing, so it never conflicts.
-    let policy = ThrottlePolicy::default().free_failures(0).max_failures(1);
+    let policy = ThrottlePolicy::builder()
+        .free_failures(0)
+        .max_failures(1)
+        .build()
+        .unwrap();
     let locked = TotpRecord::with_policy(key, policy).unwrap();
     let locked = locked.verify("1", NOW).into_parts().0.unwrap();
     let store = AlwaysConflicts {
@@ -936,9 +952,11 @@ fn oob_unchanged(record: &OobRecord, policy: &OobPolicy, input: &str, now: u64) 
 /// The cheapest allowed hashing, so the tests run fast in debug builds,
 /// throttled like the factors (recovery codes are unthrottled by default).
 fn recovery_policy() -> RecoveryPolicy {
-    RecoveryPolicy::default()
+    RecoveryPolicy::builder()
         .iterations(RecoveryPolicy::MIN_ITERATIONS)
         .throttle(ThrottlePolicy::default())
+        .build()
+        .unwrap()
 }
 
 fn recovery_check(
@@ -973,16 +991,28 @@ const WRONG_RECOVERY: &str = "0000-0000-0000-0000";
 #[test]
 fn a_lockout_imposed_under_one_policy_holds_under_any_other() {
     // Two forgiven failures, then the third locks for 900 s.
-    let three = ThrottlePolicy::default().free_failures(2).max_failures(3);
-    let hundred = ThrottlePolicy::default().max_failures(100);
+    let three = ThrottlePolicy::builder()
+        .free_failures(2)
+        .max_failures(3)
+        .build()
+        .unwrap();
+    let hundred = ThrottlePolicy::builder().max_failures(100).build().unwrap();
     let locked_until = |retry_at: u64, now: u64| Refused::LockedOut {
         retry_at,
         retry_after: retry_at - now,
     };
 
     // Out-of-band codes.
-    let strict = OobPolicy::default().resend_cooldown(0).throttle(three);
-    let lax = OobPolicy::default().resend_cooldown(0).throttle(hundred);
+    let strict = OobPolicy::builder()
+        .resend_cooldown(0)
+        .throttle(three)
+        .build()
+        .unwrap();
+    let lax = OobPolicy::builder()
+        .resend_cooldown(0)
+        .throttle(hundred)
+        .build()
+        .unwrap();
     let mut record = send(&OobRecord::new(), &strict, 123_456, NOW);
     for _ in 0..3 {
         record = oob_check(&record, &strict, "999999", NOW).0;
@@ -1028,8 +1058,16 @@ fn a_lockout_imposed_under_one_policy_holds_under_any_other() {
     assert_eq!(oob_check(&record, &strict, "123456", NOW + 1).1, Ok(()));
 
     // Recovery codes.
-    let strict = recovery_policy().throttle(three);
-    let lax = recovery_policy().throttle(hundred);
+    let strict = recovery_policy()
+        .to_builder()
+        .throttle(three)
+        .build()
+        .unwrap();
+    let lax = recovery_policy()
+        .to_builder()
+        .throttle(hundred)
+        .build()
+        .unwrap();
     let (mut record, codes) = RecoveryCodes::generate(&strict, NOW).unwrap();
     let code = codes[0].expose();
     for _ in 0..3 {
@@ -1129,7 +1167,7 @@ fn a_lockout_ends_at_retry_at_for_every_record_kind() {
 
     // Out-of-band codes: 5 attempts per code, so a second code carries the
     // 6th to 10th failures (no resend cooldown, to keep to the schedule).
-    let policy = OobPolicy::default().resend_cooldown(0);
+    let policy = OobPolicy::builder().resend_cooldown(0).build().unwrap();
     let mut record = send(&OobRecord::new(), &policy, 111_111, NOW);
     let mut now = NOW;
     for (n, after) in (1..).zip(SCHEDULE) {
@@ -1371,7 +1409,7 @@ fn strikes_outlive_the_owners_success_for_every_record_kind() {
 
     // Out-of-band codes (a new code for the typo and the failure after it,
     // and another once the second lockout ends).
-    let policy = OobPolicy::default().resend_cooldown(0);
+    let policy = OobPolicy::builder().resend_cooldown(0).build().unwrap();
     let mut record = send(&OobRecord::new(), &policy, 111_111, NOW);
     let mut now = NOW;
     for (n, after) in (1..).zip(SCHEDULE) {
@@ -1433,7 +1471,7 @@ fn strikes_outlive_the_owners_success_for_every_record_kind() {
 /// second before; the time counts from the last failure, not a success.
 #[test]
 fn failures_and_strikes_are_forgotten_exactly_forget_after_the_last_failure() {
-    let forget = ThrottlePolicy::default().get_forget_after();
+    let forget = ThrottlePolicy::default().forget_after();
     assert_eq!(forget, 30 * 86_400);
     // TOTP: locked out once (the last failure at NOW + 63), then the
     // owner's success at LOCKOUT_ENDS.
@@ -1470,16 +1508,21 @@ fn failures_and_strikes_are_forgotten_exactly_forget_after_the_last_failure() {
 
     // HOTP, at the shortest forget_after (the longest lockout, a day).
     assert!(
-        HotpRecord::with_policy(hotp(), ThrottlePolicy::default().forget_after(86_399)).is_err()
+        ThrottlePolicy::builder()
+            .forget_after(86_399)
+            .build()
+            .is_err()
     );
     assert!(
-        HotpRecord::with_policy(
-            hotp(),
-            ThrottlePolicy::default().forget_after(ThrottlePolicy::MAX_FORGET_AFTER + 1)
-        )
-        .is_err()
+        ThrottlePolicy::builder()
+            .forget_after(ThrottlePolicy::MAX_FORGET_AFTER + 1)
+            .build()
+            .is_err()
     );
-    let day = ThrottlePolicy::default().forget_after(86_400);
+    let day = ThrottlePolicy::builder()
+        .forget_after(86_400)
+        .build()
+        .unwrap();
     let key = hotp();
     let wrong = wrong_hotp(&key);
     let mut record = HotpRecord::with_policy(key.clone(), day).unwrap();
@@ -1504,8 +1547,12 @@ fn failures_and_strikes_are_forgotten_exactly_forget_after_the_last_failure() {
 
     // Out-of-band codes, where one failure locks: the first lockout is
     // 900 s, a repeated one 1,800 s.
-    let one = ThrottlePolicy::default().free_failures(0).max_failures(1);
-    let policy = OobPolicy::default().throttle(one);
+    let one = ThrottlePolicy::builder()
+        .free_failures(0)
+        .max_failures(1)
+        .build()
+        .unwrap();
+    let policy = OobPolicy::builder().throttle(one).build().unwrap();
     let record = send(&OobRecord::new(), &policy, 111_111, NOW);
     let locked = oob_check(&record, &policy, "999999", NOW).0;
     assert_eq!(locked.throttle().retry_at(), NOW + 900);
@@ -1516,7 +1563,11 @@ fn failures_and_strikes_are_forgotten_exactly_forget_after_the_last_failure() {
     }
 
     // Recovery codes, throttled, likewise.
-    let policy = recovery_policy().throttle(one);
+    let policy = recovery_policy()
+        .to_builder()
+        .throttle(one)
+        .build()
+        .unwrap();
     let (record, _) = RecoveryCodes::generate(&policy, NOW).unwrap();
     let locked = recovery_check(&record, &policy, WRONG_RECOVERY, NOW).0;
     for (at, lockout, strikes) in [(NOW + forget - 1, 1_800, 2), (NOW + forget, 900, 1)] {
@@ -1533,7 +1584,7 @@ fn failures_and_strikes_are_forgotten_exactly_forget_after_the_last_failure() {
 #[test]
 fn the_11th_code_sent_in_a_day_waits_for_the_next_day_window() {
     let policy = OobPolicy::default();
-    assert_eq!(policy.get_max_sends_per_day(), 10);
+    assert_eq!(policy.max_sends_per_day(), 10);
     let day_end = NOW + 86_400;
     // One send an hour: neither the cooldown (60 s) nor the hourly cap
     // (5) holds any back.
@@ -1603,7 +1654,11 @@ fn the_11th_code_sent_in_a_day_waits_for_the_next_day_window() {
     assert_eq!(record.next_send_at(&policy), day + 86_520, "the cooldown");
 
     // A cap of one: the second send waits a day, cooldown or not.
-    let once = OobPolicy::default().resend_cooldown(0).max_sends_per_day(1);
+    let once = OobPolicy::builder()
+        .resend_cooldown(0)
+        .max_sends_per_day(1)
+        .build()
+        .unwrap();
     let record = send(&OobRecord::new(), &once, 1, NOW);
     assert_eq!(record.next_send_at(&once), day_end);
     let (_, outcome) = record
@@ -1625,13 +1680,15 @@ fn the_11th_code_sent_in_a_day_waits_for_the_next_day_window() {
 #[test]
 fn unlimited_recovery_codes_evaluate_1000_wrong_codes_without_a_wait() {
     assert_eq!(
-        RecoveryPolicy::default().get_throttle(),
+        RecoveryPolicy::default().throttle(),
         ThrottlePolicy::unlimited()
     );
-    let policy = RecoveryPolicy::default()
+    let policy = RecoveryPolicy::builder()
         .iterations(RecoveryPolicy::MIN_ITERATIONS)
         .count(1)
-        .throttle(ThrottlePolicy::unlimited());
+        .throttle(ThrottlePolicy::unlimited())
+        .build()
+        .unwrap();
     let (mut record, codes) = RecoveryCodes::generate(&policy, NOW).unwrap();
     for n in 1..=1_000u32 {
         let wrong = format!("{n:04}-0000-0000-0000");

@@ -46,17 +46,22 @@ fn seed(algorithm: Algorithm) -> Secret {
 }
 
 fn rfc6238(algorithm: Algorithm) -> Totp {
-    let config = TotpConfig::default()
+    let config = TotpConfig::builder()
         .algorithm(algorithm)
         .digits(Digits::EIGHT)
-        .window(Window::EXACT);
+        .window(Window::EXACT)
+        .build()
+        .unwrap();
     Totp::new(&seed(algorithm), config).expect("valid parameters")
 }
 
 #[test]
 fn rfc4226_appendix_d() {
-    let hotp = Hotp::new(&seed(Algorithm::Sha1), HotpConfig::default().look_ahead(0))
-        .expect("valid parameters");
+    let hotp = Hotp::new(
+        &seed(Algorithm::Sha1),
+        HotpConfig::builder().look_ahead(0).build().unwrap(),
+    )
+    .expect("valid parameters");
     for (counter, code) in HOTP {
         assert_eq!(
             hotp.generate(counter).to_string(),
@@ -118,13 +123,18 @@ fn six_digit_codes_are_the_last_six_of_eight() {
     // Truncation is the same; only the modulus differs (RFC 4226 §5.3).
     for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
         let eight = rfc6238(algorithm);
-        let six = Totp::new(&seed(algorithm), TotpConfig::default().algorithm(algorithm))
-            .expect("valid parameters");
+        let six = Totp::new(
+            &seed(algorithm),
+            TotpConfig::builder().algorithm(algorithm).build().unwrap(),
+        )
+        .expect("valid parameters");
         let seven = Totp::new(
             &seed(algorithm),
-            TotpConfig::default()
+            TotpConfig::builder()
                 .algorithm(algorithm)
-                .digits(Digits::SEVEN),
+                .digits(Digits::SEVEN)
+                .build()
+                .unwrap(),
         )
         .expect("valid parameters");
         for (time, ..) in TOTP {

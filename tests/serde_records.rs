@@ -53,7 +53,7 @@ fn policy() -> impl Strategy<Value = ThrottlePolicy> {
             let max_delay = (initial + extra).min(max_lockout);
             let forget_after =
                 max_lockout + forget % (ThrottlePolicy::MAX_FORGET_AFTER - max_lockout + 1);
-            ThrottlePolicy::default()
+            ThrottlePolicy::builder()
                 .free_failures(free % max)
                 .initial_delay(initial.min(max_delay))
                 .max_delay(max_delay)
@@ -61,9 +61,11 @@ fn policy() -> impl Strategy<Value = ThrottlePolicy> {
                 .lockout(lockout)
                 .max_lockout(max_lockout)
                 .forget_after(forget_after)
+                .build()
+                .unwrap()
         });
     prop_oneof![9 => limited, 1 => Just(ThrottlePolicy::unlimited())]
-        .prop_map(|p| p.validated().unwrap())
+        .prop_map(|p| p.to_builder().build().unwrap())
 }
 
 prop_compose! {
@@ -76,13 +78,13 @@ prop_compose! {
         ahead in 0..=Window::MAX,
         resync in 0..=TotpConfig::MAX_RESYNC,
     ) -> TotpConfig {
-        TotpConfig::default()
+        TotpConfig::builder()
             .algorithm(algorithm)
             .digits(digits)
             .period(period)
             .t0(t0)
             .window(Window::new(behind, ahead).unwrap())
-            .resync(resync)
+            .resync(resync).build().unwrap()
     }
 }
 
@@ -93,11 +95,11 @@ prop_compose! {
         look_ahead in 0..=HotpConfig::MAX_LOOK_AHEAD,
         resync in 0..=HotpConfig::MAX_RESYNC,
     ) -> HotpConfig {
-        HotpConfig::default()
+        HotpConfig::builder()
             .algorithm(algorithm)
             .digits(digits)
             .look_ahead(look_ahead)
-            .resync(resync)
+            .resync(resync).build().unwrap()
     }
 }
 
@@ -116,7 +118,7 @@ fn totp_record() -> impl Strategy<Value = TotpRecord> {
             let mut now: u64 = 1_700_000_000;
             for (good, skew) in history {
                 now += 3_600;
-                let phone = now.saturating_add_signed(skew * config.get_period() as i64);
+                let phone = now.saturating_add_signed(skew * config.period() as i64);
                 let code = if good {
                     record.totp().generate(phone).unwrap().to_string()
                 } else {
@@ -182,7 +184,7 @@ proptest! {
         prop_assert_eq!(serde_json::to_string(&back).unwrap(), json);
 
         let now = 1_700_000_000 + 7 * 3_600 + dt;
-        let period = record.totp().config().get_period() as i64;
+        let period = record.totp().config().period() as i64;
         let phone = now.saturating_add_signed(skew * period);
         let good = record.totp().generate(phone).unwrap().to_string();
         same_totp(&record, &back, &good, now);

@@ -290,8 +290,8 @@ fn one_valid_code_from_16_threads_is_accepted_exactly_once() {
 #[test]
 fn a_burst_of_1000_wrong_guesses_gets_exactly_max_failures_evaluations() {
     let totp = key();
-    let policy = ThrottlePolicy::default().initial_delay(0); // lockouts only
-    let max = policy.get_max_failures() as usize;
+    let policy = ThrottlePolicy::builder().initial_delay(0).build().unwrap(); // lockouts only
+    let max = policy.max_failures() as usize;
     let path = database(
         "burst",
         &TotpRecord::with_policy(totp.clone(), policy).unwrap(),

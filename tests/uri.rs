@@ -382,7 +382,7 @@ proptest! {
         extras in proptest::collection::vec(extra_param(), 0..3),
         time in any::<u64>(),
     ) {
-        let config = TotpConfig::default().algorithm(algorithm).digits(digits).period(period);
+        let config = TotpConfig::builder().algorithm(algorithm).digits(digits).period(period).build().unwrap();
         let totp = Totp::new(&secret, config).unwrap();
         let mut built = KeyUri::totp(&totp, &issuer, &account).unwrap();
         for (name, value) in &extras {
@@ -416,7 +416,7 @@ proptest! {
         issuer in issuer(),
         account in account(),
     ) {
-        let config = HotpConfig::default().algorithm(algorithm).digits(digits);
+        let config = HotpConfig::builder().algorithm(algorithm).digits(digits).build().unwrap();
         let hotp = Hotp::new(&secret, config).unwrap();
         let built = KeyUri::hotp(&hotp, counter, &issuer, &account).unwrap();
         let parsed = KeyUri::parse(&built.to_uri()).unwrap();
@@ -429,7 +429,7 @@ proptest! {
 
     #[test]
     fn periods_over_a_day_are_refused_both_ways(period in KeyUri::MAX_PERIOD + 1..=u64::MAX) {
-        let totp = Totp::new(&Secret::generate().unwrap(), TotpConfig::default().period(period)).unwrap();
+        let totp = Totp::new(&Secret::generate().unwrap(), TotpConfig::builder().period(period).build().unwrap()).unwrap();
         prop_assert_eq!(KeyUri::totp(&totp, "Example", "alice"), Err(UriError::InvalidPeriod));
         let uri = format!("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&period={period}");
         prop_assert_eq!(KeyUri::parse(&uri), Err(UriError::InvalidPeriod));

@@ -272,17 +272,21 @@ impl Case {
     fn code(&self) -> String {
         match self.otp_type {
             OtpType::Totp { period } => {
-                let config = TotpConfig::default()
+                let config = TotpConfig::builder()
                     .algorithm(self.algorithm)
                     .digits(self.digits)
-                    .period(period);
+                    .period(period)
+                    .build()
+                    .unwrap();
                 let totp = Totp::new(&self.secret, config).unwrap();
                 totp.generate(self.time).unwrap().to_string()
             }
             OtpType::Hotp { counter } => {
-                let config = HotpConfig::default()
+                let config = HotpConfig::builder()
                     .algorithm(self.algorithm)
-                    .digits(self.digits);
+                    .digits(self.digits)
+                    .build()
+                    .unwrap();
                 Hotp::new(&self.secret, config)
                     .unwrap()
                     .generate(counter)
@@ -296,17 +300,21 @@ impl Case {
         let issuer = self.issuer.as_deref().unwrap();
         match self.otp_type {
             OtpType::Totp { period } => {
-                let config = TotpConfig::default()
+                let config = TotpConfig::builder()
                     .algorithm(self.algorithm)
                     .digits(self.digits)
-                    .period(period);
+                    .period(period)
+                    .build()
+                    .unwrap();
                 let totp = Totp::new(&self.secret, config).unwrap();
                 KeyUri::totp(&totp, issuer, &self.account).unwrap()
             }
             OtpType::Hotp { counter } => {
-                let config = HotpConfig::default()
+                let config = HotpConfig::builder()
                     .algorithm(self.algorithm)
-                    .digits(self.digits);
+                    .digits(self.digits)
+                    .build()
+                    .unwrap();
                 let hotp = Hotp::new(&self.secret, config).unwrap();
                 KeyUri::hotp(&hotp, counter, issuer, &self.account).unwrap()
             }

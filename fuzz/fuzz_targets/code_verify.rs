@@ -45,14 +45,16 @@ fuzz_target!(|input: Input<'_>| {
     };
     let digits = Digits::new(6 + input.digits % 3).unwrap_or_default();
     let window = Window::new(input.behind % 11, input.ahead % 11).unwrap_or_default();
-    let config = TotpConfig::default()
+    let config = TotpConfig::builder()
         .algorithm(algorithm)
         .digits(digits)
         .period(u64::from(input.period))
         .t0(u64::from(input.t0))
         .window(window)
-        .resync(u32::from(input.resync % 16));
-    if let Ok(totp) = Totp::new(&secret, config) {
+        .resync(u32::from(input.resync % 16))
+        .build();
+    // A zero period is refused by the builder.
+    if let Ok(totp) = config.and_then(|config| Totp::new(&secret, config)) {
         let _ = totp.verify(input.first, input.now, input.last);
         let _ = totp.verify_with_drift(input.first, input.now, input.drift, input.last);
         let _ = totp.resync(input.first, input.second, input.now, input.last);
@@ -68,12 +70,13 @@ fuzz_target!(|input: Input<'_>| {
             }
         }
     }
-    let config = HotpConfig::default()
+    let config = HotpConfig::builder()
         .algorithm(algorithm)
         .digits(digits)
         .look_ahead(input.look_ahead % 21)
-        .resync(u32::from(input.resync % 16));
-    if let Ok(hotp) = Hotp::new(&secret, config) {
+        .resync(u32::from(input.resync % 16))
+        .build();
+    if let Ok(hotp) = config.and_then(|config| Hotp::new(&secret, config)) {
         let _ = hotp.verify(input.first, input.last);
         let _ = hotp.resync(input.first, input.second, input.last);
         let next = input.last.map_or(Some(0), |l| l.checked_add(1));

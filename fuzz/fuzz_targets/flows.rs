@@ -21,8 +21,16 @@ use mfa::{
 fn flows() -> &'static Flows<TotpFactor> {
     static FLOWS: OnceLock<Flows<TotpFactor>> = OnceLock::new();
     FLOWS.get_or_init(|| {
-        let policy =
-            FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+        let policy = FlowPolicy::builder()
+            .recovery(
+                RecoveryPolicy::builder()
+                    .iterations(1_000)
+                    .count(3)
+                    .build()
+                    .expect("a valid recovery policy"),
+            )
+            .build()
+            .expect("a valid policy");
         Flows::new(
             TotpFactor::new("Fuzz").expect("an issuer"),
             OobKey::from_bytes(&[7; 32]).expect("a key"),

@@ -12,9 +12,11 @@ use libfuzzer_sys::fuzz_target;
 use mfa::{RecoveryCodes, RecoveryPolicy};
 
 fn policy() -> RecoveryPolicy {
-    RecoveryPolicy::default()
+    RecoveryPolicy::builder()
         .count(2)
         .iterations(RecoveryPolicy::MIN_ITERATIONS)
+        .build()
+        .expect("a valid policy")
 }
 
 fn set() -> &'static (RecoveryCodes, Vec<String>) {

@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             if let Some(record) = round_trip::<TotpRecord>(json) {
                 let _ = record.verify("123456", now).into_parts();
-                if record.totp().config().get_resync() <= MAX_DRIVEN_RESYNC {
+                if record.totp().config().resync() <= MAX_DRIVEN_RESYNC {
                     let _ = record.resync("123456", "654321", now).into_parts();
                 }
                 let _ = record.unlock();
@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
         1 => {
             if let Some(record) = round_trip::<HotpRecord>(json) {
                 let _ = record.verify("123456", now).into_parts();
-                if record.hotp().config().get_resync() <= MAX_DRIVEN_RESYNC {
+                if record.hotp().config().resync() <= MAX_DRIVEN_RESYNC {
                     let _ = record.resync("123456", "654321", now).into_parts();
                 }
                 let _ = record.unlock();
@@ -93,23 +93,26 @@ fuzz_target!(|data: &[u8]| {
         }
         4 => {
             if let Some(policy) = round_trip::<ThrottlePolicy>(json) {
-                let _ = policy.validated();
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
                 let _ = policy.wait_after(u32::MAX);
                 let throttle = Throttle::default().after_failure(now, &policy);
                 // No wait is longer than the longest lockout.
                 if let Err(refused) = throttle.check(now) {
-                    assert!(refused.retry_after() <= policy.get_max_lockout());
+                    assert!(refused.retry_after() <= policy.max_lockout());
                 }
             }
         }
         5 => {
             if let Some(policy) = round_trip::<OobPolicy>(json) {
-                let _ = policy.validated();
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
             }
         }
         6 => {
             if let Some(policy) = round_trip::<RecoveryPolicy>(json) {
-                let _ = policy.validated();
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
             }
         }
         7 => {

@@ -22,7 +22,10 @@ fuzz_target!(|input: Input<'_>| {
     let Ok(key) = OobKey::from_bytes(&[7; 32]) else {
         return;
     };
-    let policy = OobPolicy::default().digits(OobPolicy::MIN_DIGITS + input.digits % 5);
+    let policy = OobPolicy::builder()
+        .digits(OobPolicy::MIN_DIGITS + input.digits % 5)
+        .build()
+        .expect("6 to 10 digits");
     let to = if input.email {
         Destination::email("ada@example.com")
     } else {

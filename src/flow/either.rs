@@ -48,7 +48,7 @@ impl<A, B> EitherFactor<A, B> {
     /// ```
     /// let sms = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
     /// let factor = mfa::EitherFactor::new(mfa::TotpFactor::new("Example Co")?, sms);
-    /// assert_eq!(factor.second().policy().get_digits(), 6);
+    /// assert_eq!(factor.second().policy().digits(), 6);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]

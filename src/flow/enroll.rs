@@ -320,7 +320,7 @@ impl Enrollment {
     /// use mfa::{Awaiting, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -366,12 +366,12 @@ impl Enrollment {
             return Transition::failed(e);
         }
         // The change ends when the check stops being fresh.
-        let fresh_until = check.at().saturating_add(flows.policy().get_fresh_check());
+        let fresh_until = check.at().saturating_add(flows.policy().fresh_check());
         let stage = Stage::Setup {
             contact: None,
             verified_at: now,
             expires_at: now
-                .saturating_add(flows.policy().get_pending_ttl())
+                .saturating_add(flows.policy().pending_ttl())
                 .min(fresh_until),
         };
         let state = Self::tagged(flows, account.scenarios().to_vec(), true, account, stage);
@@ -440,7 +440,7 @@ impl Enrollment {
     /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
     /// // key from your secrets (recovery codes made fast for the example).
     /// let key = OobKey::generate()?;
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
     /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -626,13 +626,7 @@ impl Enrollment {
         let before = account.identity().throttle();
         let (identity, outcome) = account
             .identity()
-            .verify(
-                &flows.policy().get_identity(),
-                flows.key(),
-                contact,
-                code,
-                now,
-            )
+            .verify(&flows.policy().identity(), flows.key(), contact, code, now)
             .into_parts();
         // Proving who you are proves no phone: the binding codes keep
         // their failures.
@@ -647,7 +641,7 @@ impl Enrollment {
                 let stage = Stage::Setup {
                     contact: Some(contact.clone()),
                     verified_at: now,
-                    expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+                    expires_at: now.saturating_add(flows.policy().pending_ttl()),
                 };
                 Transition::done(self.at_stage(flows, stage), outputs)
             }
@@ -737,7 +731,7 @@ impl Enrollment {
         else {
             return Transition::failed(self.wrong_state());
         };
-        let ttl = flows.policy().get_pending_ttl();
+        let ttl = flows.policy().pending_ttl();
         if now < *verified_at || now >= *expires_at {
             return Transition::failed(FlowError::Expired);
         }
@@ -816,7 +810,7 @@ impl Enrollment {
     /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
     /// // key from your secrets (recovery codes made fast for the example).
     /// let key = OobKey::generate()?;
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
     /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -941,7 +935,7 @@ impl Enrollment {
     /// use mfa::{Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -1041,7 +1035,7 @@ impl Enrollment {
         let before = account.binding().throttle();
         let (binding, outcome) = account
             .binding()
-            .verify(&flows.policy().get_identity(), flows.key(), to, code, now)
+            .verify(&flows.policy().identity(), flows.key(), to, code, now)
             .into_parts();
         let Some(binding) = binding else {
             return Transition::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
@@ -1099,7 +1093,7 @@ impl Enrollment {
         if account.is_on() {
             return Transition::failed(FlowError::AlreadyProtected);
         }
-        let (recovery, codes) = match RecoveryCodes::generate(&flows.policy().get_recovery(), now) {
+        let (recovery, codes) = match RecoveryCodes::generate(&flows.policy().recovery(), now) {
             Ok(generated) => generated,
             Err(e) => return Transition::failed(e.into()),
         };
@@ -1262,7 +1256,7 @@ fn send_code<F: Factor>(
     state: Enrollment,
 ) -> Transition<Enrollment, F::Record> {
     let (record, delivery) = record
-        .issue(&flows.policy().get_identity(), flows.key(), to, now)
+        .issue(&flows.policy().identity(), flows.key(), to, now)
         .into_parts();
     match (record, delivery) {
         (Some(record), Ok(delivery)) => Transition::done(

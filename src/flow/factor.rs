@@ -219,7 +219,7 @@ pub trait Factor {
     /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
     /// let record = SmsRecord::new(PhoneNumber::parse("+14155552671")?);
     /// assert!(sms.on_demand(&record));
-    /// assert!(!sms.send_at_challenge(true).on_demand(&record));
+    /// assert!(!sms.with_send_at_challenge(true).on_demand(&record));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     fn on_demand(&self, record: &Self::Record) -> bool {

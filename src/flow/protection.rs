@@ -530,7 +530,7 @@ impl<R: Clone> Protection<R> {
     /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -575,9 +575,7 @@ impl<R: Clone> Protection<R> {
         let changed = || {
             let old = self.recovery_codes().ok_or(FlowError::NotProtected)?;
             flows.check_fresh(self, check, now)?;
-            let (recovery, codes) = old
-                .regenerate(&flows.policy().get_recovery(), now)
-                .into_parts();
+            let (recovery, codes) = old.regenerate(&flows.policy().recovery(), now).into_parts();
             let codes = codes?;
             // The fresh check proved the owner: the new set starts with no
             // failures.
@@ -662,7 +660,7 @@ impl<R: Clone> Protection<R> {
     /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -786,7 +784,7 @@ impl<R: Clone> Protection<R> {
     /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user

@@ -45,15 +45,18 @@ impl SmsFactor {
     ///
     /// # Errors
     ///
-    /// [`ParamError`](crate::ParamError) if the policy is not valid.
+    /// [`ParamError`](crate::ParamError) if the policy is not valid; an
+    /// [`OobPolicy`] is checked when it is built
+    /// ([`OobPolicyBuilder::build`](crate::OobPolicyBuilder::build)) or
+    /// deserialized, so this check only repeats that one.
     ///
     /// ```
     /// use mfa::{OobKey, OobPolicy, SmsFactor};
     ///
     /// let key = OobKey::generate()?;
-    /// assert!(SmsFactor::new(key.clone(), OobPolicy::default().ttl(0)).is_err());
-    /// let factor = SmsFactor::new(key, OobPolicy::default().ttl(120))?;
-    /// assert_eq!(factor.policy().get_ttl(), 120);
+    /// assert!(OobPolicy::builder().ttl(0).build().is_err());
+    /// let factor = SmsFactor::new(key, OobPolicy::builder().ttl(120).build()?)?;
+    /// assert_eq!(factor.policy().ttl(), 120);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn new(key: OobKey, policy: OobPolicy) -> Result<Self, crate::ParamError> {
@@ -73,17 +76,17 @@ impl SmsFactor {
     /// ```
     /// use mfa::{OobKey, OobPolicy, SmsFactor};
     ///
-    /// let factor = SmsFactor::new(OobKey::generate()?, OobPolicy::default())?.send_at_challenge(true);
+    /// let factor = SmsFactor::new(OobKey::generate()?, OobPolicy::default())?.with_send_at_challenge(true);
     /// assert!(factor.sends_at_challenge());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn send_at_challenge(mut self, at_once: bool) -> Self {
+    pub const fn with_send_at_challenge(mut self, at_once: bool) -> Self {
         self.at_challenge = at_once;
         self
     }
 
-    /// See [`send_at_challenge`](Self::send_at_challenge).
+    /// See [`with_send_at_challenge`](Self::with_send_at_challenge).
     ///
     /// ```
     /// let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
@@ -99,7 +102,7 @@ impl SmsFactor {
     ///
     /// ```
     /// let factor = mfa::SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
-    /// assert_eq!(factor.policy().get_digits(), 6);
+    /// assert_eq!(factor.policy().digits(), 6);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]

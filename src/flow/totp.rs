@@ -14,7 +14,7 @@ use super::factor::{Begun, Factor, Prompt};
 /// The TOTP factor kind (a "virtual MFA device"): enrollment issues a
 /// fresh secret ([`Secret::generate`], 160 bits) with its [`KeyUri`] for
 /// the QR code, and is confirmed by the code the app shows, or by two
-/// consecutive codes when [`consecutive_codes`](Self::consecutive_codes)
+/// consecutive codes when [`with_consecutive_codes`](Self::with_consecutive_codes)
 /// asks for that (as AWS IAM does). The confirming step is consumed: the
 /// active [`TotpRecord`] has its `last_step` set, so the same code cannot
 /// pass the next check (RFC 6238 §5.2).
@@ -24,7 +24,7 @@ use super::factor::{Begun, Factor, Prompt};
 /// ```
 /// use mfa::{Factor, TotpFactor};
 ///
-/// let factor = TotpFactor::new("Example Co")?.consecutive_codes(true);
+/// let factor = TotpFactor::new("Example Co")?.with_consecutive_codes(true);
 /// assert_eq!((factor.kind(), factor.issuer(), factor.codes()), ("totp", "Example Co", 2));
 /// # Ok::<(), mfa::Error>(())
 /// ```
@@ -74,12 +74,12 @@ impl TotpFactor {
     /// ```
     /// use mfa::{TotpConfig, TotpFactor, Window};
     ///
-    /// let factor = TotpFactor::new("Example")?.config(TotpConfig::default().window(Window::symmetric(2)?))?;
-    /// assert_eq!(factor.totp_config().get_window(), Window::symmetric(2)?);
-    /// assert!(TotpFactor::new("Example")?.config(TotpConfig::default().t0(30)).is_err());
+    /// let factor = TotpFactor::new("Example")?.with_config(TotpConfig::builder().window(Window::symmetric(2)?).build()?)?;
+    /// assert_eq!(factor.config().window(), Window::symmetric(2)?);
+    /// assert!(TotpFactor::new("Example")?.with_config(TotpConfig::builder().t0(30).build()?).is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn config(mut self, config: TotpConfig) -> Result<Self, UriError> {
+    pub fn with_config(mut self, config: TotpConfig) -> Result<Self, UriError> {
         let probe = Secret::from_bytes(&[0; Secret::DEFAULT_LEN])?;
         let totp = Totp::new(&probe, config).map_err(UriError::Param)?;
         KeyUri::totp(&totp, &self.issuer, "account")?;
@@ -96,11 +96,11 @@ impl TotpFactor {
     /// ```
     /// use mfa::{ThrottlePolicy, TotpFactor};
     ///
-    /// let factor = TotpFactor::new("Example")?.throttle(ThrottlePolicy::default().max_failures(5))?;
-    /// assert_eq!(factor.throttle_policy().get_max_failures(), 5);
+    /// let factor = TotpFactor::new("Example")?.with_throttle_policy(ThrottlePolicy::builder().max_failures(5).build()?)?;
+    /// assert_eq!(factor.throttle_policy().max_failures(), 5);
     /// # Ok::<(), mfa::Error>(())
     /// ```
-    pub fn throttle(mut self, policy: ThrottlePolicy) -> Result<Self, ParamError> {
+    pub fn with_throttle_policy(mut self, policy: ThrottlePolicy) -> Result<Self, ParamError> {
         self.throttle = policy.validated()?;
         Ok(self)
     }
@@ -112,11 +112,11 @@ impl TotpFactor {
     /// resynchronisation range.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpFactor::new("Example")?.consecutive_codes(true).codes(), 2);
+    /// assert_eq!(mfa::TotpFactor::new("Example")?.with_consecutive_codes(true).codes(), 2);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn consecutive_codes(mut self, two: bool) -> Self {
+    pub const fn with_consecutive_codes(mut self, two: bool) -> Self {
         self.consecutive = two;
         self
     }
@@ -135,11 +135,11 @@ impl TotpFactor {
     /// The parameters of the keys issued.
     ///
     /// ```
-    /// assert_eq!(mfa::TotpFactor::new("Example")?.totp_config(), &mfa::TotpConfig::default());
+    /// assert_eq!(mfa::TotpFactor::new("Example")?.config(), &mfa::TotpConfig::default());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn totp_config(&self) -> &TotpConfig {
+    pub const fn config(&self) -> &TotpConfig {
         &self.config
     }
 
@@ -155,7 +155,7 @@ impl TotpFactor {
     }
 
     /// How many codes confirm an enrollment: 1, or 2 with
-    /// [`consecutive_codes`](Self::consecutive_codes).
+    /// [`with_consecutive_codes`](Self::with_consecutive_codes).
     ///
     /// ```
     /// assert_eq!(mfa::TotpFactor::new("Example")?.codes(), 1);

@@ -126,7 +126,7 @@ impl Verification {
     ///
     /// For a challenge: nothing to write or do for an app, or an SMS
     /// factor (which texts on demand, [`send_code`](Self::send_code)); with
-    /// [`SmsFactor::send_at_challenge`](crate::SmsFactor::send_at_challenge),
+    /// [`SmsFactor::with_send_at_challenge`](crate::SmsFactor::with_send_at_challenge),
     /// the SMS record is written ([`Persist`](crate::Persist)), then the
     /// code delivered ([`Effect::Deliver`](crate::Effect::Deliver)).
     ///
@@ -178,9 +178,9 @@ impl Verification {
     /// // key from your secrets, the cloud consoles' 15-minute grace window (recovery
     /// // codes made fast for the example).
     /// let key = OobKey::generate()?;
-    /// let policy = FlowPolicy::default()
+    /// let policy = FlowPolicy::builder()
     ///     .grace(FlowPolicy::CLOUD_CONSOLE_GRACE)
-    ///     .recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    ///     .recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
     /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -314,7 +314,7 @@ impl Verification {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -364,7 +364,7 @@ impl Verification {
             // No text until the user asks for one (`send_code`).
             let stage = Stage::Challenged {
                 at: now,
-                expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+                expires_at: now.saturating_add(flows.policy().pending_ttl()),
                 ask: Ask::Send,
             };
             return Transition::done(Self::tagged(flows, account, scenario, stage), Vec::new());
@@ -423,7 +423,7 @@ impl Verification {
     /// // Built once at start-up: SMS, its codes and the identity codes keyed with one
     /// // key from your secrets (recovery codes made fast for the example).
     /// let key = OobKey::generate()?;
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(SmsFactor::new(key.clone(), OobPolicy::default())?, key, policy)?;
     /// let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -541,7 +541,7 @@ impl Verification {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -669,7 +669,7 @@ impl Verification {
     /// use mfa::{Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -716,7 +716,7 @@ impl Verification {
         };
         let before = codes.throttle();
         let (codes, outcome) = codes
-            .verify(&flows.policy().get_recovery(), code, now)
+            .verify(&flows.policy().recovery(), code, now)
             .into_parts();
         let Some(codes) = codes else {
             return Transition::failed(outcome.err().map_or(FlowError::Rejected, FlowError::from));
@@ -800,7 +800,7 @@ impl Verification {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -885,7 +885,7 @@ impl Verification {
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
-    /// let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3));
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
     /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
     /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
     /// let ada = String::from("ada"); // the signed-in user
@@ -993,7 +993,7 @@ impl Verification {
             return Err(FlowError::Expired);
         }
         // A pass authorises for a while after it passed, not for the session.
-        if now >= at.saturating_add(flows.policy().get_pass_ttl()) {
+        if now >= at.saturating_add(flows.policy().pass_ttl()) {
             return Err(FlowError::CheckRequired);
         }
         if let Some(check) = check {
@@ -1198,7 +1198,7 @@ fn grace_open<F: Factor>(
     from: u64,
     now: u64,
 ) -> bool {
-    let grace = flows.policy().get_grace();
+    let grace = flows.policy().grace();
     grace > 0
         && *scenario == Scenario::CriticalOperation
         && *last_scenario == Scenario::CriticalOperation
@@ -1225,7 +1225,7 @@ fn challenge<F: Factor>(
             // The challenge still stands: a recovery code can be used.
             let stage = Stage::Challenged {
                 at: now,
-                expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+                expires_at: now.saturating_add(flows.policy().pending_ttl()),
                 ask: Ask::Send,
             };
             let state = Verification::tagged(flows, account, scenario, stage);
@@ -1234,7 +1234,7 @@ fn challenge<F: Factor>(
     };
     let stage = Stage::Challenged {
         at: now,
-        expires_at: now.saturating_add(flows.policy().get_pending_ttl()),
+        expires_at: now.saturating_add(flows.policy().pending_ttl()),
         ask: Ask::of(&prompt),
     };
     match prompt {

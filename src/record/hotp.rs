@@ -25,7 +25,7 @@ use super::totp::Shared;
 ///   count. Malformed input computes no HMAC but is counted, as for
 ///   [`TotpRecord`](crate::TotpRecord).
 /// - **Look-ahead and replay** (RFC 4226 §7.2, §7.4): codes of the next
-///   counter and up to [`HotpConfig::get_look_ahead`] after it are
+///   counter and up to [`HotpConfig::look_ahead`] after it are
 ///   accepted, and the matched counter becomes the last used one, so that code and
 ///   every earlier one are never accepted again.
 /// - **Resynchronisation** (RFC 4226 §7.4): two consecutive codes within
@@ -34,7 +34,7 @@ use super::totp::Shared;
 /// With the `serde` feature the record serializes with its secret (as
 /// Base32): encrypt it at rest. `Debug` shows no secret.
 ///
-/// [`HotpConfig::get_look_ahead`]: crate::HotpConfig::get_look_ahead
+/// [`HotpConfig::look_ahead`]: crate::HotpConfig::look_ahead
 ///
 /// ```
 /// use mfa::{Hotp, HotpConfig, HotpRecord, Secret, VerifyFailure};
@@ -88,18 +88,21 @@ impl HotpRecord {
     ///
     /// # Errors
     ///
-    /// [`ParamError`] if the policy is not valid
-    /// ([`ThrottlePolicy::validated`]).
+    /// [`ParamError`] if the policy is not valid; a [`ThrottlePolicy`] is
+    /// checked when it is built ([`ThrottlePolicyBuilder::build`]) or
+    /// deserialized, so this check only repeats that one.
+    ///
+    /// [`ThrottlePolicyBuilder::build`]: crate::ThrottlePolicyBuilder::build
     ///
     /// ```
     /// use mfa::{HotpRecord, ThrottlePolicy};
     ///
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
-    /// let record = HotpRecord::with_policy(hotp.clone(), ThrottlePolicy::default().max_failures(5))?;
-    /// assert_eq!(record.policy().get_max_failures(), 5);
-    /// assert!(HotpRecord::with_policy(hotp.clone(), ThrottlePolicy::default().max_failures(101)).is_err());
+    /// let record = HotpRecord::with_policy(hotp.clone(), ThrottlePolicy::builder().max_failures(5).build()?)?;
+    /// assert_eq!(record.policy().max_failures(), 5);
+    /// assert!(ThrottlePolicy::builder().max_failures(101).build().is_err());
     /// // The forgiven failures (3 by default) must be fewer than the lockout's.
-    /// assert!(HotpRecord::with_policy(hotp, ThrottlePolicy::default().max_failures(3)).is_err());
+    /// assert!(ThrottlePolicy::builder().max_failures(3).build().is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn with_policy(hotp: Hotp, policy: ThrottlePolicy) -> Result<Self, ParamError> {
@@ -207,7 +210,7 @@ impl HotpRecord {
     /// ```
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
     /// let record = mfa::HotpRecord::new(hotp);
-    /// assert_eq!(record.hotp().config().get_look_ahead(), 5);
+    /// assert_eq!(record.hotp().config().look_ahead(), 5);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -260,7 +263,7 @@ impl HotpRecord {
     ///
     /// ```
     /// # let hotp = mfa::Hotp::new(&mfa::Secret::generate()?, mfa::HotpConfig::default())?;
-    /// assert_eq!(mfa::HotpRecord::new(hotp).policy().get_max_failures(), 10);
+    /// assert_eq!(mfa::HotpRecord::new(hotp).policy().max_failures(), 10);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]

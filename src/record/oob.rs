@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 pub use code::OobCode;
 pub use destination::{Channel, Destination, DestinationError, EmailAddress, PhoneNumber};
 pub use key::OobKey;
-pub use policy::OobPolicy;
+pub use policy::{OobPolicy, OobPolicyBuilder};
 
 use super::attempt::Attempt;
 use super::store::Versioned;
@@ -372,11 +372,11 @@ impl OobRecord {
             .sends
             .iter()
             .max()
-            .map_or(0, |last| last.saturating_add(policy.get_resend_cooldown()));
+            .map_or(0, |last| last.saturating_add(policy.resend_cooldown()));
         // With `n` sends logged (oldest first) and a cap of `max`, the send
         // at index `n - max` must leave the window before another is
         // allowed.
-        let cap = usize::from(policy.get_max_sends_per_hour());
+        let cap = usize::from(policy.max_sends_per_hour());
         let cap_end = self
             .sends
             .len()
@@ -384,7 +384,7 @@ impl OobRecord {
             .and_then(|index| self.sends.get(index))
             .map_or(0, |oldest| oldest.saturating_add(OobPolicy::SEND_WINDOW));
         // The daily cap, if it is reached (its window may have ended).
-        let day_end = if self.day_sends >= policy.get_max_sends_per_day() {
+        let day_end = if self.day_sends >= policy.max_sends_per_day() {
             self.day_start.saturating_add(OobPolicy::DAY_WINDOW)
         } else {
             0
@@ -485,7 +485,7 @@ impl OobRecord {
         }
         let (day_start, day_sends) = self.day_at(now);
         let (next_send_at, capped) = self.send_limits(&policy);
-        let (next_send_at, capped) = if day_sends >= policy.get_max_sends_per_day() {
+        let (next_send_at, capped) = if day_sends >= policy.max_sends_per_day() {
             (
                 next_send_at.max(day_start.saturating_add(OobPolicy::DAY_WINDOW)),
                 true,
@@ -507,16 +507,16 @@ impl OobRecord {
                 }
             });
         }
-        let Some(digits) = code::draw(policy.get_digits(), &mut fill) else {
+        let Some(digits) = code::draw(policy.digits(), &mut fill) else {
             return refuse(OobError::RandomSource);
         };
         let pending = PendingCode {
             destination: destination.clone(),
-            digits: policy.get_digits(),
+            digits: policy.digits(),
             issued_at: now,
-            expires_at: now.saturating_add(policy.get_ttl()),
+            expires_at: now.saturating_add(policy.ttl()),
             failures: 0,
-            max_attempts: policy.get_max_attempts(),
+            max_attempts: policy.max_attempts(),
             hash: key.code_hash(destination, now, digits.as_bytes()),
         };
         let delivery = OobDelivery {
@@ -608,7 +608,7 @@ impl OobRecord {
             Ok(policy) => policy,
             Err(e) => return refuse(OobError::Policy(e)),
         };
-        let throttle_policy = policy.get_throttle();
+        let throttle_policy = policy.throttle();
         if let Err(refused) = self.throttle.check(now) {
             return refuse(OobError::Refused(refused));
         }
@@ -791,7 +791,7 @@ impl TryFrom<RawPendingCode> for PendingCode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OobError {
-    /// The policy is out of range; see [`OobPolicy::validated`].
+    /// The policy is out of range; see [`OobPolicyBuilder::build`](crate::OobPolicyBuilder::build).
     Policy(ParamError),
     /// Throttled: locked out, or too soon after a failure. Not evaluated.
     Refused(Refused),

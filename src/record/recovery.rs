@@ -15,7 +15,7 @@ use core::fmt;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
-pub use policy::RecoveryPolicy;
+pub use policy::{RecoveryPolicy, RecoveryPolicyBuilder};
 
 use super::attempt::Attempt;
 use super::store::Versioned;
@@ -53,7 +53,7 @@ impl RecoveryCode {
     /// with care: do not log it.
     ///
     /// ```
-    /// let (_, codes) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(2), 0)?;
+    /// let (_, codes) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(2).build()?, 0)?;
     /// for code in &codes {
     ///     assert!(code.expose().split('-').all(|group| group.len() == 4));
     /// }
@@ -179,7 +179,7 @@ impl RecoveryCodes {
     /// ```
     /// use mfa::{RecoveryCodes, RecoveryPolicy};
     ///
-    /// let (record, codes) = RecoveryCodes::generate(&RecoveryPolicy::default().count(3), 0)?;
+    /// let (record, codes) = RecoveryCodes::generate(&RecoveryPolicy::builder().count(3).build()?, 0)?;
     /// assert_eq!((record.remaining(), codes.len(), record.version()), (3, 3, 0));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -210,7 +210,7 @@ impl RecoveryCodes {
     ///     buf.fill(counter);
     ///     Ok(())
     /// };
-    /// let (_, codes) = RecoveryCodes::generate_with(&RecoveryPolicy::default().count(2), 0, counting)?;
+    /// let (_, codes) = RecoveryCodes::generate_with(&RecoveryPolicy::builder().count(2).build()?, 0, counting)?;
     /// assert_eq!(codes[0].expose(), "0810-40G2-0810-40G2"); // ten bytes of 0x02
     ///
     /// let stuck = |buf: &mut [u8]| -> Result<(), Infallible> { buf.fill(9); Ok(()) };
@@ -240,7 +240,7 @@ impl RecoveryCodes {
     /// ```
     /// use mfa::{RecoveryCodes, RecoveryError, RecoveryPolicy};
     ///
-    /// let policy = RecoveryPolicy::default().count(3);
+    /// let policy = RecoveryPolicy::builder().count(3).build()?;
     /// let (old, old_codes) = RecoveryCodes::generate(&policy, 0)?;
     /// let (new, new_codes) = old.regenerate(&policy, 60).into_parts();
     /// let (new, new_codes) = (new.ok_or(RecoveryError::Rejected)?, new_codes?);
@@ -275,7 +275,7 @@ impl RecoveryCodes {
     ///     buf.fill(counter);
     ///     Ok(())
     /// };
-    /// let policy = RecoveryPolicy::default().count(3);
+    /// let policy = RecoveryPolicy::builder().count(3).build()?;
     /// let (record, _) = RecoveryCodes::generate_with(&policy, 0, &mut counting)?;
     /// let (record, codes) = record.regenerate_with(&policy, 1, &mut counting).into_parts();
     /// assert_eq!(codes?.len(), 3);
@@ -309,13 +309,13 @@ impl RecoveryCodes {
         let policy = policy.validated().map_err(RecoveryError::Policy)?;
         let mut salt = [0u8; SALT_LEN];
         fill(&mut salt).map_err(|_| RecoveryError::RandomSource)?;
-        let count = usize::from(policy.get_count());
+        let count = usize::from(policy.count());
         let mut codes = Vec::with_capacity(count);
         let mut stored: Vec<StoredCode> = Vec::with_capacity(count);
         for _ in 0..count {
             let mut bytes = Zeroizing::new([0u8; crockford::CODE_BYTES]);
             fill(bytes.as_mut_slice()).map_err(|_| RecoveryError::RandomSource)?;
-            let hash = pbkdf2::pbkdf2_sha256(bytes.as_slice(), &salt, policy.get_iterations());
+            let hash = pbkdf2::pbkdf2_sha256(bytes.as_slice(), &salt, policy.iterations());
             // Equal codes in one set only come from a broken source.
             if stored.iter().any(|code| code.hash == *hash) {
                 return Err(RecoveryError::RandomSource);
@@ -331,7 +331,7 @@ impl RecoveryCodes {
         let record = Self {
             version,
             salt,
-            iterations: policy.get_iterations(),
+            iterations: policy.iterations(),
             generated_at: now,
             codes: stored,
             throttle,
@@ -364,7 +364,7 @@ impl RecoveryCodes {
     /// ```
     /// use mfa::{RecoveryCodes, RecoveryError, RecoveryPolicy};
     ///
-    /// let policy = RecoveryPolicy::default().count(1);
+    /// let policy = RecoveryPolicy::builder().count(1).build()?;
     /// let (record, codes) = RecoveryCodes::generate(&policy, 0)?;
     /// let (record, outcome) = record.verify(&policy, codes[0].expose(), 10).into_parts();
     /// assert_eq!(outcome, Ok(()));
@@ -384,7 +384,7 @@ impl RecoveryCodes {
             Ok(policy) => policy,
             Err(e) => return refuse(RecoveryError::Policy(e)),
         };
-        let throttle_policy = policy.get_throttle();
+        let throttle_policy = policy.throttle();
         if let Err(refused) = self.throttle.check(now) {
             return refuse(RecoveryError::Refused(refused));
         }
@@ -428,7 +428,7 @@ impl RecoveryCodes {
     /// compare-and-set like any other change.
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(1), 0)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(1).build()?, 0)?;
     /// let unlocked = record.unlock();
     /// assert_eq!((unlocked.version(), unlocked.throttle().failures()), (1, 0));
     /// # Ok::<(), mfa::Error>(())
@@ -445,7 +445,7 @@ impl RecoveryCodes {
     /// How many codes are still unused.
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(3), 0)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(3).build()?, 0)?;
     /// assert_eq!(record.remaining(), 3);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -460,7 +460,7 @@ impl RecoveryCodes {
     /// How many codes the set had when it was generated.
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(2), 0)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(2).build()?, 0)?;
     /// assert_eq!(record.total(), 2);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -472,7 +472,7 @@ impl RecoveryCodes {
     /// When the set was generated (Unix seconds).
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(1), 42)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(1).build()?, 42)?;
     /// assert_eq!(record.generated_at(), 42);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -484,7 +484,7 @@ impl RecoveryCodes {
     /// The PBKDF2 iteration count the set was hashed with.
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(1), 0)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(1).build()?, 0)?;
     /// assert_eq!(record.iterations(), 10_000);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -496,7 +496,7 @@ impl RecoveryCodes {
     /// The failure count and when the next attempt is evaluated.
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(1), 0)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(1).build()?, 0)?;
     /// assert_eq!(record.throttle().failures(), 0);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -508,7 +508,7 @@ impl RecoveryCodes {
     /// The version: 0 for a new set, one more after each change.
     ///
     /// ```
-    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::default().count(1), 0)?;
+    /// let (record, _) = mfa::RecoveryCodes::generate(&mfa::RecoveryPolicy::builder().count(1).build()?, 0)?;
     /// assert_eq!(record.version(), 0);
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -594,7 +594,7 @@ impl TryFrom<RawRecoveryCodes> for RecoveryCodes {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RecoveryError {
-    /// The policy is out of range; see [`RecoveryPolicy::validated`].
+    /// The policy is out of range; see [`RecoveryPolicyBuilder::build`](crate::RecoveryPolicyBuilder::build).
     Policy(ParamError),
     /// Throttled: locked out, or too soon after a failure. Not evaluated.
     Refused(Refused),

@@ -12,16 +12,16 @@ use crate::error::ParamError;
 ///
 /// | failures in a row `n` | wait | default |
 /// |---|---|---|
-/// | 1 to [`free_failures`](Self::free_failures) | none: typos are forgiven | 1–3 |
-/// | up to [`max_failures`](Self::max_failures) − 1 | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](Self::max_delay) | 1 s, 2 s, … 32 s |
-/// | `max_failures` and each one after | a **lockout**: [`lockout`](Self::lockout) doubling with each lockout, capped at [`max_lockout`](Self::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
+/// | 1 to [`free_failures`](ThrottlePolicyBuilder::free_failures) | none: typos are forgiven | 1–3 |
+/// | up to [`max_failures`](ThrottlePolicyBuilder::max_failures) − 1 | `initial_delay × 2^(j-1)` for the `j`-th failure past the free ones, capped at [`max_delay`](ThrottlePolicyBuilder::max_delay) | 1 s, 2 s, … 32 s |
+/// | `max_failures` and each one after | a **lockout**: [`lockout`](ThrottlePolicyBuilder::lockout) doubling with each lockout, capped at [`max_lockout`](ThrottlePolicyBuilder::max_lockout) | 15 min, 30 min, 1 h, … 1 day |
 ///
 /// A record that was locked out stays wary: its lockouts are counted (its
 /// *strikes*) and a success does not reset them, so while it has strikes
 /// one wrong code is forgiven after a success and the next one locks, at
 /// the lockout its strikes have reached. An owner's daily log-on therefore
 /// buys an attacker no fresh run of guesses. Strikes and failures are
-/// forgotten once [`forget_after`](Self::forget_after) (30 days) passes
+/// forgotten once [`forget_after`](ThrottlePolicyBuilder::forget_after) (30 days) passes
 /// without a failure. A proof through another path (a recovery code)
 /// lifts a lockout at once, and leaves the strikes.
 ///
@@ -42,7 +42,7 @@ use crate::error::ParamError;
 /// assert_eq!([1, 3, 4, 5, 9, 10].map(|n| policy.wait_after(n)), [0, 0, 1, 2, 32, 900]);
 /// // Each failure after that locks, twice as long each time, up to a day.
 /// assert_eq!([11, 12, 16, 17, 100].map(|n| policy.wait_after(n)), [1_800, 3_600, 57_600, 86_400, 86_400]);
-/// assert!(ThrottlePolicy::default().max_failures(101).validated().is_err());
+/// assert!(ThrottlePolicy::builder().max_failures(101).build().is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -59,16 +59,7 @@ pub struct ThrottlePolicy {
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
-        Self {
-            limited: true,
-            free_failures: 3,
-            initial_delay: 1,
-            max_delay: 300,
-            max_failures: 10,
-            lockout: 900,
-            max_lockout: 86_400,
-            forget_after: 2_592_000,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -80,6 +71,45 @@ impl ThrottlePolicy {
     pub const MAX_LOCKOUT: u64 = 604_800;
     /// The longest a record may remember its failures: a year.
     pub const MAX_FORGET_AFTER: u64 = 31_536_000;
+
+    pub(crate) const DEFAULT: Self = Self {
+        limited: true,
+        free_failures: 3,
+        initial_delay: 1,
+        max_delay: 300,
+        max_failures: 10,
+        lockout: 900,
+        max_lockout: 86_400,
+        forget_after: 2_592_000,
+    };
+
+    /// A builder starting from the [default](Self::default) policy.
+    ///
+    /// ```
+    /// let policy = mfa::ThrottlePolicy::builder().max_failures(5).build()?;
+    /// assert_eq!((policy.max_failures(), policy.lockout()), (5, 900));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn builder() -> ThrottlePolicyBuilder {
+        ThrottlePolicyBuilder {
+            policy: Self::DEFAULT,
+        }
+    }
+
+    /// A builder starting from this policy, to change some of its
+    /// settings.
+    ///
+    /// ```
+    /// let policy = mfa::ThrottlePolicy::default();
+    /// let longer = policy.to_builder().lockout(1_800).build()?;
+    /// assert_eq!((longer.lockout(), longer.max_failures()), (1_800, policy.max_failures()));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn to_builder(&self) -> ThrottlePolicyBuilder {
+        ThrottlePolicyBuilder { policy: *self }
+    }
 
     /// A policy that throttles nothing: every attempt is evaluated, and
     /// failures are only counted. For secrets of 64 bits or more (recovery
@@ -115,141 +145,80 @@ impl ThrottlePolicy {
         self.limited
     }
 
-    /// Sets how long without a failure a record forgets its failures and
-    /// strikes (from `max_lockout` to a year; default 30 days).
+    /// How long without a failure a record forgets its failures and
+    /// strikes, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().forget_after(86_400).get_forget_after(), 86_400);
+    /// assert_eq!(mfa::ThrottlePolicy::default().forget_after(), 2_592_000);
     /// ```
     #[must_use]
-    pub const fn forget_after(mut self, seconds: u64) -> Self {
-        self.forget_after = seconds;
-        self
-    }
-
-    /// See [`forget_after`](Self::forget_after).
-    ///
-    /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().get_forget_after(), 2_592_000);
-    /// ```
-    #[must_use]
-    pub const fn get_forget_after(&self) -> u64 {
+    pub const fn forget_after(&self) -> u64 {
         self.forget_after
     }
 
-    /// Sets how many failures in a row carry no wait (typos), fewer than
-    /// [`max_failures`](Self::max_failures).
+    /// How many failures in a row carry no wait (typos).
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().free_failures(0).wait_after(1), 1);
+    /// assert_eq!(mfa::ThrottlePolicy::default().free_failures(), 3);
     /// ```
     #[must_use]
-    pub const fn free_failures(mut self, failures: u32) -> Self {
-        self.free_failures = failures;
-        self
+    pub const fn free_failures(&self) -> u32 {
+        self.free_failures
     }
 
-    /// Sets the wait after the first failure past the free ones, in
-    /// seconds (0 disables the backoff, leaving the lockouts).
+    /// The wait after the first failure past the free ones, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().initial_delay(2).wait_after(6), 8);
+    /// assert_eq!(mfa::ThrottlePolicy::default().initial_delay(), 1);
     /// ```
     #[must_use]
-    pub const fn initial_delay(mut self, seconds: u64) -> Self {
-        self.initial_delay = seconds;
-        self
+    pub const fn initial_delay(&self) -> u64 {
+        self.initial_delay
     }
 
-    /// Sets the cap on the backoff between failures, in seconds.
+    /// The cap on the backoff between failures, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().max_delay(10).wait_after(9), 10);
+    /// assert_eq!(mfa::ThrottlePolicy::default().max_delay(), 300);
     /// ```
     #[must_use]
-    pub const fn max_delay(mut self, seconds: u64) -> Self {
-        self.max_delay = seconds;
-        self
-    }
-
-    /// Sets how many consecutive failures start a lockout (1 to 100); each
-    /// further run of as many starts a longer one.
-    ///
-    /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().max_failures(5).get_max_failures(), 5);
-    /// ```
-    #[must_use]
-    pub const fn max_failures(mut self, failures: u32) -> Self {
-        self.max_failures = failures;
-        self
-    }
-
-    /// Sets the first lockout, in seconds (at least 1); each repeated
-    /// lockout doubles it.
-    ///
-    /// ```
-    /// let p = mfa::ThrottlePolicy::default().lockout(60);
-    /// // The 10th failure in a row locks for 60 s, the 11th for 120 s.
-    /// assert_eq!([9, 10, 11, 12].map(|n| p.wait_after(n)), [32, 60, 120, 240]);
-    /// ```
-    #[must_use]
-    pub const fn lockout(mut self, seconds: u64) -> Self {
-        self.lockout = seconds;
-        self
-    }
-
-    /// Sets the longest lockout, in seconds (from `lockout` to a week):
-    /// the longest an attacker can keep the owner out of this record.
-    ///
-    /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().max_lockout(3_600).wait_after(100), 3_600);
-    /// ```
-    #[must_use]
-    pub const fn max_lockout(mut self, seconds: u64) -> Self {
-        self.max_lockout = seconds;
-        self
+    pub const fn max_delay(&self) -> u64 {
+        self.max_delay
     }
 
     /// The number of consecutive failures that starts a lockout.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().get_max_failures(), 10);
+    /// assert_eq!(mfa::ThrottlePolicy::default().max_failures(), 10);
     /// ```
     #[must_use]
-    pub const fn get_max_failures(&self) -> u32 {
+    pub const fn max_failures(&self) -> u32 {
         self.max_failures
+    }
+
+    /// The first lockout, in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::default().lockout(), 900);
+    /// ```
+    #[must_use]
+    pub const fn lockout(&self) -> u64 {
+        self.lockout
     }
 
     /// The longest lockout, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::ThrottlePolicy::default().get_max_lockout(), 86_400);
+    /// assert_eq!(mfa::ThrottlePolicy::default().max_lockout(), 86_400);
     /// ```
     #[must_use]
-    pub const fn get_max_lockout(&self) -> u64 {
+    pub const fn max_lockout(&self) -> u64 {
         self.max_lockout
     }
 
-    /// Checks the policy: `max_failures` from 1 to 100, fewer free
-    /// failures than that, `initial_delay ≤ max_delay ≤ max_lockout`,
-    /// `1 ≤ lockout ≤ max_lockout ≤ MAX_LOCKOUT`, and
-    /// `max_lockout ≤ forget_after ≤ MAX_FORGET_AFTER`.
-    ///
-    /// # Errors
-    ///
-    /// [`ParamError::MaxFailures`], [`ParamError::MaxDelay`] or
-    /// [`ParamError::OutOfRange`].
-    ///
-    /// ```
-    /// use mfa::{ParamError, ThrottlePolicy};
-    ///
-    /// assert_eq!(
-    ///     ThrottlePolicy::default().max_failures(0).validated(),
-    ///     Err(ParamError::MaxFailures(0))
-    /// );
-    /// assert!(ThrottlePolicy::default().max_lockout(ThrottlePolicy::MAX_LOCKOUT + 1).validated().is_err());
-    /// ```
-    pub const fn validated(self) -> Result<Self, ParamError> {
+    /// The policy if it is in range (see [`ThrottlePolicyBuilder::build`]);
+    /// a built or deserialized policy always is.
+    pub(crate) const fn validated(self) -> Result<Self, ParamError> {
         if self.max_failures == 0 || self.max_failures > Self::NIST_MAX_FAILURES {
             return Err(ParamError::MaxFailures(self.max_failures));
         }
@@ -352,6 +321,147 @@ impl ThrottlePolicy {
     }
 }
 
+/// Builds a [`ThrottlePolicy`]: set what differs from the default, then
+/// [`build`](Self::build), which checks the result.
+///
+/// ```
+/// use mfa::{ParamError, ThrottlePolicy, ThrottlePolicyBuilder};
+///
+/// let builder: ThrottlePolicyBuilder = ThrottlePolicy::builder().free_failures(0);
+/// assert_eq!(builder.build()?.wait_after(1), 1);
+/// assert_eq!(builder.max_failures(101).build(), Err(ParamError::MaxFailures(101)));
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottlePolicyBuilder {
+    policy: ThrottlePolicy,
+}
+
+impl Default for ThrottlePolicyBuilder {
+    fn default() -> Self {
+        ThrottlePolicy::builder()
+    }
+}
+
+impl ThrottlePolicyBuilder {
+    /// Sets how long without a failure a record forgets its failures and
+    /// strikes (from `max_lockout` to a year; default 30 days).
+    ///
+    /// ```
+    /// let p = mfa::ThrottlePolicy::builder().forget_after(86_400).build()?;
+    /// assert_eq!(p.forget_after(), 86_400);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn forget_after(mut self, seconds: u64) -> Self {
+        self.policy.forget_after = seconds;
+        self
+    }
+
+    /// Sets how many failures in a row carry no wait (typos), fewer than
+    /// [`max_failures`](Self::max_failures).
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::builder().free_failures(0).build()?.wait_after(1), 1);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn free_failures(mut self, failures: u32) -> Self {
+        self.policy.free_failures = failures;
+        self
+    }
+
+    /// Sets the wait after the first failure past the free ones, in
+    /// seconds (0 disables the backoff, leaving the lockouts).
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::builder().initial_delay(2).build()?.wait_after(6), 8);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn initial_delay(mut self, seconds: u64) -> Self {
+        self.policy.initial_delay = seconds;
+        self
+    }
+
+    /// Sets the cap on the backoff between failures, in seconds (from
+    /// `initial_delay` to `max_lockout`).
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::builder().max_delay(10).build()?.wait_after(9), 10);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn max_delay(mut self, seconds: u64) -> Self {
+        self.policy.max_delay = seconds;
+        self
+    }
+
+    /// Sets how many consecutive failures start a lockout (1 to 100); each
+    /// further run of as many starts a longer one.
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::builder().max_failures(5).build()?.max_failures(), 5);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn max_failures(mut self, failures: u32) -> Self {
+        self.policy.max_failures = failures;
+        self
+    }
+
+    /// Sets the first lockout, in seconds (at least 1); each repeated
+    /// lockout doubles it.
+    ///
+    /// ```
+    /// let p = mfa::ThrottlePolicy::builder().lockout(60).build()?;
+    /// // The 10th failure in a row locks for 60 s, the 11th for 120 s.
+    /// assert_eq!([9, 10, 11, 12].map(|n| p.wait_after(n)), [32, 60, 120, 240]);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn lockout(mut self, seconds: u64) -> Self {
+        self.policy.lockout = seconds;
+        self
+    }
+
+    /// Sets the longest lockout, in seconds (from `lockout` to a week):
+    /// the longest an attacker can keep the owner out of this record.
+    ///
+    /// ```
+    /// assert_eq!(mfa::ThrottlePolicy::builder().max_lockout(3_600).build()?.wait_after(100), 3_600);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn max_lockout(mut self, seconds: u64) -> Self {
+        self.policy.max_lockout = seconds;
+        self
+    }
+
+    /// The checked policy: `max_failures` from 1 to 100, fewer free
+    /// failures than that, `initial_delay ≤ max_delay ≤ max_lockout`,
+    /// `1 ≤ lockout ≤ max_lockout ≤ MAX_LOCKOUT`, and
+    /// `max_lockout ≤ forget_after ≤ MAX_FORGET_AFTER`.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::MaxFailures`], [`ParamError::MaxDelay`] or
+    /// [`ParamError::OutOfRange`].
+    ///
+    /// ```
+    /// use mfa::{ParamError, ThrottlePolicy};
+    ///
+    /// assert_eq!(
+    ///     ThrottlePolicy::builder().max_failures(0).build(),
+    ///     Err(ParamError::MaxFailures(0))
+    /// );
+    /// assert!(ThrottlePolicy::builder().max_lockout(ThrottlePolicy::MAX_LOCKOUT + 1).build().is_err());
+    /// ```
+    pub const fn build(self) -> Result<ThrottlePolicy, ParamError> {
+        self.policy.validated()
+    }
+}
+
 /// `base × 2^(n-1)` for `n ≥ 1`, saturating.
 const fn doubled(base: u64, n: u32) -> u64 {
     let exponent = n.saturating_sub(1);
@@ -363,8 +473,8 @@ const fn doubled(base: u64, n: u32) -> u64 {
     base.saturating_mul(factor)
 }
 
-/// Deserializes every field, required, checked by
-/// [`ThrottlePolicy::validated`], so that a stored policy cannot lift the
+/// Deserializes every field, required, checked as
+/// [`ThrottlePolicyBuilder::build`] does, so that a stored policy cannot lift the
 /// NIST bound or lock for longer than a week.
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
@@ -511,11 +621,12 @@ impl fmt::Display for Wait {
 /// ```
 /// use mfa::{Refused, Throttle, ThrottlePolicy};
 ///
-/// let policy = ThrottlePolicy::default().free_failures(0);
+/// let policy = ThrottlePolicy::builder().free_failures(0).build()?;
 /// let t = Throttle::default().after_failure(100, &policy);
 /// assert_eq!(t.check(100), Err(Refused::Backoff { retry_at: 101, retry_after: 1 }));
 /// assert_eq!(t.check(101), Ok(()));
 /// assert_eq!(t.after_success().failures(), 0);
+/// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -594,12 +705,13 @@ impl Throttle {
     /// The state after a success: no failures, no wait.
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let p = mfa::ThrottlePolicy::builder().free_failures(0).max_failures(1).build()?;
     /// let locked = mfa::Throttle::default().after_failure(10, &p);
     /// let t = locked.after_success();
     /// assert_eq!((t.failures(), t.retry_at(), t.is_lockout()), (0, 0, false));
     /// // The strike stays: the next failure locks for twice as long.
     /// assert_eq!((t.strikes(), t.after_failure(20, &p).retry_at()), (1, 20 + 1_800));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn after_success(self) -> Self {
@@ -615,9 +727,10 @@ impl Throttle {
     /// administrator's reset).
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let p = mfa::ThrottlePolicy::builder().free_failures(0).max_failures(1).build()?;
     /// let t = mfa::Throttle::default().after_failure(0, &p);
     /// assert_eq!((t.strikes(), mfa::Throttle::cleared().strikes()), (1, 0));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn cleared() -> Self {
@@ -665,9 +778,10 @@ impl Throttle {
     /// Whether a lockout is in force at `now`.
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default().max_failures(1);
+    /// let p = mfa::ThrottlePolicy::builder().free_failures(0).max_failures(1).build()?;
     /// let t = mfa::Throttle::default().after_failure(0, &p);
     /// assert!(t.is_locked_out(899) && !t.is_locked_out(900));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn is_locked_out(&self, now: u64) -> bool {
@@ -678,8 +792,9 @@ impl Throttle {
     /// since): what a lockout notice is sent for.
     ///
     /// ```
-    /// let p = mfa::ThrottlePolicy::default().max_failures(1);
+    /// let p = mfa::ThrottlePolicy::builder().free_failures(0).max_failures(1).build()?;
     /// assert!(mfa::Throttle::default().after_failure(0, &p).is_lockout());
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
     pub const fn is_lockout(&self) -> bool {
@@ -696,7 +811,7 @@ mod tests {
         let p = ThrottlePolicy::default();
         let mut t = Throttle::default();
         let mut now = 1_000;
-        for n in 1..p.get_max_failures() {
+        for n in 1..p.max_failures() {
             t = t.after_failure(now, &p);
             let wait = p.wait_after(n);
             if n <= 3 {
@@ -719,7 +834,11 @@ mod tests {
 
     #[test]
     fn lockouts_from_max_failures_on_grow_and_end() {
-        let p = ThrottlePolicy::default().free_failures(0).initial_delay(0);
+        let p = ThrottlePolicy::builder()
+            .free_failures(0)
+            .initial_delay(0)
+            .build()
+            .unwrap();
         let mut t = Throttle::default();
         let mut now = 1;
         let mut lockouts = alloc::vec::Vec::new();
@@ -785,7 +904,7 @@ mod tests {
             })
         );
         // 30 days without a failure: forgotten, three typos free again.
-        let later = now + p.get_forget_after();
+        let later = now + p.forget_after();
         let mut t = t.after_success();
         for _ in 0..3 {
             t = t.after_failure(later, &p);
@@ -793,11 +912,15 @@ mod tests {
         }
         assert_eq!(t.strikes(), 0);
         // A day short of that, still wary.
-        let early = now + p.get_forget_after() - 1;
+        let early = now + p.forget_after() - 1;
         let t = Throttle::default()
             .after_failure(
                 now,
-                &ThrottlePolicy::default().free_failures(0).max_failures(1),
+                &ThrottlePolicy::builder()
+                    .free_failures(0)
+                    .max_failures(1)
+                    .build()
+                    .unwrap(),
             )
             .after_success()
             .after_failure(early, &p)
@@ -821,50 +944,44 @@ mod tests {
     #[test]
     fn policy_bounds() {
         let p = ThrottlePolicy::default();
-        assert!(p.max_failures(1).free_failures(0).validated().is_ok());
-        assert!(p.max_failures(100).validated().is_ok());
+        let b = ThrottlePolicy::builder();
+        assert_eq!(b.build(), Ok(p));
+        assert!(b.max_failures(1).free_failures(0).build().is_ok());
+        assert!(b.max_failures(100).build().is_ok());
         assert_eq!(
-            p.max_failures(101).validated(),
+            b.max_failures(101).build(),
             Err(ParamError::MaxFailures(101))
         );
+        assert_eq!(b.max_failures(0).build(), Err(ParamError::MaxFailures(0)));
+        assert!(b.max_failures(3).build().is_err(), "3 free of 3");
+        assert!(b.max_failures(4).build().is_ok());
         assert_eq!(
-            p.max_failures(0).validated(),
-            Err(ParamError::MaxFailures(0))
-        );
-        assert!(p.max_failures(3).validated().is_err(), "3 free of 3");
-        assert!(p.max_failures(4).validated().is_ok());
-        assert_eq!(
-            p.initial_delay(10).max_delay(9).validated(),
+            b.initial_delay(10).max_delay(9).build(),
             Err(ParamError::MaxDelay)
         );
-        assert!(p.lockout(0).validated().is_err());
-        assert!(p.max_lockout(899).validated().is_err());
+        assert!(b.lockout(0).build().is_err());
+        assert!(b.max_lockout(899).build().is_err());
         // No backoff longer than the longest lockout (a week at most).
-        assert!(p.max_delay(86_401).validated().is_err());
-        assert!(p.max_delay(86_400).validated().is_ok());
+        assert!(b.max_delay(86_401).build().is_err());
+        assert!(b.max_delay(86_400).build().is_ok());
+        assert!(b.initial_delay(700_000).max_delay(700_000).build().is_err());
+        assert!(b.forget_after(86_399).build().is_err());
+        assert!(b.forget_after(86_400).build().is_ok());
         assert!(
-            p.initial_delay(700_000)
-                .max_delay(700_000)
-                .validated()
+            b.forget_after(ThrottlePolicy::MAX_FORGET_AFTER + 1)
+                .build()
                 .is_err()
         );
-        assert!(p.forget_after(86_399).validated().is_err());
-        assert!(p.forget_after(86_400).validated().is_ok());
+        assert!(b.max_lockout(900).build().is_ok());
         assert!(
-            p.forget_after(ThrottlePolicy::MAX_FORGET_AFTER + 1)
-                .validated()
-                .is_err()
-        );
-        assert!(p.max_lockout(900).validated().is_ok());
-        assert!(
-            p.lockout(ThrottlePolicy::MAX_LOCKOUT)
+            b.lockout(ThrottlePolicy::MAX_LOCKOUT)
                 .max_lockout(ThrottlePolicy::MAX_LOCKOUT)
-                .validated()
+                .build()
                 .is_ok()
         );
         assert!(
-            p.max_lockout(ThrottlePolicy::MAX_LOCKOUT + 1)
-                .validated()
+            b.max_lockout(ThrottlePolicy::MAX_LOCKOUT + 1)
+                .build()
                 .is_err()
         );
         assert_eq!(p.wait_after(u32::MAX), 86_400);

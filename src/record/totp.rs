@@ -39,7 +39,7 @@ pub(super) type Shared<T> = alloc::boxed::Box<T>;
 /// - **Drift** (RFC 6238 §6): the window is centred on now plus the recorded
 ///   drift, and each success records its offset from now as the new drift.
 ///   The drift is bounded by the key's resynchronisation range,
-///   [`TotpConfig::get_resync`](crate::TotpConfig::get_resync) (default 120
+///   [`TotpConfig::resync`](crate::TotpConfig::resync) (default 120
 ///   steps, an hour at 30 s; at most 2,880): RFC 6238 §6 asks for a limit
 ///   on how far out of sync a prover may be, and a phone further off than
 ///   that must be resynchronised explicitly, after extra authentication,
@@ -116,16 +116,19 @@ impl TotpRecord {
     ///
     /// # Errors
     ///
-    /// [`ParamError`] if the policy is not valid
-    /// ([`ThrottlePolicy::validated`]).
+    /// [`ParamError`] if the policy is not valid; a [`ThrottlePolicy`] is
+    /// checked when it is built ([`ThrottlePolicyBuilder::build`]) or
+    /// deserialized, so this check only repeats that one.
+    ///
+    /// [`ThrottlePolicyBuilder::build`]: crate::ThrottlePolicyBuilder::build
     ///
     /// ```
     /// use mfa::{ThrottlePolicy, TotpRecord};
     ///
     /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
-    /// let record = TotpRecord::with_policy(totp.clone(), ThrottlePolicy::default().max_failures(5))?;
-    /// assert_eq!(record.policy().get_max_failures(), 5);
-    /// assert!(TotpRecord::with_policy(totp, ThrottlePolicy::default().max_failures(0)).is_err());
+    /// let record = TotpRecord::with_policy(totp.clone(), ThrottlePolicy::builder().max_failures(5).build()?)?;
+    /// assert_eq!(record.policy().max_failures(), 5);
+    /// assert!(ThrottlePolicy::builder().max_failures(0).build().is_err());
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn with_policy(totp: Totp, policy: ThrottlePolicy) -> Result<Self, ParamError> {
@@ -242,7 +245,7 @@ impl TotpRecord {
     /// use mfa::{Refused, ThrottlePolicy, TotpRecord, VerifyFailure};
     ///
     /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
-    /// let policy = ThrottlePolicy::default().free_failures(0).max_failures(1);
+    /// let policy = ThrottlePolicy::builder().free_failures(0).max_failures(1).build()?;
     /// let record = TotpRecord::with_policy(totp, policy)?;
     /// // One failure locks for 900 s (the default first lockout).
     /// let locked = record.verify("12345", 0).into_parts().0.ok_or(VerifyFailure::Rejected)?;
@@ -269,7 +272,7 @@ impl TotpRecord {
     /// ```
     /// # let totp = mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?;
     /// let record = mfa::TotpRecord::new(totp);
-    /// assert_eq!(record.totp().config().get_period(), 30);
+    /// assert_eq!(record.totp().config().period(), 30);
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -312,7 +315,7 @@ impl TotpRecord {
     /// ```
     #[must_use]
     pub fn max_drift(&self) -> u32 {
-        self.totp.config().get_resync()
+        self.totp.config().resync()
     }
 
     /// The throttle state: consecutive failures and when attempts are
@@ -469,7 +472,7 @@ mod serde_impl {
             let fields = Owned::deserialize(deserializer)?;
             let totp = Totp::new(&fields.secret, fields.config).map_err(D::Error::custom)?;
             let policy = fields.policy.validated().map_err(D::Error::custom)?;
-            let max = fields.config.get_resync();
+            let max = fields.config.resync();
             if fields.drift.unsigned_abs() > u64::from(max) {
                 return Err(D::Error::custom(format_args!(
                     "a drift of {} steps is beyond the resynchronisation range of {max}",

@@ -41,11 +41,13 @@ fn builds_the_canonical_form() {
     );
     assert!(uri.is_universal());
 
-    let config = TotpConfig::default()
+    let config = TotpConfig::builder()
         .algorithm(Algorithm::Sha512)
         .digits(Digits::EIGHT)
         .period(60)
-        .window(Window::EXACT);
+        .window(Window::EXACT)
+        .build()
+        .unwrap();
     let uri = KeyUri::totp(&rfc_totp(config), "Ex Co", "a b").expect("valid");
     assert_eq!(
         uri.to_uri().as_str(),
@@ -61,7 +63,7 @@ fn builds_the_canonical_form() {
 fn builds_hotp_with_its_counter() {
     let hotp = Hotp::new(
         &Secret::from_bytes(b"12345678901234567890").expect("valid"),
-        HotpConfig::default().digits(Digits::SEVEN),
+        HotpConfig::builder().digits(Digits::SEVEN).build().unwrap(),
     )
     .expect("valid");
     let uri = KeyUri::hotp(&hotp, 0, "Example", "alice").expect("valid");
@@ -93,7 +95,7 @@ fn refuses_what_cannot_be_written() {
             "{issuer:?} {account:?}"
         );
     }
-    let shifted = rfc_totp(TotpConfig::default().t0(1));
+    let shifted = rfc_totp(TotpConfig::builder().t0(1).build().unwrap());
     assert_eq!(
         KeyUri::totp(&shifted, "Example", "alice"),
         Err(UriError::NonZeroT0)
@@ -341,11 +343,21 @@ fn steam_encoder_is_refused_when_building() {
 
 #[test]
 fn periods_over_a_day_are_refused_when_building() {
-    let day = rfc_totp(TotpConfig::default().period(KeyUri::MAX_PERIOD));
+    let day = rfc_totp(
+        TotpConfig::builder()
+            .period(KeyUri::MAX_PERIOD)
+            .build()
+            .unwrap(),
+    );
     let key = KeyUri::totp(&day, "Example", "alice").expect("valid");
     assert!(key.to_uri().ends_with("&period=86400"));
     assert!(!key.is_universal());
-    let longer = rfc_totp(TotpConfig::default().period(KeyUri::MAX_PERIOD + 1));
+    let longer = rfc_totp(
+        TotpConfig::builder()
+            .period(KeyUri::MAX_PERIOD + 1)
+            .build()
+            .unwrap(),
+    );
     assert_eq!(
         KeyUri::totp(&longer, "Example", "alice"),
         Err(UriError::InvalidPeriod)

@@ -24,17 +24,31 @@ pub const T0: u64 = 1_700_000_010;
 
 /// Fast recovery codes (PBKDF2 at its minimum) and a small set.
 pub fn policy() -> FlowPolicy {
-    FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000).count(3))
+    FlowPolicy::builder()
+        .recovery(
+            RecoveryPolicy::builder()
+                .iterations(1_000)
+                .count(3)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
 }
 
 /// An OOB policy without backoff delays, locked out after `max` failures.
 pub fn oob_locking_after(max: u32) -> OobPolicy {
-    OobPolicy::default().throttle(
-        ThrottlePolicy::default()
-            .free_failures(0)
-            .initial_delay(0)
-            .max_failures(max),
-    )
+    OobPolicy::builder()
+        .throttle(
+            ThrottlePolicy::builder()
+                .free_failures(0)
+                .initial_delay(0)
+                .max_failures(max)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
 }
 
 pub fn email() -> Destination {

@@ -399,7 +399,7 @@ pub async fn other_format_refused(subject: &impl Subject) -> Report {
     };
     assert!(ran.effects.is_empty() && ran.state.is_none());
     assert_eq!(
-        subject.get_raw(&account).await,
+        subject.raw(&account).await,
         Some(row),
         "the row is left as it was"
     );
@@ -444,7 +444,7 @@ pub async fn old_key_rotation(subject: &impl Subject) -> Report {
         .run(&account, |a| v.respond(&flows, a, &code, now))
         .await;
     ran.result.expect("the factor still works");
-    let row = subject.get_raw(&account).await.expect("the row");
+    let row = subject.raw(&account).await.expect("the row");
     assert!(
         codec().keys().is_current(&row),
         "the next write seals under the current key"
@@ -490,7 +490,7 @@ pub async fn no_secret_at_rest(subject: &impl Subject) -> Report {
     let flows = flows(no_delays(100));
     let account = account("no-secret");
     let enrolled = enroll(subject, &account, &flows, T0).await;
-    let row = subject.get_raw(&account).await.expect("the row");
+    let row = subject.raw(&account).await.expect("the row");
     let pending = enrolled.pending_row.clone().expect("the pending row");
     let mut needles: Vec<(String, Vec<u8>)> = vec![
         (

@@ -89,10 +89,12 @@ pub(crate) fn account(check: &str) -> String {
 /// Throttling with no backoff delay: every failure is evaluated until the
 /// `max`-th, which locks the record.
 pub(crate) fn no_delays(max: u32) -> ThrottlePolicy {
-    ThrottlePolicy::default()
+    ThrottlePolicy::builder()
         .free_failures(0)
         .initial_delay(0)
         .max_failures(max)
+        .build()
+        .expect("a throttle policy")
 }
 
 /// TOTP flows under `throttle`, with fast recovery codes (PBKDF2 at its
@@ -100,9 +102,17 @@ pub(crate) fn no_delays(max: u32) -> ThrottlePolicy {
 pub(crate) fn flows(throttle: ThrottlePolicy) -> Flows<TotpFactor> {
     let factor = TotpFactor::new("Conformance")
         .expect("an issuer")
-        .throttle(throttle)
+        .with_throttle_policy(throttle)
         .expect("a throttle policy");
-    let policy = FlowPolicy::default().recovery(RecoveryPolicy::default().iterations(1_000));
+    let policy = FlowPolicy::builder()
+        .recovery(
+            RecoveryPolicy::builder()
+                .iterations(1_000)
+                .build()
+                .expect("a recovery policy"),
+        )
+        .build()
+        .expect("a flow policy");
     Flows::new(factor, OobKey::generate().expect("a key"), policy).expect("flows")
 }
 
@@ -169,7 +179,7 @@ pub(crate) async fn enroll(
         })
         .expect("the key is shown");
     let e = ran.state.expect("an enrollment");
-    let pending_row = subject.get_raw(account).await;
+    let pending_row = subject.raw(account).await;
 
     let totp = uri.to_totp().expect("a TOTP key");
     let code = totp.generate(now + 30).expect("a code").to_string();

@@ -218,7 +218,7 @@ pub trait Subject: private::Sealed {
     fn put_raw(&self, account: &str, version: u64, bytes: Vec<u8>) -> impl Future<Output = ()>;
 
     /// The raw row of `account` (`None` without raw access, or no row).
-    fn get_raw(&self, account: &str) -> impl Future<Output = Option<Vec<u8>>>;
+    fn raw(&self, account: &str) -> impl Future<Output = Option<Vec<u8>>>;
 
     /// What was counted so far.
     fn stats(&self) -> Stats;
@@ -407,7 +407,7 @@ where
         }
     }
 
-    async fn get_raw(&self, account: &str) -> Option<Vec<u8>> {
+    async fn raw(&self, account: &str) -> Option<Vec<u8>> {
         match &self.raw {
             Some(raw) => (raw.get)(account.to_owned())
                 .await
@@ -586,7 +586,7 @@ where
         }
     }
 
-    async fn get_raw(&self, account: &str) -> Option<Vec<u8>> {
+    async fn raw(&self, account: &str) -> Option<Vec<u8>> {
         match &self.raw {
             Some(raw) => (raw.get)(account).expect("reading the raw row"),
             None => None,

@@ -8,13 +8,13 @@ use crate::record::throttle::ThrottlePolicy;
 ///
 /// | setting | default | allowed | source |
 /// |---|---|---|---|
-/// | [`digits`](Self::digits) | 6 | 6 to 10 | NIST SP 800-63B: at least 6 digits |
-/// | [`ttl`](Self::ttl) | 300 s | 1 to 600 s | NIST SP 800-63B: valid at most 10 minutes |
-/// | [`max_attempts`](Self::max_attempts) | 5 per code | 1 to 5 | Twilio Verify: 5 checks per code |
-/// | [`resend_cooldown`](Self::resend_cooldown) | 60 s | 0 to 3,600 s | |
-/// | [`max_sends_per_hour`](Self::max_sends_per_hour) | 5 | 1 to 60 | Twilio Verify: 5 sends per verification |
-/// | [`max_sends_per_day`](Self::max_sends_per_day) | 10 | 1 to 1,440 | bounds texts asked for without guessing |
-/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
+/// | [`digits`](OobPolicyBuilder::digits) | 6 | 6 to 10 | NIST SP 800-63B: at least 6 digits |
+/// | [`ttl`](OobPolicyBuilder::ttl) | 300 s | 1 to 600 s | NIST SP 800-63B: valid at most 10 minutes |
+/// | [`max_attempts`](OobPolicyBuilder::max_attempts) | 5 per code | 1 to 5 | Twilio Verify: 5 checks per code |
+/// | [`resend_cooldown`](OobPolicyBuilder::resend_cooldown) | 60 s | 0 to 3,600 s | |
+/// | [`max_sends_per_hour`](OobPolicyBuilder::max_sends_per_hour) | 5 | 1 to 60 | Twilio Verify: 5 sends per verification |
+/// | [`max_sends_per_day`](OobPolicyBuilder::max_sends_per_day) | 10 | 1 to 1,440 | bounds texts asked for without guessing |
+/// | [`throttle`](OobPolicyBuilder::throttle) | [`ThrottlePolicy::default`] | see there | NIST SP 800-63B: at most 100 failures |
 ///
 /// Why 5 sends an hour: a user who did not get a message asks again once or
 /// twice; every further message costs money and is how SMS pumping (toll
@@ -29,15 +29,15 @@ use crate::record::throttle::ThrottlePolicy;
 /// new code SHALL NOT reset it), so resending never buys an attacker more
 /// than the throttle allows.
 ///
-/// Setters do not check; [`validated`](Self::validated) does, and every
-/// operation that takes a policy validates it first.
+/// Build one with [`OobPolicy::builder`]: the setters do not check,
+/// [`OobPolicyBuilder::build`] does, so a policy is always in range.
 ///
 /// ```
 /// use mfa::OobPolicy;
 ///
-/// let policy = OobPolicy::default().digits(8).ttl(600).validated()?;
-/// assert_eq!((policy.get_digits(), policy.get_ttl()), (8, 600));
-/// assert!(OobPolicy::default().ttl(601).validated().is_err());
+/// let policy = OobPolicy::builder().digits(8).ttl(600).build()?;
+/// assert_eq!((policy.digits(), policy.ttl()), (8, 600));
+/// assert!(OobPolicy::builder().ttl(601).build().is_err());
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,15 +58,7 @@ pub struct OobPolicy {
 
 impl Default for OobPolicy {
     fn default() -> Self {
-        Self {
-            digits: 6,
-            ttl: 300,
-            max_attempts: 5,
-            resend_cooldown: 60,
-            max_sends_per_hour: 5,
-            max_sends_per_day: 10,
-            throttle: ThrottlePolicy::default(),
-        }
+        Self::DEFAULT
     }
 }
 
@@ -90,179 +82,118 @@ impl OobPolicy {
     /// The window of the daily cap, from its first send: a day.
     pub const DAY_WINDOW: u64 = 86_400;
 
-    /// Sets the cap on codes sent in a day (1 to 1,440; default 10): the
-    /// window starts at the first send and lasts 24 hours. With the hourly
-    /// cap alone, asking for codes without ever guessing would text a
-    /// phone 120 times a day.
+    pub(crate) const DEFAULT: Self = Self {
+        digits: 6,
+        ttl: 300,
+        max_attempts: 5,
+        resend_cooldown: 60,
+        max_sends_per_hour: 5,
+        max_sends_per_day: 10,
+        throttle: ThrottlePolicy::DEFAULT,
+    };
+
+    /// A builder starting from the [default](Self::default) policy.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().max_sends_per_day(3).get_max_sends_per_day(), 3);
-    /// assert!(mfa::OobPolicy::default().max_sends_per_day(0).validated().is_err());
+    /// let policy = mfa::OobPolicy::builder().ttl(120).build()?;
+    /// assert_eq!((policy.ttl(), policy.digits()), (120, 6));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn max_sends_per_day(mut self, sends: u16) -> Self {
-        self.max_sends_per_day = sends;
-        self
+    pub const fn builder() -> OobPolicyBuilder {
+        OobPolicyBuilder {
+            policy: Self::DEFAULT,
+        }
     }
 
-    /// See [`max_sends_per_day`](Self::max_sends_per_day).
+    /// A builder starting from this policy, to change some of its
+    /// settings.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_max_sends_per_day(), 10);
+    /// let policy = mfa::OobPolicy::default();
+    /// let longer = policy.to_builder().digits(8).build()?;
+    /// assert_eq!((longer.digits(), longer.ttl()), (8, policy.ttl()));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn get_max_sends_per_day(&self) -> u16 {
-        self.max_sends_per_day
-    }
-
-    /// Sets the number of digits (6 to 10).
-    ///
-    /// ```
-    /// assert_eq!(mfa::OobPolicy::default().digits(8).get_digits(), 8);
-    /// ```
-    #[must_use]
-    pub const fn digits(mut self, digits: u8) -> Self {
-        self.digits = digits;
-        self
-    }
-
-    /// Sets how long a code is valid, in seconds (1 to 600).
-    ///
-    /// ```
-    /// assert_eq!(mfa::OobPolicy::default().ttl(120).get_ttl(), 120);
-    /// ```
-    #[must_use]
-    pub const fn ttl(mut self, seconds: u64) -> Self {
-        self.ttl = seconds;
-        self
-    }
-
-    /// Sets how many attempts one code gets (1 to 5).
-    ///
-    /// ```
-    /// assert_eq!(mfa::OobPolicy::default().max_attempts(3).get_max_attempts(), 3);
-    /// ```
-    #[must_use]
-    pub const fn max_attempts(mut self, attempts: u8) -> Self {
-        self.max_attempts = attempts;
-        self
-    }
-
-    /// Sets the least time between two sends, in seconds (0 to 3,600).
-    ///
-    /// ```
-    /// assert_eq!(mfa::OobPolicy::default().resend_cooldown(30).get_resend_cooldown(), 30);
-    /// ```
-    #[must_use]
-    pub const fn resend_cooldown(mut self, seconds: u64) -> Self {
-        self.resend_cooldown = seconds;
-        self
-    }
-
-    /// Sets how many codes may be sent in any hour (1 to 60).
-    ///
-    /// ```
-    /// assert_eq!(mfa::OobPolicy::default().max_sends_per_hour(3).get_max_sends_per_hour(), 3);
-    /// ```
-    #[must_use]
-    pub const fn max_sends_per_hour(mut self, sends: u8) -> Self {
-        self.max_sends_per_hour = sends;
-        self
-    }
-
-    /// Sets the throttling of failed attempts, across codes.
-    ///
-    /// ```
-    /// use mfa::{OobPolicy, ThrottlePolicy};
-    ///
-    /// let policy = OobPolicy::default().throttle(ThrottlePolicy::default().max_failures(5));
-    /// assert_eq!(policy.get_throttle().get_max_failures(), 5);
-    /// ```
-    #[must_use]
-    pub const fn throttle(mut self, throttle: ThrottlePolicy) -> Self {
-        self.throttle = throttle;
-        self
+    pub const fn to_builder(&self) -> OobPolicyBuilder {
+        OobPolicyBuilder { policy: *self }
     }
 
     /// The number of digits of a code.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_digits(), 6);
+    /// assert_eq!(mfa::OobPolicy::default().digits(), 6);
     /// ```
     #[must_use]
-    pub const fn get_digits(&self) -> u8 {
+    pub const fn digits(&self) -> u8 {
         self.digits
     }
 
     /// How long a code is valid, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_ttl(), 300);
+    /// assert_eq!(mfa::OobPolicy::default().ttl(), 300);
     /// ```
     #[must_use]
-    pub const fn get_ttl(&self) -> u64 {
+    pub const fn ttl(&self) -> u64 {
         self.ttl
     }
 
     /// How many attempts one code gets.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_max_attempts(), 5);
+    /// assert_eq!(mfa::OobPolicy::default().max_attempts(), 5);
     /// ```
     #[must_use]
-    pub const fn get_max_attempts(&self) -> u8 {
+    pub const fn max_attempts(&self) -> u8 {
         self.max_attempts
     }
 
     /// The least time between two sends, in seconds.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_resend_cooldown(), 60);
+    /// assert_eq!(mfa::OobPolicy::default().resend_cooldown(), 60);
     /// ```
     #[must_use]
-    pub const fn get_resend_cooldown(&self) -> u64 {
+    pub const fn resend_cooldown(&self) -> u64 {
         self.resend_cooldown
     }
 
     /// How many codes may be sent in any hour.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_max_sends_per_hour(), 5);
+    /// assert_eq!(mfa::OobPolicy::default().max_sends_per_hour(), 5);
     /// ```
     #[must_use]
-    pub const fn get_max_sends_per_hour(&self) -> u8 {
+    pub const fn max_sends_per_hour(&self) -> u8 {
         self.max_sends_per_hour
+    }
+
+    /// How many codes may be sent in a day (from the first send).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::default().max_sends_per_day(), 10);
+    /// ```
+    #[must_use]
+    pub const fn max_sends_per_day(&self) -> u16 {
+        self.max_sends_per_day
     }
 
     /// The throttling of failed attempts.
     ///
     /// ```
-    /// assert_eq!(mfa::OobPolicy::default().get_throttle(), mfa::ThrottlePolicy::default());
+    /// assert_eq!(mfa::OobPolicy::default().throttle(), mfa::ThrottlePolicy::default());
     /// ```
     #[must_use]
-    pub const fn get_throttle(&self) -> ThrottlePolicy {
+    pub const fn throttle(&self) -> ThrottlePolicy {
         self.throttle
     }
 
-    /// Checks every setting against its allowed range (see the table on the
-    /// type), and the throttle policy.
-    ///
-    /// # Errors
-    ///
-    /// [`ParamError::CodeLifetime`] for a lifetime of 0 or over 600 s,
-    /// [`ParamError::OutOfRange`] for the other settings, or the error of
-    /// [`ThrottlePolicy::validated`].
-    ///
-    /// ```
-    /// use mfa::{OobPolicy, ParamError};
-    ///
-    /// assert!(OobPolicy::default().ttl(600).validated().is_ok());
-    /// assert_eq!(
-    ///     OobPolicy::default().ttl(601).validated(),
-    ///     Err(ParamError::CodeLifetime { seconds: 601, max: 600 })
-    /// );
-    /// ```
-    pub const fn validated(self) -> Result<Self, ParamError> {
+    /// The policy if every setting is in range (see
+    /// [`OobPolicyBuilder::build`]); a built or deserialized policy always
+    /// is.
+    pub(crate) const fn validated(self) -> Result<Self, ParamError> {
         if self.digits < Self::MIN_DIGITS || self.digits > Self::MAX_DIGITS {
             return Err(out_of_range(
                 "digits of an out-of-band code",
@@ -313,6 +244,144 @@ impl OobPolicy {
             Ok(_) => Ok(self),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Builds an [`OobPolicy`]: set what differs from the default, then
+/// [`build`](Self::build), which checks every setting against its allowed
+/// range (see the table on [`OobPolicy`]).
+///
+/// ```
+/// use mfa::{OobPolicy, OobPolicyBuilder};
+///
+/// let builder: OobPolicyBuilder = OobPolicy::builder().max_attempts(3);
+/// assert_eq!(builder.build()?.max_attempts(), 3);
+/// assert!(builder.max_attempts(6).build().is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OobPolicyBuilder {
+    policy: OobPolicy,
+}
+
+impl Default for OobPolicyBuilder {
+    fn default() -> Self {
+        OobPolicy::builder()
+    }
+}
+
+impl OobPolicyBuilder {
+    /// Sets the cap on codes sent in a day (1 to 1,440; default 10): the
+    /// window starts at the first send and lasts 24 hours. With the hourly
+    /// cap alone, asking for codes without ever guessing would text a
+    /// phone 120 times a day.
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::builder().max_sends_per_day(3).build()?.max_sends_per_day(), 3);
+    /// assert!(mfa::OobPolicy::builder().max_sends_per_day(0).build().is_err());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn max_sends_per_day(mut self, sends: u16) -> Self {
+        self.policy.max_sends_per_day = sends;
+        self
+    }
+
+    /// Sets the number of digits (6 to 10).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::builder().digits(8).build()?.digits(), 8);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn digits(mut self, digits: u8) -> Self {
+        self.policy.digits = digits;
+        self
+    }
+
+    /// Sets how long a code is valid, in seconds (1 to 600).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::builder().ttl(120).build()?.ttl(), 120);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn ttl(mut self, seconds: u64) -> Self {
+        self.policy.ttl = seconds;
+        self
+    }
+
+    /// Sets how many attempts one code gets (1 to 5).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::builder().max_attempts(3).build()?.max_attempts(), 3);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn max_attempts(mut self, attempts: u8) -> Self {
+        self.policy.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the least time between two sends, in seconds (0 to 3,600).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::builder().resend_cooldown(30).build()?.resend_cooldown(), 30);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn resend_cooldown(mut self, seconds: u64) -> Self {
+        self.policy.resend_cooldown = seconds;
+        self
+    }
+
+    /// Sets how many codes may be sent in any hour (1 to 60).
+    ///
+    /// ```
+    /// assert_eq!(mfa::OobPolicy::builder().max_sends_per_hour(3).build()?.max_sends_per_hour(), 3);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn max_sends_per_hour(mut self, sends: u8) -> Self {
+        self.policy.max_sends_per_hour = sends;
+        self
+    }
+
+    /// Sets the throttling of failed attempts, across codes.
+    ///
+    /// ```
+    /// use mfa::{OobPolicy, ThrottlePolicy};
+    ///
+    /// let throttle = ThrottlePolicy::builder().max_failures(5).build()?;
+    /// let policy = OobPolicy::builder().throttle(throttle).build()?;
+    /// assert_eq!(policy.throttle().max_failures(), 5);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn throttle(mut self, throttle: ThrottlePolicy) -> Self {
+        self.policy.throttle = throttle;
+        self
+    }
+
+    /// The checked policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::CodeLifetime`] for a lifetime of 0 or over 600 s,
+    /// [`ParamError::OutOfRange`] for the other settings, or the error of
+    /// [`ThrottlePolicyBuilder::build`](crate::ThrottlePolicyBuilder::build).
+    ///
+    /// ```
+    /// use mfa::{OobPolicy, ParamError};
+    ///
+    /// assert!(OobPolicy::builder().ttl(600).build().is_ok());
+    /// assert_eq!(
+    ///     OobPolicy::builder().ttl(601).build(),
+    ///     Err(ParamError::CodeLifetime { seconds: 601, max: 600 })
+    /// );
+    /// ```
+    pub const fn build(self) -> Result<OobPolicy, ParamError> {
+        self.policy.validated()
     }
 }
 

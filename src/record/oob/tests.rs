@@ -67,7 +67,16 @@ fn verify(
 /// 10th each failure locks: 900 s, then doubling), to test per-code limits
 /// in isolation.
 fn no_backoff() -> OobPolicy {
-    OobPolicy::default().throttle(ThrottlePolicy::default().initial_delay(0).max_delay(0))
+    OobPolicy::builder()
+        .throttle(
+            ThrottlePolicy::builder()
+                .initial_delay(0)
+                .max_delay(0)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -90,7 +99,7 @@ fn right_code_accepted_once() {
 fn codes_are_zero_padded_and_sized_by_policy() {
     let (_, delivery) = issue(&OobRecord::new(), &OobPolicy::default(), &phone(), T0, 42);
     assert_eq!(delivery.code().expose(), "000042");
-    let ten = OobPolicy::default().digits(10);
+    let ten = OobPolicy::builder().digits(10).build().unwrap();
     let (record, delivery) = issue(&OobRecord::new(), &ten, &phone(), T0, 9_876_543_210);
     assert_eq!(delivery.code().expose(), "9876543210");
     let (_, outcome) = verify(&record, &ten, &phone(), "98765 43210", T0);
@@ -178,7 +187,7 @@ fn last_second_of_life_and_first_after() {
     assert_eq!((unchanged, outcome), (None, Err(OobError::Expired)));
 
     // At the 10-minute maximum.
-    let max = OobPolicy::default().ttl(600);
+    let max = OobPolicy::builder().ttl(600).build().unwrap();
     let (record, _) = issue(&OobRecord::new(), &max, &phone(), T0, 111_111);
     assert_eq!(
         verify(&record, &max, &phone(), "111111", T0 + 599).1,
@@ -193,47 +202,24 @@ fn last_second_of_life_and_first_after() {
 #[test]
 fn ttl_is_capped_at_ten_minutes() {
     assert_eq!(
-        OobPolicy::default()
-            .ttl(600)
-            .validated()
-            .map(|p| p.get_ttl()),
+        OobPolicy::builder().ttl(600).build().map(|p| p.ttl()),
         Ok(600)
     );
     assert_eq!(
-        OobPolicy::default().ttl(601).validated(),
+        OobPolicy::builder().ttl(601).build(),
         Err(ParamError::CodeLifetime {
             seconds: 601,
             max: 600
         })
     );
-    assert!(OobPolicy::default().ttl(0).validated().is_err());
-    // An invalid policy is refused by every operation.
-    let bad = OobPolicy::default().ttl(601);
-    let (record, outcome) = OobRecord::new()
-        .issue(&bad, &key(), &phone(), T0)
-        .into_parts();
-    assert!(record.is_none());
-    assert_eq!(
-        outcome.err(),
-        Some(OobError::Policy(ParamError::CodeLifetime {
-            seconds: 601,
-            max: 600
-        }))
-    );
-    let (record, _) = issue(&OobRecord::new(), &OobPolicy::default(), &phone(), T0, 1);
-    assert_eq!(
-        verify(&record, &bad, &phone(), "000001", T0).1,
-        Err(OobError::Policy(ParamError::CodeLifetime {
-            seconds: 601,
-            max: 600
-        }))
-    );
+    assert!(OobPolicy::builder().ttl(0).build().is_err());
+    // An invalid policy cannot be built, so no operation ever sees one.
 }
 
 #[test]
 fn policy_bounds() {
-    let p = OobPolicy::default();
-    assert_eq!(p.validated(), Ok(p));
+    let p = OobPolicy::builder();
+    assert_eq!(p.build(), Ok(OobPolicy::default()));
     for (policy, ok) in [
         (p.digits(5), false),
         (p.digits(6), true),
@@ -256,23 +242,15 @@ fn policy_bounds() {
         (p.max_sends_per_day(OobPolicy::MAX_SENDS_PER_DAY + 1), false),
         (p.ttl(1), true),
         (
-            p.throttle(ThrottlePolicy::default().max_failures(101)),
-            false,
-        ),
-        (
-            p.throttle(ThrottlePolicy::default().max_delay(86_400)),
+            p.throttle(ThrottlePolicy::builder().max_delay(86_400).build().unwrap()),
             true,
-        ),
-        (
-            p.throttle(ThrottlePolicy::default().max_delay(86_401)),
-            false,
         ),
         (p.throttle(ThrottlePolicy::unlimited()), true),
     ] {
-        assert_eq!(policy.validated().is_ok(), ok, "{policy:?}");
+        assert_eq!(policy.build().is_ok(), ok, "{policy:?}");
     }
     assert_eq!(
-        p.digits(11).validated(),
+        p.digits(11).build(),
         Err(ParamError::OutOfRange {
             name: "digits of an out-of-band code",
             value: 11,
@@ -281,7 +259,7 @@ fn policy_bounds() {
         })
     );
     assert_eq!(
-        p.max_sends_per_day(1_441).validated(),
+        p.max_sends_per_day(1_441).build(),
         Err(ParamError::OutOfRange {
             name: "out-of-band codes sent per day",
             value: 1_441,
@@ -289,6 +267,13 @@ fn policy_bounds() {
             max: 1_440
         })
     );
+    // An out-of-range throttle policy cannot be built, so it cannot reach
+    // an OobPolicy either.
+    assert_eq!(
+        ThrottlePolicy::builder().max_failures(101).build(),
+        Err(ParamError::MaxFailures(101))
+    );
+    assert!(ThrottlePolicy::builder().max_delay(86_401).build().is_err());
     assert_eq!(OobPolicy::DAY_WINDOW, 86_400);
 }
 
@@ -369,12 +354,18 @@ fn backoff_applies_across_attempts() {
 
 #[test]
 fn issue_is_refused_during_a_lockout_but_not_a_backoff() {
-    let policy = OobPolicy::default().resend_cooldown(0).throttle(
-        ThrottlePolicy::default()
-            .free_failures(0)
-            .initial_delay(100)
-            .max_failures(2),
-    );
+    let policy = OobPolicy::builder()
+        .resend_cooldown(0)
+        .throttle(
+            ThrottlePolicy::builder()
+                .free_failures(0)
+                .initial_delay(100)
+                .max_failures(2)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
     let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 1);
     // The first failure backs off for 100 s: verifying waits, sending does not.
     let (record, _) = verify(&record, &policy, &phone(), "999999", T0);
@@ -502,7 +493,7 @@ fn resend_does_not_reset_failures() {
 
 #[test]
 fn attempts_are_fixed_when_the_code_is_issued() {
-    let two = no_backoff().max_attempts(2);
+    let two = no_backoff().to_builder().max_attempts(2).build().unwrap();
     let five = no_backoff();
     // Issued allowing 2 attempts, checked under a policy of 5: still 2.
     let (mut record, _) = issue(&OobRecord::new(), &two, &phone(), T0, 6);
@@ -518,7 +509,7 @@ fn attempts_are_fixed_when_the_code_is_issued() {
     );
     // Issued allowing 5, checked under a policy of 1: the 5th attempt is
     // evaluated, the 6th is not.
-    let one = no_backoff().max_attempts(1);
+    let one = no_backoff().to_builder().max_attempts(1).build().unwrap();
     let (mut record, _) = issue(&OobRecord::new(), &five, &phone(), T0, 6);
     for _ in 0..4 {
         (record, _) = verify(&record, &one, &phone(), "999999", T0);
@@ -553,8 +544,16 @@ fn success_resets_failures_but_keeps_strikes() {
 
     // After a lockout (one failure locks here), the strike outlives the
     // success: the next failure locks for twice as long.
-    let one =
-        OobPolicy::default().throttle(ThrottlePolicy::default().free_failures(0).max_failures(1));
+    let one = OobPolicy::builder()
+        .throttle(
+            ThrottlePolicy::builder()
+                .free_failures(0)
+                .max_failures(1)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
     let (record, _) = issue(&OobRecord::new(), &one, &phone(), T0, 8);
     let (locked, _) = verify(&record, &one, &phone(), "000000", T0);
     assert_eq!(locked.throttle().retry_at(), T0 + 900);
@@ -653,7 +652,7 @@ fn resend_cooldown_edges() {
         Some("a code was sent moments ago; a new one can be sent in 45 s")
     );
     // No cooldown configured: back-to-back sends, up to the hourly cap.
-    let eager = OobPolicy::default().resend_cooldown(0);
+    let eager = OobPolicy::builder().resend_cooldown(0).build().unwrap();
     let (record, _) = issue(&OobRecord::new(), &eager, &phone(), T0, 1);
     assert!(
         record
@@ -704,12 +703,14 @@ fn sends_per_hour_cap_edges() {
         "sends older than an hour are dropped"
     );
     // A lower cap applies at once to an existing log.
-    let strict = OobPolicy::default().max_sends_per_hour(2);
+    let strict = OobPolicy::builder().max_sends_per_hour(2).build().unwrap();
     assert_eq!(record.next_send_at(&strict), T0 + 240 + 3_600);
     // Consecutive sends are the cooldown's business, not the cap's.
-    let one = OobPolicy::default()
+    let one = OobPolicy::builder()
         .max_sends_per_hour(1)
-        .resend_cooldown(10);
+        .resend_cooldown(10)
+        .build()
+        .unwrap();
     let (record, _) = issue(&OobRecord::new(), &one, &phone(), T0, 1);
     assert_eq!(
         record
@@ -769,14 +770,27 @@ fn sends_per_day_cap_edges() {
     for i in 0..3 {
         (record, _) = issue(&record, &policy, &phone(), T0 + 60 * i, i);
     }
-    assert_eq!(record.next_send_at(&policy.max_sends_per_day(3)), day_end);
-    assert_eq!(record.next_send_at(&policy.max_sends_per_day(4)), T0 + 180);
     assert_eq!(
-        record.next_send_at(&policy.max_sends_per_day(4).max_sends_per_hour(3)),
+        record.next_send_at(&policy.to_builder().max_sends_per_day(3).build().unwrap()),
+        day_end
+    );
+    assert_eq!(
+        record.next_send_at(&policy.to_builder().max_sends_per_day(4).build().unwrap()),
+        T0 + 180
+    );
+    assert_eq!(
+        record.next_send_at(
+            &policy
+                .to_builder()
+                .max_sends_per_day(4)
+                .max_sends_per_hour(3)
+                .build()
+                .unwrap()
+        ),
         T0 + 3_600
     );
     // A window that ended no longer holds a send back, whatever its count.
-    let one = policy.max_sends_per_day(1);
+    let one = policy.to_builder().max_sends_per_day(1).build().unwrap();
     let (record, _) = issue(&OobRecord::new(), &one, &phone(), T0, 1);
     assert_eq!(
         record

@@ -8,20 +8,22 @@ use crate::record::throttle::ThrottlePolicy;
 ///
 /// | setting | default | allowed | source |
 /// |---|---|---|---|
-/// | [`count`](Self::count) | 10 codes | 1 to 20 | Google backup codes: 10 |
-/// | [`iterations`](Self::iterations) | 10,000 | 1,000 to 1,000,000 | NIST SP 800-63B rev 3 §5.1.1.2: at least 10,000 for PBKDF2; RFC 8018 §4.2: at least 1,000 |
-/// | [`throttle`](Self::throttle) | [`ThrottlePolicy::unlimited`] | any | NIST SP 800-63B §5.1.2.2: no rate limit needed for 64 bits or more; a lockout would let a password holder keep the owner's last way in locked |
+/// | [`count`](RecoveryPolicyBuilder::count) | 10 codes | 1 to 20 | Google backup codes: 10 |
+/// | [`iterations`](RecoveryPolicyBuilder::iterations) | 10,000 | 1,000 to 1,000,000 | NIST SP 800-63B rev 3 §5.1.1.2: at least 10,000 for PBKDF2; RFC 8018 §4.2: at least 1,000 |
+/// | [`throttle`](RecoveryPolicyBuilder::throttle) | [`ThrottlePolicy::unlimited`] | any | NIST SP 800-63B §5.1.2.2: no rate limit needed for 64 bits or more; a lockout would let a password holder keep the owner's last way in locked |
 ///
 /// The iteration count is stored with each set of codes, so raising it
 /// later applies to sets generated from then on while older sets keep
 /// working.
 ///
+/// Build one with [`RecoveryPolicy::builder`], which checks the settings.
+///
 /// ```
 /// use mfa::RecoveryPolicy;
 ///
-/// let policy = RecoveryPolicy::default().count(8).validated()?;
-/// assert_eq!((policy.get_count(), policy.get_iterations()), (8, 10_000));
-/// assert!(RecoveryPolicy::default().count(0).validated().is_err());
+/// let policy = RecoveryPolicy::builder().count(8).build()?;
+/// assert_eq!((policy.count(), policy.iterations()), (8, 10_000));
+/// assert!(RecoveryPolicy::builder().count(0).build().is_err());
 /// # Ok::<(), mfa::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,14 +40,7 @@ pub struct RecoveryPolicy {
 
 impl Default for RecoveryPolicy {
     fn default() -> Self {
-        Self {
-            count: 10,
-            iterations: 10_000,
-            // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
-            // and a lockout would let a password holder keep the owner's
-            // last way in locked: rate-limit clients in front instead.
-            throttle: ThrottlePolicy::unlimited(),
-        }
+        Self::DEFAULT
     }
 }
 
@@ -58,90 +53,77 @@ impl RecoveryPolicy {
     /// record cannot make each check take seconds.
     pub const MAX_ITERATIONS: u32 = 1_000_000;
 
-    /// Sets how many codes a set has (1 to 20).
+    pub(crate) const DEFAULT: Self = Self {
+        count: 10,
+        iterations: 10_000,
+        // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
+        // and a lockout would let a password holder keep the owner's
+        // last way in locked: rate-limit clients in front instead.
+        throttle: ThrottlePolicy::unlimited(),
+    };
+
+    /// A builder starting from the [default](Self::default) policy.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().count(5).get_count(), 5);
+    /// let policy = mfa::RecoveryPolicy::builder().count(8).build()?;
+    /// assert_eq!((policy.count(), policy.iterations()), (8, 10_000));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn count(mut self, count: u8) -> Self {
-        self.count = count;
-        self
+    pub const fn builder() -> RecoveryPolicyBuilder {
+        RecoveryPolicyBuilder {
+            policy: Self::DEFAULT,
+        }
     }
 
-    /// Sets the PBKDF2-HMAC-SHA256 iteration count (1,000 to 1,000,000).
-    /// Each check costs one PBKDF2 run, whatever the number of codes.
+    /// A builder starting from this policy, to change some of its
+    /// settings.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().iterations(50_000).get_iterations(), 50_000);
+    /// let policy = mfa::RecoveryPolicy::default();
+    /// let slower = policy.to_builder().iterations(50_000).build()?;
+    /// assert_eq!((slower.iterations(), slower.count()), (50_000, policy.count()));
+    /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn iterations(mut self, iterations: u32) -> Self {
-        self.iterations = iterations;
-        self
-    }
-
-    /// Sets the throttling of failed attempts.
-    ///
-    /// ```
-    /// use mfa::{RecoveryPolicy, ThrottlePolicy};
-    ///
-    /// let policy = RecoveryPolicy::default().throttle(ThrottlePolicy::default().max_failures(5));
-    /// assert_eq!(policy.get_throttle().get_max_failures(), 5);
-    /// ```
-    #[must_use]
-    pub const fn throttle(mut self, throttle: ThrottlePolicy) -> Self {
-        self.throttle = throttle;
-        self
+    pub const fn to_builder(&self) -> RecoveryPolicyBuilder {
+        RecoveryPolicyBuilder { policy: *self }
     }
 
     /// How many codes a set has.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().get_count(), 10);
+    /// assert_eq!(mfa::RecoveryPolicy::default().count(), 10);
     /// ```
     #[must_use]
-    pub const fn get_count(&self) -> u8 {
+    pub const fn count(&self) -> u8 {
         self.count
     }
 
     /// The PBKDF2 iteration count for new sets.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().get_iterations(), 10_000);
+    /// assert_eq!(mfa::RecoveryPolicy::default().iterations(), 10_000);
     /// ```
     #[must_use]
-    pub const fn get_iterations(&self) -> u32 {
+    pub const fn iterations(&self) -> u32 {
         self.iterations
     }
 
     /// The throttling of failed attempts.
     ///
     /// ```
-    /// assert_eq!(mfa::RecoveryPolicy::default().get_throttle(), mfa::ThrottlePolicy::unlimited());
+    /// assert_eq!(mfa::RecoveryPolicy::default().throttle(), mfa::ThrottlePolicy::unlimited());
     /// ```
     #[must_use]
-    pub const fn get_throttle(&self) -> ThrottlePolicy {
+    pub const fn throttle(&self) -> ThrottlePolicy {
         self.throttle
     }
 
-    /// Checks every setting against its allowed range, and the throttle
-    /// policy.
-    ///
-    /// # Errors
-    ///
-    /// [`ParamError::OutOfRange`], or the error of
-    /// [`ThrottlePolicy::validated`].
-    ///
-    /// ```
-    /// use mfa::{ParamError, RecoveryPolicy};
-    ///
-    /// assert!(matches!(
-    ///     RecoveryPolicy::default().iterations(999).validated(),
-    ///     Err(ParamError::OutOfRange { value: 999, min: 1_000, .. })
-    /// ));
-    /// ```
-    pub const fn validated(self) -> Result<Self, ParamError> {
+    /// The policy if every setting is in range (see
+    /// [`RecoveryPolicyBuilder::build`]); a built or deserialized policy
+    /// always is.
+    pub(crate) const fn validated(self) -> Result<Self, ParamError> {
         if self.count == 0 || self.count > Self::MAX_COUNT {
             return Err(ParamError::OutOfRange {
                 name: "recovery codes per set",
@@ -162,6 +144,92 @@ impl RecoveryPolicy {
             Ok(_) => Ok(self),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Builds a [`RecoveryPolicy`]: set what differs from the default, then
+/// [`build`](Self::build), which checks every setting against its allowed
+/// range (see the table on [`RecoveryPolicy`]).
+///
+/// ```
+/// use mfa::{RecoveryPolicy, RecoveryPolicyBuilder};
+///
+/// let builder: RecoveryPolicyBuilder = RecoveryPolicy::builder().count(12);
+/// assert_eq!(builder.build()?.count(), 12);
+/// assert!(builder.count(21).build().is_err());
+/// # Ok::<(), mfa::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecoveryPolicyBuilder {
+    policy: RecoveryPolicy,
+}
+
+impl Default for RecoveryPolicyBuilder {
+    fn default() -> Self {
+        RecoveryPolicy::builder()
+    }
+}
+
+impl RecoveryPolicyBuilder {
+    /// Sets how many codes a set has (1 to 20).
+    ///
+    /// ```
+    /// assert_eq!(mfa::RecoveryPolicy::builder().count(5).build()?.count(), 5);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn count(mut self, count: u8) -> Self {
+        self.policy.count = count;
+        self
+    }
+
+    /// Sets the PBKDF2-HMAC-SHA256 iteration count (1,000 to 1,000,000).
+    /// Each check costs one PBKDF2 run, whatever the number of codes.
+    ///
+    /// ```
+    /// let policy = mfa::RecoveryPolicy::builder().iterations(50_000).build()?;
+    /// assert_eq!(policy.iterations(), 50_000);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn iterations(mut self, iterations: u32) -> Self {
+        self.policy.iterations = iterations;
+        self
+    }
+
+    /// Sets the throttling of failed attempts.
+    ///
+    /// ```
+    /// use mfa::{RecoveryPolicy, ThrottlePolicy};
+    ///
+    /// let throttle = ThrottlePolicy::builder().max_failures(5).build()?;
+    /// let policy = RecoveryPolicy::builder().throttle(throttle).build()?;
+    /// assert_eq!(policy.throttle().max_failures(), 5);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn throttle(mut self, throttle: ThrottlePolicy) -> Self {
+        self.policy.throttle = throttle;
+        self
+    }
+
+    /// The checked policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamError::OutOfRange`], or the error of
+    /// [`ThrottlePolicyBuilder::build`](crate::ThrottlePolicyBuilder::build).
+    ///
+    /// ```
+    /// use mfa::{ParamError, RecoveryPolicy};
+    ///
+    /// assert!(matches!(
+    ///     RecoveryPolicy::builder().iterations(999).build(),
+    ///     Err(ParamError::OutOfRange { value: 999, min: 1_000, .. })
+    /// ));
+    /// ```
+    pub const fn build(self) -> Result<RecoveryPolicy, ParamError> {
+        self.policy.validated()
     }
 }
 

@@ -16,7 +16,10 @@ const T0: u64 = 1_700_000_000;
 
 /// The cheapest allowed hashing, so the tests run fast in debug builds.
 fn policy() -> RecoveryPolicy {
-    RecoveryPolicy::default().iterations(RecoveryPolicy::MIN_ITERATIONS)
+    RecoveryPolicy::builder()
+        .iterations(RecoveryPolicy::MIN_ITERATIONS)
+        .build()
+        .unwrap()
 }
 
 /// A deterministic source: every call fills its buffer with the next byte
@@ -147,7 +150,7 @@ fn encoding_uses_every_bit() {
 
 #[test]
 fn each_code_works_once_and_the_last_one_too() {
-    let p = policy().count(3);
+    let p = policy().to_builder().count(3).build().unwrap();
     let (mut record, codes) = generate(&p);
     for (i, code) in codes.iter().enumerate() {
         let outcome;
@@ -179,7 +182,7 @@ fn each_code_works_once_and_the_last_one_too() {
 
 #[test]
 fn codes_may_be_used_in_any_order() {
-    let p = policy().count(4);
+    let p = policy().to_builder().count(4).build().unwrap();
     let (mut record, codes) = generate(&p);
     for i in [2, 0, 3, 1] {
         let outcome;
@@ -195,7 +198,7 @@ fn codes_may_be_used_in_any_order() {
 
 #[test]
 fn input_is_normalized() {
-    let p = policy().count(1);
+    let p = policy().to_builder().count(1).build().unwrap();
     let (record, codes) = generate(&p);
     let code = &codes[0];
     let plain = code.replace('-', "");
@@ -218,7 +221,11 @@ fn input_is_normalized() {
 
 #[test]
 fn malformed_input_counts_but_runs_no_kdf() {
-    let p = policy().throttle(ThrottlePolicy::default().initial_delay(0));
+    let p = policy()
+        .to_builder()
+        .throttle(ThrottlePolicy::builder().initial_delay(0).build().unwrap())
+        .build()
+        .unwrap();
     let (record, codes) = generate(&p);
     let (record, outcome) = verify(&record, &p, &codes[0][..18], T0);
     assert_eq!(
@@ -260,7 +267,11 @@ fn malformed_input_counts_but_runs_no_kdf() {
 
 #[test]
 fn regenerate_invalidates_the_old_set_and_keeps_failures() {
-    let p = policy().throttle(ThrottlePolicy::default().initial_delay(0));
+    let p = policy()
+        .to_builder()
+        .throttle(ThrottlePolicy::builder().initial_delay(0).build().unwrap())
+        .build()
+        .unwrap();
     let (record, old_codes) = generate(&p);
     let (record, _) = verify(&record, &p, "0000-0000-0000-0000", T0);
     assert_eq!(record.throttle().failures(), 1);
@@ -284,7 +295,17 @@ fn regenerate_invalidates_the_old_set_and_keeps_failures() {
 #[test]
 fn throttled_and_locked_out() {
     // One forgiven failure, a 1 s backoff, a lockout at the third.
-    let p = policy().throttle(ThrottlePolicy::default().free_failures(1).max_failures(3));
+    let p = policy()
+        .to_builder()
+        .throttle(
+            ThrottlePolicy::builder()
+                .free_failures(1)
+                .max_failures(3)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
     let (record, codes) = generate(&p);
     let wrong = "0000-0000-0000-0000";
     let refused = |record: &RecoveryCodes, now: u64| {
@@ -363,10 +384,10 @@ fn throttled_and_locked_out() {
 fn unthrottled_by_default() {
     // 80-bit codes: every attempt is evaluated, failures are only counted.
     assert_eq!(
-        RecoveryPolicy::default().get_throttle(),
+        RecoveryPolicy::default().throttle(),
         ThrottlePolicy::unlimited()
     );
-    let p = policy().count(1);
+    let p = policy().to_builder().count(1).build().unwrap();
     let (mut record, codes) = generate(&p);
     for n in 1..=120 {
         let outcome;
@@ -381,7 +402,7 @@ fn unthrottled_by_default() {
 
 #[test]
 fn deterministic_generation() {
-    let p = policy().count(2);
+    let p = policy().to_builder().count(2).build().unwrap();
     let (a, codes_a) = RecoveryCodes::generate_with(&p, T0, counter(0)).unwrap();
     let (b, codes_b) = RecoveryCodes::generate_with(&p, T0, counter(0)).unwrap();
     assert_eq!(a, b);
@@ -414,8 +435,8 @@ fn deterministic_generation() {
 
 #[test]
 fn policy_bounds() {
-    let p = RecoveryPolicy::default();
-    assert_eq!(p.validated(), Ok(p));
+    let p = RecoveryPolicy::builder();
+    assert_eq!(p.build(), Ok(RecoveryPolicy::default()));
     for (policy, ok) in [
         (p.count(0), false),
         (p.count(1), true),
@@ -425,29 +446,31 @@ fn policy_bounds() {
         (p.iterations(1_000), true),
         (p.iterations(1_000_000), true),
         (p.iterations(1_000_001), false),
-        (p.throttle(ThrottlePolicy::default().max_failures(0)), false),
-        (p.throttle(ThrottlePolicy::default().free_failures(9)), true),
         (
-            p.throttle(ThrottlePolicy::default().free_failures(10)),
-            false,
+            p.throttle(ThrottlePolicy::builder().free_failures(9).build().unwrap()),
+            true,
         ),
-        (p.throttle(ThrottlePolicy::default().lockout(0)), false),
     ] {
-        assert_eq!(policy.validated().is_ok(), ok, "{policy:?}");
+        assert_eq!(policy.build().is_ok(), ok, "{policy:?}");
     }
     assert_eq!(
-        RecoveryCodes::generate(&p.count(0), T0).err(),
-        Some(RecoveryError::Policy(ParamError::OutOfRange {
+        p.count(0).build(),
+        Err(ParamError::OutOfRange {
             name: "recovery codes per set",
             value: 0,
             min: 1,
             max: 20
-        }))
+        })
     );
-    let (record, codes) = generate(&policy().count(1));
-    let (unchanged, outcome) = record.verify(&p.count(0), &codes[0], T0).into_parts();
-    assert!(unchanged.is_none());
-    assert!(matches!(outcome, Err(RecoveryError::Policy(_))));
+    // An out-of-range throttle policy cannot be built, so it cannot reach
+    // a RecoveryPolicy, nor an invalid RecoveryPolicy an operation.
+    for throttle in [
+        ThrottlePolicy::builder().max_failures(0),
+        ThrottlePolicy::builder().free_failures(10),
+        ThrottlePolicy::builder().lockout(0),
+    ] {
+        assert!(throttle.build().is_err(), "{throttle:?}");
+    }
 }
 
 #[test]
@@ -455,13 +478,14 @@ fn iterations_are_stored_with_the_set() {
     // A set made with one count still verifies after the policy changes.
     let (record, codes) = generate(&policy());
     assert_eq!(record.iterations(), 1_000);
-    let raised = RecoveryPolicy::default().iterations(2_000);
+    let raised = RecoveryPolicy::builder().iterations(2_000).build().unwrap();
     assert_eq!(verify(&record, &raised, &codes[0], T0).1, Ok(()));
 }
 
 #[test]
 fn default_policy_round_trip() {
-    let (record, codes) = RecoveryCodes::generate(&RecoveryPolicy::default().count(1), T0).unwrap();
+    let (record, codes) =
+        RecoveryCodes::generate(&RecoveryPolicy::builder().count(1).build().unwrap(), T0).unwrap();
     assert_eq!(record.iterations(), 10_000);
     assert_eq!(
         verify(&record, &RecoveryPolicy::default(), codes[0].expose(), T0).1,

@@ -96,9 +96,11 @@ static SET: OnceLock<(mfa::RecoveryCodes, String)> = OnceLock::new();
 static DK: OnceLock<[u8; 32]> = OnceLock::new();
 
 fn policy() -> mfa::RecoveryPolicy {
-    mfa::RecoveryPolicy::default()
+    mfa::RecoveryPolicy::builder()
         .count(1)
         .iterations(ITERATIONS)
+        .build()
+        .expect("a valid policy")
 }
 
 fn make_set() -> (mfa::RecoveryCodes, String) {
