@@ -470,6 +470,24 @@ impl<'de> serde::Deserialize<'de> for HotpConfig {
 mod tests {
     use super::*;
 
+    /// The builder sets every field, each getter reads its own, and a
+    /// configuration goes back to a builder unchanged.
+    #[test]
+    fn builder_and_getters_carry_every_field() {
+        let config = HotpConfig::builder()
+            .algorithm(Algorithm::Sha256)
+            .digits(Digits::SEVEN)
+            .look_ahead(3)
+            .resync(40)
+            .build()
+            .expect("valid parameters");
+        assert_eq!(config.algorithm(), Algorithm::Sha256);
+        assert_eq!(config.digits(), Digits::SEVEN);
+        assert_eq!(config.look_ahead(), 3);
+        assert_eq!(config.resync(), 40);
+        assert_eq!(config.to_builder().build(), Ok(config));
+    }
+
     /// A deserialized configuration keeps every field and is validated.
     #[cfg(feature = "serde")]
     #[test]

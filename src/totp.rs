@@ -750,6 +750,29 @@ mod tests {
         }
     }
 
+    /// The builder sets every field, each getter reads its own, and a
+    /// configuration goes back to a builder unchanged.
+    #[test]
+    fn builder_and_getters_carry_every_field() {
+        let window = Window::new(2, 1).expect("a valid window");
+        let config = TotpConfig::builder()
+            .algorithm(Algorithm::Sha512)
+            .digits(Digits::EIGHT)
+            .period(60)
+            .t0(5)
+            .window(window)
+            .resync(9)
+            .build()
+            .expect("valid parameters");
+        assert_eq!(config.algorithm(), Algorithm::Sha512);
+        assert_eq!(config.digits(), Digits::EIGHT);
+        assert_eq!(config.period(), 60);
+        assert_eq!(config.t0(), 5);
+        assert_eq!(config.window(), window);
+        assert_eq!(config.resync(), 9);
+        assert_eq!(config.to_builder().build(), Ok(config));
+    }
+
     /// A deserialized configuration keeps every field and is validated.
     #[cfg(feature = "serde")]
     #[test]
