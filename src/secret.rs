@@ -317,6 +317,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn short_is_below_128_bits() {
+        for (len, short) in [(10, true), (15, true), (16, false), (17, false)] {
+            let secret = Secret::from_bytes_legacy(&[7; 17][..len]);
+            assert_eq!(secret.map(|s| s.is_short()), Ok(short), "{len} bytes");
+        }
+    }
+
+    #[test]
     fn length_boundaries() {
         assert!(Secret::from_bytes(&[7; 16]).is_ok());
         assert_eq!(
