@@ -556,6 +556,26 @@ mod tests {
         }
     }
 
+    /// A stored drift may reach the resynchronisation range, not beyond.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_stored_drift_stays_within_the_resync_range() {
+        let base = record(0x5a, TotpConfig::default());
+        let max = i64::from(base.totp().config().resync());
+        let json = serde_json::to_value(&base).expect("serializes");
+        for (drift, ok) in [
+            (max, true),
+            (-max, true),
+            (max + 1, false),
+            (-max - 1, false),
+        ] {
+            let mut edited = json.clone();
+            edited["drift"] = drift.into();
+            let back = serde_json::from_value::<TotpRecord>(edited);
+            assert_eq!(back.map(|r| r.drift()).ok(), ok.then_some(drift), "{drift}");
+        }
+    }
+
     /// When the windows around the recorded drift and around now both
     /// match, the later step wins, at offset 0: a phone whose clock was
     /// corrected goes back to no drift. The key's codes repeat within a
