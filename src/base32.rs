@@ -246,6 +246,30 @@ mod tests {
         );
     }
 
+    /// The length checked against `max_len` counts the bytes of a partial
+    /// last group too, and a secret of exactly `max_len` bytes passes.
+    #[test]
+    fn max_len_is_inclusive_and_counts_partial_groups() {
+        for (text, len) in [
+            ("MY", 1),
+            ("MZXQ", 2),
+            ("MZXW6", 3),
+            ("MZXW6YQ", 4),
+            ("MZXW6YTB", 5),
+            ("MZXW6YTBOI", 6),
+        ] {
+            assert_eq!(decode(text, len).map(|d| d.len()), Ok(len), "{text}");
+            assert_eq!(
+                decode(text, len - 1),
+                Err(SecretError::TooLong {
+                    bits: len * 8,
+                    max_bits: (len - 1) * 8
+                }),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn errors_name_the_problem() {
         assert_eq!(

@@ -292,6 +292,44 @@ mod tests {
     }
 
     #[test]
+    fn parse_keeps_the_digits() {
+        for digits in [Digits::SIX, Digits::SEVEN, Digits::EIGHT] {
+            let input = "12345678".get(..usize::from(digits.get())).unwrap_or("");
+            assert_eq!(Code::parse(input, digits).map(|c| c.digits()), Ok(digits));
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_digits_only() {
+        let code = Code::new(123_456, Digits::SIX);
+        assert_eq!(alloc::format!("{code:?}"), "Code { digits: 6, .. }");
+    }
+
+    #[test]
+    fn equality_compares_value_and_digits() {
+        let code = Code::new(42, Digits::SIX);
+        assert!(code == Code::new(42, Digits::SIX));
+        assert!(code != Code::new(43, Digits::SIX));
+        assert!(code != Code::new(42, Digits::SEVEN));
+        assert!(bool::from(code.ct_eq(&Code::new(42, Digits::SIX))));
+        assert!(!bool::from(code.ct_eq(&Code::new(42, Digits::EIGHT))));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn digits_serialize_as_the_number() {
+        for digits in [Digits::SIX, Digits::SEVEN, Digits::EIGHT] {
+            let json = serde_json::to_string(&digits).ok();
+            assert_eq!(json, Some(digits.get().to_string()));
+            let back = json.and_then(|j| serde_json::from_str::<Digits>(&j).ok());
+            assert_eq!(back, Some(digits));
+        }
+        for bad in ["5", "9", "0", "-6", "\"6\""] {
+            assert!(serde_json::from_str::<Digits>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn reduce_matches_plain_remainder() {
         for v in [0, 1, 999_999, 1_000_000, 123_456_789, 0x7fff_ffff] {
             assert_eq!(Digits::SIX.reduce(v), v % 1_000_000);

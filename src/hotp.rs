@@ -465,3 +465,51 @@ impl<'de> serde::Deserialize<'de> for HotpConfig {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The builder sets every field, each getter reads its own, and a
+    /// configuration goes back to a builder unchanged.
+    #[test]
+    fn builder_and_getters_carry_every_field() {
+        let config = HotpConfig::builder()
+            .algorithm(Algorithm::Sha256)
+            .digits(Digits::SEVEN)
+            .look_ahead(3)
+            .resync(40)
+            .build()
+            .expect("valid parameters");
+        assert_eq!(config.algorithm(), Algorithm::Sha256);
+        assert_eq!(config.digits(), Digits::SEVEN);
+        assert_eq!(config.look_ahead(), 3);
+        assert_eq!(config.resync(), 40);
+        assert_eq!(config.to_builder().build(), Ok(config));
+    }
+
+    /// A deserialized configuration keeps every field and is validated.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialize_keeps_every_field_and_validates() {
+        let config = HotpConfig {
+            algorithm: Algorithm::Sha256,
+            digits: Digits::SEVEN,
+            look_ahead: 3,
+            resync: 40,
+        };
+        let json = serde_json::to_value(config).expect("serializes");
+        assert_eq!(
+            serde_json::from_value::<HotpConfig>(json.clone()).ok(),
+            Some(config)
+        );
+        for (field, bad) in [("look_ahead", 21), ("resync", 1_001)] {
+            let mut edited = json.clone();
+            edited[field] = bad.into();
+            assert!(
+                serde_json::from_value::<HotpConfig>(edited).is_err(),
+                "{field}"
+            );
+        }
+    }
+}

@@ -832,6 +832,23 @@ mod tests {
         }
     }
 
+    /// `Debug` names the hash and shows nothing of the keyed states.
+    #[test]
+    fn debug_shows_the_algorithm_only() {
+        let secret = Secret::from_bytes_legacy(&[0xa5; 20]).expect("length in range");
+        for (alg, name) in [
+            (Algorithm::Sha1, "Sha1"),
+            (Algorithm::Sha256, "Sha256"),
+            (Algorithm::Sha512, "Sha512"),
+        ] {
+            let keyed = Keyed::new(&secret, alg);
+            assert_eq!(
+                alloc::format!("{keyed:?}"),
+                alloc::format!("Keyed {{ algorithm: {name}, .. }}")
+            );
+        }
+    }
+
     #[test]
     fn truncation_reads_every_offset() {
         let mut hmac = [0u8; 20];

@@ -316,6 +316,26 @@ impl serde::de::Visitor<'_> for Base32Visitor {
 mod tests {
     use super::*;
 
+    /// A stored secret that is not a string is refused, saying what was
+    /// expected.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialize_expects_a_base32_string() {
+        let error = serde_json::from_str::<Secret>("42").map(|s| s.len());
+        assert_eq!(
+            error.map_err(|e| alloc::string::ToString::to_string(&e)),
+            Err("invalid type: integer `42`, expected a Base32 secret at line 1 column 2".into())
+        );
+    }
+
+    #[test]
+    fn short_is_below_128_bits() {
+        for (len, short) in [(10, true), (15, true), (16, false), (17, false)] {
+            let secret = Secret::from_bytes_legacy(&[7; 17][..len]);
+            assert_eq!(secret.map(|s| s.is_short()), Ok(short), "{len} bytes");
+        }
+    }
+
     #[test]
     fn length_boundaries() {
         assert!(Secret::from_bytes(&[7; 16]).is_ok());

@@ -681,3 +681,135 @@ impl<'de> serde::Deserialize<'de> for TotpConfig {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: i128 = u64::MAX as i128;
+
+    /// The range is clamped to `0..=u64::MAX`, and empty (`first > last`)
+    /// when it lies wholly outside, at both ends and one step either side.
+    #[test]
+    fn step_range_clamps_and_empties() {
+        assert_eq!(step_range(-5, -3), (1, 0));
+        assert_eq!(step_range(-2, -1), (1, 0));
+        assert_eq!(step_range(-1, 0), (0, 0));
+        assert_eq!(step_range(-1, 1), (0, 1));
+        assert_eq!(step_range(4, 6), (4, 6));
+        assert_eq!(step_range(MAX - 1, MAX + 1), (u64::MAX - 1, u64::MAX));
+        assert_eq!(step_range(MAX, MAX + 2), (u64::MAX, u64::MAX));
+        assert_eq!(step_range(MAX + 1, MAX + 3), (u64::MAX, u64::MAX - 1));
+        assert_eq!(step_range(MAX + 2, MAX + 4), (u64::MAX, u64::MAX - 1));
+    }
+
+    /// The offset is the matched step minus now's, saturated to `i64` in
+    /// the right direction; no match is a rejection.
+    #[test]
+    fn accept_saturates_the_offset() {
+        let yes = Choice::from(1);
+        let m = |step, now| accept(yes, step, now).map(|m| (m.step, m.offset));
+        assert_eq!(m(7, 5), Ok((7, 2)));
+        assert_eq!(m(5, 7), Ok((5, -2)));
+        assert_eq!(m(9, 9), Ok((9, 0)));
+        assert_eq!(m(u64::MAX, 0), Ok((u64::MAX, i64::MAX)));
+        assert_eq!(m(0, u64::MAX), Ok((0, i64::MIN)));
+        assert_eq!(
+            accept(Choice::from(0), 7, 5).map(|m| m.step),
+            Err(VerifyError::Rejected)
+        );
+    }
+
+    /// Universal is exactly SHA-1, 6 digits, 30 s from T0 = 0; the window
+    /// and the resynchronisation range do not matter.
+    #[test]
+    fn universal_is_the_default_profile_only() {
+        let default = TotpConfig::default();
+        assert!(default.is_universal());
+        let wide = TotpConfig {
+            window: Window::new(3, 2).expect("a valid window"),
+            resync: 7,
+            ..default
+        };
+        assert!(wide.is_universal());
+        for other in [
+            TotpConfig {
+                algorithm: Algorithm::Sha256,
+                ..default
+            },
+            TotpConfig {
+                digits: Digits::EIGHT,
+                ..default
+            },
+            TotpConfig {
+                period: 60,
+                ..default
+            },
+            TotpConfig { t0: 1, ..default },
+        ] {
+            assert!(!other.is_universal(), "{other:?}");
+        }
+    }
+
+    /// The builder sets every field, each getter reads its own, and a
+    /// configuration goes back to a builder unchanged.
+    #[test]
+    fn builder_and_getters_carry_every_field() {
+        let window = Window::new(2, 1).expect("a valid window");
+        let config = TotpConfig::builder()
+            .algorithm(Algorithm::Sha512)
+            .digits(Digits::EIGHT)
+            .period(60)
+            .t0(5)
+            .window(window)
+            .resync(9)
+            .build()
+            .expect("valid parameters");
+        assert_eq!(config.algorithm(), Algorithm::Sha512);
+        assert_eq!(config.digits(), Digits::EIGHT);
+        assert_eq!(config.period(), 60);
+        assert_eq!(config.t0(), 5);
+        assert_eq!(config.window(), window);
+        assert_eq!(config.resync(), 9);
+        assert_eq!(config.to_builder().build(), Ok(config));
+    }
+
+    /// A deserialized configuration keeps every field and is validated.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialize_keeps_every_field_and_validates() {
+        let config = TotpConfig {
+            algorithm: Algorithm::Sha512,
+            digits: Digits::EIGHT,
+            period: 60,
+            t0: 5,
+            window: Window::new(2, 1).expect("a valid window"),
+            resync: 9,
+        };
+        let json = serde_json::to_value(config).expect("serializes");
+        assert_eq!(
+            serde_json::from_value::<TotpConfig>(json.clone()).ok(),
+            Some(config)
+        );
+        for (field, bad) in [("period", 0), ("resync", 2_881)] {
+            let mut edited = json.clone();
+            edited[field] = bad.into();
+            assert!(
+                serde_json::from_value::<TotpConfig>(edited).is_err(),
+                "{field}"
+            );
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn step_now_reads_the_clock() {
+        let secret = Secret::from_bytes(&[0x3c; 20]).expect("a 160-bit key");
+        let totp = Totp::new(&secret, TotpConfig::default()).expect("the default profile");
+        let before = totp.step_at(crate::unix_now().expect("a clock after 1970"));
+        let now = totp.step_now().expect("a clock after 1970");
+        let after = totp.step_at(crate::unix_now().expect("a clock after 1970"));
+        assert!(before.is_ok_and(|b| b <= now) && after.is_ok_and(|a| now <= a));
+        assert!(now > 1_700_000_000 / 30);
+    }
+}

@@ -806,6 +806,32 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    /// The builder sets every field, each getter reads its own, and a
+    /// policy goes back to a builder unchanged.
+    #[test]
+    fn builder_and_getters_carry_every_field() {
+        let policy = ThrottlePolicy::builder()
+            .free_failures(2)
+            .initial_delay(3)
+            .max_delay(40)
+            .max_failures(7)
+            .lockout(600)
+            .max_lockout(7_200)
+            .forget_after(86_400)
+            .build()
+            .expect("a valid policy");
+        assert!(policy.is_limited());
+        assert_eq!(policy.free_failures(), 2);
+        assert_eq!(policy.initial_delay(), 3);
+        assert_eq!(policy.max_delay(), 40);
+        assert_eq!(policy.max_failures(), 7);
+        assert_eq!(policy.lockout(), 600);
+        assert_eq!(policy.max_lockout(), 7_200);
+        assert_eq!(policy.forget_after(), 86_400);
+        assert_eq!(policy.to_builder().build(), Ok(policy));
+        assert!(!ThrottlePolicy::unlimited().is_limited());
+    }
+
     #[test]
     fn free_failures_then_backoff_edges() {
         let p = ThrottlePolicy::default();

@@ -490,3 +490,123 @@ mod serde_impl {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Digits, Secret, TotpConfig};
+    use alloc::collections::BTreeMap;
+    use alloc::string::ToString;
+
+    fn record(key: u8, config: TotpConfig) -> TotpRecord {
+        let secret = Secret::from_bytes(&[key; 20]).expect("a 160-bit key");
+        TotpRecord::new(Totp::new(&secret, config).expect("a valid profile"))
+    }
+
+    /// Equality reads every field: records that differ in one are unequal.
+    #[test]
+    fn records_differing_in_one_field_are_unequal() {
+        let base = record(0x5a, TotpConfig::default());
+        assert!(base == base.clone());
+        let eight = TotpConfig::builder()
+            .digits(Digits::EIGHT)
+            .build()
+            .expect("a valid profile");
+        let failed = base.throttle.after_failure(1_000, &base.policy);
+        for (field, other) in [
+            ("key", record(0x5b, TotpConfig::default())),
+            ("config", record(0x5a, eight)),
+            (
+                "last_step",
+                TotpRecord {
+                    last_step: Some(5),
+                    ..base.clone()
+                },
+            ),
+            (
+                "drift",
+                TotpRecord {
+                    drift: -2,
+                    ..base.clone()
+                },
+            ),
+            (
+                "throttle",
+                TotpRecord {
+                    throttle: failed,
+                    ..base.clone()
+                },
+            ),
+            (
+                "policy",
+                TotpRecord {
+                    policy: ThrottlePolicy::unlimited(),
+                    ..base.clone()
+                },
+            ),
+            (
+                "version",
+                TotpRecord {
+                    version: 1,
+                    ..base.clone()
+                },
+            ),
+        ] {
+            assert!(base != other, "{field}");
+        }
+    }
+
+    /// A stored drift may reach the resynchronisation range, not beyond.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_stored_drift_stays_within_the_resync_range() {
+        let base = record(0x5a, TotpConfig::default());
+        let max = i64::from(base.totp().config().resync());
+        let json = serde_json::to_value(&base).expect("serializes");
+        for (drift, ok) in [
+            (max, true),
+            (-max, true),
+            (max + 1, false),
+            (-max - 1, false),
+        ] {
+            let mut edited = json.clone();
+            edited["drift"] = drift.into();
+            let back = serde_json::from_value::<TotpRecord>(edited);
+            assert_eq!(back.map(|r| r.drift()).ok(), ok.then_some(drift), "{drift}");
+        }
+    }
+
+    /// When the windows around the recorded drift and around now both
+    /// match, the later step wins, at offset 0: a phone whose clock was
+    /// corrected goes back to no drift. The key's codes repeat within a
+    /// few thousand steps; two steps far enough apart that the windows do
+    /// not overlap share a code.
+    #[test]
+    fn the_later_of_two_matching_windows_wins() {
+        let base = record(0x5a, TotpConfig::default());
+        let mut seen = BTreeMap::new();
+        let mut pair = None;
+        for step in 0..20_000u64 {
+            let value = base.totp().generate_at_step(step).value();
+            match seen.get(&value) {
+                Some(&early) if step - early >= 3 => {
+                    pair = Some((early, step));
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(value, step);
+                }
+            }
+        }
+        let (early, late) = pair.expect("a repeated code");
+        let drifted = TotpRecord {
+            drift: -i64::try_from(late - early).expect("a small gap"),
+            ..base.clone()
+        };
+        let code = base.totp().generate_at_step(late).to_string();
+        assert_eq!(base.totp().generate_at_step(early).to_string(), code);
+        let (_, outcome) = drifted.verify(&code, late * 30).into_parts();
+        assert_eq!(outcome.map(|m| (m.step, m.offset)), Ok((late, 0)));
+    }
+}
