@@ -808,6 +808,22 @@ mod tests {
 
     /// The builder sets every field, each getter reads its own, and a
     /// policy goes back to a builder unchanged.
+    /// Both getters of a refusal read their own field, for each kind
+    /// (the doctests read them too, but mutation runs skip doctests).
+    #[test]
+    fn a_refusal_reads_its_own_fields() {
+        let backoff = Refused::Backoff {
+            retry_at: 1_000,
+            retry_after: 16,
+        };
+        let locked = Refused::LockedOut {
+            retry_at: 2_000,
+            retry_after: 900,
+        };
+        assert_eq!((backoff.retry_at(), backoff.retry_after()), (1_000, 16));
+        assert_eq!((locked.retry_at(), locked.retry_after()), (2_000, 900));
+    }
+
     #[test]
     fn builder_and_getters_carry_every_field() {
         let policy = ThrottlePolicy::builder()
