@@ -500,20 +500,13 @@ async fn finished(
 }
 
 async fn phone(State(app): State<App>, session: Session, body: Bytes) -> Page {
-    let mut data = load(&session).await?;
+    let data = load(&session).await?;
     let user = signed_in!(app, data);
     let Some(e) = data.enrollment.clone() else {
         return go(&session, &data, "/protection/setup").await;
     };
-    match PhoneNumber::parse(Fields::parse(&body).get("phone")) {
-        Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
-        Err(_) => {
-            data.flash = Some(Flash::error(
-                "Type the number in international form, such as +447700900123.",
-            ));
-            go(&session, &data, "/protection/setup").await
-        }
-    }
+    let phone = Fields::parse(&body).get("phone").to_owned();
+    setup_phone(&app, &session, data, &user, e, &phone).await
 }
 
 async fn method(State(app): State<App>, session: Session, body: Bytes) -> Page {
@@ -529,13 +522,26 @@ async fn method(State(app): State<App>, session: Session, body: Bytes) -> Page {
         return setup(&app, &session, data, &user, e, Either::First(name)).await;
     }
     data.method = Some(Method::Sms);
-    match PhoneNumber::parse(f.get("phone")) {
-        Ok(phone) => setup(&app, &session, data, &user, e, Either::Second(phone)).await,
+    setup_phone(&app, &session, data, &user, e, f.get("phone")).await
+}
+
+/// Sets text messages up on the number typed, or asks again for one in
+/// international form.
+async fn setup_phone(
+    app: &App,
+    session: &Session,
+    mut data: Data,
+    user: &User,
+    e: Enrollment,
+    typed: &str,
+) -> Page {
+    match PhoneNumber::parse(typed) {
+        Ok(phone) => setup(app, session, data, user, e, Either::Second(phone)).await,
         Err(_) => {
             data.flash = Some(Flash::error(
                 "Type the number in international form, such as +447700900123.",
             ));
-            go(&session, &data, "/protection/setup").await
+            go(session, &data, "/protection/setup").await
         }
     }
 }
