@@ -93,21 +93,31 @@ fn each_accessor_finds_its_effect_and_only_its_own() {
     assert!(ran.key().is_none() && ran.sent_to().is_none());
 }
 
+/// A key URI of a fresh secret, for a `ShowKey` effect.
+fn a_key() -> KeyUri {
+    let totp = Totp::new(&Secret::generate().unwrap(), TotpConfig::default()).unwrap();
+    KeyUri::totp(&totp, "Example Co", "ada@example.com").unwrap()
+}
+
+/// A successful run that left these effects.
+fn ran_of(effects: alloc::vec::Vec<Effect>) -> Ran<()> {
+    Ran {
+        state: Some(()),
+        effects,
+        result: Ok(()),
+    }
+}
+
 #[test]
 fn accessors_look_past_other_effects() {
-    let totp = Totp::new(&Secret::generate().unwrap(), TotpConfig::default()).unwrap();
-    let key = KeyUri::totp(&totp, "Example Co", "ada@example.com").unwrap();
-    let ran = Ran {
-        state: Some(()),
-        effects: vec![
-            Effect::Notify {
-                event: Event::ProtectionOff,
-                at: NOW,
-            },
-            Effect::ShowKey(key.clone()),
-        ],
-        result: Ok(()),
-    };
+    let key = a_key();
+    let ran = ran_of(vec![
+        Effect::Notify {
+            event: Event::ProtectionOff,
+            at: NOW,
+        },
+        Effect::ShowKey(key.clone()),
+    ]);
     assert_eq!(ran.key(), Some(&key));
     assert!(ran.recovery_codes().is_none() && ran.sent_to().is_none());
 
@@ -219,23 +229,18 @@ fn a_failing_store_is_a_storage_error_with_its_error_as_source() {
 
 #[test]
 fn deliveries_and_notices_keep_their_order_and_skip_the_rest() {
-    let totp = Totp::new(&Secret::generate().unwrap(), TotpConfig::default()).unwrap();
-    let key = KeyUri::totp(&totp, "Example Co", "ada@example.com").unwrap();
-    let ran = Ran {
-        state: Some(()),
-        effects: vec![
-            Effect::Notify {
-                event: Event::ProtectionOff,
-                at: NOW,
-            },
-            Effect::ShowKey(key),
-            Effect::Notify {
-                event: Event::RecoveryCodesRegenerated,
-                at: NOW + 1,
-            },
-        ],
-        result: Ok(()),
-    };
+    let key = a_key();
+    let ran = ran_of(vec![
+        Effect::Notify {
+            event: Event::ProtectionOff,
+            at: NOW,
+        },
+        Effect::ShowKey(key),
+        Effect::Notify {
+            event: Event::RecoveryCodesRegenerated,
+            at: NOW + 1,
+        },
+    ]);
     assert_eq!(
         ran.notices().collect::<alloc::vec::Vec<_>>(),
         [
