@@ -41,6 +41,7 @@ mod factor;
 mod protection;
 mod sms;
 mod totp;
+mod trust;
 mod verify;
 
 use alloc::string::String;
@@ -56,6 +57,7 @@ pub use factor::{Begun, Factor, Prompt};
 pub use protection::Protection;
 pub use sms::{SmsFactor, SmsRecord};
 pub use totp::TotpFactor;
+pub use trust::{DeviceId, DeviceToken, DeviceTokenError, TrustedDevice};
 pub use verify::Verification;
 
 use crate::error::ParamError;
@@ -103,6 +105,7 @@ impl fmt::Display for Scenario {
 /// | [`grace`](FlowPolicyBuilder::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
 /// | [`fresh_check`](FlowPolicyBuilder::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
 /// | [`pass_ttl`](FlowPolicyBuilder::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
+/// | [`trust_ttl`](FlowPolicyBuilder::trust_ttl) | 30 days | 1 – 365 days | "remember this device" for 30 days: WordPress two-factor, PyPI |
 /// | [`identity`](FlowPolicyBuilder::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
 /// | [`recovery`](FlowPolicyBuilder::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
 ///
@@ -125,6 +128,7 @@ pub struct FlowPolicy {
     grace: u64,
     fresh_check: u64,
     pass_ttl: u64,
+    trust_ttl: u64,
     identity: OobPolicy,
     recovery: RecoveryPolicy,
 }
@@ -147,6 +151,7 @@ impl FlowPolicy {
         grace: 0,
         fresh_check: 300,
         pass_ttl: 300,
+        trust_ttl: 30 * DAY,
         identity: OobPolicy::DEFAULT,
         // 80-bit codes need no rate limit (NIST SP 800-63B §5.1.2.2),
         // and a lockout would let a password holder keep the owner's
@@ -225,6 +230,17 @@ impl FlowPolicy {
         self.pass_ttl
     }
 
+    /// How long a remembered device passes without a challenge
+    /// ([`Protection::trust_device`]), in seconds.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().trust_ttl(), 30 * 86_400);
+    /// ```
+    #[must_use]
+    pub const fn trust_ttl(&self) -> u64 {
+        self.trust_ttl
+    }
+
     /// The rules of identity-verification and phone-binding codes.
     ///
     /// ```
@@ -264,6 +280,14 @@ impl FlowPolicy {
         }
         if let Err(e) = window("seconds a passed check authorises", self.pass_ttl, 30) {
             return Err(e);
+        }
+        if self.trust_ttl < DAY || self.trust_ttl > 365 * DAY {
+            return Err(ParamError::OutOfRange {
+                name: "seconds a remembered device is trusted",
+                value: self.trust_ttl,
+                min: DAY,
+                max: 365 * DAY,
+            });
         }
         if let Err(e) = self.identity.validated() {
             return Err(e);
@@ -352,6 +376,20 @@ impl FlowPolicyBuilder {
         self
     }
 
+    /// Sets how long a remembered device passes without a challenge, from
+    /// the moment it was trusted: a day to a year.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::builder().trust_ttl(7 * 86_400).build()?.trust_ttl(), 604_800);
+    /// assert!(mfa::FlowPolicy::builder().trust_ttl(3_600).build().is_err());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn trust_ttl(mut self, seconds: u64) -> Self {
+        self.policy.trust_ttl = seconds;
+        self
+    }
+
     /// Sets the rules of identity-verification codes (sent to a verified
     /// e-mail address or phone) and of phone-binding codes (sent to a
     /// number being bound), each kept in its own account-level record of
@@ -408,6 +446,7 @@ struct RawFlowPolicy {
     grace: u64,
     fresh_check: u64,
     pass_ttl: u64,
+    trust_ttl: u64,
     identity: OobPolicy,
     recovery: RecoveryPolicy,
 }
@@ -422,12 +461,16 @@ impl TryFrom<RawFlowPolicy> for FlowPolicy {
             grace: raw.grace,
             fresh_check: raw.fresh_check,
             pass_ttl: raw.pass_ttl,
+            trust_ttl: raw.trust_ttl,
             identity: raw.identity,
             recovery: raw.recovery,
         }
         .validated()
     }
 }
+
+/// A day, in seconds: the unit of the trust of remembered devices.
+const DAY: u64 = 86_400;
 
 /// A window of the policy, in range.
 const fn window(name: &'static str, value: u64, min: u64) -> Result<(), ParamError> {
@@ -622,6 +665,15 @@ pub enum Event {
         /// When attempts are evaluated again.
         until: u64,
     },
+    /// A device was remembered: it passes a scenario without a challenge
+    /// for a while ([`Protection::trust_device`]).
+    DeviceTrusted,
+    /// Remembered devices were forgotten ([`Protection::revoke_device`],
+    /// [`Protection::revoke_all_devices`]).
+    DevicesRevoked {
+        /// How many.
+        count: usize,
+    },
 }
 
 /// The notice of a lockout, if the failure that turned `before` into
@@ -690,6 +742,15 @@ impl fmt::Display for Event {
                 f,
                 "too many wrong codes locked {credential} for a while; if it was not you, change your password"
             ),
+            Self::DeviceTrusted => f.write_str(
+                "a device was remembered: it will not be asked for the second factor for a while",
+            ),
+            Self::DevicesRevoked { count } => {
+                write!(
+                    f,
+                    "{count} remembered device(s) will be asked for the second factor again"
+                )
+            }
         }
     }
 }

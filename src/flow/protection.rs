@@ -7,6 +7,7 @@ use crate::record::{Destination, OobRecord, RecoveryCodes, Versioned};
 
 use super::error::FlowError;
 use super::factor::Factor;
+use super::trust::TrustedDevice;
 use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenarios};
 
 /// What the host stores per account, with compare-and-set on its
@@ -65,6 +66,9 @@ pub struct Protection<R> {
     /// with its failure count: in the account record, not the session.
     pending: Option<alloc::boxed::Box<Pending<R>>>,
     active: Option<Active<R>>,
+    /// Devices remembered for a scenario, oldest first: cleared with each
+    /// new generation.
+    trusted: Vec<TrustedDevice>,
 }
 
 /// A factor being set up, until it is confirmed or `expires_at`.
@@ -109,6 +113,7 @@ struct RawProtection<R> {
     binding: alloc::boxed::Box<OobRecord>,
     pending: Option<alloc::boxed::Box<Pending<R>>>,
     active: Option<Active<R>>,
+    trusted: Vec<TrustedDevice>,
 }
 
 #[cfg(feature = "serde")]
@@ -119,6 +124,7 @@ impl<R> TryFrom<RawProtection<R>> for Protection<R> {
         if raw.id == [0; 16] {
             return Err(FlowError::WrongAccount);
         }
+        TrustedDevice::check_list(&raw.trusted)?;
         Ok(Self {
             id: raw.id,
             generation: raw.generation,
@@ -127,6 +133,7 @@ impl<R> TryFrom<RawProtection<R>> for Protection<R> {
             binding: raw.binding,
             pending: raw.pending,
             active: raw.active,
+            trusted: raw.trusted,
         })
     }
 }
@@ -203,6 +210,7 @@ impl<R: Clone> Protection<R> {
             binding: alloc::boxed::Box::default(),
             pending: None,
             active: None,
+            trusted: Vec::new(),
         })
     }
 
@@ -378,9 +386,25 @@ impl<R: Clone> Protection<R> {
         self
     }
 
+    /// The next version at a new generation: proofs and remembered
+    /// devices of the old one no longer count (the devices are dropped).
     fn next_generation(&self) -> Self {
         Self {
             generation: self.generation.saturating_add(1),
+            trusted: Vec::new(),
+            ..self.next()
+        }
+    }
+
+    /// The remembered devices, expired ones included, oldest first.
+    pub(crate) fn trusted(&self) -> &[TrustedDevice] {
+        &self.trusted
+    }
+
+    /// With these remembered devices.
+    pub(crate) fn with_trusted(&self, trusted: Vec<TrustedDevice>) -> Self {
+        Self {
+            trusted,
             ..self.next()
         }
     }
@@ -710,6 +734,11 @@ impl<R: Clone> Protection<R> {
             return Transition::failed(e);
         }
         let mut record = self.next();
+        // A device remembered for a scenario no longer protected is
+        // forgotten: protecting it again asks again.
+        record
+            .trusted
+            .retain(|device| scenarios.contains(device.scenario()));
         if let Some(active) = record.active.as_mut() {
             active.scenarios = scenarios;
         }

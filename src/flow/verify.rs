@@ -8,6 +8,7 @@ use super::enroll::Awaiting;
 use super::error::FlowError;
 use super::factor::{Factor, Prompt};
 use super::protection::Protection;
+use super::trust::DeviceId;
 use super::{
     Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, lockout_notice,
 };
@@ -82,6 +83,14 @@ enum Stage {
         at: u64,
         generation: u64,
         grace_from: Option<u64>,
+    },
+    /// Passed at `at`, at the account's `generation`, without a challenge,
+    /// by the remembered `device`: checked against the account again when
+    /// authorised.
+    Trusted {
+        at: u64,
+        generation: u64,
+        device: DeviceId,
     },
 }
 
@@ -828,7 +837,7 @@ impl Verification {
     /// ```
     #[must_use]
     pub const fn is_done(&self) -> bool {
-        matches!(self.stage, Stage::Passed { .. })
+        matches!(self.stage, Stage::Passed { .. } | Stage::Trusted { .. })
     }
 
     /// The proof of the check, if it passed by a factor or recovery code
@@ -915,7 +924,7 @@ impl Verification {
     pub const fn verified(&self) -> Option<&Verified> {
         match &self.stage {
             Stage::Passed { check, .. } => check.as_ref(),
-            Stage::Challenged { .. } => None,
+            Stage::Challenged { .. } | Stage::Trusted { .. } => None,
         }
     }
 
@@ -978,13 +987,7 @@ impl Verification {
         if *scenario != self.scenario {
             return Err(FlowError::CheckRequired);
         }
-        let Stage::Passed {
-            check,
-            at,
-            generation,
-            grace_from,
-        } = &self.stage
-        else {
+        let (Stage::Passed { at, .. } | Stage::Trusted { at, .. }) = &self.stage else {
             return Err(FlowError::WrongState {
                 waiting_for: "the response to the challenge",
             });
@@ -996,7 +999,10 @@ impl Verification {
         if now >= at.saturating_add(flows.policy().pass_ttl()) {
             return Err(FlowError::CheckRequired);
         }
-        if let Some(check) = check {
+        if let Stage::Passed {
+            check: Some(check), ..
+        } = &self.stage
+        {
             if check.scenario() != &self.scenario {
                 return Err(FlowError::Tampered);
             }
@@ -1005,20 +1011,34 @@ impl Verification {
         if account.factor().is_none() || !account.protects(&self.scenario) {
             return Ok(());
         }
-        match grace_from {
-            Some(from)
-                if *generation == account.generation()
+        let still = match &self.stage {
+            Stage::Passed {
+                grace_from: Some(from),
+                generation,
+                ..
+            } => {
+                *generation == account.generation()
                     && grace_open(
                         flows,
                         &self.scenario,
                         &Scenario::CriticalOperation,
                         *from,
                         now,
-                    ) =>
-            {
-                Ok(())
+                    )
             }
-            _ => Err(FlowError::CheckRequired),
+            // Revoked, expired or cleared since: no longer.
+            Stage::Trusted {
+                generation, device, ..
+            } => {
+                *generation == account.generation()
+                    && account.remembers(device, &self.scenario, now)
+            }
+            _ => false,
+        };
+        if still {
+            Ok(())
+        } else {
+            Err(FlowError::CheckRequired)
         }
     }
 
@@ -1089,7 +1109,7 @@ impl Verification {
             } => Awaiting::Codes { count },
             Stage::Challenged { ask: Ask::Send, .. } => Awaiting::SendCode,
             Stage::Challenged { ask: Ask::Sent, .. } => Awaiting::SentCode,
-            Stage::Passed { .. } => Awaiting::Nothing,
+            Stage::Passed { .. } | Stage::Trusted { .. } => Awaiting::Nothing,
         }
     }
 
@@ -1108,6 +1128,22 @@ impl Verification {
         };
         state.tag = flows.tag(DOMAIN, &state.transcript());
         state
+    }
+
+    /// A check of `account` passed at `now` by the remembered `device`.
+    pub(super) fn by_device<F, R: Clone>(
+        flows: &Flows<F>,
+        account: &Protection<R>,
+        scenario: Scenario,
+        device: DeviceId,
+        now: u64,
+    ) -> Self {
+        let stage = Stage::Trusted {
+            at: now,
+            generation: account.generation(),
+            device,
+        };
+        Self::tagged(flows, account, scenario, stage)
     }
 
     /// Every field but the tag, for the tag.
@@ -1138,6 +1174,13 @@ impl Verification {
                     None => t.byte(0),
                     Some(check) => t.byte(1).verified(check),
                 };
+            }
+            Stage::Trusted {
+                at,
+                generation,
+                device,
+            } => {
+                t.byte(2).u64(*at).u64(*generation).bytes(device.as_bytes());
             }
         }
         t
