@@ -63,6 +63,8 @@ pub enum Error {
     Recovery(crate::RecoveryError),
     /// See [`FlowError`](crate::FlowError).
     Flow(crate::FlowError),
+    /// See [`DeviceTokenError`](crate::DeviceTokenError).
+    DeviceToken(crate::DeviceTokenError),
 }
 
 impl fmt::Display for Error {
@@ -87,6 +89,7 @@ impl fmt::Display for Error {
             Self::Destination(e) => e.fmt(f),
             Self::Recovery(e) => e.fmt(f),
             Self::Flow(e) => e.fmt(f),
+            Self::DeviceToken(e) => e.fmt(f),
         }
     }
 }
@@ -115,6 +118,7 @@ impl core::error::Error for Error {
             Self::Destination(e) => e.source(),
             Self::Recovery(e) => e.source(),
             Self::Flow(e) => e.source(),
+            Self::DeviceToken(e) => e.source(),
         }
     }
 }
@@ -140,7 +144,8 @@ into_error!(
     Oob(crate::OobError),
     Destination(crate::DestinationError),
     Recovery(crate::RecoveryError),
-    Flow(crate::FlowError)
+    Flow(crate::FlowError),
+    DeviceToken(crate::DeviceTokenError)
 );
 
 /// For stores that cannot fail, such as `MemoryStore`, so

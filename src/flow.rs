@@ -18,10 +18,17 @@
 //!             │ TOTP: ask for the code                          recovery code: notified
 //!             └─send_code (SMS: nothing is texted until the user asks; again for a new code)
 //!  step_up ─► Challenged   (always while protection is on: a proof for changes)
+//!  start_trusted ─► Passed by a remembered device (DeviceToken from a cookie),
+//!                   or as start; authorize asks the account again
 //!
 //! Changes (on Protection, each needs a Verified of this account from the
 //! last minutes, since its factor last changed):
 //!  regenerate_recovery_codes · set_scenarios · turn_off   (each notified)
+//!
+//! Remembered devices (on Protection, each notified):
+//!  trust_device (a fresh factor check at log-on or a custom scenario) ─► DeviceToken
+//!  revoke_device · revoke_all_devices   (no check: they only take access away)
+//!  cleared when a factor is set up or replaced, or protection is turned off
 //! ```
 //!
 //! Every input carries `now`; every call returns a [`Transition`]: at most

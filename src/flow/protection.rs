@@ -12,7 +12,8 @@ use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenar
 
 /// What the host stores per account, with compare-and-set on its
 /// [`version`](Self::version): the active factor's record `R` (if
-/// protection is on), the protected scenarios, the recovery codes, and the
+/// protection is on), the protected scenarios, the recovery codes, the
+/// remembered devices (as keyed hashes, [`Protection::trust_device`]), and the
 /// [`OobRecord`] of identity-verification codes, whose failure count
 /// survives restarted enrollments.
 ///
@@ -754,8 +755,8 @@ impl<R: Clone> Protection<R> {
         )
     }
 
-    /// Turns protection off after a fresh check: the factor and the
-    /// recovery codes are dropped. Writes the account record
+    /// Turns protection off after a fresh check: the factor, the
+    /// recovery codes and the remembered devices are dropped. Writes the account record
     /// ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
     /// [`Event::ProtectionOff`].

@@ -939,6 +939,10 @@ impl Verification {
     /// * it passed without a challenge and still would: the scenario is
     ///   still unprotected, or the grace window it passed in is still open
     ///   at `now`, at the same generation.
+    /// * it passed by a remembered device
+    ///   ([`start_trusted`](Self::start_trusted)) that the account still
+    ///   remembers for this scenario at `now`: not revoked, not expired,
+    ///   no factor change since.
     ///
     /// # Errors
     ///
@@ -948,7 +952,7 @@ impl Verification {
     /// before the pass: a clock that went back),
     /// [`FlowError::CheckRequired`] (a check of another scenario, older
     /// than `pass_ttl`, the scenario became protected, the grace window
-    /// closed, or the factor changed since).
+    /// closed, the device was revoked, or the factor changed since).
     ///
     /// ```
     /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, Store, TotpFactor, TotpRecord, Verification};
