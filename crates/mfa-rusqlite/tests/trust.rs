@@ -1,0 +1,180 @@
+//! "Remember this device" on a real database file: a device trusted at
+//! log-on passes a month later through a store opened again (the service
+//! restarted), a token of another account does not, and revoking every
+//! device takes effect at the next log-on. Simulated clock.
+
+#![allow(clippy::expect_used, clippy::arithmetic_side_effects)]
+
+use std::path::Path;
+
+use mfa::{
+    Destination, DeviceToken, Effect, Enrollment, Event, FlowPolicy, Flows, OobKey, Protection,
+    Ran, RecoveryPolicy, Scenario, Totp, TotpFactor, TotpRecord, Verification,
+};
+use mfa_rusqlite::RusqliteStore;
+
+const T0: u64 = 1_700_000_010;
+const DAY: u64 = 86_400;
+
+fn open(path: &Path) -> RusqliteStore {
+    let store = RusqliteStore::open(path, mfa_conformance::codec()).expect("opens");
+    store.migrate().expect("migrates");
+    store
+}
+
+fn done<S>(ran: Ran<S>) -> (S, Vec<Effect>) {
+    assert_eq!(ran.result, Ok(()));
+    (ran.state.expect("a state"), ran.effects)
+}
+
+/// Enrolls `user`'s authenticator app for log-on at `now`.
+fn enroll(flows: &Flows<TotpFactor>, store: &RusqliteStore, user: &str, now: u64) -> Totp {
+    let email = Destination::email("ada@example.com").expect("an address");
+    let user = user.to_owned();
+    let (e, effects) = done(mfa::run_blocking(store, &user, |a| {
+        Enrollment::start(
+            flows,
+            a,
+            &[Scenario::LogOn],
+            std::slice::from_ref(&email),
+            &email,
+            now,
+        )
+    }));
+    let code = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+            _ => None,
+        })
+        .expect("an identity code");
+    let (e, _) = done(mfa::run_blocking(store, &user, |a| {
+        e.verify_identity(flows, a, &code, now)
+    }));
+    let (e, effects) = done(mfa::run_blocking(store, &user, |a| {
+        e.setup(flows, a, &user, now)
+    }));
+    let totp = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ShowKey(uri) => uri.to_totp().ok(),
+            _ => None,
+        })
+        .expect("a key");
+    let code = totp.generate(now).expect("a code").to_string();
+    done(mfa::run_blocking(store, &user, |a| {
+        e.confirm(flows, a, &[&code], now)
+    }));
+    totp
+}
+
+/// Logs `user` on at `now` with the app's code, then remembers the device.
+fn trust(
+    flows: &Flows<TotpFactor>,
+    store: &RusqliteStore,
+    user: &str,
+    totp: &Totp,
+    now: u64,
+) -> String {
+    let user = user.to_owned();
+    let (v, _) = done(mfa::run_blocking(store, &user, |a| {
+        Verification::start(flows, a, Scenario::LogOn, None, now)
+    }));
+    let code = totp.generate(now).expect("a code").to_string();
+    let (v, _) = done(mfa::run_blocking(store, &user, |a| {
+        v.respond(flows, a, &code, now)
+    }));
+    let check = v.verified().expect("a proof");
+    let (token, effects) = done(mfa::run_blocking(store, &user, |a| {
+        a.trust_device(flows, check, now)
+    }));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Notify {
+            event: Event::DeviceTrusted,
+            ..
+        }]
+    ));
+    token.to_cookie_value().to_string()
+}
+
+/// Whether the cookie lets `user` log on at `now` without a challenge.
+fn passes(
+    flows: &Flows<TotpFactor>,
+    store: &RusqliteStore,
+    user: &str,
+    cookie: &str,
+    now: u64,
+) -> bool {
+    let token = DeviceToken::parse(cookie).expect("a token");
+    let user = user.to_owned();
+    let (v, _) = done(mfa::run_blocking(store, &user, |a| {
+        Verification::start_trusted(flows, a, Scenario::LogOn, Some(&token), None, now)
+    }));
+    let account = mfa::Store::load(store, &user)
+        .expect("loads")
+        .expect("a record");
+    v.is_done() && v.authorize(flows, &account, &Scenario::LogOn, now).is_ok()
+}
+
+#[test]
+fn a_remembered_device_survives_a_restart_and_is_revoked() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("mfa.db");
+    let policy = FlowPolicy::builder()
+        .recovery(
+            RecoveryPolicy::builder()
+                .iterations(1_000)
+                .count(3)
+                .build()
+                .expect("a policy"),
+        )
+        .build()
+        .expect("a policy");
+    let flows = Flows::new(
+        TotpFactor::new("Example Co").expect("an issuer"),
+        OobKey::from_bytes(&[7; 32]).expect("a key"),
+        policy,
+    )
+    .expect("flows");
+
+    let (ada_cookie, bob_cookie) = {
+        let store = open(&path);
+        let ada = enroll(&flows, &store, "ada", T0);
+        let bob = enroll(&flows, &store, "bob", T0);
+        (
+            trust(&flows, &store, "ada", &ada, T0 + 600),
+            trust(&flows, &store, "bob", &bob, T0 + 600),
+        )
+    };
+
+    // The service restarted; Ada comes back 29 days later.
+    let store = open(&path);
+    let later = T0 + 600 + 29 * DAY;
+    assert!(passes(&flows, &store, "ada", &ada_cookie, later));
+    assert!(!passes(&flows, &store, "ada", &bob_cookie, later));
+    assert!(!passes(&flows, &store, "bob", &ada_cookie, later));
+    assert!(!passes(
+        &flows,
+        &store,
+        "ada",
+        &ada_cookie,
+        T0 + 600 + 30 * DAY
+    ));
+
+    // "Forget all remembered devices".
+    let (_, effects) = done(mfa::run_blocking(
+        &store,
+        "ada",
+        |a: &Protection<TotpRecord>| a.revoke_all_devices(later + 1),
+    ));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Notify {
+            event: Event::DevicesRevoked { count: 1 },
+            ..
+        }]
+    ));
+    assert!(!passes(&flows, &store, "ada", &ada_cookie, later + 2));
+    assert!(passes(&flows, &store, "bob", &bob_cookie, later + 2));
+}
