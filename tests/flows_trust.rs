@@ -116,6 +116,27 @@ impl Site {
         v.is_done()
     }
 
+    /// The stored list of trusted devices, as JSON.
+    fn trusted_json(&self, user: &str) -> serde_json::Value {
+        serde_json::to_value(self.account(user)).unwrap()["trusted"].clone()
+    }
+
+    /// Writes `trusted` into `user`'s stored record behind the flows'
+    /// back (a database edit, a restored backup).
+    fn put_trusted_json(&self, user: &str, trusted: serde_json::Value) {
+        let old = self.account(user);
+        let mut value = serde_json::to_value(&old).unwrap();
+        value["trusted"] = trusted;
+        value["version"] = (old.version() + 1).into();
+        let new: Protection<TotpRecord> = serde_json::from_value(value).unwrap();
+        let cas = self
+            .store
+            .compare_and_set(&user.to_owned(), old.version(), &new)
+            .unwrap();
+        assert_eq!(cas, mfa::Cas::Committed);
+        assert_eq!(self.account(user), new);
+    }
+
     fn revoke(&self, user: &str, id: &DeviceId, now: u64) -> Vec<Effect> {
         ok(mfa::run_blocking(&self.store, &user.to_owned(), |a| {
             a.revoke_device(id, now)
@@ -278,6 +299,44 @@ fn a_token_copied_to_another_account_is_refused() {
         site.trust_after("bob", &check, AT + 30).result,
         Err(FlowError::WrongAccount)
     );
+}
+
+#[test]
+fn an_entry_copied_into_another_record_passes_nothing() {
+    // The hash binds the account: Ada's entry in Bob's record (a database
+    // edit) does not let Ada's token into Bob's account.
+    let site = Site::new(policy());
+    let ada = site.enroll("ada", ALL, T0);
+    site.enroll("bob", ALL, T0);
+    let token = site.trust("ada", &ada, Scenario::LogOn, AT);
+    site.put_trusted_json("bob", site.trusted_json("ada"));
+    assert_eq!(site.account("bob").trusted_devices(AT + 1).count(), 1);
+    assert!(!site.passes("bob", &token, Scenario::LogOn, AT + 1));
+    assert!(site.passes("ada", &token, Scenario::LogOn, AT + 1));
+}
+
+#[test]
+fn a_list_restored_from_before_a_factor_change_passes_nothing() {
+    // The hash binds the factor's generation: an old list written back (a
+    // restored backup) opens nothing after the factor was replaced.
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let token = site.trust("ada", &totp, Scenario::LogOn, AT);
+    let old = site.trusted_json("ada");
+    let (f, user) = (&site.flows, &String::from("ada"));
+    let check = site.check("ada", &totp, Scenario::CriticalOperation, AT + 30);
+    let (e, _) = ok(mfa::run_blocking(&site.store, user, |a| {
+        Enrollment::start_change(f, a, &check, AT + 31)
+    }));
+    let (e, effects) = ok(mfa::run_blocking(&site.store, user, |a| {
+        e.setup(f, a, &"ada".to_owned(), AT + 32)
+    }));
+    let code = shown_key(&effects).generate(AT + 33).unwrap().to_string();
+    ok(mfa::run_blocking(&site.store, user, |a| {
+        e.confirm(f, a, &[&code], AT + 33)
+    }));
+    site.put_trusted_json("ada", old);
+    assert!(!site.passes("ada", &token, Scenario::LogOn, AT + 34));
 }
 
 #[test]
