@@ -488,11 +488,14 @@ fn revoking_ends_a_device_pass_already_given() {
     let site = Site::new(policy());
     let totp = site.enroll("ada", ALL, T0);
     let token = site.trust("ada", &totp, Scenario::LogOn, AT);
-    let pass = site.start("ada", &token, Scenario::LogOn, AT + 10);
+    let other = site.trust("ada", &totp, Scenario::LogOn, AT + 30);
+    let pass = site.start("ada", &token, Scenario::LogOn, AT + 40);
     let authorize = |now| pass.authorize(&site.flows, &site.account("ada"), &Scenario::LogOn, now);
-    assert_eq!(authorize(AT + 11), Ok(()));
-    site.revoke("ada", token.id(), AT + 12);
-    assert_eq!(authorize(AT + 13), Err(FlowError::CheckRequired));
+    assert_eq!(authorize(AT + 41), Ok(()));
+    // This device revoked, another still remembered: this pass ends.
+    site.revoke("ada", token.id(), AT + 42);
+    assert_eq!(authorize(AT + 43), Err(FlowError::CheckRequired));
+    assert!(site.passes("ada", &other, Scenario::LogOn, AT + 43));
 }
 
 #[test]
