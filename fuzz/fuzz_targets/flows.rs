@@ -5,6 +5,8 @@
 //! never panic, and any write it asks for must follow the record it was
 //! computed from.
 //!
+//! The code field is also read as a remembered device's cookie.
+//!
 //! Input: `op` (1 byte), `now` (8 bytes, big-endian), then three fields
 //! separated by zero bytes: the state's JSON, the account's JSON, the code.
 #![no_main]
@@ -13,8 +15,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mfa::{
-    Enrollment, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor,
-    TotpRecord, Transition, Verification, Verified,
+    DeviceToken, Enrollment, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy, Scenario,
+    TotpFactor, TotpRecord, Transition, Verification, Verified,
 };
 
 /// The flows, under a fixed key so that seeds can hold valid states.
@@ -107,7 +109,25 @@ fuzz_target!(|data: &[u8]| {
                 &Enrollment::start_change(flows, &account, &proof, now),
             ),
         }
+        check(&account, &account.trust_device(flows, &proof, now));
     }
+    // The code field as a remembered device's cookie.
+    if let Ok(token) = DeviceToken::parse(code) {
+        check(
+            &account,
+            &Verification::start_trusted(
+                flows,
+                &account,
+                scenario.clone(),
+                Some(&token),
+                None,
+                now,
+            ),
+        );
+        check(&account, &account.revoke_device(token.id(), now));
+    }
+    check(&account, &account.revoke_all_devices(now));
+    let _ = account.trusted_devices(now).count();
     check(
         &account,
         &Verification::start(flows, &account, scenario, None, now),
