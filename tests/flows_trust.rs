@@ -44,6 +44,16 @@ impl Site {
 
     /// Enrolls `user`'s app for `scenarios` at `now` (identity by e-mail).
     fn enroll(&self, user: &str, scenarios: &[Scenario], now: u64) -> Totp {
+        self.enroll_with_codes(user, scenarios, now).0
+    }
+
+    /// As [`enroll`](Self::enroll); also returns the recovery codes shown.
+    fn enroll_with_codes(
+        &self,
+        user: &str,
+        scenarios: &[Scenario],
+        now: u64,
+    ) -> (Totp, Vec<String>) {
         let (f, store, user) = (&self.flows, &self.store, &user.to_owned());
         let (e, effects) = ok(mfa::run_blocking(store, user, |a| {
             Enrollment::start(f, a, scenarios, &[email()], &email(), now)
@@ -58,11 +68,11 @@ impl Site {
         }));
         let totp = shown_key(&effects);
         let code = totp.generate(now).unwrap().to_string();
-        let (e, _) = ok(mfa::run_blocking(store, user, |a| {
+        let (e, effects) = ok(mfa::run_blocking(store, user, |a| {
             e.confirm(f, a, &[&code], now)
         }));
         assert!(e.is_done());
-        totp
+        (totp, recovery_codes(&effects))
     }
 
     /// A check at `scenario`, passed with the app's code at `now`.
@@ -114,6 +124,30 @@ impl Site {
         assert_eq!(v.is_done(), authorized.is_ok(), "{authorized:?}");
         assert!(v.verified().is_none(), "a device pass is no proof");
         v.is_done()
+    }
+
+    /// Starts replacing `user`'s key (`Enrollment::start_change`) after a
+    /// critical-operation check at `at`, and sets the new key up at
+    /// `at + 2`: the change waits for the new app's first code.
+    fn start_new_key(&self, user: &str, totp: &Totp, at: u64) -> (Enrollment, Totp) {
+        let (f, store, user_id) = (&self.flows, &self.store, &user.to_owned());
+        let check = self.check(user, totp, Scenario::CriticalOperation, at);
+        let (e, _) = ok(mfa::run_blocking(store, user_id, |a| {
+            Enrollment::start_change(f, a, &check, at + 1)
+        }));
+        let (e, effects) = ok(mfa::run_blocking(store, user_id, |a| {
+            e.setup(f, a, user_id, at + 2)
+        }));
+        (e, shown_key(&effects))
+    }
+
+    /// Confirms the new key of `start_new_key` at `now`.
+    fn confirm_new_key(&self, user: &str, (e, new): (Enrollment, Totp), now: u64) {
+        let code = new.generate(now).unwrap().to_string();
+        let (e, _) = ok(mfa::run_blocking(&self.store, &user.to_owned(), |a| {
+            e.confirm(&self.flows, a, &[&code], now)
+        }));
+        assert!(e.is_done());
     }
 
     /// The stored list of trusted devices, as JSON.
@@ -323,20 +357,10 @@ fn a_list_restored_from_before_a_factor_change_passes_nothing() {
     let totp = site.enroll("ada", ALL, T0);
     let token = site.trust("ada", &totp, Scenario::LogOn, AT);
     let old = site.trusted_json("ada");
-    let (f, user) = (&site.flows, &String::from("ada"));
-    let check = site.check("ada", &totp, Scenario::CriticalOperation, AT + 30);
-    let (e, _) = ok(mfa::run_blocking(&site.store, user, |a| {
-        Enrollment::start_change(f, a, &check, AT + 31)
-    }));
-    let (e, effects) = ok(mfa::run_blocking(&site.store, user, |a| {
-        e.setup(f, a, &"ada".to_owned(), AT + 32)
-    }));
-    let code = shown_key(&effects).generate(AT + 33).unwrap().to_string();
-    ok(mfa::run_blocking(&site.store, user, |a| {
-        e.confirm(f, a, &[&code], AT + 33)
-    }));
+    let change = site.start_new_key("ada", &totp, AT + 30);
+    site.confirm_new_key("ada", change, AT + 60);
     site.put_trusted_json("ada", old);
-    assert!(!site.passes("ada", &token, Scenario::LogOn, AT + 34));
+    assert!(!site.passes("ada", &token, Scenario::LogOn, AT + 61));
 }
 
 #[test]
@@ -399,22 +423,7 @@ fn a_recovery_code_log_on_trusts_no_device() {
     // A lost phone's log-on must not mint a 30-day pass.
     let site = Site::new(policy());
     let (f, user) = (&site.flows, &String::from("ada"));
-    let (e, effects) = ok(mfa::run_blocking(&site.store, user, |a| {
-        Enrollment::start(f, a, ALL, &[email()], &email(), T0)
-    }));
-    let code = delivered(&effects);
-    let (e, _) = ok(mfa::run_blocking(&site.store, user, |a| {
-        e.verify_identity(f, a, &code, T0)
-    }));
-    let (e, effects) = ok(mfa::run_blocking(&site.store, user, |a| {
-        e.setup(f, a, &"ada".to_owned(), T0)
-    }));
-    let totp = shown_key(&effects);
-    let code = totp.generate(T0).unwrap().to_string();
-    let (_, effects) = ok(mfa::run_blocking(&site.store, user, |a| {
-        e.confirm(f, a, &[&code], T0)
-    }));
-    let codes = recovery_codes(&effects);
+    let (_, codes) = site.enroll_with_codes("ada", ALL, T0);
 
     let (v, _) = ok(mfa::run_blocking(&site.store, user, |a| {
         Verification::start(f, a, Scenario::LogOn, None, AT)
@@ -518,21 +527,10 @@ fn replacing_the_factor_forgets_every_device() {
     let pass = site.start("ada", &token, Scenario::LogOn, AT + 10);
 
     // A new key for the app (`Enrollment::start_change`).
-    let (f, user) = (&site.flows, &String::from("ada"));
-    let check = site.check("ada", &totp, Scenario::CriticalOperation, AT + 30);
-    let (e, _) = ok(mfa::run_blocking(&site.store, user, |a| {
-        Enrollment::start_change(f, a, &check, AT + 31)
-    }));
-    let (e, effects) = ok(mfa::run_blocking(&site.store, user, |a| {
-        e.setup(f, a, &"ada".to_owned(), AT + 32)
-    }));
+    let change = site.start_new_key("ada", &totp, AT + 30);
     // Until the new factor is confirmed, the device still counts.
     assert!(site.passes("ada", &token, Scenario::LogOn, AT + 33));
-    let new = shown_key(&effects);
-    let code = new.generate(AT + 34).unwrap().to_string();
-    ok(mfa::run_blocking(&site.store, user, |a| {
-        e.confirm(f, a, &[&code], AT + 34)
-    }));
+    site.confirm_new_key("ada", change, AT + 34);
 
     assert_eq!(site.account("ada").trusted_devices(AT + 35).count(), 0);
     assert!(!site.passes("ada", &token, Scenario::LogOn, AT + 35));
