@@ -3,6 +3,7 @@
 //! its scenario of its account until it expires (30 days by default), is
 //! revoked, or a factor or the protection changes; never another account,
 //! another scenario, or after a recovery-code log-on.
+#![cfg(feature = "std")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -151,12 +152,14 @@ impl Site {
     }
 
     /// The stored list of trusted devices, as JSON.
+    #[cfg(feature = "serde")]
     fn trusted_json(&self, user: &str) -> serde_json::Value {
         serde_json::to_value(self.account(user)).unwrap()["trusted"].clone()
     }
 
     /// Writes `trusted` into `user`'s stored record behind the flows'
     /// back (a database edit, a restored backup).
+    #[cfg(feature = "serde")]
     fn put_trusted_json(&self, user: &str, trusted: serde_json::Value) {
         let old = self.account(user);
         let mut value = serde_json::to_value(&old).unwrap();
@@ -336,6 +339,7 @@ fn a_token_copied_to_another_account_is_refused() {
 }
 
 #[test]
+#[cfg(feature = "serde")]
 fn an_entry_copied_into_another_record_passes_nothing() {
     // The hash binds the account: Ada's entry in Bob's record (a database
     // edit) does not let Ada's token into Bob's account.
@@ -350,6 +354,7 @@ fn an_entry_copied_into_another_record_passes_nothing() {
 }
 
 #[test]
+#[cfg(feature = "serde")]
 fn a_list_restored_from_before_a_factor_change_passes_nothing() {
     // The hash binds the factor's generation: an old list written back (a
     // restored backup) opens nothing after the factor was replaced.
@@ -589,6 +594,7 @@ fn unprotecting_a_scenario_forgets_its_devices() {
 }
 
 #[test]
+#[cfg(feature = "serde")]
 fn the_server_keeps_only_a_keyed_hash_of_the_token() {
     let site = Site::new(policy());
     let totp = site.enroll("ada", ALL, T0);
@@ -609,6 +615,7 @@ fn the_server_keeps_only_a_keyed_hash_of_the_token() {
 }
 
 #[test]
+#[cfg(feature = "serde")]
 fn a_stored_list_is_checked_when_read() {
     let site = Site::new(policy());
     let totp = site.enroll("ada", ALL, T0);
@@ -636,6 +643,7 @@ fn a_stored_list_is_checked_when_read() {
 }
 
 #[test]
+#[cfg(feature = "serde")]
 fn an_edited_device_pass_is_refused() {
     let site = Site::new(policy());
     let totp = site.enroll("ada", ALL, T0);
