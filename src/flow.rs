@@ -112,7 +112,7 @@ impl fmt::Display for Scenario {
 /// | [`grace`](FlowPolicyBuilder::grace) | off | 0 – 1 h | cloud consoles use 15 min ([`Self::CLOUD_CONSOLE_GRACE`]) |
 /// | [`fresh_check`](FlowPolicyBuilder::fresh_check) | 300 s | 30 s – 1 h | OWASP: re-authenticate before changing factors |
 /// | [`pass_ttl`](FlowPolicyBuilder::pass_ttl) | 300 s | 30 s – 1 h | Authelia `elevation_lifespan`, Kratos `privileged_session_max_age` |
-/// | [`trust_ttl`](FlowPolicyBuilder::trust_ttl) | 30 days | 1 – 365 days | "remember this device" for 30 days: WordPress two-factor, PyPI |
+/// | [`trust_ttl`](FlowPolicyBuilder::trust_ttl) | 30 days | 1 – 365 days | Auth0 "remember this browser" (30 days) |
 /// | [`identity`](FlowPolicyBuilder::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
 /// | [`recovery`](FlowPolicyBuilder::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
 ///

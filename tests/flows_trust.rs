@@ -259,6 +259,16 @@ fn the_trust_lasts_as_configured() {
     let token = site.trust("ada", &totp, Scenario::LogOn, AT);
     assert!(site.passes("ada", &token, Scenario::LogOn, AT + DAY - 1));
     assert!(!site.passes("ada", &token, Scenario::LogOn, AT + DAY));
+    // Expired, it is not revoked again: nothing to write or tell.
+    let ran = mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
+        a.revoke_all_devices(AT + DAY)
+    });
+    assert_eq!(ran.result, Ok(()));
+    assert!(ran.effects.is_empty());
+    let ran = mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
+        a.revoke_all_devices(AT + DAY - 1)
+    });
+    assert!(revoked(1)(&ran.effects));
 }
 
 #[test]

@@ -613,7 +613,7 @@ impl<R: Clone> Protection<R> {
     /// account record ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
     /// [`Event::DevicesRevoked`] and a count of 1; for an id the account
-    /// does not hold (already revoked, expired and dropped), nothing to
+    /// does not remember at `now` (already revoked, expired), nothing to
     /// write or do.
     ///
     /// # Errors
@@ -632,22 +632,16 @@ impl<R: Clone> Protection<R> {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn revoke_device(&self, id: &DeviceId, now: u64) -> Transition<(), R> {
-        let kept: Vec<TrustedDevice> = self
-            .trusted()
-            .iter()
-            .filter(|d| d.id != *id)
-            .cloned()
-            .collect();
-        let count = self.trusted().len().saturating_sub(kept.len());
-        self.revoked(kept, count, now)
+        self.forget(|device| device.id == *id, now)
     }
 
     /// Forgets every remembered device ("sign out of all remembered
     /// devices"): each token stops passing at once. Writes the account
     /// record ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
-    /// [`Event::DevicesRevoked`] and how many were forgotten; with none,
-    /// nothing to write or do.
+    /// [`Event::DevicesRevoked`] and how many were forgotten (expired
+    /// ones are dropped too, uncounted); with none, nothing to write or
+    /// do.
     ///
     /// # Errors
     ///
@@ -664,14 +658,22 @@ impl<R: Clone> Protection<R> {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn revoke_all_devices(&self, now: u64) -> Transition<(), R> {
-        self.revoked(Vec::new(), self.trusted().len(), now)
+        self.forget(|_| true, now)
     }
 
-    /// With `kept` devices, `count` fewer than before.
-    fn revoked(&self, kept: Vec<TrustedDevice>, count: usize, now: u64) -> Transition<(), R> {
+    /// Without the devices `revoked` picks (and the expired ones),
+    /// notified with how many of them were live; with none live, nothing
+    /// to write or do.
+    fn forget(&self, revoked: impl Fn(&TrustedDevice) -> bool, now: u64) -> Transition<(), R> {
+        let count = self.trusted_devices(now).filter(|d| revoked(d)).count();
         if count == 0 {
             return Transition::done((), Vec::new());
         }
+        let kept = self
+            .trusted_devices(now)
+            .filter(|d| !revoked(d))
+            .cloned()
+            .collect();
         Transition::done(
             (),
             vec![
@@ -760,9 +762,7 @@ impl Verification {
     ) -> Transition<Self, F::Record> {
         match device {
             Some(token)
-                if account.is_on()
-                    && account.protects(&scenario)
-                    && account.trusts(flows, token, &scenario, now) =>
+                if account.protects(&scenario) && account.trusts(flows, token, &scenario, now) =>
             {
                 Transition::done(
                     Self::by_device(flows, account, scenario, token.id, now),

@@ -28,6 +28,7 @@ const DOMAIN: &[u8] = b"mfa/verification/v1";
 ///   └────► Challenged ─respond──────────► Passed (Verified)
 ///            │    └────respond_recovery─► Passed (Verified, notified)
 ///            └─send_code (SMS: the first code, or a new one)
+/// start_trusted ─► Passed                (a remembered device), or as start
 /// ```
 ///
 /// ```
