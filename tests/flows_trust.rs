@@ -718,3 +718,15 @@ fn cookie_values_are_parsed_with_a_typed_error() {
         assert!(!error.to_string().contains(secret));
     }
 }
+
+#[test]
+fn the_notices_name_no_device_and_no_person() {
+    assert_eq!(
+        Event::DeviceTrusted.to_string(),
+        "a device was remembered: it will not be asked for the second factor for a while"
+    );
+    assert_eq!(
+        Event::DevicesRevoked { count: 2 }.to_string(),
+        "2 remembered device(s) will be asked for the second factor again"
+    );
+}
