@@ -62,7 +62,7 @@ pub use run::block_on;
 pub use run::{AsyncStore, MAX_TRIES, Ran, load, load_blocking, run, run_blocking};
 #[cfg(feature = "codec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
-pub use run::{CodecError, RecordCodec};
+pub use run::{CodecError, RecordCodec, StoredRecord};
 pub use run::{spend_budget, spend_budgets, spend_budgets_blocking};
 #[cfg(feature = "seal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]

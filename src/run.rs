@@ -9,7 +9,7 @@ mod codec;
 pub use budget::{spend_budget, spend_budgets, spend_budgets_blocking};
 #[cfg(feature = "codec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
-pub use codec::{CodecError, RecordCodec};
+pub use codec::{CodecError, RecordCodec, StoredRecord};
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
