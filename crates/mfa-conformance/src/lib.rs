@@ -16,11 +16,12 @@
 //! | [`old_key_rotation`] | a row sealed under an older key opens, the factor in it works, and its next write is sealed under the current key (raw access) |
 //! | [`no_secret_at_rest`] | after an enrollment, the raw row (and the row while the secret was pending) holds neither the Base32 secret, nor its bytes, nor a recovery code; reports the row's size (raw access) |
 //!
-//! And, for a store of the SMS send budgets shared by all accounts
-//! ([`mfa::SendBudget`]), a check of its own, called apart:
+//! Two checks for SMS are called apart, on a store of SMS accounts and on
+//! one of the send budgets shared by all accounts ([`mfa::SendBudget`]):
 //!
 //! | check | what it proves |
 //! |---|---|
+//! | [`resend_same_code`] | on a store of SMS accounts (`Protection<SmsRecord>`), through the flows: a resend of the identity, binding or challenge code within its lifetime sends the same code, until the same expiry, with its failed attempts kept; a new code after expiry or use |
 //! | [`budget_exactly_once`] | 16 concurrent spends of one send budget of 10 an hour admit exactly 10, refuse 6 until the hour's end, and store 10 at version 10; the window refuses at its last second and admits at its end |
 //!
 //! The checks that read rows need [`Raw`] (or [`BlockingRaw`]) access and a
@@ -60,6 +61,7 @@
 mod budget;
 mod checks;
 mod fixture;
+mod resend;
 mod subject;
 
 use std::error::Error;
@@ -74,6 +76,7 @@ pub use checks::{
     other_format_refused, version_wrap,
 };
 pub use fixture::{T0, codec, str_id};
+pub use resend::resend_same_code;
 pub use subject::{
     Account, AsyncSubject, BUSY_RETRIES, BlockingRaw, BlockingSubject, BoxError, Raw, RawFuture,
     Stats, Subject,
