@@ -785,6 +785,12 @@ impl TryFrom<RawOobRecord> for OobRecord {
     }
 }
 
+/// No masked code: nothing to send again.
+#[cfg(feature = "serde")]
+const fn unmasked() -> [u8; code::MAX_DIGITS] {
+    [0; code::MAX_DIGITS]
+}
+
 /// The serialized form, validated into a [`PendingCode`] on
 /// deserialization.
 #[cfg(feature = "serde")]
@@ -800,7 +806,9 @@ struct RawPendingCode {
     max_attempts: u8,
     #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     hash: [u8; 32],
-    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
+    /// Absent in records written before resends sent the same code: a
+    /// resend then sends a new one.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64", default = "unmasked"))]
     masked: [u8; code::MAX_DIGITS],
 }
 

@@ -1127,3 +1127,27 @@ fn destination_errors_read_well() {
         assert!(!text.ends_with('.'), "{text}");
     }
 }
+
+#[test]
+fn ten_digit_codes_are_sent_again_too() {
+    let policy = OobPolicy::builder().digits(10).build().unwrap();
+    let (record, first) = issue(&OobRecord::new(), &policy, &phone(), T0, 9_876_543_210);
+    assert_eq!(first.code().expose(), "9876543210");
+    let (_, again) = issue(&record, &policy, &phone(), T0 + 60, 1);
+    assert_eq!(again.code().expose(), "9876543210");
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_record_without_a_masked_code_reads_and_resends_a_new_code() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    let mut json: serde_json::Value = serde_json::to_value(&record).unwrap();
+    let pending = json.get_mut("pending").unwrap().as_object_mut().unwrap();
+    assert!(pending.remove("masked").is_some());
+    let old: OobRecord = serde_json::from_value(json).unwrap();
+    // Its code still verifies; a resend sends a new one.
+    assert_eq!(verify(&old, &policy, &phone(), "111111", T0 + 1).1, Ok(()));
+    let (_, fresh) = issue(&old, &policy, &phone(), T0 + 60, 222_222);
+    assert_eq!(fresh.code().expose(), "222222");
+}
