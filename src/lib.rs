@@ -51,6 +51,7 @@ pub use record::MemoryStore;
 pub use record::{
     Attempt, Cas, HotpRecord, Store, StoreError, TotpRecord, VerifyFailure, Versioned,
 };
+pub use record::{BudgetId, BudgetLimits, PrefixBudget, SendBudget, SmsBudgets};
 pub use record::{
     Channel, Destination, DestinationError, EmailAddress, OobCode, OobDelivery, OobError, OobKey,
     OobPolicy, OobPolicyBuilder, OobRecord, PendingCode, PhoneNumber, RecoveryCode, RecoveryCodes,
@@ -62,7 +63,8 @@ pub use run::block_on;
 pub use run::{AsyncStore, MAX_TRIES, Ran, load, load_blocking, run, run_blocking};
 #[cfg(feature = "codec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
-pub use run::{CodecError, RecordCodec};
+pub use run::{CodecError, RecordCodec, StoredRecord};
+pub use run::{spend_budget, spend_budgets, spend_budgets_blocking};
 #[cfg(feature = "seal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "seal")))]
 pub use seal::{Keyring, SealError, SealingKey};

@@ -2,12 +2,14 @@
 //! store (load, call, compare-and-set, retry on a lost race), blocking or
 //! async, and the async store trait the adapters implement.
 
+mod budget;
 #[cfg(feature = "codec")]
 mod codec;
 
+pub use budget::{spend_budget, spend_budgets, spend_budgets_blocking};
 #[cfg(feature = "codec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
-pub use codec::{CodecError, RecordCodec};
+pub use codec::{CodecError, RecordCodec, StoredRecord};
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;

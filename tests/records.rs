@@ -914,13 +914,22 @@ fn fixed(value: u64) -> impl FnMut(&mut [u8]) -> Result<(), Infallible> {
     }
 }
 
-/// Sends the code `value` at `now`, which must be allowed.
+/// Sends at `now`, which must be allowed: the code `value`, or the code
+/// in flight again while it lives.
 fn send(record: &OobRecord, policy: &OobPolicy, value: u64, now: u64) -> OobRecord {
-    let (record, delivery) = record
+    let alive = record
+        .pending()
+        .is_some_and(|p| now < p.expires_at() && p.failures() < policy.max_attempts());
+    let (new, delivery) = record
         .issue_with(policy, &oob_key(), &sms(), now, fixed(value))
         .into_parts();
-    assert_eq!(delivery.unwrap().code().expose(), format!("{value:06}"));
-    record.unwrap()
+    let (new, delivery) = (new.unwrap(), delivery.unwrap());
+    if alive {
+        assert_eq!(new.pending(), record.pending(), "sent again");
+    } else {
+        assert_eq!(delivery.code().expose(), format!("{value:06}"));
+    }
+    new
 }
 
 /// Checks `input` at `now`; the attempt must have been evaluated (the

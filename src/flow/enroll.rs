@@ -498,7 +498,8 @@ impl Enrollment {
         &self.scenarios
     }
 
-    /// Sends a new identity code (the old one stops working), within the
+    /// Sends the identity code again (the same code while it is valid; a
+    /// new one, the old one then void, once it expired or was used up), within the
     /// record's cooldown and hourly cap.
     ///
     /// # Errors
@@ -782,8 +783,8 @@ impl Enrollment {
         }
     }
 
-    /// Sends the new factor's confirmation again (a new code to the phone
-    /// being bound), within the limits of the account's binding-code
+    /// Sends the new factor's confirmation again (to the phone being bound:
+    /// the same code while it is valid, else a new one), within the limits of the account's binding-code
     /// record ([`Protection::binding`]): writes that record
     /// ([`Persist`](crate::Persist)), then
     /// [`Effect::Deliver`](crate::Effect::Deliver).

@@ -383,9 +383,10 @@ impl Verification {
     }
 
     /// Sends the challenge's code when the user asks for it (an SMS
-    /// factor texts on demand, see [`Factor::on_demand`]), or sends a new
-    /// one (the old one stops working), within the record's cooldown and
-    /// hourly cap. The response window starts again. For a factor that
+    /// factor texts on demand, see [`Factor::on_demand`]), or sends it
+    /// again (the same code while it is valid, its failed attempts kept; a
+    /// new one once it expired or was used up), within the record's
+    /// cooldown and hourly cap. The response window starts again. For a factor that
     /// sends nothing (an app), it only restarts the window.
     ///
     /// # Errors

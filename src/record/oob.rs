@@ -3,6 +3,7 @@
 //! a few minutes, tried a few times, resent within limits (NIST SP 800-63B,
 //! OWASP MFA cheat sheet).
 
+mod budget;
 mod code;
 mod destination;
 mod key;
@@ -15,6 +16,7 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
+pub use budget::{BudgetId, BudgetLimits, PrefixBudget, SendBudget, SmsBudgets};
 pub use code::OobCode;
 pub use destination::{Channel, Destination, DestinationError, EmailAddress, PhoneNumber};
 pub use key::OobKey;
@@ -35,8 +37,11 @@ use crate::error::{CodeError, ParamError};
 /// before acting on the outcome (see [`Store`](crate::Store)).
 ///
 /// - [`issue`](Self::issue) makes a code for a [`Destination`] and says
-///   what to deliver; a new code replaces the one in flight, and the
-///   failure count is **not** reset (NIST SP 800-63B).
+///   what to deliver. Within the lifetime of the code in flight, to the
+///   same destination, it sends that same code again (the user who gets
+///   two texts can type either); otherwise a new code replaces it. The
+///   failure count is **not** reset (NIST SP 800-63B), nor are the
+///   failures of the code sent again.
 /// - [`verify`](Self::verify) checks what the user typed against the code
 ///   and the destination it was sent to; the first success consumes it.
 ///
@@ -117,6 +122,10 @@ pub struct PendingCode {
     max_attempts: u8,
     #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     hash: [u8; 32],
+    /// The digits, masked (see `OobKey::code_mask`), so that a resend
+    /// within the lifetime sends the same code.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
+    masked: [u8; code::MAX_DIGITS],
 }
 
 impl PendingCode {
@@ -400,9 +409,16 @@ impl OobRecord {
     /// system's random source: the new record (holding only the code's
     /// keyed hash) and what to deliver.
     ///
-    /// A new code replaces the one in flight, which is then no longer
+    /// A resend within the lifetime of the code in flight, to the same
+    /// destination and with attempts left, delivers the **same** code,
+    /// until the same [`expires_at`](PendingCode::expires_at), with its
+    /// failed attempts kept: two texts, either code works, and asking for
+    /// a resend buys no guesses (keycloak-mfa-plugins PR #444). The code
+    /// is not stored in clear: it is masked under a keyed PRF of its hash.
+    /// Otherwise (none in flight, expired, used up, another destination) a
+    /// new code replaces the one in flight, which is then no longer
     /// accepted. The failure count across codes is kept (NIST SP 800-63B:
-    /// issuing a new code SHALL NOT reset it); the new code gets its own
+    /// issuing a new code SHALL NOT reset it); a new code gets its own
     /// [`max_attempts`](OobPolicy::max_attempts).
     ///
     /// Refused, with the record unchanged (`None`), while the throttle is
@@ -427,6 +443,12 @@ impl OobRecord {
     /// let (unchanged, again) = record.issue(&policy, &key, &to, 1_059).into_parts();
     /// assert!(unchanged.is_none());
     /// assert_eq!(again.err(), Some(OobError::Cooldown { retry_at: 1_060, retry_after: 1 }));
+    ///
+    /// // After the cooldown, within the code's 300 s, the same code again.
+    /// let first = record.pending().map(|p| p.expires_at());
+    /// let (record, again) = record.issue(&policy, &key, &to, 1_060).into_parts();
+    /// assert_eq!(Some(again?.expires_at()), first);
+    /// # let _ = record;
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn issue(
@@ -507,17 +529,28 @@ impl OobRecord {
                 }
             });
         }
-        let Some(digits) = code::draw(policy.digits(), &mut fill) else {
-            return refuse(OobError::RandomSource);
-        };
-        let pending = PendingCode {
-            destination: destination.clone(),
-            digits: policy.digits(),
-            issued_at: now,
-            expires_at: now.saturating_add(policy.ttl()),
-            failures: 0,
-            max_attempts: policy.max_attempts(),
-            hash: key.code_hash(destination, now, digits.as_bytes()),
+        // Within its lifetime, the code in flight is sent again, with its
+        // failures kept: the user may type either text, and asking for a
+        // resend buys no guesses.
+        let (pending, digits) = match self.resendable(key, destination, now) {
+            Some(again) => again,
+            None => {
+                let Some(digits) = code::draw(policy.digits(), &mut fill) else {
+                    return refuse(OobError::RandomSource);
+                };
+                let hash = key.code_hash(destination, now, digits.as_bytes());
+                let pending = PendingCode {
+                    destination: destination.clone(),
+                    digits: policy.digits(),
+                    issued_at: now,
+                    expires_at: now.saturating_add(policy.ttl()),
+                    failures: 0,
+                    max_attempts: policy.max_attempts(),
+                    masked: code::mask(&digits, &key.code_mask(&hash)),
+                    hash,
+                };
+                (pending, digits)
+            }
         };
         let delivery = OobDelivery {
             destination: destination.clone(),
@@ -545,6 +578,34 @@ impl OobRecord {
             day_sends: day_sends.saturating_add(1),
         };
         Attempt::new(Some(record), Ok(delivery))
+    }
+
+    /// The code in flight and its digits, if it can be sent again at
+    /// `now`: to the same destination, before it expires, with attempts
+    /// left, and unmasked to digits (a record changed by hand gives a new
+    /// code instead).
+    fn resendable(
+        &self,
+        key: &OobKey,
+        destination: &Destination,
+        now: u64,
+    ) -> Option<(PendingCode, code::Digits)> {
+        let pending = self.pending.as_ref()?;
+        if pending.destination != *destination
+            || now >= pending.expires_at
+            || pending.failures >= pending.max_attempts
+        {
+            return None;
+        }
+        let digits = code::unmask(
+            &pending.masked,
+            &key.code_mask(&pending.hash),
+            pending.digits,
+        )?;
+        // The mask is only as good as the key: a record read under another
+        // key unmasks to digits that do not match its hash.
+        let hash = key.code_hash(destination, pending.issued_at, digits.as_bytes());
+        bool::from(hash.ct_eq(&pending.hash)).then(|| (pending.clone(), digits))
     }
 
     /// Checks what the user typed against the code in flight, which must
@@ -724,6 +785,12 @@ impl TryFrom<RawOobRecord> for OobRecord {
     }
 }
 
+/// No masked code: nothing to send again.
+#[cfg(feature = "serde")]
+const fn unmasked() -> [u8; code::MAX_DIGITS] {
+    [0; code::MAX_DIGITS]
+}
+
 /// The serialized form, validated into a [`PendingCode`] on
 /// deserialization.
 #[cfg(feature = "serde")]
@@ -739,6 +806,10 @@ struct RawPendingCode {
     max_attempts: u8,
     #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     hash: [u8; 32],
+    /// Absent in records written before resends sent the same code: a
+    /// resend then sends a new one.
+    #[cfg_attr(feature = "serde", serde(with = "crate::b64", default = "unmasked"))]
+    masked: [u8; code::MAX_DIGITS],
 }
 
 #[cfg(feature = "serde")]
@@ -767,6 +838,7 @@ impl TryFrom<RawPendingCode> for PendingCode {
             failures: raw.failures,
             max_attempts: raw.max_attempts,
             hash: raw.hash,
+            masked: raw.masked,
         })
     }
 }

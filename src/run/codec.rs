@@ -8,10 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::flow::Protection;
+use crate::record::{SendBudget, Versioned};
 use crate::seal::{Keyring, SealError};
-
-/// Separates record contexts from any other use of the keys.
-const CONTEXT: &[u8] = b"mfa/protection/";
 
 /// How a store adapter turns a [`Protection`] into the bytes of its row
 /// and back: the record as JSON behind a format byte, sealed with
@@ -84,12 +82,68 @@ impl RecordCodec {
         id: &str,
         record: &Protection<R>,
     ) -> Result<Vec<u8>, CodecError> {
+        self.seal(id, record)
+    }
+
+    /// The bytes to store for any [`StoredRecord`] (an account's
+    /// [`Protection`], a [`SendBudget`]) under `id`, sealed in the
+    /// record kind's own context: a row of one kind does not open as
+    /// another, whatever its id.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode`](Self::encode).
+    ///
+    /// ```
+    /// use mfa::{BudgetId, RecordCodec, Keyring, SealingKey, SendBudget};
+    ///
+    /// let codec = RecordCodec::new(Keyring::new(SealingKey::generate(1)?));
+    /// let id = BudgetId::prefix("+44");
+    /// let row = codec.seal(id.as_str(), &SendBudget::new())?;
+    /// assert_eq!(codec.open::<SendBudget>(id.as_str(), &row)?, SendBudget::new());
+    /// assert!(codec.decode::<mfa::TotpRecord>(id.as_str(), &row).is_err()); // not an account
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn seal<T: StoredRecord + Serialize>(
+        &self,
+        id: &str,
+        record: &T,
+    ) -> Result<Vec<u8>, CodecError> {
         let json =
             zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|_| CodecError::Serialize)?);
         let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(json.len().saturating_add(1)));
         plain.push(Self::FORMAT);
         plain.extend_from_slice(&json);
-        Ok(self.keys.seal(&context(id), &plain)?)
+        Ok(self.keys.seal(&context(T::CONTEXT, id), &plain)?)
+    }
+
+    /// The record of kind `T` stored as `bytes` under `id`.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode`](Self::decode).
+    ///
+    /// ```
+    /// use mfa::{RecordCodec, Keyring, SealingKey, SendBudget};
+    ///
+    /// let codec = RecordCodec::new(Keyring::new(SealingKey::generate(1)?));
+    /// let row = codec.seal("sms-prefix/+44", &SendBudget::new())?;
+    /// assert!(codec.open::<SendBudget>("sms-prefix/+33", &row).is_err()); // another row
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn open<T: StoredRecord + DeserializeOwned>(
+        &self,
+        id: &str,
+        bytes: &[u8],
+    ) -> Result<T, CodecError> {
+        let plain = self.keys.open(&context(T::CONTEXT, id), bytes)?;
+        match plain.split_first() {
+            Some((&Self::FORMAT, json)) => {
+                serde_json::from_slice(json).map_err(|_| CodecError::Invalid)
+            }
+            Some((&found, _)) => Err(CodecError::Format { found }),
+            None => Err(CodecError::Invalid),
+        }
     }
 
     /// The record stored as `bytes` under account `id`.
@@ -119,21 +173,37 @@ impl RecordCodec {
         id: &str,
         bytes: &[u8],
     ) -> Result<Protection<R>, CodecError> {
-        let plain = self.keys.open(&context(id), bytes)?;
-        match plain.split_first() {
-            Some((&Self::FORMAT, json)) => {
-                serde_json::from_slice(json).map_err(|_| CodecError::Invalid)
-            }
-            Some((&found, _)) => Err(CodecError::Format { found }),
-            None => Err(CodecError::Invalid),
-        }
+        self.open(id, bytes)
     }
 }
 
-/// The associated data of account `id`'s record.
-fn context(id: &str) -> Vec<u8> {
-    let mut context = Vec::with_capacity(CONTEXT.len().saturating_add(id.len()));
-    context.extend_from_slice(CONTEXT);
+/// A record a store adapter keeps sealed by a [`RecordCodec`]: an
+/// account's [`Protection`], or a [`SendBudget`]. Each kind seals in a
+/// context of its own (`CONTEXT` and the row id are the associated data).
+///
+/// ```
+/// use mfa::{Protection, SendBudget, StoredRecord, TotpRecord};
+///
+/// assert_eq!(<Protection<TotpRecord> as StoredRecord>::CONTEXT, b"mfa/protection/");
+/// assert_eq!(SendBudget::CONTEXT, b"mfa/send-budget/");
+/// ```
+pub trait StoredRecord: Versioned {
+    /// The start of the associated data, before the row id.
+    const CONTEXT: &'static [u8];
+}
+
+impl<R> StoredRecord for Protection<R> {
+    const CONTEXT: &'static [u8] = b"mfa/protection/";
+}
+
+impl StoredRecord for SendBudget {
+    const CONTEXT: &'static [u8] = b"mfa/send-budget/";
+}
+
+/// The associated data of row `id` of a record kind.
+fn context(kind: &[u8], id: &str) -> Vec<u8> {
+    let mut context = Vec::with_capacity(kind.len().saturating_add(id.len()));
+    context.extend_from_slice(kind);
     context.extend_from_slice(id.as_bytes());
     context
 }

@@ -16,6 +16,14 @@
 //! | [`old_key_rotation`] | a row sealed under an older key opens, the factor in it works, and its next write is sealed under the current key (raw access) |
 //! | [`no_secret_at_rest`] | after an enrollment, the raw row (and the row while the secret was pending) holds neither the Base32 secret, nor its bytes, nor a recovery code; reports the row's size (raw access) |
 //!
+//! Two checks for SMS are called apart, on a store of SMS accounts and on
+//! one of the send budgets shared by all accounts ([`mfa::SendBudget`]):
+//!
+//! | check | what it proves |
+//! |---|---|
+//! | [`resend_same_code`] | on a store of SMS accounts (`Protection<SmsRecord>`), through the flows: a resend of the identity, binding or challenge code within its lifetime sends the same code, until the same expiry, with its failed attempts kept; a new code after expiry or use |
+//! | [`budget_exactly_once`] | 16 concurrent spends of one send budget of 10 an hour admit exactly 10, refuse 6 until the hour's end, and store 10 at version 10; the window refuses at its last second and admits at its end |
+//!
 //! The checks that read rows need [`Raw`] (or [`BlockingRaw`]) access and a
 //! store that seals with [`codec()`]; without it they are reported as
 //! skipped. A run that ends in `FlowError::Busy` (every one of the
@@ -50,8 +58,10 @@
     clippy::indexing_slicing
 )]
 
+mod budget;
 mod checks;
 mod fixture;
+mod resend;
 mod subject;
 
 use std::error::Error;
@@ -60,11 +70,13 @@ use std::sync::Arc;
 
 use mfa::{AsyncStore, Store};
 
+pub use budget::budget_exactly_once;
 pub use checks::{
     Report, exactly_once, lockout_burst, no_lost_update, no_secret_at_rest, old_key_rotation,
     other_format_refused, version_wrap,
 };
 pub use fixture::{T0, codec, str_id};
+pub use resend::resend_same_code;
 pub use subject::{
     Account, AsyncSubject, BUSY_RETRIES, BlockingRaw, BlockingSubject, BoxError, Raw, RawFuture,
     Stats, Subject,

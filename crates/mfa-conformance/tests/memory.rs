@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mfa::{MemoryStore, Protection, TotpRecord};
+use mfa::{MemoryStore, Protection, SendBudget, SmsRecord, TotpRecord};
 
 type Memory = MemoryStore<String, Protection<TotpRecord>>;
 
@@ -26,4 +26,20 @@ fn memory_store_passes_the_blocking_suite() {
     let summary = mfa_conformance::check_blocking(Arc::new(Memory::new()), id, None);
     println!("{summary}");
     assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_counts_a_send_budget_exactly_once() {
+    let store: MemoryStore<String, SendBudget> = MemoryStore::new();
+    let report = mfa_conformance::budget_exactly_once(Arc::new(store)).await;
+    println!("{report}");
+    assert!(report.ran);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_resends_the_same_sms_code() {
+    let store: MemoryStore<String, Protection<SmsRecord>> = MemoryStore::new();
+    let report = mfa_conformance::resend_same_code(Arc::new(store), id).await;
+    println!("{report}");
+    assert!(report.ran);
 }

@@ -3,7 +3,7 @@
 use core::fmt;
 use std::sync::LazyLock;
 
-use mfa::{AsyncStore, Cas, Protection, RecordCodec, Versioned};
+use mfa::{AsyncStore, Cas, RecordCodec, StoredRecord};
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::{Script, ScriptInvocation};
 use serde::Serialize;
@@ -49,6 +49,13 @@ static COMPARE_AND_SET: LazyLock<Script> =
 /// server must compare it; it is also inside the record, and
 /// [`load`](AsyncStore::load) refuses a hash whose two disagree
 /// ([`RedisStoreError::Corrupt`]).
+///
+/// The same layout holds the SMS send budgets shared by all accounts
+/// ([`mfa::SendBudget`], for [`mfa::spend_budgets`]) under
+/// `{prefix}{budget id}`: the ids start with `sms-number/` or
+/// `sms-prefix/`, and each kind of record is sealed in a context of its
+/// own ([`mfa::StoredRecord`]), so an account named like a budget cannot
+/// read or pass for one.
 ///
 /// # Scripts
 ///
@@ -333,25 +340,25 @@ fn parse_version(text: &str) -> Result<u64, RedisStoreError> {
 }
 
 /// The two fields to write for `record`: its version and its sealed bytes.
-fn fields<R: Serialize>(
+fn fields<T: StoredRecord + Serialize>(
     codec: &RecordCodec,
     id: &str,
-    record: &Protection<R>,
+    record: &T,
 ) -> Result<[Vec<u8>; 2], RedisStoreError> {
-    let sealed = codec.encode(id, record)?;
+    let sealed = codec.seal(id, record)?;
     Ok([record.version().to_string().into_bytes(), sealed])
 }
 
 /// The records as described on [`RedisStore`]; the futures are `Send`.
-impl<C, R> AsyncStore<Protection<R>> for RedisStore<C>
+impl<C, T> AsyncStore<T> for RedisStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync,
-    R: Serialize + DeserializeOwned + Send + Sync,
+    T: StoredRecord + Serialize + DeserializeOwned + Send + Sync,
 {
     type Id = str;
     type Error = RedisStoreError;
 
-    async fn load(&self, id: &str) -> Result<Option<Protection<R>>, RedisStoreError> {
+    async fn load(&self, id: &str) -> Result<Option<T>, RedisStoreError> {
         let mut connection = self.connection.clone();
         let (version, sealed): (Option<String>, Option<Vec<u8>>) = redis::cmd("HMGET")
             .arg(self.key(id))
@@ -368,7 +375,7 @@ where
                 ));
             }
         };
-        let record: Protection<R> = self.codec.decode(id, &sealed)?;
+        let record: T = self.codec.open(id, &sealed)?;
         if record.version() != version {
             return Err(RedisStoreError::Corrupt(
                 "the version field differs from the sealed record's version",
@@ -377,7 +384,7 @@ where
         Ok(Some(record))
     }
 
-    async fn insert(&self, id: &str, record: &Protection<R>) -> Result<Cas, RedisStoreError> {
+    async fn insert(&self, id: &str, record: &T) -> Result<Cas, RedisStoreError> {
         let [version, sealed] = fields(&self.codec, id, record)?;
         self.write(&INSERT, id, &[version, sealed]).await
     }
@@ -386,7 +393,7 @@ where
         &self,
         id: &str,
         expected: u64,
-        record: &Protection<R>,
+        record: &T,
     ) -> Result<Cas, RedisStoreError> {
         let [version, sealed] = fields(&self.codec, id, record)?;
         let expected = expected.to_string().into_bytes();

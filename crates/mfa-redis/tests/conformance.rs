@@ -67,4 +67,14 @@ async fn redis_store_passes_the_conformance_suite() {
         summary.reports.iter().all(|r| r.ran),
         "a check was skipped:\n{summary}"
     );
+    let sms = Arc::new(
+        RedisStore::new(connection().await, mfa_conformance::codec()).with_prefix(&prefix.0),
+    );
+    for report in [
+        mfa_conformance::budget_exactly_once(Arc::clone(&sms)).await,
+        mfa_conformance::resend_same_code(sms, mfa_conformance::str_id).await,
+    ] {
+        println!("{report}");
+        assert!(report.ran);
+    }
 }

@@ -1,9 +1,7 @@
 //! A store that opens from a URL, for a service that runs on SQLite or
 //! PostgreSQL as configured (`DATABASE_URL`).
 
-use mfa::{AsyncStore, Cas, Protection, RecordCodec};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use mfa::{AsyncStore, Cas, RecordCodec, Versioned};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::{Postgres, Sqlite};
@@ -105,34 +103,32 @@ impl AnyStore {
     }
 }
 
-/// Each call goes to the backend's [`SqlxStore`].
-impl<R> AsyncStore<Protection<R>> for AnyStore
+/// Each call goes to the backend's [`SqlxStore`]: accounts and SMS send
+/// budgets alike.
+impl<T> AsyncStore<T> for AnyStore
 where
-    R: Serialize + DeserializeOwned + Send + Sync,
+    T: Versioned + Send + Sync,
+    SqlxStore<Sqlite>: AsyncStore<T, Id = str, Error = Error>,
+    SqlxStore<Postgres>: AsyncStore<T, Id = str, Error = Error>,
 {
     type Id = str;
     type Error = Error;
 
-    async fn load(&self, id: &str) -> Result<Option<Protection<R>>, Error> {
+    async fn load(&self, id: &str) -> Result<Option<T>, Error> {
         match self {
-            Self::Sqlite(store) => store.load(id).await,
-            Self::Postgres(store) => store.load(id).await,
+            Self::Sqlite(store) => AsyncStore::<T>::load(store, id).await,
+            Self::Postgres(store) => AsyncStore::<T>::load(store, id).await,
         }
     }
 
-    async fn insert(&self, id: &str, record: &Protection<R>) -> Result<Cas, Error> {
+    async fn insert(&self, id: &str, record: &T) -> Result<Cas, Error> {
         match self {
             Self::Sqlite(store) => store.insert(id, record).await,
             Self::Postgres(store) => store.insert(id, record).await,
         }
     }
 
-    async fn compare_and_set(
-        &self,
-        id: &str,
-        expected: u64,
-        record: &Protection<R>,
-    ) -> Result<Cas, Error> {
+    async fn compare_and_set(&self, id: &str, expected: u64, record: &T) -> Result<Cas, Error> {
         match self {
             Self::Sqlite(store) => store.compare_and_set(id, expected, record).await,
             Self::Postgres(store) => store.compare_and_set(id, expected, record).await,

@@ -1,7 +1,7 @@
 //! What both backends share: the version column, the migrator, the row
 //! decoding, and the macro that writes each backend's `AsyncStore`.
 
-use mfa::{Protection, Versioned};
+use mfa::StoredRecord;
 use serde::de::DeserializeOwned;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
@@ -35,13 +35,13 @@ pub(crate) fn migrator(migrations: &[(i64, &'static str, &'static str)]) -> Migr
 
 impl<DB: sqlx::Database> SqlxStore<DB> {
     /// The record stored as `(version, bytes)` under `id`.
-    pub(crate) fn decode<R: DeserializeOwned>(
+    pub(crate) fn decode<T: StoredRecord + DeserializeOwned>(
         &self,
         id: &str,
         version: i64,
         bytes: &[u8],
-    ) -> Result<Protection<R>, Error> {
-        let record: Protection<R> = self.codec.decode(id, bytes)?;
+    ) -> Result<T, Error> {
+        let record: T = self.codec.open(id, bytes)?;
         let column = version.cast_unsigned();
         if record.version() != column {
             return Err(Error::VersionMismatch {
@@ -53,16 +53,20 @@ impl<DB: sqlx::Database> SqlxStore<DB> {
     }
 }
 
-/// `AsyncStore` and `migrate` for one backend: its pool type, its SQL
-/// (load, insert, compare-and-set, in that order) and its migrations.
+/// `AsyncStore` and `migrate` for one backend: its pool type, its
+/// migrations, and its SQL (load, insert, compare-and-set, in that order)
+/// for accounts (`mfa_protection`) and for SMS send budgets
+/// (`mfa_send_budget`).
 macro_rules! backend {
     (
         $db:ty, $feature:literal, $migrations:expr, $example:literal,
-        load: $load:literal, insert: $insert:literal, cas: $cas:literal $(,)?
+        protection: { load: $load:literal, insert: $insert:literal, cas: $cas:literal $(,)? },
+        budget: { load: $bload:literal, insert: $binsert:literal, cas: $bcas:literal $(,)? } $(,)?
     ) => {
         impl $crate::SqlxStore<$db> {
             /// Applies the schema (`migrations/` of this crate, embedded):
-            /// creates `mfa_protection` unless there, and records it in
+            /// creates `mfa_protection` and `mfa_send_budget` unless
+            /// there, and records them in
             /// [`MIGRATIONS_TABLE`](crate::MIGRATIONS_TABLE). Safe to call
             /// at every start and from several instances at once.
             ///
@@ -81,15 +85,28 @@ macro_rules! backend {
             }
         }
 
+        $crate::backend::store!($db, $feature, [R], mfa::Protection<R>, $load, $insert, $cas);
+        $crate::backend::store!($db, $feature, [], mfa::SendBudget, $bload, $binsert, $bcas);
+    };
+}
+pub(crate) use backend;
+
+/// One `AsyncStore` impl: a record kind and the SQL of its table.
+macro_rules! store {
+    ($db:ty, $feature:literal, [$($g:ident)?], $record:ty, $load:literal, $insert:literal, $cas:literal) => {
         #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
-        impl<R> mfa::AsyncStore<mfa::Protection<R>> for $crate::SqlxStore<$db>
+        impl<$($g)?> mfa::AsyncStore<$record> for $crate::SqlxStore<$db>
         where
-            R: serde::Serialize + serde::de::DeserializeOwned + Send + Sync,
+            $record: mfa::StoredRecord
+                + serde::Serialize
+                + serde::de::DeserializeOwned
+                + Send
+                + Sync,
         {
             type Id = str;
             type Error = $crate::Error;
 
-            async fn load(&self, id: &str) -> Result<Option<mfa::Protection<R>>, $crate::Error> {
+            async fn load(&self, id: &str) -> Result<Option<$record>, $crate::Error> {
                 let row: Option<(i64, Vec<u8>)> = sqlx::query_as($load)
                     .bind(id)
                     .fetch_optional(&self.pool)
@@ -98,12 +115,8 @@ macro_rules! backend {
                     .transpose()
             }
 
-            async fn insert(
-                &self,
-                id: &str,
-                record: &mfa::Protection<R>,
-            ) -> Result<mfa::Cas, $crate::Error> {
-                let bytes = self.codec.encode(id, record)?;
+            async fn insert(&self, id: &str, record: &$record) -> Result<mfa::Cas, $crate::Error> {
+                let bytes = self.codec.seal(id, record)?;
                 let done = sqlx::query($insert)
                     .bind(id)
                     .bind($crate::backend::column(mfa::Versioned::version(record)))
@@ -121,9 +134,9 @@ macro_rules! backend {
                 &self,
                 id: &str,
                 expected: u64,
-                record: &mfa::Protection<R>,
+                record: &$record,
             ) -> Result<mfa::Cas, $crate::Error> {
-                let bytes = self.codec.encode(id, record)?;
+                let bytes = self.codec.seal(id, record)?;
                 let done = sqlx::query($cas)
                     .bind($crate::backend::column(mfa::Versioned::version(record)))
                     .bind(bytes)
@@ -140,7 +153,7 @@ macro_rules! backend {
         }
     };
 }
-pub(crate) use backend;
+pub(crate) use store;
 
 #[cfg(test)]
 mod tests {

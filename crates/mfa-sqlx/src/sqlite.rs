@@ -12,6 +12,10 @@ crate::backend::backend!(
         1,
         "mfa_protection",
         include_str!("../migrations/sqlite/0001_mfa_protection.sql"),
+    ), (
+        2,
+        "mfa_send_budget",
+        include_str!("../migrations/sqlite/0002_mfa_send_budget.sql"),
     )],
     "```
 # #[tokio::main(flavor = \"current_thread\")]
@@ -23,8 +27,16 @@ store.migrate().await?;
 store.migrate().await?; // nothing left to apply
 # Ok(()) }
 ```",
-    load: "SELECT version, record FROM mfa_protection WHERE account = ?1",
-    insert: "INSERT INTO mfa_protection (account, version, record) VALUES (?1, ?2, ?3)
-             ON CONFLICT (account) DO NOTHING",
-    cas: "UPDATE mfa_protection SET version = ?1, record = ?2 WHERE account = ?3 AND version = ?4",
+    protection: {
+        load: "SELECT version, record FROM mfa_protection WHERE account = ?1",
+        insert: "INSERT INTO mfa_protection (account, version, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account) DO NOTHING",
+        cas: "UPDATE mfa_protection SET version = ?1, record = ?2 WHERE account = ?3 AND version = ?4",
+    },
+    budget: {
+        load: "SELECT version, record FROM mfa_send_budget WHERE id = ?1",
+        insert: "INSERT INTO mfa_send_budget (id, version, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO NOTHING",
+        cas: "UPDATE mfa_send_budget SET version = ?1, record = ?2 WHERE id = ?3 AND version = ?4",
+    },
 );

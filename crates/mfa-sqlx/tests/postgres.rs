@@ -118,6 +118,17 @@ async fn sqlx_postgres_store_passes_the_async_suite() {
     println!("{summary}");
     assert!(summary.reports.iter().all(|r| r.ran));
     println!("stored row: {} bytes", summary.row_bytes().unwrap_or(0));
+    let sms = Arc::new(SqlxStore::new(
+        schema.pool(8).await,
+        mfa_conformance::codec(),
+    ));
+    for report in [
+        mfa_conformance::budget_exactly_once(Arc::clone(&sms)).await,
+        mfa_conformance::resend_same_code(sms, mfa_conformance::str_id).await,
+    ] {
+        println!("{report}");
+        assert!(report.ran);
+    }
     own.close().await;
     schema.drop().await;
 }
@@ -139,7 +150,14 @@ async fn migrate_creates_its_tables_in_the_pools_schema_once() {
     .await
     .expect("tables");
     let tables: Vec<&str> = tables.iter().map(|(t,)| t.as_str()).collect();
-    assert_eq!(tables, ["mfa_protection", mfa_sqlx::MIGRATIONS_TABLE]);
+    assert_eq!(
+        tables,
+        [
+            "mfa_protection",
+            "mfa_send_budget",
+            mfa_sqlx::MIGRATIONS_TABLE
+        ]
+    );
     let applied: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM {}.{}",
         schema.name,
@@ -148,7 +166,7 @@ async fn migrate_creates_its_tables_in_the_pools_schema_once() {
     .fetch_one(&schema.admin)
     .await
     .expect("applied migrations");
-    assert_eq!(applied.0, 1);
+    assert_eq!(applied.0, 2);
     store.pool().close().await;
     schema.drop().await;
 }

@@ -81,6 +81,9 @@ async fn sqlx_sqlite_store_passes_the_async_suite() {
     println!("{summary}");
     assert!(summary.reports.iter().all(|r| r.ran));
     println!("stored row: {} bytes", summary.row_bytes().unwrap_or(0));
+    let report = mfa_conformance::budget_exactly_once(Arc::new(shared)).await;
+    println!("{report}");
+    assert!(report.ran);
 }
 
 /// `AnyStore` opened from a `sqlite://` URL (the file created, the schema

@@ -70,6 +70,29 @@ pub(crate) fn draw<E>(
     None
 }
 
+/// The digits XOR the first bytes of `pad`; the rest is zero.
+pub(crate) fn mask(digits: &Digits, pad: &[u8; 32]) -> [u8; MAX_DIGITS] {
+    let mut out = [0u8; MAX_DIGITS];
+    for ((slot, digit), pad) in out.iter_mut().zip(digits.as_bytes()).zip(pad) {
+        *slot = digit ^ pad;
+    }
+    out
+}
+
+/// The `digits` digits that `mask` hid under `pad`; `None` if they are not
+/// all ASCII digits (a record changed by hand, or another key).
+pub(crate) fn unmask(masked: &[u8; MAX_DIGITS], pad: &[u8; 32], digits: u8) -> Option<Digits> {
+    let len = usize::from(digits);
+    let mut out = Digits {
+        buf: Zeroizing::new([0u8; MAX_DIGITS]),
+        len,
+    };
+    for ((slot, byte), pad) in out.buf.iter_mut().zip(masked).zip(pad).take(len) {
+        *slot = byte ^ pad;
+    }
+    (len <= MAX_DIGITS && out.as_bytes().iter().all(u8::is_ascii_digit)).then_some(out)
+}
+
 /// Parses what the user typed: exactly `digits` ASCII digits, ASCII spaces
 /// anywhere ignored (the same rules as [`Code::parse`](crate::Code::parse)).
 pub(crate) fn parse(input: &str, digits: u8) -> Result<Digits, CodeError> {

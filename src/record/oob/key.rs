@@ -182,6 +182,16 @@ impl OobKey {
     }
 }
 
+impl OobKey {
+    /// The mask a code in flight is stored under, beside its hash, so that
+    /// a resend can send the same digits without storing them in clear:
+    /// a keyed PRF of the code's hash, in a domain of its own. Without the
+    /// key, the masked digits say nothing about the code.
+    pub(crate) fn code_mask(&self, hash: &[u8; 32]) -> zeroize::Zeroizing<[u8; 32]> {
+        zeroize::Zeroizing::new(self.tag(b"mfa/oob-code-mask/v1", &[hash]))
+    }
+}
+
 /// A length as 8 big-endian bytes.
 fn len_prefix(len: usize) -> [u8; 8] {
     u64::try_from(len).unwrap_or(u64::MAX).to_be_bytes()

@@ -381,8 +381,10 @@ fn issue_is_refused_during_a_lockout_but_not_a_backoff() {
             }))
         )
     );
-    let (record, _) = issue(&record, &policy, &phone(), T0 + 1, 2);
-    assert_eq!(record.pending().map(PendingCode::issued_at), Some(T0 + 1));
+    let (record, again) = issue(&record, &policy, &phone(), T0 + 1, 2);
+    // Within its lifetime, the same code goes out again.
+    assert_eq!(again.code().expose(), "000001");
+    assert_eq!(record.pending().map(PendingCode::issued_at), Some(T0));
     // The second failure locks for 900 s: nothing is sent until it ends.
     let (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 100);
     assert!(record.throttle().is_lockout());
@@ -415,39 +417,46 @@ fn resend_does_not_reset_failures() {
         (record, _) = verify(&record, &policy, &phone(), "999999", T0 + i);
     }
     assert_eq!(record.throttle().failures(), 3);
-    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 2);
+    let (record, again) = issue(&record, &policy, &phone(), T0 + 60, 2);
     assert_eq!(
         record.throttle().failures(),
         3,
         "NIST: not reset by a resend"
     );
-    assert_eq!(record.pending().map(PendingCode::failures), Some(0));
-    // The old code is replaced.
-    let (mut record, outcome) = verify(&record, &policy, &phone(), "000001", T0 + 61);
-    assert_eq!(outcome, Err(OobError::Rejected));
-    for i in 0..4 {
-        (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 62 + i);
-    }
-    assert_eq!(record.throttle().failures(), 8);
+    // The same code again, and its failures kept: a resend buys no guesses.
+    assert_eq!(again.code().expose(), "000001");
+    assert_eq!(record.pending().map(PendingCode::failures), Some(3));
+    let (mut record, _) = verify(&record, &policy, &phone(), "999999", T0 + 61);
+    (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 62);
+    assert_eq!(record.throttle().failures(), 5);
     assert_eq!(
-        verify(&record, &policy, &phone(), "000002", T0 + 70).1,
+        verify(&record, &policy, &phone(), "000001", T0 + 70).1,
         Err(OobError::AttemptsExhausted)
     );
-    // A new code gets its own attempts, but the account-wide count goes
-    // on: two more failures reach the lockout (10 by default).
-    let (mut record, _) = issue(&record, &policy, &phone(), T0 + 120, 3);
-    for i in 0..2 {
+    // A used-up code is not sent again: a new one is, with its own
+    // attempts, but the account-wide count goes on.
+    let (mut record, fresh) = issue(&record, &policy, &phone(), T0 + 120, 2);
+    assert_eq!(fresh.code().expose(), "000002");
+    assert_eq!(record.pending().map(PendingCode::failures), Some(0));
+    for i in 0..3 {
         (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 121 + i);
     }
+    assert_eq!(record.throttle().failures(), 8);
+    // Once it expired, a new code: two more failures reach the lockout
+    // (10 by default).
+    let (mut record, _) = issue(&record, &policy, &phone(), T0 + 420, 3);
+    for i in 0..2 {
+        (record, _) = verify(&record, &policy, &phone(), "999999", T0 + 421 + i);
+    }
     assert_eq!(record.throttle().failures(), 10);
-    // The 10th failure, at T0 + 122, locks for 900 s.
+    // The 10th failure, at T0 + 422, locks for 900 s.
     let locked = |now: u64| {
         OobError::Refused(Refused::LockedOut {
-            retry_at: T0 + 1_022,
-            retry_after: T0 + 1_022 - now,
+            retry_at: T0 + 1_322,
+            retry_after: T0 + 1_322 - now,
         })
     };
-    for now in [T0 + 123, T0 + 1_021] {
+    for now in [T0 + 423, T0 + 1_321] {
         assert_eq!(
             verify(&record, &policy, &phone(), "000003", now).1,
             Err(locked(now))
@@ -465,28 +474,28 @@ fn resend_does_not_reset_failures() {
     assert_eq!(unlocked.throttle().failures(), 0);
     assert_eq!(unlocked.throttle().strikes(), 1);
     assert_eq!(
-        verify(&unlocked, &policy, &phone(), "000003", T0 + 124).1,
+        verify(&unlocked, &policy, &phone(), "000003", T0 + 424).1,
         Ok(())
     );
-    let (typo, _) = verify(&unlocked, &policy, &phone(), "999999", T0 + 124);
-    assert_eq!(typo.throttle().check(T0 + 124), Ok(()), "forgiven");
-    let (again, _) = verify(&typo, &policy, &phone(), "999999", T0 + 124);
+    let (typo, _) = verify(&unlocked, &policy, &phone(), "999999", T0 + 424);
+    assert_eq!(typo.throttle().check(T0 + 424), Ok(()), "forgiven");
+    let (again, _) = verify(&typo, &policy, &phone(), "999999", T0 + 424);
     assert_eq!(
-        again.throttle().check(T0 + 124),
+        again.throttle().check(T0 + 424),
         Err(Refused::LockedOut {
-            retry_at: T0 + 1_924,
+            retry_at: T0 + 2_224,
             retry_after: 1_800
         })
     );
-    // Otherwise it ends on its own: from T0 + 1,022 the code in flight is
-    // evaluated again (it expired at T0 + 420), and a new one can be sent.
+    // Otherwise it ends on its own: from T0 + 1,322 the code in flight is
+    // evaluated again (it expired at T0 + 720), and a new one can be sent.
     assert_eq!(
-        verify(&record, &policy, &phone(), "000003", T0 + 1_022).1,
+        verify(&record, &policy, &phone(), "000003", T0 + 1_322).1,
         Err(OobError::Expired)
     );
-    let (record, _) = issue(&record, &policy, &phone(), T0 + 1_022, 4);
+    let (record, _) = issue(&record, &policy, &phone(), T0 + 1_322, 4);
     assert_eq!(
-        verify(&record, &policy, &phone(), "000004", T0 + 1_022).1,
+        verify(&record, &policy, &phone(), "000004", T0 + 1_322).1,
         Ok(())
     );
 }
@@ -631,7 +640,7 @@ fn resend_cooldown_edges() {
     );
     assert_eq!(record.next_send_at(&policy), T0 + 60);
     let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 2);
-    assert_eq!(record.pending().map(PendingCode::issued_at), Some(T0 + 60));
+    assert_eq!(record.next_send_at(&policy), T0 + 120);
     // The cooldown holds across destinations too.
     let email = Destination::email("ada@example.com").unwrap();
     let (_, outcome) = record
@@ -809,27 +818,59 @@ fn sends_per_day_cap_edges() {
 }
 
 #[test]
-fn resend_replaces_the_code() {
+fn resend_sends_the_same_code_until_it_expires() {
     let policy = OobPolicy::default();
-    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
-    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 222_222);
+    let (record, first) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    assert_eq!(first.code().expose(), "111111");
+    // The last second of its life (T0 + 299): the same code, the same
+    // expiry, and either text works.
+    let (again, second) = issue(&record, &policy, &phone(), T0 + 299, 222_222);
     assert_eq!(
-        verify(&record, &policy, &phone(), "111111", T0 + 61).1,
+        (second.code().expose(), second.expires_at()),
+        ("111111", T0 + 300)
+    );
+    assert_eq!(again.pending(), record.pending());
+    assert_eq!(again.version(), record.version() + 1);
+    assert_eq!(
+        verify(&again, &policy, &phone(), "111111", T0 + 299).1,
+        Ok(())
+    );
+    // From its expiry on (T0 + 300): a new code, with a lifetime of its own.
+    let (renewed, third) = issue(&record, &policy, &phone(), T0 + 300, 222_222);
+    assert_eq!(
+        (third.code().expose(), third.expires_at()),
+        ("222222", T0 + 600)
+    );
+    assert_eq!(
+        verify(&renewed, &policy, &phone(), "111111", T0 + 301).1,
         Err(OobError::Rejected)
     );
-    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
-    let (record, _) = issue(&record, &policy, &phone(), T0 + 60, 222_222);
     assert_eq!(
-        verify(&record, &policy, &phone(), "222222", T0 + 61).1,
+        verify(&renewed, &policy, &phone(), "222222", T0 + 599).1,
         Ok(())
     );
-    // The new code has its own lifetime.
-    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
-    let (record, _) = issue(&record, &policy, &phone(), T0 + 200, 222_222);
-    assert_eq!(
-        verify(&record, &policy, &phone(), "222222", T0 + 499).1,
-        Ok(())
-    );
+    // Another destination: a new code, bound to it.
+    let email = Destination::email("ada@example.com").unwrap();
+    let (_, other) = issue(&record, &policy, &email, T0 + 60, 333_333);
+    assert_eq!(other.code().expose(), "333333");
+    // A used code: a new one.
+    let (used, _) = verify(&record, &policy, &phone(), "111111", T0 + 30);
+    let (_, next) = issue(&used, &policy, &phone(), T0 + 60, 444_444);
+    assert_eq!(next.code().expose(), "444444");
+    // The code is not stored in clear: a record read under another key
+    // cannot reproduce it, and gets a new code.
+    let (_, foreign) = record
+        .issue_with(
+            &policy,
+            &OobKey::from_bytes(&[9; 32]).unwrap(),
+            &phone(),
+            T0 + 60,
+            fixed(555_555),
+        )
+        .into_parts();
+    assert_eq!(foreign.unwrap().code().expose(), "555555");
+    let pending = record.pending().unwrap();
+    assert!(!pending.masked.windows(6).any(|w| w == b"111111"));
 }
 
 #[test]
@@ -1085,4 +1126,28 @@ fn destination_errors_read_well() {
         );
         assert!(!text.ends_with('.'), "{text}");
     }
+}
+
+#[test]
+fn ten_digit_codes_are_sent_again_too() {
+    let policy = OobPolicy::builder().digits(10).build().unwrap();
+    let (record, first) = issue(&OobRecord::new(), &policy, &phone(), T0, 9_876_543_210);
+    assert_eq!(first.code().expose(), "9876543210");
+    let (_, again) = issue(&record, &policy, &phone(), T0 + 60, 1);
+    assert_eq!(again.code().expose(), "9876543210");
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_record_without_a_masked_code_reads_and_resends_a_new_code() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 111_111);
+    let mut json: serde_json::Value = serde_json::to_value(&record).unwrap();
+    let pending = json.get_mut("pending").unwrap().as_object_mut().unwrap();
+    assert!(pending.remove("masked").is_some());
+    let old: OobRecord = serde_json::from_value(json).unwrap();
+    // Its code still verifies; a resend sends a new one.
+    assert_eq!(verify(&old, &policy, &phone(), "111111", T0 + 1).1, Ok(()));
+    let (_, fresh) = issue(&old, &policy, &phone(), T0 + 60, 222_222);
+    assert_eq!(fresh.code().expose(), "222222");
 }
