@@ -40,9 +40,10 @@ pub use code::{Code, Digits};
 pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
-    Awaiting, Begun, Credential, Effect, Either, EitherFactor, Enrollment, ErrorKind, Event,
-    Factor, FlowError, FlowPolicy, FlowPolicyBuilder, Flows, Parts, Persist, Prompt, Protection,
-    Scenario, SmsFactor, SmsRecord, TotpFactor, Transition, Verification, Verified,
+    Awaiting, Begun, BindingCodes, ContactCodes, Credential, Effect, Either, EitherFactor,
+    Enrollment, ErrorKind, Event, Factor, FlowError, FlowPolicy, FlowPolicyBuilder, Flows,
+    ForBinding, ForIdentity, IdentityCodes, Parts, Persist, Prompt, Protection, Scenario,
+    SmsFactor, SmsRecord, TotpFactor, Transition, Verification, Verified,
 };
 pub use hotp::{Hotp, HotpConfig, HotpConfigBuilder, HotpMatch};
 #[cfg(feature = "std")]
