@@ -82,6 +82,38 @@ fn enroll(store: &Accounts, flows: &Flows<TotpFactor>, id: &String) -> Totp {
     totp
 }
 
+/// Setting the app up on a phone whose clock is five minutes behind: its
+/// first code is said to be old, so the user can fix the clock before
+/// trying again; the fixed phone's code turns protection on.
+#[test]
+fn a_slow_phone_is_told_so_while_setting_the_app_up() {
+    let flows = flows(ThrottlePolicy::default());
+    let store = Accounts::new();
+    let id = String::from("ada");
+    let email = Destination::email("ada@example.com").unwrap();
+    let now = ENROLLED;
+    let ran = mfa::run_blocking(&store, &id, |account| {
+        let contacts = std::slice::from_ref(&email);
+        Enrollment::start(&flows, account, &[Scenario::LogOn], contacts, &email, now)
+    });
+    let code = delivered(&ran.effects);
+    let e = ran.state.unwrap();
+    let e = mfa::run_blocking(&store, &id, |a| e.verify_identity(&flows, a, &code, now))
+        .state
+        .unwrap();
+    let name = String::from("ada@example.com");
+    let ran = mfa::run_blocking(&store, &id, |a| e.setup(&flows, a, &name, now));
+    let (totp, e) = (ran.key().unwrap().to_totp().unwrap(), ran.state.unwrap());
+    let slow = totp.generate(now - 300).unwrap().to_string();
+    let ran = mfa::run_blocking(&store, &id, |a| e.confirm(&flows, a, &[&slow], now));
+    assert_eq!(ran.result, Err(FlowError::ClockBehind));
+    assert!(!store.load(&id).unwrap().unwrap().is_on());
+    let fixed = totp.generate(now + 1).unwrap().to_string();
+    let ran = mfa::run_blocking(&store, &id, |a| e.confirm(&flows, a, &[&fixed], now + 1));
+    ran.result.unwrap();
+    assert!(store.load(&id).unwrap().unwrap().is_on());
+}
+
 /// A log-on check of `id` at `now`, answered with the code of the step
 /// `offset` steps from now's: the result, and the notices.
 fn answer(

@@ -94,10 +94,24 @@ pub enum ForBinding {}
 
 /// The identity-verification codes of an account
 /// ([`Protection::identity`](crate::Protection::identity)).
+///
+/// ```
+/// let account: mfa::Protection<mfa::SmsRecord> = mfa::Protection::new()?; // as loaded from your store
+/// let codes: &mfa::IdentityCodes = account.identity();
+/// assert_eq!(codes.throttle().failures(), 0);
+/// # Ok::<(), mfa::Error>(())
+/// ```
 pub type IdentityCodes = ContactCodes<ForIdentity>;
 
 /// The phone-binding codes of an account
 /// ([`Protection::binding`](crate::Protection::binding)).
+///
+/// ```
+/// let account: mfa::Protection<mfa::SmsRecord> = mfa::Protection::new()?; // as loaded from your store
+/// let codes: &mfa::BindingCodes = account.binding();
+/// assert!(codes.pending().is_none());
+/// # Ok::<(), mfa::Error>(())
+/// ```
 pub type BindingCodes = ContactCodes<ForBinding>;
 
 impl<P> ContactCodes<P> {
