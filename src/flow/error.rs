@@ -65,14 +65,14 @@ pub enum FlowError {
     /// The code was not accepted. Nothing more is said, on purpose.
     Rejected,
     /// The code was not accepted, and it is an old code of the
-    /// authenticator app: the code of an earlier time step, behind the
+    /// authenticator app: the code of an earlier time step, below every
     /// window and within the resynchronisation range
     /// ([`VerifyFailure::ClockBehind`]). The phone's clock is likely
     /// behind: tell the user to check it (Moodle tool_mfa PR #163). It is
     /// a rejection like [`Rejected`](Self::Rejected): counted by the
-    /// throttle, nothing accepted. A code ahead of the window (a phone
-    /// whose clock is fast) is only [`Rejected`](Self::Rejected): a guess
-    /// that matches a later step becomes valid when that step comes, so
+    /// throttle, nothing accepted. A code ahead of a window (a phone whose
+    /// clock is fast) is only [`Rejected`](Self::Rejected): a guess that
+    /// matches a later step becomes valid when a window reaches it, so
     /// saying so would tell a guesser to wait.
     ///
     /// The drift that the factor's record keeps (from its accepted codes)

@@ -46,7 +46,7 @@ pub enum VerifyFailure {
     /// purpose. Counts as a failure.
     Rejected,
     /// A TOTP code that is not accepted, but is the code of an earlier
-    /// step, behind the window and within the resynchronisation range:
+    /// step, below every window and within the resynchronisation range:
     /// the clock of the user's phone is likely behind (see
     /// [`TotpRecord`](crate::TotpRecord)'s rules). Counts as a failure,
     /// like [`Rejected`](Self::Rejected).

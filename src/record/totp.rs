@@ -45,16 +45,19 @@ pub(super) type Shared<T> = alloc::boxed::Box<T>;
 ///   that must be resynchronised explicitly, after extra authentication,
 ///   with [`resync`](Self::resync).
 /// - **Clock behind** (Moodle tool_mfa PR #163): a rejected code that is
-///   the code of an earlier step, behind the window but within the
-///   resynchronisation range of now (and after the last accepted step), is
-///   reported as [`VerifyFailure::ClockBehind`], so the user can be told
-///   "this code looks old: check your phone's time" instead of "wrong
-///   code". It is still a rejection: counted by the throttle like any
-///   other, never accepted, no step consumed, the drift unchanged. Only
-///   steps behind are reported, never steps ahead: a guess that matches a
-///   later step becomes valid when that step comes, and saying so would
-///   let a guesser wait for it. The search runs only on a rejection, over
-///   every candidate of the range in constant time (up to
+///   the code of an earlier step, below the windows (around now and
+///   around the recorded drift) but within the resynchronisation range of
+///   now, and after the last accepted step, is reported as
+///   [`VerifyFailure::ClockBehind`], so the user can be told "this code
+///   looks old: check your phone's time" instead of "wrong code". It is
+///   still a rejection: counted by the throttle like any other, never
+///   accepted, no step consumed, the drift unchanged. Only steps below
+///   every window are reported, never steps ahead of one: a guess that
+///   matches a later step becomes valid when a window reaches it (time
+///   moves the windows up; with a negative drift, the lower window moves
+///   onto the steps between the two), and saying so would let a guesser
+///   wait for it. The search runs only on a rejection, over every
+///   candidate of the range in constant time (up to
 ///   [`max_drift`](Self::max_drift) HMACs, 120 by default).
 /// - **Malformed input** (wrong length, not digits) computes no HMAC but
 ///   counts as a failed attempt. A typo costs the user one attempt (check
@@ -223,7 +226,10 @@ impl TotpRecord {
         };
         // Only once the code is rejected: the accept path pays nothing.
         self.settle(result, now, || {
-            if self.totp.behind_window(input, now, self.last_step) {
+            if self
+                .totp
+                .behind_window(input, now, self.drift, self.last_step)
+            {
                 VerifyFailure::ClockBehind
             } else {
                 VerifyFailure::Rejected
@@ -644,6 +650,30 @@ mod tests {
             let (_, outcome) = short.verify(&old, now).into_parts();
             assert_eq!(outcome.map(|m| m.step), Err(expected), "{resync}");
         }
+    }
+
+    /// With a negative drift, a code between the two windows is only
+    /// rejected: the window around the drift moves up onto it, and one
+    /// step later it is accepted (so "old" would have told a guesser to
+    /// wait). Below the lower window a code is said to be old.
+    #[test]
+    fn between_the_windows_a_code_is_only_rejected() {
+        let base = record(0x5a, TotpConfig::default());
+        let drifted = TotpRecord {
+            drift: -4,
+            ..base.clone()
+        };
+        let now = 1_000_020;
+        let step = base.totp().step_at(now).expect("a step");
+        let code = |back: u64| base.totp().generate_at_step(step - back).to_string();
+        let (_, outcome) = drifted.verify(&code(2), now).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::Rejected));
+        let (_, outcome) = drifted.verify(&code(2), now + 30).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Ok(step - 2));
+        let (_, outcome) = drifted.verify(&code(6), now).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::ClockBehind));
+        let (_, outcome) = base.verify(&code(2), now).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::ClockBehind));
     }
 
     /// When the windows around the recorded drift and around now both
