@@ -14,6 +14,9 @@
 //! - `Totp::verify` and `Hotp::verify`: the correct code vs the code with
 //!   one digit off; a correct code at the oldest vs the newest candidate of
 //!   the window; a replayed code vs a fresh wrong one.
+//! - `TotpRecord::verify`'s search behind the window (a code said to be
+//!   old): the code of the far end of the resynchronisation range vs of its
+//!   near end.
 //! - `Secret::from_base32`: letters only vs digits only.
 //! - `OobRecord::verify`: a near miss (one digit off) vs a random wrong code.
 //! - `control`: a byte comparison that stops at the first difference, equal
@@ -47,7 +50,8 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use mfa::{
-    Destination, Hotp, HotpConfig, OobKey, OobPolicy, OobRecord, Secret, Totp, TotpConfig, Window,
+    Destination, Hotp, HotpConfig, OobKey, OobPolicy, OobRecord, Secret, Totp, TotpConfig,
+    TotpRecord, VerifyFailure, Window,
 };
 
 /// A fixed verification time (2023-11-14T22:13:20Z).
@@ -270,6 +274,16 @@ fn totp_tests(rng: &mut Rng) -> Vec<Test> {
     // Replayed: the code of the last accepted step (the oldest of the
     // window), refused because it is not after `last_step`.
     let last_step = Some(step - 1);
+    // Old codes, behind the window: of the far end of the resynchronisation
+    // range and of its near end. Each is the code of that step only.
+    let far = totp.generate_at_step(step - u64::from(config.resync()));
+    let near_old = totp.generate_at_step(step - 2);
+    let record = TotpRecord::new(totp.clone());
+    for code in [&far, &near_old] {
+        let said = record.verify(&code.to_string(), NOW).into_parts().1;
+        assert_eq!(said, Err(VerifyFailure::ClockBehind));
+    }
+    let (far, near_old) = (far.to_string(), near_old.to_string());
     let (t1, t2, t3) = (totp.clone(), totp.clone(), totp);
     vec![
         string_test(
@@ -306,6 +320,20 @@ fn totp_tests(rng: &mut Rng) -> Vec<Test> {
             }),
             move |input| {
                 let _ = black_box(t3.verify(input, NOW, last_step));
+            },
+        ),
+        string_test(
+            "totp-record/old-far-vs-old-near",
+            "TotpRecord::verify, resync range 120: the code of step now-120 vs of step now-2 (both said to be old)",
+            pools(|class, _| {
+                if class == 0 {
+                    far.clone()
+                } else {
+                    near_old.clone()
+                }
+            }),
+            move |input| {
+                let _ = black_box(record.verify(input, NOW));
             },
         ),
     ]

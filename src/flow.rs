@@ -41,6 +41,7 @@
 //! factor records' (layer 2); the flows only decide which record to ask
 //! and what follows.
 
+mod contact;
 mod either;
 mod enroll;
 mod error;
@@ -57,6 +58,7 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
+pub use contact::{BindingCodes, ContactCodes, ForBinding, ForIdentity, IdentityCodes};
 pub use either::{Either, EitherFactor};
 pub use enroll::{Awaiting, Enrollment};
 pub use error::{ErrorKind, FlowError};
@@ -65,6 +67,7 @@ pub use protection::Protection;
 pub use sms::{SmsFactor, SmsRecord};
 pub use totp::TotpFactor;
 pub use trust::{DeviceId, DeviceToken, DeviceTokenError, TrustedDevice};
+use verify::Proved;
 pub use verify::Verification;
 
 use crate::error::ParamError;
@@ -574,7 +577,7 @@ impl<F: Factor> Flows<F> {
         &self,
         account: &Protection<R>,
         scenario: Scenario,
-        by_recovery_code: bool,
+        by: Proved,
         now: u64,
     ) -> Verified {
         let mut proof = Verified {
@@ -582,7 +585,7 @@ impl<F: Factor> Flows<F> {
             generation: account.generation(),
             at: now,
             scenario,
-            by_recovery_code,
+            by,
             tag: [0; 32],
         };
         proof.tag = proof.expected_tag(&self.key);
@@ -1112,7 +1115,11 @@ pub struct Verified {
     generation: u64,
     at: u64,
     scenario: Scenario,
-    by_recovery_code: bool,
+    /// Only [`Verification`] makes a [`Proved`], from a factor's or a
+    /// recovery code's success: no other step (an identity or binding
+    /// code, an enrollment) can build a `Verified`.
+    #[cfg_attr(feature = "serde", serde(rename = "by_recovery_code"))]
+    by: Proved,
     #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     tag: [u8; 32],
 }
@@ -1133,7 +1140,7 @@ impl Verified {
                 &self.account,
                 &self.generation.to_be_bytes(),
                 &self.at.to_be_bytes(),
-                &[u8::from(self.by_recovery_code), kind],
+                &[u8::from(self.by.by_recovery_code()), kind],
                 name,
             ],
         )
@@ -1371,7 +1378,7 @@ impl Verified {
     /// ```
     #[must_use]
     pub const fn by_recovery_code(&self) -> bool {
-        self.by_recovery_code
+        self.by.by_recovery_code()
     }
 }
 
@@ -1428,7 +1435,7 @@ impl Transcript {
             .u64(proof.generation)
             .u64(proof.at)
             .scenario(&proof.scenario)
-            .byte(u8::from(proof.by_recovery_code))
+            .byte(u8::from(proof.by.by_recovery_code()))
             .bytes(&proof.tag)
     }
 

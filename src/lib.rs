@@ -40,10 +40,11 @@ pub use code::{Code, Digits};
 pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
-    Awaiting, Begun, Credential, DeviceId, DeviceToken, DeviceTokenError, Effect, Either,
-    EitherFactor, Enrollment, ErrorKind, Event, Factor, FlowError, FlowPolicy, FlowPolicyBuilder,
-    Flows, Parts, Persist, Prompt, Protection, Scenario, SmsFactor, SmsRecord, TotpFactor,
-    Transition, TrustedDevice, Verification, Verified,
+    Awaiting, Begun, BindingCodes, ContactCodes, Credential, DeviceId, DeviceToken,
+    DeviceTokenError, Effect, Either, EitherFactor, Enrollment, ErrorKind, Event, Factor,
+    FlowError, FlowPolicy, FlowPolicyBuilder, Flows, ForBinding, ForIdentity, IdentityCodes, Parts,
+    Persist, Prompt, Protection, Scenario, SmsFactor, SmsRecord, TotpFactor, Transition,
+    TrustedDevice, Verification, Verified,
 };
 pub use hotp::{Hotp, HotpConfig, HotpConfigBuilder, HotpMatch};
 #[cfg(feature = "std")]

@@ -530,6 +530,49 @@ impl Totp {
         accept(found, matched, now_step)
     }
 
+    /// Whether `input` is the code of a step *behind* every window: from
+    /// the step of `now` minus the resynchronisation range
+    /// ([`TotpConfig::resync`]) up to the step just before the oldest of
+    /// the windows around now and around now plus `drift`, and after
+    /// `last_step`. For the message of a rejected code ("this code looks
+    /// old: check your phone's time"): it accepts nothing. Every candidate
+    /// is computed and compared as in [`verify`](Self::verify), with no
+    /// early exit; the count depends only on the (public) configuration,
+    /// drift and times.
+    ///
+    /// Only steps below every window are searched, never above the lowest
+    /// one: a guess that matches a later step would become valid once a
+    /// window reaches it, so telling the guesser so would let them wait and
+    /// win. That holds for a step between the two windows too (with a
+    /// negative drift, the window around now plus the drift moves up onto
+    /// it). Windows only move up, and the step a success consumes is in
+    /// one, so a step below them all never becomes valid: saying that its
+    /// code is old gives nothing away that can be used.
+    pub(crate) fn behind_window(
+        &self,
+        input: &str,
+        now: u64,
+        drift: i64,
+        last_step: Option<u64>,
+    ) -> bool {
+        let (Ok(code), Ok(now_step)) = (Code::parse(input, self.config.digits), self.step_at(now))
+        else {
+            return false;
+        };
+        let now_step = i128::from(now_step);
+        let lowest = now_step.saturating_add(i128::from(drift.min(0)));
+        let (first, last) = step_range(
+            now_step.saturating_sub(i128::from(self.config.resync)),
+            lowest
+                .saturating_sub(i128::from(self.config.window.behind()))
+                .saturating_sub(1),
+        );
+        let (found, _) = self
+            .mac
+            .scan((first, last), self.config.digits, code.value(), last_step);
+        bool::from(found)
+    }
+
     /// Resynchronises a phone whose clock is far off: finds two consecutive
     /// codes, `first` then `second`, within the configured resynchronisation
     /// range of now, and returns the match of `second`, whose offset is the

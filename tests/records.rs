@@ -134,9 +134,10 @@ fn last_second_of_a_code_and_the_first_after() {
     let fresh = TotpRecord::new(key);
     let last_second = NOW + 2 * PERIOD - 1;
     assert_eq!(verify(&fresh, &code, last_second).1.unwrap().offset, -1);
+    // One second later it is two steps old: refused, and said to be old.
     assert_eq!(
         verify(&fresh, &code, last_second + 1).1,
-        Err(VerifyFailure::Rejected)
+        Err(VerifyFailure::ClockBehind)
     );
     let first_second = NOW - PERIOD;
     assert_eq!(verify(&fresh, &code, first_second).1.unwrap().offset, 1);
@@ -172,10 +173,11 @@ fn drift_is_recorded_and_applied() {
     let (record, outcome) = verify(&record, &phone(&key, now), now);
     assert_eq!(outcome.unwrap().offset, 0);
     assert_eq!(record.drift(), 0);
-    // Between the two windows (drift 0 now): a code 3 steps old is refused.
+    // Between the two windows (drift 0 now): a code 3 steps old is refused
+    // (as an old one).
     let now = now + 3_600;
     let (_, outcome) = verify(&record, &phone(&key, now - 3 * PERIOD), now);
-    assert_eq!(outcome, Err(VerifyFailure::Rejected));
+    assert_eq!(outcome, Err(VerifyFailure::ClockBehind));
 }
 
 #[test]
@@ -477,14 +479,17 @@ fn a_time_before_t0_changes_nothing() {
 fn failures_stay_opaque_and_debug_shows_no_secret() {
     let key = totp();
     let record = TotpRecord::new(key.clone());
-    // Wrong, replayed and out-of-window codes fail alike.
+    // Wrong, replayed and future codes fail alike; only a code of a past
+    // step that could still have been fresh says it is old.
     let (used, _) = verify(&record, &phone(&key, NOW), NOW);
     let replay = verify(&used, &phone(&key, NOW), NOW + 10).1;
-    let stale = verify(&record, &phone(&key, NOW - 10 * PERIOD), NOW).1;
+    let future = verify(&record, &phone(&key, NOW + 10 * PERIOD), NOW).1;
     let wrong = verify(&record, &wrong_totp(&key, NOW), NOW).1;
     assert_eq!(replay, Err(VerifyFailure::Rejected));
-    assert_eq!(stale, replay);
+    assert_eq!(future, replay);
     assert_eq!(wrong, replay);
+    let stale = verify(&record, &phone(&key, NOW - 10 * PERIOD), NOW).1;
+    assert_eq!(stale, Err(VerifyFailure::ClockBehind));
     let debug = format!("{record:?} {used:#?}");
     for secret in ["GEZDGNBV", "12345678901234567890", "49, 50"] {
         assert!(!debug.contains(secret), "{debug}");

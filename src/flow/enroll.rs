@@ -3,8 +3,9 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{Destination, OobRecord, RecoveryCodes};
+use crate::record::{Destination, RecoveryCodes};
 
+use super::contact::ContactCodes;
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
 use super::protection::{Pending, Protection};
@@ -1247,11 +1248,11 @@ impl Enrollment {
 /// (`record`: the identity or the binding codes, their cooldown, hourly
 /// cap and lockout per account, whatever the destination), writes the
 /// new record with `write` before the delivery, and moves to `state`.
-fn send_code<F: Factor>(
+fn send_code<F: Factor, P>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,
-    record: &OobRecord,
-    write: impl FnOnce(OobRecord) -> Protection<F::Record>,
+    record: &ContactCodes<P>,
+    write: impl FnOnce(ContactCodes<P>) -> Protection<F::Record>,
     to: &Destination,
     now: u64,
     state: Enrollment,

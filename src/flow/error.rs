@@ -64,6 +64,33 @@ pub enum FlowError {
     Refused(Refused),
     /// The code was not accepted. Nothing more is said, on purpose.
     Rejected,
+    /// The code was not accepted, and it is an old code of the
+    /// authenticator app: the code of an earlier time step, below every
+    /// window and within the resynchronisation range
+    /// ([`VerifyFailure::ClockBehind`]). The phone's clock is likely
+    /// behind: tell the user to check it (Moodle tool_mfa PR #163). It is
+    /// a rejection like [`Rejected`](Self::Rejected): counted by the
+    /// throttle, nothing accepted. A code ahead of a window (a phone whose
+    /// clock is fast) is only [`Rejected`](Self::Rejected): a guess that
+    /// matches a later step becomes valid when a window reaches it, so
+    /// saying so would tell a guesser to wait.
+    ///
+    /// The drift that the factor's record keeps (from its accepted codes)
+    /// is the host's to read:
+    ///
+    /// ```
+    /// use mfa::{ErrorKind, FlowError, Protection, TotpRecord};
+    ///
+    /// let e = FlowError::ClockBehind;
+    /// assert_eq!((e.kind(), e.code(), e.status(), e.retry_after()), (ErrorKind::User, "clock_behind", 401, None));
+    /// assert_eq!(e.for_user().to_string(), "This code looks old. Check your phone's time.");
+    ///
+    /// // The recorded drift in steps, per account: none before the first code.
+    /// let account: Protection<TotpRecord> = Protection::new()?; // as loaded from your store
+    /// assert_eq!(account.factor().map(TotpRecord::drift), None);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    ClockBehind,
     /// The input is not a code of the right form; counted as a failure.
     Malformed(CodeError),
     /// An out-of-band code could not be sent or checked (cooldown, send
@@ -169,6 +196,7 @@ impl fmt::Display for FlowError {
             }
             Self::Refused(e) => e.fmt(f),
             Self::Rejected => f.write_str("the code was rejected; check it and try again"),
+            Self::ClockBehind => f.write_str("this code looks old; check your phone's time"),
             Self::Malformed(e) => e.fmt(f),
             Self::Code(e) => e.fmt(f),
             Self::Recovery(e) => e.fmt(f),
@@ -205,6 +233,7 @@ impl FlowError {
             | Self::CodesNeeded { .. }
             | Self::Refused(_)
             | Self::Rejected
+            | Self::ClockBehind
             | Self::Malformed(_)
             | Self::Code(_)
             | Self::Uri(_) => ErrorKind::User,
@@ -249,6 +278,7 @@ impl FlowError {
             Self::Refused(Refused::Backoff { .. }) => "backoff",
             Self::Refused(_) => "locked_out",
             Self::Rejected => "rejected",
+            Self::ClockBehind => "clock_behind",
             Self::Malformed(_) => "malformed",
             Self::Code(e) => match e {
                 OobError::Cooldown { .. } => "code_cooldown",
@@ -287,7 +317,7 @@ impl FlowError {
             return 429;
         }
         match self {
-            Self::Rejected => 401,
+            Self::Rejected | Self::ClockBehind => 401,
             Self::Busy { .. } => 503,
             _ => match self.kind() {
                 ErrorKind::User => 400,
@@ -401,6 +431,7 @@ impl From<VerifyFailure> for FlowError {
         match e {
             VerifyFailure::Refused(r) => Self::Refused(r),
             VerifyFailure::Malformed(c) => Self::Malformed(c),
+            VerifyFailure::ClockBehind => Self::ClockBehind,
             // A host clock before T0 and any future failure: no more than "no".
             _ => Self::Rejected,
         }

@@ -3,19 +3,21 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{Destination, OobRecord, RecoveryCodes, Versioned};
+use crate::record::{Destination, RecoveryCodes, Versioned};
 
+use super::contact::{BindingCodes, IdentityCodes};
 use super::error::FlowError;
 use super::factor::Factor;
 use super::trust::TrustedDevice;
+use super::verify::Proved;
 use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenarios};
 
 /// What the host stores per account, with compare-and-set on its
 /// [`version`](Self::version): the active factor's record `R` (if
 /// protection is on), the protected scenarios, the recovery codes, the
-/// remembered devices (as keyed hashes, [`Protection::trust_device`]), and the
-/// [`OobRecord`] of identity-verification codes, whose failure count
-/// survives restarted enrollments.
+/// remembered devices (as keyed hashes, [`Protection::trust_device`]), and
+/// the [`IdentityCodes`] and [`BindingCodes`], whose failure counts survive
+/// restarted enrollments (types of their own: neither is a factor).
 ///
 /// Make one with [`new`](Self::new) when the account is created (or on its
 /// first visit to "account protection": [`run_blocking`](crate::run_blocking)
@@ -58,11 +60,11 @@ pub struct Protection<R> {
     /// generation no longer count.
     generation: u64,
     version: u64,
-    identity: OobRecord,
+    identity: IdentityCodes,
     /// Codes sent to prove a factor being bound (a new phone): per
     /// account, whatever the destination.
     /// (Boxed: it is seldom used, and keeps the outputs small.)
-    binding: alloc::boxed::Box<OobRecord>,
+    binding: alloc::boxed::Box<BindingCodes>,
     /// A factor being set up (a pending secret, a phone being bound),
     /// with its failure count: in the account record, not the session.
     pending: Option<alloc::boxed::Box<Pending<R>>>,
@@ -110,8 +112,8 @@ struct RawProtection<R> {
     id: [u8; 16],
     generation: u64,
     version: u64,
-    identity: OobRecord,
-    binding: alloc::boxed::Box<OobRecord>,
+    identity: IdentityCodes,
+    binding: alloc::boxed::Box<BindingCodes>,
     pending: Option<alloc::boxed::Box<Pending<R>>>,
     active: Option<Active<R>>,
     trusted: Vec<TrustedDevice>,
@@ -207,7 +209,7 @@ impl<R: Clone> Protection<R> {
             id,
             generation: 0,
             version: 0,
-            identity: OobRecord::new(),
+            identity: IdentityCodes::new(),
             binding: alloc::boxed::Box::default(),
             pending: None,
             active: None,
@@ -310,7 +312,7 @@ impl<R: Clone> Protection<R> {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn identity(&self) -> &OobRecord {
+    pub const fn identity(&self) -> &IdentityCodes {
         &self.identity
     }
 
@@ -323,12 +325,12 @@ impl<R: Clone> Protection<R> {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
-    pub const fn binding(&self) -> &OobRecord {
+    pub const fn binding(&self) -> &BindingCodes {
         &self.binding
     }
 
     /// With a new binding-code record.
-    pub(crate) fn with_binding(&self, binding: OobRecord) -> Self {
+    pub(crate) fn with_binding(&self, binding: BindingCodes) -> Self {
         Self {
             binding: alloc::boxed::Box::new(binding),
             ..self.next()
@@ -337,7 +339,7 @@ impl<R: Clone> Protection<R> {
 
     /// The same version with `binding` in place: the base of a change
     /// made in the same write.
-    pub(crate) fn holding_binding(&self, binding: OobRecord) -> Self {
+    pub(crate) fn holding_binding(&self, binding: BindingCodes) -> Self {
         Self {
             binding: alloc::boxed::Box::new(binding),
             ..self.clone()
@@ -365,22 +367,20 @@ impl<R: Clone> Protection<R> {
         Some(new)
     }
 
-    /// The same record (same version) after a success with the factor:
-    /// the owner is proved, so the failures of the recovery codes and of
-    /// the identity codes are cleared. Binding codes are not: they prove
-    /// a phone, not the owner.
-    pub(crate) fn cleared_by_factor(mut self) -> Self {
-        if let Some(active) = self.active.as_mut()
+    /// The same record (same version) once the owner is `proved` to a
+    /// challenge: after the factor, the failures of the recovery codes
+    /// and of the identity codes are cleared; after a recovery code (which
+    /// also unlocks the factor), those of the identity codes. Binding
+    /// codes are not: they prove a phone, not the owner. Only a
+    /// [`Proved`] clears: an identity or binding code has none, so it
+    /// clears nothing but its own record.
+    pub(crate) fn cleared(mut self, proved: Proved) -> Self {
+        if !proved.by_recovery_code()
+            && let Some(active) = self.active.as_mut()
             && active.recovery.throttle().failures() > 0
         {
             active.recovery = active.recovery.unlock();
         }
-        self.cleared_identity()
-    }
-
-    /// The same record (same version) with the identity codes' failures
-    /// cleared: after a recovery code (which also unlocks the factor).
-    pub(crate) fn cleared_identity(mut self) -> Self {
         if self.identity.throttle().failures() > 0 {
             self.identity = self.identity.unlock();
         }
@@ -427,7 +427,7 @@ impl<R: Clone> Protection<R> {
     }
 
     /// With a new identity record.
-    pub(crate) fn with_identity(&self, identity: OobRecord) -> Self {
+    pub(crate) fn with_identity(&self, identity: IdentityCodes) -> Self {
         Self {
             identity,
             ..self.next()

@@ -121,6 +121,38 @@ impl Ask {
     }
 }
 
+/// How the owner proved themselves to a challenge: with the factor, or
+/// with a recovery code. A [`Verified`] is built from one (it is a field
+/// of it), and the failures of the other credentials are cleared only with
+/// one ([`Protection::cleared`]); only this module makes one, on a
+/// factor's success ([`Verification::respond`]) or a recovery code's
+/// ([`Verification::respond_recovery`]). Identity and binding codes
+/// ([`ContactCodes`](crate::ContactCodes)) never yield one. (A
+/// deserialized `Verified` holds one too; its tag is checked before use.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
+pub(crate) struct Proved {
+    by_recovery_code: bool,
+}
+
+impl Proved {
+    const BY_FACTOR: Self = Self {
+        by_recovery_code: false,
+    };
+    const BY_RECOVERY_CODE: Self = Self {
+        by_recovery_code: true,
+    };
+
+    /// Whether the owner used a recovery code rather than the factor.
+    pub(crate) const fn by_recovery_code(self) -> bool {
+        self.by_recovery_code
+    }
+}
+
 const WAITING_RESPONSE: FlowError = FlowError::WrongState {
     waiting_for: "nothing (the check has passed)",
 };
@@ -609,8 +641,8 @@ impl Verification {
             // The owner is proved: the recovery and identity codes' failures
             // are cleared too.
             Ok(()) => Transition::done(
-                self.passed(flows, account, now, false),
-                vec![record.cleared_by_factor().persist_over(account)],
+                self.passed(flows, account, now, Proved::BY_FACTOR),
+                vec![record.cleared(Proved::BY_FACTOR).persist_over(account)],
             ),
             Err(e) => {
                 let mut outputs = vec![record.persist_over(account)];
@@ -749,13 +781,16 @@ impl Verification {
             return Transition::failed(FlowError::NotProtected);
         };
         let outputs = vec![
-            new.cleared_identity().persist_over(account),
+            new.cleared(Proved::BY_RECOVERY_CODE).persist_over(account),
             Output::Notify {
                 event: Event::RecoveryCodeUsed { remaining },
                 at: now,
             },
         ];
-        Transition::done(self.passed(flows, account, now, true), outputs)
+        Transition::done(
+            self.passed(flows, account, now, Proved::BY_RECOVERY_CODE),
+            outputs,
+        )
     }
 
     /// Whether the state is at its passed stage: informational (which page
@@ -1210,10 +1245,10 @@ impl Verification {
         flows: &Flows<F>,
         account: &Protection<F::Record>,
         now: u64,
-        by_recovery_code: bool,
+        by: Proved,
     ) -> Self {
         let stage = Stage::Passed {
-            check: Some(flows.proof(account, self.scenario.clone(), by_recovery_code, now)),
+            check: Some(flows.proof(account, self.scenario.clone(), by, now)),
             at: now,
             generation: account.generation(),
             grace_from: None,

@@ -10,14 +10,17 @@ use super::throttle::Refused;
 /// Why a code checked through a factor record was not accepted.
 ///
 /// Only [`Refused`](Self::Refused) says more than "no", and what it says is
-/// public: when attempts are evaluated again. A wrong code, a code outside
-/// the window and a replayed code are all [`Rejected`](Self::Rejected).
+/// public: when attempts are evaluated again; and
+/// [`ClockBehind`](Self::ClockBehind), which says that a TOTP code is an
+/// old one (of a step that never comes back). A wrong code, a code ahead
+/// of the window and a replayed code are all [`Rejected`](Self::Rejected).
 ///
 /// | variant | code evaluated | counts as a failure | record changed |
 /// |---|---|---|---|
 /// | `Refused` | no | no | no |
 /// | `Malformed` | no (no HMAC) | **yes** | yes |
 /// | `Rejected` | yes | yes | yes |
+/// | `ClockBehind` | yes | yes | yes |
 /// | `Time` | no | no | no |
 ///
 /// ```
@@ -42,6 +45,19 @@ pub enum VerifyFailure {
     /// The code was evaluated and not accepted. Nothing more is said, on
     /// purpose. Counts as a failure.
     Rejected,
+    /// A TOTP code that is not accepted, but is the code of an earlier
+    /// step, below every window and within the resynchronisation range:
+    /// the clock of the user's phone is likely behind (see
+    /// [`TotpRecord`](crate::TotpRecord)'s rules). Counts as a failure,
+    /// like [`Rejected`](Self::Rejected).
+    ///
+    /// ```
+    /// use mfa::VerifyFailure;
+    ///
+    /// assert!(VerifyFailure::ClockBehind.is_counted());
+    /// assert_eq!(VerifyFailure::ClockBehind.to_string(), "the code is an old one; the clock of the device that made it is behind");
+    /// ```
+    ClockBehind,
     /// The verification time is before the key's T0: a clock or
     /// configuration problem of the host, not the user's. Not evaluated,
     /// not counted, record unchanged.
@@ -60,7 +76,10 @@ impl VerifyFailure {
     /// ```
     #[must_use]
     pub const fn is_counted(&self) -> bool {
-        matches!(self, Self::Malformed(_) | Self::Rejected)
+        matches!(
+            self,
+            Self::Malformed(_) | Self::Rejected | Self::ClockBehind
+        )
     }
 }
 
@@ -70,6 +89,9 @@ impl fmt::Display for VerifyFailure {
             Self::Refused(e) => e.fmt(f),
             Self::Malformed(e) => e.fmt(f),
             Self::Rejected => f.write_str("the code was rejected"),
+            Self::ClockBehind => f.write_str(
+                "the code is an old one; the clock of the device that made it is behind",
+            ),
             Self::Time(e) => e.fmt(f),
         }
     }
@@ -80,7 +102,7 @@ impl core::error::Error for VerifyFailure {
         match self {
             Self::Refused(e) => Some(e),
             Self::Malformed(e) => Some(e),
-            Self::Rejected => None,
+            Self::Rejected | Self::ClockBehind => None,
             Self::Time(e) => Some(e),
         }
     }

@@ -44,6 +44,21 @@ pub(super) type Shared<T> = alloc::boxed::Box<T>;
 ///   on how far out of sync a prover may be, and a phone further off than
 ///   that must be resynchronised explicitly, after extra authentication,
 ///   with [`resync`](Self::resync).
+/// - **Clock behind** (Moodle tool_mfa PR #163): a rejected code that is
+///   the code of an earlier step, below the windows (around now and
+///   around the recorded drift) but within the resynchronisation range of
+///   now, and after the last accepted step, is reported as
+///   [`VerifyFailure::ClockBehind`], so the user can be told "this code
+///   looks old: check your phone's time" instead of "wrong code". It is
+///   still a rejection: counted by the throttle like any other, never
+///   accepted, no step consumed, the drift unchanged. Only steps below
+///   every window are reported, never steps ahead of one: a guess that
+///   matches a later step becomes valid when a window reaches it (time
+///   moves the windows up; with a negative drift, the lower window moves
+///   onto the steps between the two), and saying so would let a guesser
+///   wait for it. The search runs only on a rejection, over every
+///   candidate of the range in constant time (up to
+///   [`max_drift`](Self::max_drift) HMACs, 120 by default).
 /// - **Malformed input** (wrong length, not digits) computes no HMAC but
 ///   counts as a failed attempt. A typo costs the user one attempt (check
 ///   the length in the form first: it is public); in exchange the failure
@@ -147,7 +162,9 @@ impl TotpRecord {
     ///
     /// On success the new record stores the matched step and its offset as
     /// the drift, and resets the failure count. On a counted failure it
-    /// records the failure and the backoff. When refused, or when `now` is
+    /// records the failure and the backoff: a code from a step behind the
+    /// window is [`VerifyFailure::ClockBehind`], any other rejection
+    /// [`VerifyFailure::Rejected`]. When refused, or when `now` is
     /// before T0, there is no new record. With no drift the cost is that of
     /// [`Totp::verify_with_drift`]: the new record shares the key.
     ///
@@ -157,7 +174,7 @@ impl TotpRecord {
     /// let secret = mfa::Secret::from_bytes(b"12345678901234567890")?;
     /// let record = TotpRecord::new(mfa::Totp::new(&secret, mfa::TotpConfig::default())?);
     /// let now = 59; // step 1: the window holds 755224, 287082 and 359152
-    /// let mut failed = record;
+    /// let mut failed = record.clone();
     /// // Three typos are forgiven (default policy): the next attempt is
     /// // evaluated at once.
     /// for _ in 0..3 {
@@ -173,6 +190,16 @@ impl TotpRecord {
     /// let (none, outcome) = failed.verify("123456", now).into_parts();
     /// assert!(none.is_none());
     /// assert_eq!(outcome, Err(VerifyFailure::Refused(Refused::Backoff { retry_at: now + 1, retry_after: 1 })));
+    ///
+    /// // A phone five minutes slow shows the code of ten steps ago: outside
+    /// // the window, so not accepted, but said to be old; and counted.
+    /// let slow = record.totp().generate(1_000_000 - 300)?.to_string();
+    /// let (counted, outcome) = record.verify(&slow, 1_000_000).into_parts();
+    /// assert_eq!(outcome, Err(VerifyFailure::ClockBehind));
+    /// assert_eq!(counted.map(|r| (r.throttle().failures(), r.drift())), Some((1, 0)));
+    /// // A phone five minutes fast: its code is only wrong (see the rules).
+    /// let fast = record.totp().generate(1_000_000 + 300)?.to_string();
+    /// assert_eq!(record.verify(&fast, 1_000_000).into_parts().1, Err(VerifyFailure::Rejected));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn verify(&self, input: &str, now: u64) -> Attempt<Self, TotpMatch> {
@@ -197,7 +224,17 @@ impl TotpRecord {
                 (Err(e), Err(_)) => Err(e),
             }
         };
-        self.settle(result, now)
+        // Only once the code is rejected: the accept path pays nothing.
+        self.settle(result, now, || {
+            if self
+                .totp
+                .behind_window(input, now, self.drift, self.last_step)
+            {
+                VerifyFailure::ClockBehind
+            } else {
+                VerifyFailure::Rejected
+            }
+        })
     }
 
     /// Resynchronises a phone whose clock is far off, from two consecutive
@@ -233,7 +270,7 @@ impl TotpRecord {
             return Attempt::new(None, Err(VerifyFailure::Refused(refused)));
         }
         let result = self.totp.resync(first, second, now, self.last_step);
-        self.settle(result, now)
+        self.settle(result, now, || VerifyFailure::Rejected)
     }
 
     /// The record with its failure count and backoff cleared, for when the
@@ -356,8 +393,14 @@ impl TotpRecord {
         self.version
     }
 
-    /// The attempt for the result of an evaluated code.
-    fn settle(&self, result: Result<TotpMatch, VerifyError>, now: u64) -> Attempt<Self, TotpMatch> {
+    /// The attempt for the result of an evaluated code; `rejected` says
+    /// how a rejection is reported.
+    fn settle(
+        &self,
+        result: Result<TotpMatch, VerifyError>,
+        now: u64,
+        rejected: impl FnOnce() -> VerifyFailure,
+    ) -> Attempt<Self, TotpMatch> {
         let failure = match result {
             Ok(matched) => {
                 let bound = i64::from(self.max_drift());
@@ -373,7 +416,7 @@ impl TotpRecord {
             }
             Err(VerifyError::Time(e)) => return Attempt::new(None, Err(VerifyFailure::Time(e))),
             Err(VerifyError::Malformed(e)) => VerifyFailure::Malformed(e),
-            Err(VerifyError::Rejected) => VerifyFailure::Rejected,
+            Err(VerifyError::Rejected) => rejected(),
         };
         let record = Self {
             totp: self.totp.clone(),
@@ -574,6 +617,63 @@ mod tests {
             let back = serde_json::from_value::<TotpRecord>(edited);
             assert_eq!(back.map(|r| r.drift()).ok(), ok.then_some(drift), "{drift}");
         }
+    }
+
+    /// An old code is said to be old only when it could have been a fresh
+    /// one: a replayed code (at or before the last accepted step) and any
+    /// code when the resynchronisation range does not reach past the
+    /// window are only rejected.
+    #[test]
+    fn replays_and_codes_past_a_short_range_are_only_rejected() {
+        let base = record(0x5a, TotpConfig::default());
+        let now = 1_000_020;
+        let code = base.totp().generate(now).expect("a code").to_string();
+        let (used, outcome) = base.verify(&code, now).into_parts();
+        assert!(outcome.is_ok());
+        let used = used.expect("a new record");
+        let later = now + 5 * 30;
+        let (_, outcome) = used.verify(&code, later).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::Rejected));
+        let (_, outcome) = base.verify(&code, later).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::ClockBehind));
+
+        for (resync, expected) in [
+            (1, VerifyFailure::Rejected),
+            (2, VerifyFailure::ClockBehind),
+        ] {
+            let config = TotpConfig::builder()
+                .resync(resync)
+                .build()
+                .expect("a valid profile");
+            let short = record(0x5a, config);
+            let old = short.totp().generate(now - 60).expect("a code").to_string();
+            let (_, outcome) = short.verify(&old, now).into_parts();
+            assert_eq!(outcome.map(|m| m.step), Err(expected), "{resync}");
+        }
+    }
+
+    /// With a negative drift, a code between the two windows is only
+    /// rejected: the window around the drift moves up onto it, and one
+    /// step later it is accepted (so "old" would have told a guesser to
+    /// wait). Below the lower window a code is said to be old.
+    #[test]
+    fn between_the_windows_a_code_is_only_rejected() {
+        let base = record(0x5a, TotpConfig::default());
+        let drifted = TotpRecord {
+            drift: -4,
+            ..base.clone()
+        };
+        let now = 1_000_020;
+        let step = base.totp().step_at(now).expect("a step");
+        let code = |back: u64| base.totp().generate_at_step(step - back).to_string();
+        let (_, outcome) = drifted.verify(&code(2), now).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::Rejected));
+        let (_, outcome) = drifted.verify(&code(2), now + 30).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Ok(step - 2));
+        let (_, outcome) = drifted.verify(&code(6), now).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::ClockBehind));
+        let (_, outcome) = base.verify(&code(2), now).into_parts();
+        assert_eq!(outcome.map(|m| m.step), Err(VerifyFailure::ClockBehind));
     }
 
     /// When the windows around the recorded drift and around now both

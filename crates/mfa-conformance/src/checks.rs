@@ -62,6 +62,7 @@ impl fmt::Display for Report {
 struct Tally {
     accepted: usize,
     rejected: usize,
+    clock_behind: usize,
     locked_out: usize,
     lockout_notices: usize,
     other: Vec<FlowError>,
@@ -87,6 +88,7 @@ impl Tally {
             match &ran.result {
                 Ok(()) => tally.accepted += 1,
                 Err(FlowError::Rejected) => tally.rejected += 1,
+                Err(FlowError::ClockBehind) => tally.clock_behind += 1,
                 Err(FlowError::Refused(Refused::LockedOut { .. })) => tally.locked_out += 1,
                 Err(e) => tally.other.push(e.clone()),
             }
@@ -267,6 +269,74 @@ pub async fn no_lost_update(subject: &impl Subject) -> Report {
         format!(
             "{TASKS} guesses: {TASKS} failures stored; {} lost races retried, {} busy runs asked again",
             stats.conflicts, stats.busy
+        ),
+    )
+}
+
+/// A burst of 100 concurrent answers with an old code (the code of two
+/// steps ago, behind the window: a phone whose clock is behind) at a
+/// factor that locks after 10 failures, with no backoff before: exactly
+/// 10 are evaluated and said to be old (`ClockBehind`), the other 90
+/// refused (`Refused(LockedOut)`), one lockout notice; the stored record
+/// holds 10 failures, the same last step and no drift. A drift report is
+/// a failure like any other, not a free answer.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use mfa::{MemoryStore, Protection, TotpRecord};
+/// let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
+/// let subject = mfa_conformance::BlockingSubject::new(store, |a| Box::new(a.to_owned()), None);
+/// let report = mfa::block_on(mfa_conformance::drift_reports_counted(&subject));
+/// assert_eq!(report.check, "drift_reports_counted");
+/// ```
+pub async fn drift_reports_counted(subject: &impl Subject) -> Report {
+    const TASKS: usize = 100;
+    const LIMIT: u32 = 10;
+    let flows = Arc::new(flows(no_delays(LIMIT)));
+    let account = account("drift-reports");
+    let totp = enroll(subject, &account, &flows, T0).await.totp;
+    // A time at which the code of two steps ago is none of the window's
+    // (a key's codes repeat), so that it is an old code and nothing else.
+    let (now, old) = (0..1_000)
+        .map(|i| T0 + 1_000 + 30 * i)
+        .find_map(|now| {
+            let step = totp.step_at(now).expect("a step");
+            let old = totp.generate_at_step(step - 2);
+            (step - 1..=step + 1)
+                .all(|s| totp.generate_at_step(s) != old)
+                .then(|| (now, old.to_string()))
+        })
+        .expect("a time without coincident codes");
+    let before = subject.load(&account).await.expect("the account");
+    let v = challenge(subject, &account, &flows, now).await;
+    let runs = subject
+        .run_many(&account, TASKS, {
+            let flows = flows.clone();
+            move |a| v.respond(&flows, a, &old, now)
+        })
+        .await;
+    let tally = Tally::of(&runs);
+    let limit = usize::try_from(LIMIT).expect("small");
+    assert!(
+        tally.other.is_empty() && tally.accepted == 0 && tally.rejected == 0,
+        "unexpected results: {tally:?}"
+    );
+    assert_eq!(tally.clock_behind, limit, "exactly the limit is evaluated");
+    assert_eq!(tally.locked_out, TASKS - limit, "the rest are refused");
+    assert_eq!(tally.lockout_notices, 1, "one lockout, one notice");
+    let stored = subject.load(&account).await.expect("the account");
+    assert_eq!(failures(&stored), LIMIT, "every report is counted");
+    let (factor, was) = (stored.factor(), before.factor());
+    assert_eq!(
+        factor.map(|f| (f.last_step(), f.drift())),
+        was.map(|f| (f.last_step(), 0)),
+        "no step consumed, no drift recorded"
+    );
+    Report::passed(
+        "drift_reports_counted",
+        format!(
+            "{TASKS} tasks, an old code: {} said to be old, {} locked out",
+            tally.clock_behind, tally.locked_out
         ),
     )
 }

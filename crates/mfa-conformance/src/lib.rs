@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`exactly_once`] | one valid TOTP code, submitted by 16 concurrent tasks, is accepted exactly once; the 15 replays are `Rejected` and counted |
 //! | [`lockout_burst`] | a burst of 1,000 concurrent wrong guesses at a factor locking after 10 failures gets exactly 10 evaluations (`Rejected`); the other 990 are `Refused(LockedOut)`; one lockout notice; 10 failures stored |
+//! | [`drift_reports_counted`] | a burst of 100 concurrent answers with an old TOTP code (two steps behind: a phone whose clock is behind) at a factor locking after 10 failures gets exactly 10 evaluations (`ClockBehind`); the other 90 are `Refused(LockedOut)`; one lockout notice; 10 failures stored, no step consumed, no drift recorded |
 //! | [`no_lost_update`] | 50 concurrent wrong guesses (lockout at 100, no backoff) store exactly 50 failures and 50 versions, and some compare-and-sets really conflicted and were retried |
 //! | [`version_wrap`] | a record at version `u64::MAX` is inserted; a write moves it to 0, the next to 1 |
 //! | [`other_format_refused`] | a row of another format (format byte 2) makes the runner fail with `FlowError::Storage` naming the codec's `Format { found: 2 }`, and stays untouched (raw access) |
@@ -44,7 +45,7 @@
 //! let store: Arc<MemoryStore<String, Protection<TotpRecord>>> = Arc::new(MemoryStore::new());
 //! let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
 //! let summary = runtime.block_on(mfa_conformance::check(store, |a| Box::new(a.to_owned()), None));
-//! assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 4); // no raw rows in memory
+//! assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 5); // no raw rows in memory
 //! println!("{summary}");
 //! # Ok(()) }
 //! ```
@@ -72,8 +73,8 @@ use mfa::{AsyncStore, Store};
 
 pub use budget::budget_exactly_once;
 pub use checks::{
-    Report, exactly_once, lockout_burst, no_lost_update, no_secret_at_rest, old_key_rotation,
-    other_format_refused, version_wrap,
+    Report, drift_reports_counted, exactly_once, lockout_burst, no_lost_update, no_secret_at_rest,
+    old_key_rotation, other_format_refused, version_wrap,
 };
 pub use fixture::{T0, codec, str_id};
 pub use resend::resend_same_code;
@@ -124,6 +125,7 @@ pub async fn check_subject(subject: &impl Subject) -> Summary {
     let reports = vec![
         exactly_once(subject).await,
         lockout_burst(subject).await,
+        drift_reports_counted(subject).await,
         no_lost_update(subject).await,
         version_wrap(subject).await,
         other_format_refused(subject).await,

@@ -75,11 +75,11 @@ where
     let store = &*store;
     let email = Destination::email("ada@example.com").expect("an address");
     let pending = |account: &Protection<SmsRecord>| {
-        let failures = |r: &mfa::OobRecord| r.pending().map(mfa::PendingCode::failures);
+        let failures = |p: Option<&mfa::PendingCode>| p.map(mfa::PendingCode::failures);
         (
-            failures(account.identity()),
-            failures(account.binding()),
-            account.factor().and_then(|f| failures(f.oob())),
+            failures(account.identity().pending()),
+            failures(account.binding().pending()),
+            account.factor().and_then(|f| failures(f.oob().pending())),
         )
     };
     let load = || async { mfa::load(store, &ada).await.expect("loads") };

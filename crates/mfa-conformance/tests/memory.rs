@@ -18,14 +18,14 @@ fn id(account: &str) -> Box<String> {
 async fn memory_store_passes_the_async_suite() {
     let summary = mfa_conformance::check(Arc::new(Memory::new()), id, None).await;
     println!("{summary}");
-    assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 4);
+    assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 5);
 }
 
 #[test]
 fn memory_store_passes_the_blocking_suite() {
     let summary = mfa_conformance::check_blocking(Arc::new(Memory::new()), id, None);
     println!("{summary}");
-    assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 4);
+    assert_eq!(summary.reports.iter().filter(|r| r.ran).count(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
