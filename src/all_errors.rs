@@ -63,6 +63,8 @@ pub enum Error {
     Recovery(crate::RecoveryError),
     /// See [`FlowError`](crate::FlowError).
     Flow(crate::FlowError),
+    /// See [`NameError`](crate::NameError).
+    Name(crate::NameError),
 }
 
 impl fmt::Display for Error {
@@ -87,6 +89,7 @@ impl fmt::Display for Error {
             Self::Destination(e) => e.fmt(f),
             Self::Recovery(e) => e.fmt(f),
             Self::Flow(e) => e.fmt(f),
+            Self::Name(e) => e.fmt(f),
         }
     }
 }
@@ -115,6 +118,7 @@ impl core::error::Error for Error {
             Self::Destination(e) => e.source(),
             Self::Recovery(e) => e.source(),
             Self::Flow(e) => e.source(),
+            Self::Name(e) => e.source(),
         }
     }
 }
@@ -151,7 +155,11 @@ impl From<core::convert::Infallible> for Error {
     }
 }
 
-into_error!(Uri(UriError), Migration(MigrationError));
+into_error!(
+    Uri(UriError),
+    Migration(MigrationError),
+    Name(crate::NameError)
+);
 
 #[cfg(feature = "qr")]
 into_error!(Qr(QrError));
