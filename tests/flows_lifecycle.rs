@@ -488,7 +488,7 @@ fn at_most_max_factors() {
 }
 
 #[test]
-fn the_cap_also_holds_at_the_confirmation() {
+fn of_two_additions_started_side_by_side_only_the_first_completes() {
     let mut host = Host::plain();
     let a_app = host.enroll(T0);
     let mut now = T0;
@@ -496,8 +496,8 @@ fn the_cap_also_holds_at_the_confirmation() {
         now += 60;
         host.add(&a_app, &format!("Key {n}"), now);
     }
-    // Two additions started side by side with room for one: the second
-    // confirmation is refused.
+    // Two additions started side by side with room for one: the first
+    // moves the generation, so the second cannot go past the cap.
     now += 60;
     let flows = host.flows.clone();
     let check = host.check(&a_app, None, now);
