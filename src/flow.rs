@@ -9,7 +9,8 @@
 //!   contact)       ▼                         │                 │ new phone         │ shown once,
 //!            resend_identity                 └──(SMS on the just-verified phone)───┤ "factor bound"
 //!                                                                                   ▼ notified
-//!  start_change (fresh check) ──────────────► Setup ─► … ─► Done: factor replaced, "factor changed"
+//!  start_change (fresh check, factor id) ───► Setup ─► … ─► Done: factor replaced in place
+//!  start_add (fresh check, name) ───────────► Setup ─► … ─► Done: factor appended
 //!
 //! Verification (session state)
 //!
@@ -18,10 +19,14 @@
 //!             │ TOTP: ask for the code                          recovery code: notified
 //!             └─send_code (SMS: nothing is texted until the user asks; again for a new code)
 //!  step_up ─► Challenged   (always while protection is on: a proof for changes)
+//!  choose ──► Challenged   (another of the account's factors; the first by default)
 //!
 //! Changes (on Protection, each needs a Verified of this account from the
 //! last minutes, since its factor last changed):
-//!  regenerate_recovery_codes · set_scenarios · turn_off   (each notified)
+//!  regenerate_recovery_codes · set_scenarios · rename_factor · remove_factor
+//!  · turn_off   (each audited; all but the rename notified)
+//! admin_reset: the host's administrator turns protection off (notified,
+//! audited with who and why, every session ended).
 //! ```
 //!
 //! Every input carries `now`; every call returns a [`Transition`]: at most

@@ -117,6 +117,7 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
 
     // Without a fresh check: refused, nothing written.
     let writes = host.writes;
+    let totp_factor = host.account.factors()[0].clone();
     let stale = Enrollment::start_change(
         &flows,
         &host.account,
@@ -176,6 +177,23 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     let record = host.account.factor().and_then(Either::second).unwrap();
     assert_eq!(record.phone(), &number());
     assert_eq!(host.account.scenarios(), ALL);
+    // The one factor, replaced in place: same id and name, no second one.
+    let [sms_factor] = host.account.factors() else {
+        panic!("one factor")
+    };
+    assert_eq!(sms_factor.id(), totp_factor.id());
+    assert_eq!(sms_factor.name(), totp_factor.name());
+    assert_eq!(
+        host.audit.last(),
+        Some(&mfa::Audit::FactorChanged {
+            factor: *totp_factor.id(),
+            kind: "sms"
+        })
+    );
+    assert_eq!(
+        host.sessions_ended, 2,
+        "turned on, then the factor replaced"
+    );
 
     // A protected scenario now challenges by SMS; the authenticator's codes
     // no longer pass.
