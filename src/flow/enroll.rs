@@ -1213,10 +1213,13 @@ impl Enrollment {
         record: F::Record,
         now: u64,
     ) -> Transition<Self, F::Record> {
+        let Some(change) = &self.change else {
+            return self.turn_on(flows, account, base, record, now);
+        };
         let kind = flows.factor().kind_of(&record);
         let done = self.at_stage(flows, Stage::Done);
-        let (new, event, audit) = match &self.change {
-            Some(Change::Replace { factor }) => {
+        let (new, event, audit) = match change {
+            Change::Replace { factor } => {
                 let Some(new) = base.replaced(factor, record, now) else {
                     return Transition::failed(FlowError::UnknownFactor);
                 };
@@ -1226,7 +1229,7 @@ impl Enrollment {
                 };
                 (new, Event::FactorChanged { kind }, audit)
             }
-            Some(Change::Add { name }) => {
+            Change::Add { name } => {
                 let added = account.new_factor_id().and_then(|id| {
                     let factor = NamedFactor {
                         id,
@@ -1246,7 +1249,6 @@ impl Enrollment {
                     Audit::FactorAdded { factor, kind },
                 )
             }
-            None => return self.turn_on(flows, account, base, record, now),
         };
         let outputs = vec![
             new.persist_over(account),

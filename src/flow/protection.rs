@@ -25,8 +25,8 @@ use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenar
 /// and [`run`](crate::run) insert it then), store it, and from then on only
 /// write what a [`Persist`](crate::Persist) says.
 ///
-/// With the `serde` feature it serializes with the factor record (a TOTP
-/// secret among it, as Base32: encrypt it at rest) and is validated when
+/// With the `serde` feature it serializes with the factor records (TOTP
+/// secrets among them, as Base32: encrypt it at rest) and is validated when
 /// read back.
 ///
 /// ```
