@@ -707,6 +707,20 @@ async fn answer(
     }
 }
 
+/// Starts replacing the account's first factor: the console shows one
+/// factor per account (several are the crate's, not yet the console's).
+fn change_first(
+    flows: &Flows<Factor>,
+    account: &Account,
+    proof: &Verified,
+    now: u64,
+) -> mfa::Transition<Enrollment, Record> {
+    match account.factors().first() {
+        Some(first) => Enrollment::start_change(flows, account, first.id(), proof, now),
+        None => mfa::Transition::failed(mfa::FlowError::NotProtected),
+    }
+}
+
 /// A change, with the check that just passed.
 async fn changed(app: &App, session: &Session, mut data: Data, user: &User, change: After) -> Page {
     let (Some(proof), now) = (data.verified.clone(), now()?) else {
@@ -714,9 +728,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     };
     match change {
         After::ChangeMethod => {
-            let done = app
-                .run(user, |f, a| Enrollment::start_change(f, a, &proof, now))
-                .await;
+            let done = app.run(user, |f, a| change_first(f, a, &proof, now)).await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
             data.method = None;
