@@ -142,7 +142,7 @@ fn scenario_name(scenario: &Scenario) -> String {
 }
 
 /// The account page: what protection is on, and the forms to change it.
-pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
+pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> Markup {
     let method = match account.factor() {
         Some(Either::First(_)) => "Authenticator app".to_owned(),
         Some(Either::Second(sms)) => format!("Text message to {}", masked(sms.phone().as_str())),
@@ -187,6 +187,26 @@ pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
             } @else {
                 p { "Protect your account with a second factor: an authenticator app or text messages." }
                 p { a #protect href="/protection/setup" { "Turn on account protection" } }
+            }
+            @let devices: Vec<_> = account.trusted_devices(now).collect();
+            @if !devices.is_empty() {
+                h2 { "Remembered browsers" }
+                p.hint { "These sign in without a code until they expire." }
+                ul #trusted-devices {
+                    @for device in &devices {
+                        li {
+                            "Added " (timestamp(device.added_at())) ", until " (timestamp(device.expires_at())) " "
+                            form.forget-device method="post" action="/devices/forget" {
+                                input type="hidden" name="device" value=(device.id());
+                                button.secondary type="submit" { "Forget" }
+                            }
+                        }
+                    }
+                }
+                form #forget-all-devices method="post" action="/devices/forget" {
+                    input type="hidden" name="device" value="all";
+                    button.danger type="submit" { "Forget all" }
+                }
             }
             p { a #resources href="/resources" { "Your resources" } }
         },
@@ -373,6 +393,7 @@ pub fn verify(
     awaiting: Awaiting<'_>,
     phone: Option<&str>,
     why: &str,
+    remember_days: u64,
     flash: Option<&Flash>,
 ) -> Markup {
     layout(
@@ -395,6 +416,9 @@ pub fn verify(
                 label {
                     @if phone.is_some() { "Code from the text message " } @else { "Code from your authenticator app " }
                     input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" autofocus;
+                }
+                @if !signed_in {
+                    label { input type="checkbox" name="remember" value="on"; " Remember this browser for " (remember_days) " days" }
                 }
                 button type="submit" { "Verify" }
             }

@@ -16,10 +16,8 @@ use mfa_sqlx::AnyStore;
 use std::sync::Arc;
 
 use crate::BoxError;
-use crate::app::App;
 use crate::keys::Keys;
 use crate::outbox::{self, Sender};
-use crate::users::User;
 
 /// The factor kinds offered: an authenticator app or a phone.
 pub type Factor = EitherFactor<TotpFactor, SmsFactor>;
@@ -52,14 +50,14 @@ impl Console {
     }
 }
 
-impl App {
+impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out its
     /// deliveries and notices through the sender; the key and recovery
     /// codes to show stay in the run, for the page (`Ran::key`, …).
     pub async fn run<S>(
         &self,
-        user: &User,
+        user: &crate::users::User,
         mut op: impl FnMut(&Flows<Factor>, &Account) -> Transition<S, Record> + Send,
     ) -> Ran<S> {
         let flows = &self.mfa.flows;

@@ -270,6 +270,48 @@ async fn ada(env: &Env<'_>) {
     b.use_recovery_code(&codes[1]).await;
     b.expect_path("/").await;
 
+    // "Remember this browser": the next log-on asks no code, until forgotten.
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.set_checked("form#code-form input[name=remember]", true)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/").await;
+    assert_eq!(
+        b.count("#trusted-devices li").await,
+        1,
+        "one remembered browser"
+    );
+    b.save_screenshot("remembered-browsers").await;
+    b.submit("form.forget-device").await;
+    b.expect_message("Forgotten").await;
+    assert!(b.absent("#trusted-devices").await, "none remembered");
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/verify").await;
+    // Remembered again, then "Forget all".
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.set_checked("form#code-form input[name=remember]", true)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.submit("form#forget-all-devices").await;
+    b.expect_message("Forgotten").await;
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+
     // Protection off, after a fresh check.
     b.turn_off(mail, async || {
         b.fill("form#code-form", "code", &app.next_code().await)
@@ -767,11 +809,16 @@ impl<'a> Browser<'a> {
     }
 
     async fn absent(&self, css: &str) -> bool {
+        self.count(css).await == 0
+    }
+
+    /// How many elements `css` matches now.
+    async fn count(&self, css: &str) -> usize {
         self.client
             .find_all(Locator::Css(css))
             .await
             .expect("finds")
-            .is_empty()
+            .len()
     }
 
     async fn text(&self, css: &str) -> String {
