@@ -58,6 +58,7 @@ dl{display:grid;grid-template-columns:11rem 1fr;gap:.4rem}
 dt{font-weight:600}
 dd{margin:0}
 #protection-status.on{color:#1d5e2c;font-weight:600}
+.warning{color:#8a1c12;font-weight:600}
 #protection-status.off{color:#8a1c12;font-weight:600}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap}
 .actions form{margin:.4rem 0}
@@ -164,7 +165,11 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
                     dt { "Method" } dd #protection-method { (method) }
                     dt { "Asked at" } dd #protection-scenarios { (scenarios.join(", ")) }
                     @if let Some(codes) = account.recovery_codes() {
-                        dt { "Recovery codes" } dd #recovery-codes-left { (codes.remaining()) " unused" }
+                        @let (left, warning) = recovery_codes_left(codes.remaining(), codes.total());
+                        dt { "Recovery codes" } dd #recovery-codes-left { (left) }
+                        @if let Some(warning) = warning {
+                            dt {} dd #recovery-codes-warning.warning { (warning) }
+                        }
                     }
                     @if let Some(since) = account.since() {
                         dt { "Since" } dd { (timestamp(since)) }
@@ -211,6 +216,22 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
             p { a #resources href="/resources" { "Your resources" } }
         },
     )
+}
+
+/// At most this many recovery codes left, the account page warns.
+pub const FEW_RECOVERY_CODES: usize = 3;
+
+/// "7 of 10 recovery codes left", and a warning when few are left
+/// ([`FEW_RECOVERY_CODES`] or fewer).
+pub fn recovery_codes_left(left: usize, total: usize) -> (String, Option<&'static str>) {
+    let warning = match left {
+        0 => Some(
+            "None left: make new recovery codes now, or losing your second factor locks you out.",
+        ),
+        1..=FEW_RECOVERY_CODES => Some("Few left: make new recovery codes before they run out."),
+        _ => None,
+    };
+    (format!("{left} of {total} recovery codes left"), warning)
 }
 
 /// Step 1 of turning protection on: scenarios, method, identity check.

@@ -269,6 +269,14 @@ async fn ada(env: &Env<'_>) {
     b.expect_error("Wrong code").await;
     b.use_recovery_code(&codes[1]).await;
     b.expect_path("/").await;
+    assert_eq!(
+        b.text("#recovery-codes-left").await,
+        "8 of 10 recovery codes left"
+    );
+    assert!(
+        b.absent("#recovery-codes-warning").await,
+        "8 left: no warning"
+    );
 
     // "Remember this browser": the next log-on asks no code, until forgotten.
     b.sign_out().await;
