@@ -76,6 +76,10 @@ impl Host {
                 Effect::Notify { event, at } => {
                     println!("[notice to ada@example.com at {at}] {event}");
                 }
+                Effect::Audit { account, event, at } => {
+                    println!("[audit log: account {account} at {at}] {event}");
+                }
+                Effect::EndOtherSessions => println!("[sessions: the other sessions end]"),
                 Effect::ShowKey(_) => return Err("an SMS factor shows no key".into()),
             }
         }

@@ -65,6 +65,8 @@ pub enum Error {
     Flow(crate::FlowError),
     /// See [`DeviceTokenError`](crate::DeviceTokenError).
     DeviceToken(crate::DeviceTokenError),
+    /// See [`NameError`](crate::NameError).
+    Name(crate::NameError),
 }
 
 impl fmt::Display for Error {
@@ -90,6 +92,7 @@ impl fmt::Display for Error {
             Self::Recovery(e) => e.fmt(f),
             Self::Flow(e) => e.fmt(f),
             Self::DeviceToken(e) => e.fmt(f),
+            Self::Name(e) => e.fmt(f),
         }
     }
 }
@@ -119,6 +122,7 @@ impl core::error::Error for Error {
             Self::Recovery(e) => e.source(),
             Self::Flow(e) => e.source(),
             Self::DeviceToken(e) => e.source(),
+            Self::Name(e) => e.source(),
         }
     }
 }
@@ -156,7 +160,11 @@ impl From<core::convert::Infallible> for Error {
     }
 }
 
-into_error!(Uri(UriError), Migration(MigrationError));
+into_error!(
+    Uri(UriError),
+    Migration(MigrationError),
+    Name(crate::NameError)
+);
 
 #[cfg(feature = "qr")]
 into_error!(Qr(QrError));

@@ -9,7 +9,8 @@
 //!   contact)       ▼                         │                 │ new phone         │ shown once,
 //!            resend_identity                 └──(SMS on the just-verified phone)───┤ "factor bound"
 //!                                                                                   ▼ notified
-//!  start_change (fresh check) ──────────────► Setup ─► … ─► Done: factor replaced, "factor changed"
+//!  start_change (fresh check, factor id) ───► Setup ─► … ─► Done: factor replaced in place
+//!  start_add (fresh check, name) ───────────► Setup ─► … ─► Done: factor appended
 //!
 //! Verification (session state)
 //!
@@ -18,17 +19,22 @@
 //!             │ TOTP: ask for the code                          recovery code: notified
 //!             └─send_code (SMS: nothing is texted until the user asks; again for a new code)
 //!  step_up ─► Challenged   (always while protection is on: a proof for changes)
+//!  choose ──► Challenged   (another of the account's factors; the first by default)
 //!  start_trusted ─► Passed by a remembered device (DeviceToken from a cookie),
 //!                   or as start; authorize asks the account again
 //!
 //! Changes (on Protection, each needs a Verified of this account from the
 //! last minutes, since its factor last changed):
-//!  regenerate_recovery_codes · set_scenarios · turn_off   (each notified)
+//!  regenerate_recovery_codes · set_scenarios · rename_factor · remove_factor
+//!  · turn_off   (each audited; all but the rename notified)
+//! admin_reset: the host's administrator turns protection off (notified,
+//! audited with who and why, every session ended).
 //!
-//! Remembered devices (on Protection, each notified):
+//! Remembered devices (on Protection, each notified and audited):
 //!  trust_device (a fresh factor check at log-on or a custom scenario) ─► DeviceToken
 //!  revoke_device · revoke_all_devices   (no check: they only take access away)
-//!  cleared when a factor is set up or replaced, or protection is turned off
+//!  cleared when a factor is added, removed or replaced, or protection is
+//!  turned on or off (by the owner or an administrator)
 //! ```
 //!
 //! Every input carries `now`; every call returns a [`Transition`]: at most
@@ -41,10 +47,12 @@
 //! factor records' (layer 2); the flows only decide which record to ask
 //! and what follows.
 
+mod audit;
 mod either;
 mod enroll;
 mod error;
 mod factor;
+mod factors;
 mod protection;
 mod sms;
 mod totp;
@@ -52,15 +60,20 @@ mod trust;
 mod verify;
 
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
 use subtle::ConstantTimeEq;
 
+pub use audit::Audit;
 pub use either::{Either, EitherFactor};
 pub use enroll::{Awaiting, Enrollment};
 pub use error::{ErrorKind, FlowError};
 pub use factor::{Begun, Factor, Prompt};
+pub use factors::{
+    AccountId, AdminId, FactorId, FactorName, MAX_FACTORS, NameError, NamedFactor, Reason,
+};
 pub use protection::Protection;
 pub use sms::{SmsFactor, SmsRecord};
 pub use totp::TotpFactor;
@@ -115,6 +128,7 @@ impl fmt::Display for Scenario {
 /// | [`trust_ttl`](FlowPolicyBuilder::trust_ttl) | 30 days | 1 – 365 days | Auth0 "remember this browser" (30 days) |
 /// | [`identity`](FlowPolicyBuilder::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
 /// | [`recovery`](FlowPolicyBuilder::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
+/// | [`recovery_low`](FlowPolicyBuilder::recovery_low) | 2 | 0 – 20 | Kratos #1649: tell users before the last code is gone |
 ///
 /// ```
 /// use mfa::FlowPolicy;
@@ -138,6 +152,7 @@ pub struct FlowPolicy {
     trust_ttl: u64,
     identity: OobPolicy,
     recovery: RecoveryPolicy,
+    recovery_low: u8,
 }
 
 impl Default for FlowPolicy {
@@ -164,6 +179,7 @@ impl FlowPolicy {
         // and a lockout would let a password holder keep the owner's
         // last way in locked.
         recovery: RecoveryPolicy::DEFAULT,
+        recovery_low: 2,
     };
 
     /// A builder starting from the [default](Self::default) policy.
@@ -268,6 +284,18 @@ impl FlowPolicy {
         self.recovery
     }
 
+    /// When recovery codes count as few: a use that leaves this many or
+    /// fewer is notified as [`Event::RecoveryCodesLow`] rather than
+    /// [`Event::RecoveryCodeUsed`], so the owner makes new ones in time.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().recovery_low(), 2);
+    /// ```
+    #[must_use]
+    pub const fn recovery_low(&self) -> u8 {
+        self.recovery_low
+    }
+
     /// The policy if every setting is in range (see
     /// [`FlowPolicyBuilder::build`]); a built or deserialized policy always
     /// is.
@@ -298,6 +326,14 @@ impl FlowPolicy {
         }
         if let Err(e) = self.identity.validated() {
             return Err(e);
+        }
+        if self.recovery_low > RecoveryPolicy::MAX_COUNT {
+            return Err(ParamError::OutOfRange {
+                name: "recovery codes left that count as few",
+                value: self.recovery_low as u64,
+                min: 0,
+                max: RecoveryPolicy::MAX_COUNT as u64,
+            });
         }
         match self.recovery.validated() {
             Ok(_) => Ok(self),
@@ -428,6 +464,22 @@ impl FlowPolicyBuilder {
         self
     }
 
+    /// Sets how many recovery codes left count as few (see
+    /// [`FlowPolicy::recovery_low`]); 0 tells the owner only when the last
+    /// one is used.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::builder().recovery_low(0).build()?.recovery_low(), 0);
+    /// assert!(mfa::FlowPolicy::builder().recovery_low(20).build().is_ok());
+    /// assert!(mfa::FlowPolicy::builder().recovery_low(21).build().is_err());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn recovery_low(mut self, codes: u8) -> Self {
+        self.policy.recovery_low = codes;
+        self
+    }
+
     /// The checked policy.
     ///
     /// # Errors
@@ -456,6 +508,7 @@ struct RawFlowPolicy {
     trust_ttl: u64,
     identity: OobPolicy,
     recovery: RecoveryPolicy,
+    recovery_low: u8,
 }
 
 #[cfg(feature = "serde")]
@@ -471,6 +524,7 @@ impl TryFrom<RawFlowPolicy> for FlowPolicy {
             trust_ttl: raw.trust_ttl,
             identity: raw.identity,
             recovery: raw.recovery,
+            recovery_low: raw.recovery_low,
         }
         .validated()
     }
@@ -647,16 +701,32 @@ pub enum Event {
         /// The factor kind.
         kind: &'static str,
     },
-    /// The factor was replaced (another method, another phone, a new key).
+    /// A factor was replaced (another method, another phone, a new key).
     FactorChanged {
         /// The kind of the new factor.
         kind: &'static str,
     },
+    /// Another factor was added to the account.
+    FactorAdded {
+        /// Its kind.
+        kind: &'static str,
+    },
+    /// One of the account's factors was removed.
+    FactorRemoved,
     /// A recovery code was used.
     RecoveryCodeUsed {
         /// Unused codes left.
         remaining: usize,
     },
+    /// A recovery code was used, and few are left
+    /// ([`FlowPolicy::recovery_low`] or fewer): make new ones.
+    RecoveryCodesLow {
+        /// Unused codes left.
+        remaining: usize,
+    },
+    /// An administrator turned the account's protection off (the reason
+    /// is in the audit log).
+    AdminReset,
     /// A new set of recovery codes replaced the old one.
     RecoveryCodesRegenerated,
     /// The protected scenarios changed.
@@ -683,21 +753,34 @@ pub enum Event {
     },
 }
 
-/// The notice of a lockout, if the failure that turned `before` into
-/// `after` started one.
-pub(crate) fn lockout_notice<R>(
+/// What follows a refused code that turned the `credential`'s throttle
+/// from `before` into `after`: its audit event, and the notice and audit
+/// event of a lockout if it started one.
+pub(crate) fn refused<R: Clone>(
+    account: &Protection<R>,
     before: Throttle,
     after: Throttle,
     credential: Credential,
+    factor: Option<FactorId>,
     now: u64,
-) -> Option<Output<R>> {
-    (after.is_lockout() && after.failures() > before.failures()).then_some(Output::Notify {
-        event: Event::LockedOut {
-            credential,
-            until: after.retry_at(),
-        },
-        at: now,
-    })
+) -> Vec<Output<R>> {
+    let mut outputs = vec![account.audit(Audit::CodeRejected { credential, factor }, now)];
+    if after.is_lockout() && after.failures() > before.failures() {
+        let until = after.retry_at();
+        outputs.push(Output::Notify {
+            event: Event::LockedOut { credential, until },
+            at: now,
+        });
+        outputs.push(account.audit(
+            Audit::LockedOut {
+                credential,
+                factor,
+                until,
+            },
+            now,
+        ));
+    }
+    outputs
 }
 
 /// One of the ways an account's owner proves themselves, each throttled in
@@ -739,8 +822,19 @@ impl fmt::Display for Event {
             Self::FactorChanged { kind } => {
                 write!(f, "the account's second factor was replaced ({kind})")
             }
+            Self::FactorAdded { kind } => {
+                write!(f, "another second factor ({kind}) was added to the account")
+            }
+            Self::FactorRemoved => f.write_str("a second factor was removed from the account"),
             Self::RecoveryCodeUsed { remaining } => {
                 write!(f, "a recovery code was used; {remaining} left")
+            }
+            Self::RecoveryCodesLow { remaining } => write!(
+                f,
+                "a recovery code was used; only {remaining} left: make new ones"
+            ),
+            Self::AdminReset => {
+                f.write_str("an administrator turned account protection off; turn it on again")
             }
             Self::RecoveryCodesRegenerated => f.write_str("new recovery codes were generated"),
             Self::ScenariosChanged => f.write_str("the protected scenarios changed"),
@@ -774,6 +868,7 @@ impl fmt::Display for Event {
 /// let effect = Effect::Notify { event: Event::ProtectionOff, at: 60 };
 /// match effect {
 ///     Effect::Deliver(_) | Effect::ShowKey(_) | Effect::ShowRecoveryCodes(_) => unreachable!(),
+///     Effect::Audit { .. } | Effect::EndOtherSessions => unreachable!(),
 ///     Effect::Notify { event, at } => assert_eq!((event, at), (Event::ProtectionOff, 60)),
 /// }
 /// ```
@@ -797,6 +892,22 @@ pub enum Effect {
     ShowKey(KeyUri),
     /// Show these recovery codes once (to print or save), then drop them.
     ShowRecoveryCodes(Vec<RecoveryCode>),
+    /// Write this event to the security audit log (it holds no personal
+    /// data beyond the account id; see [`Audit`]).
+    Audit {
+        /// The account ([`Protection::account_id`]).
+        account: AccountId,
+        /// What happened.
+        event: Audit,
+        /// When (Unix seconds).
+        at: u64,
+    },
+    /// End every other session of the account (keep the one making this
+    /// request, if it is the owner's; after an admin reset, end them all):
+    /// protection was turned on or off, or a factor was added, removed or
+    /// replaced, so a session opened before may belong to whoever the
+    /// change locks out (WordPress/two-factor #577).
+    EndOtherSessions,
 }
 
 /// The write a transition asks for: `record` where the stored version is
@@ -877,6 +988,12 @@ pub(crate) enum Output<R> {
     },
     ShowKey(KeyUri),
     ShowRecoveryCodes(Vec<RecoveryCode>),
+    Audit {
+        account: AccountId,
+        event: Audit,
+        at: u64,
+    },
+    EndOtherSessions,
 }
 
 impl<S, R> Transition<S, R> {
@@ -910,6 +1027,10 @@ impl<S, R> Transition<S, R> {
                 Output::Notify { event, at } => effects.push(Effect::Notify { event, at }),
                 Output::ShowKey(uri) => effects.push(Effect::ShowKey(uri)),
                 Output::ShowRecoveryCodes(c) => effects.push(Effect::ShowRecoveryCodes(c)),
+                Output::Audit { account, event, at } => {
+                    effects.push(Effect::Audit { account, event, at });
+                }
+                Output::EndOtherSessions => effects.push(Effect::EndOtherSessions),
             }
         }
         Self {

@@ -40,6 +40,9 @@ pub use code::{Code, Digits};
 pub use error::{CodeError, ParamError, SecretError, TimeError, VerifyError};
 pub use error::{MigrationError, UriError};
 pub use flow::{
+    AccountId, AdminId, Audit, FactorId, FactorName, MAX_FACTORS, NameError, NamedFactor, Reason,
+};
+pub use flow::{
     Awaiting, Begun, Credential, DeviceId, DeviceToken, DeviceTokenError, Effect, Either,
     EitherFactor, Enrollment, ErrorKind, Event, Factor, FlowError, FlowPolicy, FlowPolicyBuilder,
     Flows, Parts, Persist, Prompt, Protection, Scenario, SmsFactor, SmsRecord, TotpFactor,

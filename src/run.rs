@@ -15,7 +15,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 
-use crate::flow::{Effect, Event, FlowError, Protection, Transition};
+use crate::flow::{Audit, Effect, Event, FlowError, Protection, Transition};
 use crate::record::{Cas, Destination, OobDelivery, RecoveryCode, Store, Versioned};
 use crate::uri::KeyUri;
 
@@ -235,6 +235,93 @@ impl<S> Ran<S> {
             Effect::Notify { event, at } => Some((*event, *at)),
             _ => None,
         })
+    }
+
+    /// What to write to the security audit log, in order: the
+    /// [`Effect::Audit`]s among the effects (the account id and time are
+    /// in them; [`Audit`](crate::Audit) holds no personal data).
+    ///
+    /// ```
+    /// # fn delivered(ran: &mfa::Ran<mfa::Enrollment>) -> String {
+    /// #     ran.deliveries().next().map(|d| d.code().expose().to_owned()).unwrap_or_default()
+    /// # }
+    /// use mfa::{Audit, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// // Recovery codes made fast for the example.
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity by e-mail, the key her app scans, then its code (see `Ran::key`).
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now));
+    /// assert_eq!(ran.notices().count(), 0); // a code to deliver, nothing to tell
+    /// let (enrollment, code) = (ran.state.clone().ok_or(FlowError::Internal("no state"))?, delivered(&ran));
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.verify_identity(&flows, a, &code, now));
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.setup(&flows, a, &name, now));
+    /// let app = ran.key().ok_or(FlowError::Internal("no key"))?.to_totp()?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = app.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.confirm(&flows, a, &[&code], now));
+    ///
+    /// // Protection is on: an audit event names the new factor by its id.
+    /// let account = mfa::load_blocking(&store, &ada)?;
+    /// assert_eq!(
+    ///     ran.audit().cloned().collect::<Vec<_>>(),
+    ///     [Audit::ProtectionOn { factor: *account.factors()[0].id(), kind: "totp" }]
+    /// );
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn audit(&self) -> impl Iterator<Item = &Audit> {
+        self.effects.iter().filter_map(|effect| match effect {
+            Effect::Audit { event, .. } => Some(event),
+            _ => None,
+        })
+    }
+
+    /// Whether to end the account's other sessions
+    /// ([`Effect::EndOtherSessions`] among the effects): protection was
+    /// turned on or off, or a factor added, removed or replaced.
+    ///
+    /// ```
+    /// # fn delivered(ran: &mfa::Ran<mfa::Enrollment>) -> String {
+    /// #     ran.deliveries().next().map(|d| d.code().expose().to_owned()).unwrap_or_default()
+    /// # }
+    /// use mfa::{Audit, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord};
+    ///
+    /// // Recovery codes made fast for the example.
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new();
+    /// let (ada, email) = (String::from("ada"), Destination::email("ada@example.com")?);
+    /// let now = 1_700_000_000;
+    ///
+    /// // Her identity by e-mail, the key her app scans, then its code (see `Ran::key`).
+    /// let ran = mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now));
+    /// assert_eq!(ran.notices().count(), 0); // a code to deliver, nothing to tell
+    /// let (enrollment, code) = (ran.state.clone().ok_or(FlowError::Internal("no state"))?, delivered(&ran));
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.verify_identity(&flows, a, &code, now));
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let name = String::from("ada@example.com");
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.setup(&flows, a, &name, now));
+    /// let app = ran.key().ok_or(FlowError::Internal("no key"))?.to_totp()?;
+    /// let enrollment = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = app.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |a| enrollment.confirm(&flows, a, &[&code], now));
+    ///
+    /// // Protection is on: sessions opened before (on a stolen password,
+    /// // maybe) must end.
+    /// assert!(ran.ends_other_sessions());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn ends_other_sessions(&self) -> bool {
+        self.effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::EndOtherSessions))
     }
 }
 

@@ -524,7 +524,7 @@ fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     assert!(proof.by_recovery_code());
     assert_eq!(
         host.last_notice(),
-        Some(Event::RecoveryCodeUsed { remaining: 2 })
+        Some(Event::RecoveryCodesLow { remaining: 2 })
     );
     // The factor is unlocked.
     assert_eq!(host.account.factor().unwrap().throttle().failures(), 0);
@@ -585,7 +585,7 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
     assert!(v2.is_done());
     assert_eq!(
         host.last_notice(),
-        Some(Event::RecoveryCodeUsed { remaining: 2 })
+        Some(Event::RecoveryCodesLow { remaining: 2 })
     );
     // Resend on the first challenge after the cooldown.
     let (_, r) = host.step(&v, v.send_code(&flows, &host.account, now + 30));
@@ -684,7 +684,14 @@ fn calls_in_the_wrong_state() {
         Some(FlowError::NotProtected)
     );
     assert_eq!(
-        Enrollment::start_change(&flows, &off.account, &proof, T0 + 201).result(),
+        Enrollment::start_change(
+            &flows,
+            &off.account,
+            &"0000000000000001".parse().unwrap(),
+            &proof,
+            T0 + 201
+        )
+        .result(),
         Err(FlowError::NotProtected)
     );
 }
@@ -936,7 +943,14 @@ fn changes_need_a_fresh_check_and_are_notified() {
         Some(FlowError::CheckRequired)
     );
     assert_eq!(
-        Enrollment::start_change(&flows, &host.account, &proof, stale).result(),
+        Enrollment::start_change(
+            &flows,
+            &host.account,
+            host.account.factors()[0].id(),
+            &proof,
+            stale
+        )
+        .result(),
         Err(FlowError::CheckRequired)
     );
     assert_eq!(
@@ -984,6 +998,7 @@ fn changes_need_a_fresh_check_and_are_notified() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 30,
     ));
@@ -1017,6 +1032,7 @@ fn replacing_the_authenticator_consumes_its_step() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 10,
     ));
@@ -1077,6 +1093,7 @@ fn phone_change_is_a_new_binding() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 10,
     ));
@@ -1116,7 +1133,14 @@ fn phone_change_is_a_new_binding() {
     assert_eq!(host.inbox.last().unwrap().0, new_phone);
     // The proof from before the change no longer counts.
     assert_eq!(
-        Enrollment::start_change(&flows, &host.account, &proof, at + 101).result(),
+        Enrollment::start_change(
+            &flows,
+            &host.account,
+            host.account.factors()[0].id(),
+            &proof,
+            at + 101
+        )
+        .result(),
         Err(FlowError::CheckRequired)
     );
 
@@ -1127,6 +1151,7 @@ fn phone_change_is_a_new_binding() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         v.verified().unwrap(),
         at + 200,
     ));

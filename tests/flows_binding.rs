@@ -112,7 +112,7 @@ fn a_proof_of_another_account_is_refused() {
             .err(),
         wrong
     );
-    let change = Enrollment::start_change(&flows, account, &proof, at);
+    let change = Enrollment::start_change(&flows, account, account.factors()[0].id(), &proof, at);
     assert_eq!(change.result().err(), wrong);
     // Nor does it open Alice's grace window: it is ignored, and Alice is
     // challenged as usual.
@@ -203,6 +203,7 @@ fn a_change_ends_with_its_fresh_check() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 250,
     ));
@@ -229,6 +230,7 @@ fn a_change_completes_once() {
     let setup = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 1,
     ));
@@ -250,7 +252,13 @@ fn a_change_completes_once() {
     assert!((again.persist().is_none() && again.effects().is_empty()));
     assert_eq!(host.writes, writes);
     // Nor does the proof start another change.
-    let step = Enrollment::start_change(&flows, &host.account, &proof, at + 5);
+    let step = Enrollment::start_change(
+        &flows,
+        &host.account,
+        host.account.factors()[0].id(),
+        &proof,
+        at + 5,
+    );
     assert_eq!(step.result(), Err(FlowError::CheckRequired));
 }
 

@@ -117,7 +117,14 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
 
     // Without a fresh check: refused, nothing written.
     let writes = host.writes;
-    let stale = Enrollment::start_change(&flows, &host.account, &proof, at + 300);
+    let totp_factor = host.account.factors()[0].clone();
+    let stale = Enrollment::start_change(
+        &flows,
+        &host.account,
+        host.account.factors()[0].id(),
+        &proof,
+        at + 300,
+    );
     assert_eq!(stale.result(), Err(FlowError::CheckRequired));
     assert!((stale.persist().is_none() && stale.effects().is_empty()) && stale.state().is_none());
     assert_eq!(host.writes, writes);
@@ -126,6 +133,7 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 10,
     ));
@@ -169,6 +177,23 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     let record = host.account.factor().and_then(Either::second).unwrap();
     assert_eq!(record.phone(), &number());
     assert_eq!(host.account.scenarios(), ALL);
+    // The one factor, replaced in place: same id and name, no second one.
+    let [sms_factor] = host.account.factors() else {
+        panic!("one factor")
+    };
+    assert_eq!(sms_factor.id(), totp_factor.id());
+    assert_eq!(sms_factor.name(), totp_factor.name());
+    assert_eq!(
+        host.audit.last(),
+        Some(&mfa::Audit::FactorChanged {
+            factor: *totp_factor.id(),
+            kind: "sms"
+        })
+    );
+    assert_eq!(
+        host.sessions_ended, 2,
+        "turned on, then the factor replaced"
+    );
 
     // A protected scenario now challenges by SMS; the authenticator's codes
     // no longer pass.
@@ -208,12 +233,19 @@ fn sms_to_totp_needs_a_fresh_sms_check_and_consumes_the_confirming_step() {
     )
     .unwrap();
 
-    let late = Enrollment::start_change(&flows, &host.account, &proof, at + 300);
+    let late = Enrollment::start_change(
+        &flows,
+        &host.account,
+        host.account.factors()[0].id(),
+        &proof,
+        at + 300,
+    );
     assert_eq!(late.result(), Err(FlowError::CheckRequired));
 
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 10,
     ));
@@ -266,19 +298,32 @@ fn stale_or_future_checks_and_unprotected_accounts_are_refused() {
     let code = totp.generate(at).unwrap().to_string();
     let proof = check(&mut host, &flows, Scenario::LogOn, |_| code, at).unwrap();
     for now in [at - 1, at + 300, at + 10_000] {
-        let step = Enrollment::start_change(&flows, &host.account, &proof, now);
+        let step = Enrollment::start_change(
+            &flows,
+            &host.account,
+            host.account.factors()[0].id(),
+            &proof,
+            now,
+        );
         assert_eq!(step.result(), Err(FlowError::CheckRequired), "at {now}");
     }
     assert!(
-        Enrollment::start_change(&flows, &host.account, &proof, at + 299)
-            .result()
-            .is_ok()
+        Enrollment::start_change(
+            &flows,
+            &host.account,
+            host.account.factors()[0].id(),
+            &proof,
+            at + 299
+        )
+        .result()
+        .is_ok()
     );
 
     // Protection turned off while a change was pending: the change fails.
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 1,
     ));
@@ -294,7 +339,14 @@ fn stale_or_future_checks_and_unprotected_accounts_are_refused() {
     assert_eq!(step.result(), Err(FlowError::Expired));
     assert!(!host.account.is_on());
     assert_eq!(
-        Enrollment::start_change(&flows, &host.account, &proof, at + 5).result(),
+        Enrollment::start_change(
+            &flows,
+            &host.account,
+            &"0000000000000001".parse().unwrap(),
+            &proof,
+            at + 5
+        )
+        .result(),
         Err(FlowError::NotProtected)
     );
 }
@@ -325,6 +377,7 @@ fn recovery_codes_survive_a_change_made_with_one() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 10,
     ));
@@ -366,7 +419,7 @@ fn recovery_codes_survive_a_change_made_with_one() {
     assert!(v.is_done());
     assert_eq!(
         host.last_notice(),
-        Some(Event::RecoveryCodeUsed { remaining: 1 })
+        Some(Event::RecoveryCodesLow { remaining: 1 })
     );
 }
 
@@ -382,6 +435,7 @@ fn a_change_in_progress_and_the_account_serialize() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &proof,
         at + 10,
     ));

@@ -101,7 +101,13 @@ fn checked_on(
 /// is locked out.
 fn lock_binding(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) {
     let check = checked(host, flows, now).verified().unwrap().clone();
-    let e = host.begin(Enrollment::start_change(flows, &host.account, &check, now));
+    let e = host.begin(Enrollment::start_change(
+        flows,
+        &host.account,
+        host.account.factors()[0].id(),
+        &check,
+        now,
+    ));
     let (e, r) = host.step(&e, e.setup(flows, &host.account, &number(2), now));
     r.unwrap();
     let code = host.last_code(&sms(2));
@@ -295,6 +301,7 @@ fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &check,
         later,
     ));
@@ -332,6 +339,7 @@ fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
     let e = host.begin(Enrollment::start_change(
         &flows,
         &host.account,
+        host.account.factors()[0].id(),
         &check,
         later,
     ));
@@ -340,7 +348,13 @@ fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
     assert!(locked(&r), "{r:?}");
     assert_eq!(retry_at(&r), Some(until));
     // A start_change never writes: there is nothing of the owner's to lift.
-    let step = Enrollment::start_change(&flows, &host.account, &check, later + 1);
+    let step = Enrollment::start_change(
+        &flows,
+        &host.account,
+        host.account.factors()[0].id(),
+        &check,
+        later + 1,
+    );
     assert!((step.persist().is_none() && step.effects().is_empty()));
 }
 

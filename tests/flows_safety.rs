@@ -443,7 +443,13 @@ fn f5_edited_session_states_are_refused() {
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now));
     r.unwrap();
     let proof: Verified = v.verified().unwrap().clone();
-    let change = host.begin(Enrollment::start_change(&flows, &host.account, &proof, now));
+    let change = host.begin(Enrollment::start_change(
+        &flows,
+        &host.account,
+        host.account.factors()[0].id(),
+        &proof,
+        now,
+    ));
     let mut later = serde_json::to_value(&change).unwrap();
     later["stage"]["Setup"]["expires_at"] = serde_json::json!(now + DAY);
     let later: Enrollment = serde_json::from_value(later).unwrap();
@@ -454,9 +460,10 @@ fn f5_edited_session_states_are_refused() {
         now + 3_600,
     );
     assert_eq!(step.result(), Err(FlowError::Tampered));
-    // A hand-made change (`change: true` on a new enrollment) too.
+    // A hand-made change (a replacement, on a new enrollment) too.
     let mut forged = json.clone();
-    forged["change"] = serde_json::json!(true);
+    let first = host.account.factors()[0].id().to_string();
+    forged["change"] = serde_json::json!({ "replace": { "factor": first } });
     let forged: Enrollment = serde_json::from_value(forged).unwrap();
     assert_eq!(
         forged

@@ -175,6 +175,7 @@ fn start_change_with_one_proof_cannot_pump_sms() {
         let e = host.begin(Enrollment::start_change(
             &flows,
             &host.account,
+            host.account.factors()[0].id(),
             &proof,
             now + 1,
         ));

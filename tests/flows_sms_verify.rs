@@ -120,7 +120,7 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
     assert!(passed.verified().unwrap().by_recovery_code());
     assert_eq!(
         host.last_notice(),
-        Some(Event::RecoveryCodeUsed { remaining: 2 })
+        Some(Event::RecoveryCodesLow { remaining: 2 })
     );
     let v = host.begin(Verification::start(
         &flows,

@@ -1,8 +1,11 @@
 //! "Remember this device" (issue 13, item 2), whole flows on the in-memory
 //! store through the runner, with a simulated clock: a device token passes
 //! its scenario of its account until it expires (30 days by default), is
-//! revoked, or a factor or the protection changes; never another account,
-//! another scenario, or after a recovery-code log-on.
+//! revoked, or a factor or the protection changes (a factor added, removed
+//! or replaced, protection off or on, an admin reset); never another
+//! account, another scenario, or after a recovery-code log-on. Trusting and
+//! revoking are notified and audited; a refused token is challenged as
+//! `start` would, with the first factor.
 #![cfg(feature = "std")]
 #![allow(
     clippy::unwrap_used,
@@ -16,9 +19,9 @@ mod flows_common;
 
 use flows_common::{ALL, T0, email, policy, totp_flows};
 use mfa::{
-    DeviceId, DeviceToken, DeviceTokenError, Effect, Enrollment, Event, FlowError, FlowPolicy,
-    Flows, MemoryStore, ParamError, Protection, Ran, Scenario, Store, Totp, TotpFactor, TotpRecord,
-    TrustedDevice, Verification, Verified,
+    AdminId, Audit, DeviceId, DeviceToken, DeviceTokenError, Effect, Enrollment, Event, FactorId,
+    FactorName, FlowError, FlowPolicy, Flows, MemoryStore, ParamError, Protection, Ran, Reason,
+    Scenario, Store, Totp, TotpFactor, TotpRecord, TrustedDevice, Verification, Verified,
 };
 
 const DAY: u64 = 86_400;
@@ -97,15 +100,44 @@ impl Site {
         })
     }
 
-    /// A check at `scenario` at `now`, then "remember this device".
+    /// A check at `scenario` at `now`, then "remember this device":
+    /// notified, and audited with the device's id.
     fn trust(&self, user: &str, totp: &Totp, scenario: Scenario, now: u64) -> DeviceToken {
         let check = self.check(user, totp, scenario, now);
-        let (token, effects) = ok(self.trust_after(user, &check, now));
+        self.trust_checked(user, &check, now)
+    }
+
+    /// "Remember this device" after `check`, at `now`, which must go
+    /// through.
+    fn trust_checked(&self, user: &str, check: &Verified, now: u64) -> DeviceToken {
+        let (token, effects) = ok(self.trust_after(user, check, now));
+        let me = self.account(user).account_id();
         assert!(matches!(
             effects.as_slice(),
-            [Effect::Notify { event: Event::DeviceTrusted, at }] if *at == now
+            [
+                Effect::Notify { event: Event::DeviceTrusted, at },
+                Effect::Audit { account, event: Audit::DeviceTrusted { device }, at: audited },
+            ] if *at == now && *audited == now && *account == me && device == token.id()
         ));
         token
+    }
+
+    /// Adds an app to `user`'s account (`Enrollment::start_add`) after a
+    /// critical-operation check with `totp` at `now`; its id and the app.
+    fn add_app(&self, user: &str, totp: &Totp, now: u64) -> (FactorId, Totp) {
+        let (f, store, user_id) = (&self.flows, &self.store, &user.to_owned());
+        let check = self.check(user, totp, Scenario::CriticalOperation, now);
+        let name = FactorName::new("Tablet").unwrap();
+        let (e, _) = ok(mfa::run_blocking(store, user_id, |a| {
+            Enrollment::start_add(f, a, &check, &name, now + 1)
+        }));
+        let (e, effects) = ok(mfa::run_blocking(store, user_id, |a| {
+            e.setup(f, a, user_id, now + 2)
+        }));
+        let app = shown_key(&effects);
+        self.confirm_new_key(user, (e, app.clone()), now + 3);
+        let id = *self.account(user).factors().last().unwrap().id();
+        (id, app)
     }
 
     /// The check `start_trusted` makes with `token` at `now`.
@@ -133,8 +165,9 @@ impl Site {
     fn start_new_key(&self, user: &str, totp: &Totp, at: u64) -> (Enrollment, Totp) {
         let (f, store, user_id) = (&self.flows, &self.store, &user.to_owned());
         let check = self.check(user, totp, Scenario::CriticalOperation, at);
+        let first = *self.account(user).factors()[0].id();
         let (e, _) = ok(mfa::run_blocking(store, user_id, |a| {
-            Enrollment::start_change(f, a, &check, at + 1)
+            Enrollment::start_change(f, a, &first, &check, at + 1)
         }));
         let (e, effects) = ok(mfa::run_blocking(store, user_id, |a| {
             e.setup(f, a, user_id, at + 2)
@@ -220,8 +253,17 @@ fn recovery_codes(effects: &[Effect]) -> Vec<String> {
         .unwrap()
 }
 
+/// Whether `effects` notify and audit `count` devices revoked.
 fn revoked(count: usize) -> impl Fn(&[Effect]) -> bool {
-    move |effects| matches!(effects, [Effect::Notify { event: Event::DevicesRevoked { count: c }, .. }] if *c == count)
+    move |effects| {
+        matches!(
+            effects,
+            [
+                Effect::Notify { event: Event::DevicesRevoked { count: c }, .. },
+                Effect::Audit { event: Audit::DevicesRevoked { count: a }, .. },
+            ] if *c == count && *a == count
+        )
+    }
 }
 
 #[test]
@@ -729,4 +771,206 @@ fn the_notices_name_no_device_and_no_person() {
         Event::DevicesRevoked { count: 2 }.to_string(),
         "2 remembered device(s) will be asked for the second factor again"
     );
+}
+
+#[test]
+fn adding_a_factor_forgets_every_device() {
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let token = site.trust("ada", &totp, Scenario::LogOn, AT);
+    let pass = site.start("ada", &token, Scenario::LogOn, AT + 10);
+
+    // A second app (`Enrollment::start_add`), confirmed at AT + 33.
+    site.add_app("ada", &totp, AT + 30);
+    assert_eq!(site.account("ada").factors().len(), 2);
+    assert_eq!(site.account("ada").trusted_devices(AT + 34).count(), 0);
+    assert!(!site.passes("ada", &token, Scenario::LogOn, AT + 34));
+    assert_eq!(
+        pass.authorize(&site.flows, &site.account("ada"), &Scenario::LogOn, AT + 34),
+        Err(FlowError::CheckRequired)
+    );
+    // A device trusted after the addition passes.
+    let again = site.trust("ada", &totp, Scenario::LogOn, AT + 60);
+    assert!(site.passes("ada", &again, Scenario::LogOn, AT + 61));
+}
+
+#[test]
+fn an_addition_not_confirmed_keeps_the_devices() {
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let token = site.trust("ada", &totp, Scenario::LogOn, AT);
+    let (f, store, user) = (&site.flows, &site.store, &String::from("ada"));
+    let check = site.check("ada", &totp, Scenario::CriticalOperation, AT + 30);
+    let name = FactorName::new("Tablet").unwrap();
+    let (e, _) = ok(mfa::run_blocking(store, user, |a| {
+        Enrollment::start_add(f, a, &check, &name, AT + 31)
+    }));
+    ok(mfa::run_blocking(store, user, |a| {
+        e.setup(f, a, user, AT + 32)
+    }));
+    // Waiting for the new app's first code: nothing changed yet.
+    assert!(site.passes("ada", &token, Scenario::LogOn, AT + 33));
+}
+
+#[test]
+fn removing_a_factor_forgets_every_device() {
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let (tablet_id, tablet) = site.add_app("ada", &totp, AT);
+    let ids: Vec<FactorId> = site
+        .account("ada")
+        .factors()
+        .iter()
+        .map(|f| *f.id())
+        .collect();
+    assert_eq!(ids[1], tablet_id);
+    let first = ids[0];
+
+    // One device trusted by a check with the first app, one with the
+    // tablet, picked at log-on (`Verification::choose`).
+    let now = AT + 60;
+    let laptop = site.trust("ada", &totp, Scenario::LogOn, now);
+    let (f, store, user) = (&site.flows, &site.store, &String::from("ada"));
+    let (v, _) = ok(mfa::run_blocking(store, user, |a| {
+        Verification::start(f, a, Scenario::LogOn, None, now)
+    }));
+    assert_eq!(v.factor(), Some(&first));
+    let (v, _) = ok(mfa::run_blocking(store, user, |a| {
+        v.choose(f, a, &tablet_id, now)
+    }));
+    let code = tablet.generate(now).unwrap().to_string();
+    let (v, _) = ok(mfa::run_blocking(store, user, |a| {
+        v.respond(f, a, &code, now)
+    }));
+    let phone = site.trust_checked("ada", v.verified().unwrap(), now);
+    assert!(site.passes("ada", &laptop, Scenario::LogOn, now + 1));
+    assert!(site.passes("ada", &phone, Scenario::LogOn, now + 1));
+
+    // Removing the tablet forgets both, whichever factor trusted them.
+    let check = site.check("ada", &totp, Scenario::CriticalOperation, now + 30);
+    ok(mfa::run_blocking(store, user, |a| {
+        a.remove_factor(f, &tablet_id, &check, now + 31)
+    }));
+    assert_eq!(site.account("ada").factors().len(), 1);
+    assert_eq!(site.account("ada").trusted_devices(now + 32).count(), 0);
+    assert!(!site.passes("ada", &laptop, Scenario::LogOn, now + 32));
+    assert!(!site.passes("ada", &phone, Scenario::LogOn, now + 32));
+}
+
+#[test]
+fn renaming_a_factor_keeps_the_devices() {
+    // A rename changes no secret: the devices stay remembered.
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let token = site.trust("ada", &totp, Scenario::LogOn, AT);
+    let check = site.check("ada", &totp, Scenario::CriticalOperation, AT + 30);
+    let first = *site.account("ada").factors()[0].id();
+    let name = FactorName::new("Phone").unwrap();
+    ok(mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
+        a.rename_factor(&site.flows, &first, &name, &check, AT + 31)
+    }));
+    assert!(site.passes("ada", &token, Scenario::LogOn, AT + 32));
+}
+
+#[test]
+fn an_admin_reset_forgets_every_device() {
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let token = site.trust("ada", &totp, Scenario::LogOn, AT);
+    let pass = site.start("ada", &token, Scenario::LogOn, AT + 10);
+    let admin = AdminId::new("staff-17").unwrap();
+    let reason = Reason::new("ticket 4711: lost phone").unwrap();
+    ok(mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
+        a.admin_reset(&site.flows, &admin, &reason, AT + 30)
+    }));
+    assert_eq!(site.account("ada").trusted_devices(AT + 31).count(), 0);
+    // Off: log-on passes anyway, by no device.
+    let v = site.start("ada", &token, Scenario::LogOn, AT + 31);
+    assert!(v.is_done() && v.verified().is_none());
+
+    // Turned on again: the old token is challenged, the old pass void.
+    site.enroll("ada", ALL, AT + 60);
+    assert!(!site.passes("ada", &token, Scenario::LogOn, AT + 120));
+    assert_eq!(
+        pass.authorize(
+            &site.flows,
+            &site.account("ada"),
+            &Scenario::LogOn,
+            AT + 120
+        ),
+        Err(FlowError::CheckRequired)
+    );
+}
+
+#[test]
+fn a_refused_token_is_challenged_with_the_first_factor() {
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let (tablet_id, _) = site.add_app("ada", &totp, AT);
+    let first = *site.account("ada").factors()[0].id();
+    let now = AT + 60;
+    let token = site.trust("ada", &totp, Scenario::LogOn, now);
+    let (f, user) = (&site.flows, &String::from("ada"));
+
+    // A device pass challenges no factor, and none can be picked.
+    let pass = site.start("ada", &token, Scenario::LogOn, now + 1);
+    assert!(pass.is_done());
+    assert_eq!(pass.factor(), None);
+    let ran = mfa::run_blocking(&site.store, user, |a| {
+        pass.choose(f, a, &tablet_id, now + 1)
+    });
+    assert!(matches!(ran.result, Err(FlowError::WrongState { .. })));
+
+    // Revoked, the token is challenged as `start` would: the first factor,
+    // and the user may pick the other.
+    site.revoke("ada", token.id(), now + 2);
+    let v = site.start("ada", &token, Scenario::LogOn, now + 3);
+    assert!(!v.is_done());
+    assert_eq!(v.factor(), Some(&first));
+    let (v, _) = ok(mfa::run_blocking(&site.store, user, |a| {
+        v.choose(f, a, &tablet_id, now + 3)
+    }));
+    assert_eq!(v.factor(), Some(&tablet_id));
+}
+
+#[test]
+fn trusting_and_revoking_are_audited_without_the_token() {
+    let site = Site::new(policy());
+    let totp = site.enroll("ada", ALL, T0);
+    let check = site.check("ada", &totp, Scenario::LogOn, AT);
+    let ran = site.trust_after("ada", &check, AT);
+    let token = ran.state.as_ref().unwrap();
+    let audit: Vec<Audit> = ran.audit().cloned().collect();
+    assert_eq!(
+        audit,
+        [Audit::DeviceTrusted {
+            device: *token.id()
+        }]
+    );
+    let cookie = token.to_cookie_value();
+    let (id, secret) = cookie.split_once('.').unwrap();
+    let log = format!("{} {:?}", audit[0], audit[0]);
+    assert!(log.contains(id), "the device's public id: {log}");
+    assert!(!log.contains(secret), "never its secret: {log}");
+    for personal in ["ada@example.com", "ada"] {
+        assert!(!log.contains(personal), "{personal} in {log}");
+    }
+    let ran = mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
+        a.revoke_all_devices(AT + 1)
+    });
+    assert_eq!(
+        ran.audit().cloned().collect::<Vec<_>>(),
+        [Audit::DevicesRevoked { count: 1 }]
+    );
+    assert_eq!(
+        Audit::DevicesRevoked { count: 1 }.to_string(),
+        "1 remembered device(s) revoked"
+    );
+    // A device pass changes nothing, so it writes and audits nothing
+    // (as a factor's pass audits nothing).
+    let token = site.trust("ada", &totp, Scenario::LogOn, AT + 30);
+    let ran = mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
+        Verification::start_trusted(&site.flows, a, Scenario::LogOn, Some(&token), None, AT + 31)
+    });
+    assert!(ran.state.is_some_and(|v| v.is_done()) && ran.effects.is_empty());
 }

@@ -104,10 +104,14 @@ fuzz_target!(|data: &[u8]| {
                 &account,
                 &account.regenerate_recovery_codes(flows, &proof, now),
             ),
-            _ => check(
-                &account,
-                &Enrollment::start_change(flows, &account, &proof, now),
-            ),
+            _ => {
+                if let Some(first) = account.factors().first() {
+                    check(
+                        &account,
+                        &Enrollment::start_change(flows, &account, first.id(), &proof, now),
+                    );
+                }
+            }
         }
         check(&account, &account.trust_device(flows, &proof, now));
     }

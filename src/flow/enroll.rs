@@ -5,12 +5,14 @@ use alloc::vec::Vec;
 
 use crate::record::{Destination, OobRecord, RecoveryCodes};
 
+use super::audit::Audit;
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
+use super::factors::{FactorId, FactorName, NamedFactor};
 use super::protection::{Pending, Protection};
 use super::{
     Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified,
-    checked_scenarios, lockout_notice,
+    checked_scenarios, refused,
 };
 
 /// Separates the tags of enrollments from any other use of the key.
@@ -68,7 +70,9 @@ const DOMAIN: &[u8] = b"mfa/enrollment/v1";
 pub struct Enrollment {
     #[cfg_attr(feature = "serde", serde(deserialize_with = "super::de_scenarios"))]
     scenarios: Vec<Scenario>,
-    change: bool,
+    /// What a change (after a fresh check) does; `None`: protection is
+    /// turned on.
+    change: Option<Change>,
     /// The binding of the account enrolled.
     #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     account: [u8; 16],
@@ -82,6 +86,20 @@ pub struct Enrollment {
 }
 
 /// Where an enrollment stands.
+/// What an enrollment started after a fresh check does when confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields, rename_all = "snake_case")
+)]
+enum Change {
+    /// Adds a factor with this name.
+    Add { name: FactorName },
+    /// Replaces this factor's record in place.
+    Replace { factor: FactorId },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
@@ -237,7 +255,7 @@ impl Enrollment {
         let stage = Stage::Identity {
             contact: contact.clone(),
         };
-        let state = Self::tagged(flows, scenarios, false, account, stage);
+        let state = Self::tagged(flows, scenarios, None, account, stage);
         let write = |record| account.with_identity(record);
         send_code(
             flows,
@@ -255,7 +273,10 @@ impl Enrollment {
     /// second-factor check or recovery code: no identity code, straight to
     /// [`setup`](Self::setup). The new factor is a new binding: an SMS
     /// factor sends a code to the new number even if it is the old one.
-    /// The scenarios and recovery codes are kept.
+    /// The scenarios and recovery codes are kept, and so are the
+    /// factor's id and name: the new record replaces the old one in place,
+    /// never beside it (Keycloak #8753); from TOTP to SMS, say, with an
+    /// [`EitherFactor`](crate::EitherFactor).
     ///
     /// The change expires when `check` stops being fresh (its setup and
     /// confirmation included), and completes at most once: after it (or
@@ -270,7 +291,7 @@ impl Enrollment {
     ///
     /// In the result: [`FlowError::NotProtected`],
     /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`] (a
-    /// `check` of another account).
+    /// `check` of another account), [`FlowError::UnknownFactor`].
     ///
     /// ```
     /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
@@ -317,7 +338,7 @@ impl Enrollment {
     /// #     });
     /// #     Ok((totp, recovery_codes.unwrap_or_default()))
     /// # }
-    /// use mfa::{Awaiting, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Verification};
+    /// use mfa::{Awaiting, Enrollment, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
     /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
@@ -340,7 +361,8 @@ impl Enrollment {
     /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
     ///
     /// // A new phone: the change starts from that check.
-    /// let ran = mfa::run_blocking(&store, &ada, |account| Enrollment::start_change(&flows, account, check, now));
+    /// let app = *store.load(&ada)?.ok_or(FlowError::NotProtected)?.factors()[0].id(); // the factor picked
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Enrollment::start_change(&flows, account, &app, check, now));
     /// ran.result?;
     /// assert!(ran.effects.is_empty()); // no identity code: straight to the setup
     /// let change = ran.state.ok_or(FlowError::Internal("no state"))?;
@@ -349,13 +371,109 @@ impl Enrollment {
     /// assert_eq!(change.scenarios(), [Scenario::LogOn, Scenario::CriticalOperation]); // kept
     ///
     /// // A check older than `FlowPolicy::fresh_check` (5 minutes) is not enough.
-    /// let late = mfa::run_blocking(&store, &ada, |account| Enrollment::start_change(&flows, account, check, now + 300));
+    /// let late = mfa::run_blocking(&store, &ada, |account| Enrollment::start_change(&flows, account, &app, check, now + 300));
     /// assert_eq!(late.result, Err(FlowError::CheckRequired));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn start_change<F: Factor>(
         flows: &Flows<F>,
         account: &Protection<F::Record>,
+        factor: &FactorId,
+        check: &Verified,
+        now: u64,
+    ) -> Transition<Self, F::Record> {
+        let change = Change::Replace { factor: *factor };
+        Self::start_fresh(flows, account, change, check, now)
+    }
+
+    /// Starts adding another factor, named `name`, after a fresh
+    /// second-factor check or recovery code: as
+    /// [`start_change`](Self::start_change) (no identity code, straight to
+    /// [`setup`](Self::setup), within the check's freshness), but the
+    /// confirmed factor is appended to the account's factors, with a new
+    /// [`FactorId`]. A new generation: older proofs stop counting. The
+    /// confirmation writes the account record ([`Persist`](crate::Persist)),
+    /// then [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::FactorAdded`], [`Effect::Audit`](crate::Effect::Audit) with
+    /// [`Audit::FactorAdded`](crate::Audit::FactorAdded) and
+    /// [`Effect::EndOtherSessions`](crate::Effect::EndOtherSessions).
+    ///
+    /// # Errors
+    ///
+    /// In the result: [`FlowError::NotProtected`],
+    /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`],
+    /// [`FlowError::TooManyFactors`] (here, and again at the confirmation).
+    ///
+    /// ```
+    /// # fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #     ran.result?;
+    /// #     Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// # }
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
+    /// # }
+    /// use mfa::{Destination, Enrollment, FactorName, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// let now = 1_700_000_010;
+    /// # let email = Destination::email("ada@example.com")?;
+    /// # let (e, fx) = done(mfa::run_blocking(&store, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[email.clone()], &email, now)))?;
+    /// # let code = delivered(&fx)?;
+    /// # let (e, _) = done(mfa::run_blocking(&store, &ada, |a| e.verify_identity(&flows, a, &code, now)))?;
+    /// # let label = String::from("ada@example.com");
+    /// # let (e, fx) = done(mfa::run_blocking(&store, &ada, |a| e.setup(&flows, a, &label, now)))?;
+    /// # let phone_app = match fx.as_slice() { [mfa::Effect::ShowKey(uri)] => uri.to_totp()?, _ => return Err(FlowError::Internal("no key").into()) };
+    /// # let code = phone_app.generate(now)?.to_string();
+    /// # done(mfa::run_blocking(&store, &ada, |a| e.confirm(&flows, a, &[&code], now)))?;
+    /// // `phone_app`: Ada's authenticator app, her first factor, set up at `now`.
+    /// let now = now + 30;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::step_up(&flows, account, now));
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = phone_app.generate(now)?.to_string();
+    /// let (passed, _) = done(mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now)))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?;
+    ///
+    /// // "Add a factor": a second app, on her tablet.
+    /// let name = FactorName::new("Tablet")?;
+    /// let (adding, _) = done(mfa::run_blocking(&store, &ada, |account| Enrollment::start_add(&flows, account, check, &name, now)))?;
+    /// let label = String::from("ada@example.com");
+    /// let (adding, effects) = done(mfa::run_blocking(&store, &ada, |account| adding.setup(&flows, account, &label, now)))?;
+    /// let tablet = match effects.as_slice() {
+    ///     [mfa::Effect::ShowKey(uri)] => uri.to_totp()?,
+    ///     _ => return Err(FlowError::Internal("no key shown").into()),
+    /// };
+    /// let code = tablet.generate(now + 30)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| adding.confirm(&flows, account, &[&code], now + 30));
+    /// ran.result.clone()?;
+    /// assert!(ran.ends_other_sessions());
+    /// let account = store.load(&ada)?.ok_or(FlowError::NotProtected)?;
+    /// assert_eq!(account.factors().len(), 2);
+    /// assert_eq!(account.factors()[1].name(), &name);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn start_add<F: Factor>(
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        check: &Verified,
+        name: &FactorName,
+        now: u64,
+    ) -> Transition<Self, F::Record> {
+        let change = Change::Add { name: name.clone() };
+        Self::start_fresh(flows, account, change, check, now)
+    }
+
+    /// A change after a fresh check: straight to the setup.
+    fn start_fresh<F: Factor>(
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        change: Change,
         check: &Verified,
         now: u64,
     ) -> Transition<Self, F::Record> {
@@ -363,6 +481,16 @@ impl Enrollment {
             return Transition::failed(FlowError::NotProtected);
         }
         if let Err(e) = flows.check_fresh(account, check, now) {
+            return Transition::failed(e);
+        }
+        let target = match &change {
+            Change::Add { .. } => account.has_room(),
+            Change::Replace { factor } => account
+                .factor_by_id(factor)
+                .map(|_| ())
+                .ok_or(FlowError::UnknownFactor),
+        };
+        if let Err(e) = target {
             return Transition::failed(e);
         }
         // The change ends when the check stops being fresh.
@@ -374,7 +502,8 @@ impl Enrollment {
                 .saturating_add(flows.policy().pending_ttl())
                 .min(fresh_until),
         };
-        let state = Self::tagged(flows, account.scenarios().to_vec(), true, account, stage);
+        let scenarios = account.scenarios().to_vec();
+        let state = Self::tagged(flows, scenarios, Some(change), account, stage);
         Transition::done(state, Vec::new())
     }
 
@@ -464,7 +593,7 @@ impl Enrollment {
     /// let ran = mfa::run_blocking(&store, &ada, |account| enrollment.setup(&flows, account, &number, now));
     /// ran.result?;
     /// assert!(ran.state.is_some_and(|enrollment| enrollment.is_done()));
-    /// assert!(matches!(ran.effects.as_slice(), [Effect::ShowRecoveryCodes(_), Effect::Notify { .. }]));
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::ShowRecoveryCodes(_), Effect::Notify { .. }, Effect::Audit { .. }, Effect::EndOtherSessions]));
     /// # Ok::<(), mfa::Error>(())
     /// ```
     #[must_use]
@@ -621,7 +750,7 @@ impl Enrollment {
         let Stage::Identity { contact } = &self.stage else {
             return Transition::failed(self.wrong_state());
         };
-        if account.is_on() && !self.change {
+        if account.is_on() && self.change.is_none() {
             return Transition::failed(FlowError::AlreadyProtected);
         }
         let before = account.identity().throttle();
@@ -635,7 +764,10 @@ impl Enrollment {
         if let Some(identity) = identity {
             let after = identity.throttle();
             outputs.push(account.with_identity(identity).persist_over(account));
-            outputs.extend(lockout_notice(before, after, Credential::IdentityCode, now));
+            if outcome.is_err() {
+                let credential = Credential::IdentityCode;
+                outputs.extend(refused(account, before, after, credential, None, now));
+            }
         }
         match outcome {
             Ok(()) => {
@@ -737,7 +869,7 @@ impl Enrollment {
             return Transition::failed(FlowError::Expired);
         }
         // A change stays within its fresh check.
-        let pending_until = if self.change {
+        let pending_until = if self.change.is_some() {
             now.saturating_add(ttl).min(*expires_at)
         } else {
             now.saturating_add(ttl)
@@ -979,6 +1111,8 @@ impl Enrollment {
     ///     [
     ///         Effect::ShowRecoveryCodes(codes),
     ///         Effect::Notify { event: Event::FactorBound { kind: "totp" }, .. },
+    ///         Effect::Audit { .. },       // to the audit log
+    ///         Effect::EndOtherSessions,   // sessions opened before end
     ///     ] if codes.len() == 3
     /// ));
     /// # Ok::<(), mfa::Error>(())
@@ -1011,7 +1145,9 @@ impl Enrollment {
                     let after = flows.factor().throttle(&record);
                     if let Some(new) = account.with_pending_record(record) {
                         outputs.push(new.persist_over(account));
-                        outputs.extend(lockout_notice(before, after, Credential::Factor, now));
+                        // A factor being set up has no id yet.
+                        let credential = Credential::Factor;
+                        outputs.extend(refused(account, before, after, credential, None, now));
                     }
                 }
                 Transition::counted(None, outputs, e)
@@ -1044,7 +1180,8 @@ impl Enrollment {
         if let Err(e) = outcome {
             let after = binding.throttle();
             let mut outputs = vec![account.with_binding(binding).persist_over(account)];
-            outputs.extend(lockout_notice(before, after, Credential::BindingCode, now));
+            let credential = Credential::BindingCode;
+            outputs.extend(refused(account, before, after, credential, None, now));
             return Transition::counted(None, outputs, e.into());
         }
         // A success keeps the record's failures: they may be guesses at
@@ -1078,19 +1215,60 @@ impl Enrollment {
     ) -> Transition<Self, F::Record> {
         let kind = flows.factor().kind_of(&record);
         let done = self.at_stage(flows, Stage::Done);
-        if self.change {
-            let Some(new) = base.replaced(record) else {
-                return Transition::failed(FlowError::NotProtected);
-            };
-            let outputs = vec![
-                new.persist_over(account),
-                Output::Notify {
-                    event: Event::FactorChanged { kind },
-                    at: now,
-                },
-            ];
-            return Transition::done(done, outputs);
-        }
+        let (new, event, audit) = match &self.change {
+            Some(Change::Replace { factor }) => {
+                let Some(new) = base.replaced(factor, record, now) else {
+                    return Transition::failed(FlowError::UnknownFactor);
+                };
+                let audit = Audit::FactorChanged {
+                    factor: *factor,
+                    kind,
+                };
+                (new, Event::FactorChanged { kind }, audit)
+            }
+            Some(Change::Add { name }) => {
+                let added = account.new_factor_id().and_then(|id| {
+                    let factor = NamedFactor {
+                        id,
+                        name: name.clone(),
+                        record,
+                        added: now,
+                    };
+                    base.added(factor).map(|new| (new, id))
+                });
+                let (new, factor) = match added {
+                    Ok(added) => added,
+                    Err(e) => return Transition::failed(e),
+                };
+                (
+                    new,
+                    Event::FactorAdded { kind },
+                    Audit::FactorAdded { factor, kind },
+                )
+            }
+            None => return self.turn_on(flows, account, base, record, now),
+        };
+        let outputs = vec![
+            new.persist_over(account),
+            Output::Notify { event, at: now },
+            account.audit(audit, now),
+            Output::EndOtherSessions,
+        ];
+        Transition::done(done, outputs)
+    }
+
+    /// Protection turned on with its first factor, named after its kind
+    /// (the user may rename it), and new recovery codes.
+    fn turn_on<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        base: &Protection<F::Record>,
+        record: F::Record,
+        now: u64,
+    ) -> Transition<Self, F::Record> {
+        let kind = flows.factor().kind_of(&record);
+        let done = self.at_stage(flows, Stage::Done);
         if account.is_on() {
             return Transition::failed(FlowError::AlreadyProtected);
         }
@@ -1098,7 +1276,23 @@ impl Enrollment {
             Ok(generated) => generated,
             Err(e) => return Transition::failed(e.into()),
         };
-        let new = base.activated(self.scenarios.clone(), record, recovery, now);
+        let first = FactorName::new(kind)
+            .or_else(|_| FactorName::new("factor"))
+            .map_err(|_| FlowError::Internal("no name for the first factor"))
+            .and_then(|name| {
+                Ok(NamedFactor {
+                    id: account.new_factor_id()?,
+                    name,
+                    record,
+                    added: now,
+                })
+            });
+        let first = match first {
+            Ok(first) => first,
+            Err(e) => return Transition::failed(e),
+        };
+        let factor = first.id;
+        let new = base.activated(self.scenarios.clone(), first, recovery, now);
         let outputs = vec![
             new.persist_over(account),
             Output::ShowRecoveryCodes(codes),
@@ -1106,6 +1300,8 @@ impl Enrollment {
                 event: Event::FactorBound { kind },
                 at: now,
             },
+            account.audit(Audit::ProtectionOn { factor, kind }, now),
+            Output::EndOtherSessions,
         ];
         Transition::done(done, outputs)
     }
@@ -1141,7 +1337,7 @@ impl Enrollment {
     fn tagged<F, R: Clone>(
         flows: &Flows<F>,
         scenarios: Vec<Scenario>,
-        change: bool,
+        change: Option<Change>,
         account: &Protection<R>,
         stage: Stage,
     ) -> Self {
@@ -1170,10 +1366,13 @@ impl Enrollment {
     /// Every field but the tag, for the tag.
     fn transcript(&self) -> Transcript {
         let mut t = Transcript::default();
-        t.bytes(&self.account)
-            .u64(self.generation)
-            .byte(u8::from(self.change))
-            .u64(u64::try_from(self.scenarios.len()).unwrap_or(u64::MAX));
+        t.bytes(&self.account).u64(self.generation);
+        match &self.change {
+            None => t.byte(0),
+            Some(Change::Add { name }) => t.byte(1).bytes(name.as_str().as_bytes()),
+            Some(Change::Replace { factor }) => t.byte(2).bytes(&factor.to_bytes()),
+        };
+        t.u64(u64::try_from(self.scenarios.len()).unwrap_or(u64::MAX));
         for scenario in &self.scenarios {
             t.scenario(scenario);
         }

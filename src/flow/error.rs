@@ -42,6 +42,17 @@ pub enum FlowError {
     UnknownContact,
     /// No scenario was chosen, or one was chosen twice.
     Scenarios,
+    /// The account has no factor with this id (removed since, or another
+    /// account's).
+    UnknownFactor,
+    /// The account's last factor cannot be removed while protection is
+    /// on: turn protection off instead.
+    LastFactor,
+    /// The account already has the most factors allowed.
+    TooManyFactors {
+        /// How many ([`MAX_FACTORS`](crate::MAX_FACTORS)).
+        max: usize,
+    },
     /// The pending step (a pending secret, a pending binding, a challenge)
     /// has expired.
     Expired,
@@ -124,6 +135,7 @@ impl PartialEq for FlowError {
             (Self::Storage(_), _) | (_, Self::Storage(_)) => false,
             (Self::WrongState { waiting_for: a }, Self::WrongState { waiting_for: b }) => a == b,
             (Self::CodesNeeded { count: a }, Self::CodesNeeded { count: b }) => a == b,
+            (Self::TooManyFactors { max: a }, Self::TooManyFactors { max: b }) => a == b,
             (Self::Refused(a), Self::Refused(b)) => a == b,
             (Self::Malformed(a), Self::Malformed(b)) => a == b,
             (Self::Code(a), Self::Code(b)) => a == b,
@@ -156,6 +168,18 @@ impl fmt::Display for FlowError {
             ),
             Self::Scenarios => {
                 f.write_str("choose at least one scenario to protect, each at most once")
+            }
+            Self::UnknownFactor => {
+                f.write_str("the account has no such factor; choose one of its factors")
+            }
+            Self::LastFactor => f.write_str(
+                "the last factor cannot be removed; turn account protection off instead",
+            ),
+            Self::TooManyFactors { max } => {
+                write!(
+                    f,
+                    "an account holds at most {max} factors; remove one first"
+                )
             }
             Self::Expired => f.write_str("this step has expired; start again"),
             Self::CheckRequired => f.write_str(
@@ -202,6 +226,9 @@ impl FlowError {
         match self {
             Self::UnknownContact
             | Self::Scenarios
+            | Self::UnknownFactor
+            | Self::LastFactor
+            | Self::TooManyFactors { .. }
             | Self::CodesNeeded { .. }
             | Self::Refused(_)
             | Self::Rejected
@@ -242,6 +269,9 @@ impl FlowError {
             Self::NotProtected => "not_protected",
             Self::UnknownContact => "unknown_contact",
             Self::Scenarios => "scenarios",
+            Self::UnknownFactor => "unknown_factor",
+            Self::LastFactor => "last_factor",
+            Self::TooManyFactors { .. } => "too_many_factors",
             Self::Expired => "expired",
             Self::CheckRequired => "check_required",
             Self::WrongAccount => "wrong_account",

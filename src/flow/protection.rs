@@ -5,15 +5,18 @@ use alloc::vec::Vec;
 
 use crate::record::{Destination, OobRecord, RecoveryCodes, Versioned};
 
+use super::audit::Audit;
 use super::error::FlowError;
 use super::factor::Factor;
+use super::factors::{AccountId, AdminId, FactorId, FactorName, MAX_FACTORS, NamedFactor, Reason};
 use super::trust::TrustedDevice;
 use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenarios};
 
 /// What the host stores per account, with compare-and-set on its
-/// [`version`](Self::version): the active factor's record `R` (if
-/// protection is on), the protected scenarios, the recovery codes, the
-/// remembered devices (as keyed hashes, [`Protection::trust_device`]), and the
+/// [`version`](Self::version): while protection is on, its named factors
+/// (1 to [`MAX_FACTORS`], each with its record `R`), the protected
+/// scenarios and the recovery codes; and always the remembered devices (as
+/// keyed hashes, [`Protection::trust_device`]) and the
 /// [`OobRecord`] of identity-verification codes, whose failure count
 /// survives restarted enrollments.
 ///
@@ -53,8 +56,8 @@ pub struct Protection<R> {
     /// flow state and [`Verified`] made for this account carries it.
     #[cfg_attr(feature = "serde", serde(with = "crate::b64"))]
     id: [u8; 16],
-    /// One more each time a factor is activated or replaced, or
-    /// protection is turned off: proofs and changes of an older
+    /// One more each time a factor is added, removed or replaced, or
+    /// protection is turned on or off: proofs and changes of an older
     /// generation no longer count.
     generation: u64,
     version: u64,
@@ -155,17 +158,23 @@ impl<R> TryFrom<RawProtection<R>> for Protection<R> {
 )]
 struct Active<R> {
     scenarios: Vec<Scenario>,
-    factor: R,
+    /// Never empty, at most [`MAX_FACTORS`], no id twice; the first is the
+    /// one challenged by default.
+    factors: Vec<NamedFactor<R>>,
     recovery: RecoveryCodes,
     since: u64,
 }
 
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
-#[serde(rename = "Active", deny_unknown_fields)]
+#[serde(
+    rename = "Active",
+    deny_unknown_fields,
+    bound(deserialize = "R: serde::Deserialize<'de>")
+)]
 struct RawActive<R> {
     scenarios: Vec<Scenario>,
-    factor: R,
+    factors: Vec<NamedFactor<R>>,
     recovery: RecoveryCodes,
     since: u64,
 }
@@ -175,9 +184,23 @@ impl<R> TryFrom<RawActive<R>> for Active<R> {
     type Error = FlowError;
 
     fn try_from(raw: RawActive<R>) -> Result<Self, FlowError> {
+        if raw.factors.is_empty() {
+            return Err(FlowError::LastFactor);
+        }
+        if raw.factors.len() > MAX_FACTORS {
+            return Err(FlowError::TooManyFactors { max: MAX_FACTORS });
+        }
+        let mut ids: Vec<FactorId> = raw.factors.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != raw.factors.len() {
+            return Err(FlowError::Internal(
+                "a factor id twice in an account record",
+            ));
+        }
         Ok(Self {
             scenarios: checked_scenarios(&raw.scenarios)?,
-            factor: raw.factor,
+            factors: raw.factors,
             recovery: raw.recovery,
             since: raw.since,
         })
@@ -218,6 +241,27 @@ impl<R: Clone> Protection<R> {
     /// The account binding.
     pub(crate) const fn id(&self) -> [u8; 16] {
         self.id
+    }
+
+    /// The account's public id, as audit events name it.
+    ///
+    /// ```
+    /// let account = mfa::Protection::<mfa::SmsRecord>::new()?;
+    /// assert_ne!(account.account_id(), mfa::Protection::<mfa::SmsRecord>::new()?.account_id());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn account_id(&self) -> AccountId {
+        AccountId(self.id)
+    }
+
+    /// An audit event of this account at `at`.
+    pub(crate) const fn audit(&self, event: Audit, at: u64) -> Output<R> {
+        Output::Audit {
+            account: self.account_id(),
+            event,
+            at,
+        }
     }
 
     /// The generation of the factor (see the field).
@@ -269,7 +313,9 @@ impl<R: Clone> Protection<R> {
         self.active.as_ref().map_or(&[], |a| a.scenarios.as_slice())
     }
 
-    /// The active factor's record.
+    /// The record of the first (default) factor: the one a check
+    /// challenges unless the user picks another
+    /// ([`Verification::choose`](crate::Verification::choose)).
     ///
     /// ```
     /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.factor().is_none());
@@ -277,7 +323,42 @@ impl<R: Clone> Protection<R> {
     /// ```
     #[must_use]
     pub fn factor(&self) -> Option<&R> {
-        self.active.as_ref().map(|a| &a.factor)
+        self.factors().first().map(NamedFactor::record)
+    }
+
+    /// The account's factors, the default one first; empty while
+    /// protection is off. See [`NamedFactor`] for an account with one.
+    ///
+    /// ```
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.factors().is_empty());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn factors(&self) -> &[NamedFactor<R>] {
+        self.active.as_ref().map_or(&[], |a| a.factors.as_slice())
+    }
+
+    /// The factor with this id, if the account has it.
+    ///
+    /// ```
+    /// let id: mfa::FactorId = "0123456789abcdef".parse()?;
+    /// assert!(mfa::Protection::<mfa::SmsRecord>::new()?.factor_by_id(&id).is_none());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn factor_by_id(&self, id: &FactorId) -> Option<&NamedFactor<R>> {
+        self.factors().iter().find(|f| f.id == *id)
+    }
+
+    /// How many unused recovery codes are left, while protection is on.
+    ///
+    /// ```
+    /// assert_eq!(mfa::Protection::<mfa::SmsRecord>::new()?.recovery_codes_left(), None);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn recovery_codes_left(&self) -> Option<usize> {
+        self.recovery_codes().map(RecoveryCodes::remaining)
     }
 
     /// The recovery codes (stored as hashes), while protection is on.
@@ -434,20 +515,58 @@ impl<R: Clone> Protection<R> {
         }
     }
 
-    /// With a new factor record, if protection is on.
-    pub(crate) fn with_factor(&self, factor: R) -> Option<Self> {
+    /// The factor `id`, changeable.
+    fn factor_mut(&mut self, id: &FactorId) -> Option<&mut NamedFactor<R>> {
+        self.active
+            .as_mut()?
+            .factors
+            .iter_mut()
+            .find(|f| f.id == *id)
+    }
+
+    /// With a new record for the factor `id`, if the account has it.
+    pub(crate) fn with_factor(&self, id: &FactorId, record: R) -> Option<Self> {
         let mut new = self.next();
-        new.active.as_mut()?.factor = factor;
+        new.factor_mut(id)?.record = record;
         Some(new)
     }
 
-    /// With another factor (a change of method, phone or key), if
-    /// protection is on: a new generation, and no setup pending.
-    pub(crate) fn replaced(&self, factor: R) -> Option<Self> {
+    /// With another record for the factor `id` (a change of method, phone
+    /// or key), in place: same id and name, a new generation, and no setup
+    /// pending.
+    pub(crate) fn replaced(&self, id: &FactorId, record: R, now: u64) -> Option<Self> {
         let mut new = self.next_generation();
         new.pending = None;
-        new.active.as_mut()?.factor = factor;
+        let factor = new.factor_mut(id)?;
+        factor.record = record;
+        factor.added = now;
         Some(new)
+    }
+
+    /// With `factor` added, if protection is on and there is room: a new
+    /// generation, and no setup pending.
+    pub(crate) fn added(&self, factor: NamedFactor<R>) -> Result<Self, FlowError> {
+        let mut new = self.next_generation();
+        new.pending = None;
+        let active = new.active.as_mut().ok_or(FlowError::NotProtected)?;
+        if active.factors.len() >= MAX_FACTORS {
+            return Err(FlowError::TooManyFactors { max: MAX_FACTORS });
+        }
+        active.factors.push(factor);
+        Ok(new)
+    }
+
+    /// A new factor id, none of the account's.
+    pub(crate) fn new_factor_id(&self) -> Result<FactorId, FlowError> {
+        FactorId::generate(|id| self.factor_by_id(id).is_some())
+    }
+
+    /// Whether another factor may be added.
+    pub(crate) fn has_room(&self) -> Result<(), FlowError> {
+        if self.factors().len() >= MAX_FACTORS {
+            return Err(FlowError::TooManyFactors { max: MAX_FACTORS });
+        }
+        Ok(())
     }
 
     /// With a new recovery-code record, if protection is on.
@@ -457,34 +576,47 @@ impl<R: Clone> Protection<R> {
         Some(new)
     }
 
-    /// With a new factor record and recovery-code record, in one change.
-    pub(crate) fn with_factor_and_recovery(
+    /// With a new recovery-code record and every factor's record passed
+    /// through `unlock`, in one change.
+    pub(crate) fn with_recovery_unlocking(
         &self,
-        factor: R,
         recovery: RecoveryCodes,
+        unlock: impl Fn(&R) -> R,
     ) -> Option<Self> {
         let mut new = self.next();
         let active = new.active.as_mut()?;
-        active.factor = factor;
+        for factor in &mut active.factors {
+            factor.record = unlock(&factor.record);
+        }
         active.recovery = recovery;
         Some(new)
     }
 
-    /// Protection turned on.
+    /// Protection turned on with its first factor.
     pub(crate) fn activated(
         &self,
         scenarios: Vec<Scenario>,
-        factor: R,
+        factor: NamedFactor<R>,
         recovery: RecoveryCodes,
         now: u64,
     ) -> Self {
         Self {
             active: Some(Active {
                 scenarios,
-                factor,
+                factors: vec![factor],
                 recovery,
                 since: now,
             }),
+            pending: None,
+            ..self.next_generation()
+        }
+    }
+
+    /// Protection turned off: no factor, no recovery codes, no setup
+    /// pending, a new generation.
+    fn deactivated(&self) -> Self {
+        Self {
+            active: None,
             pending: None,
             ..self.next_generation()
         }
@@ -582,6 +714,7 @@ impl<R: Clone> Protection<R> {
     ///     [
     ///         Effect::ShowRecoveryCodes(codes),
     ///         Effect::Notify { event: Event::RecoveryCodesRegenerated, .. },
+    ///         Effect::Audit { .. },
     ///     ] if codes.len() == 3
     /// ));
     /// assert!(store.load(&ada)?.is_some_and(|account| account.recovery_codes().is_some_and(|set| set.remaining() == 3)));
@@ -622,6 +755,7 @@ impl<R: Clone> Protection<R> {
                     event: Event::RecoveryCodesRegenerated,
                     at: now,
                 },
+                self.audit(Audit::RecoveryCodesRegenerated, now),
             ],
         )
     }
@@ -707,7 +841,7 @@ impl<R: Clone> Protection<R> {
     /// // Protect logging on only.
     /// let ran = mfa::run_blocking(&store, &ada, |account| account.set_scenarios(&flows, &[Scenario::LogOn], check, now));
     /// ran.result?;
-    /// assert!(matches!(ran.effects.as_slice(), [Effect::Notify { event: Event::ScenariosChanged, .. }]));
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Notify { event: Event::ScenariosChanged, .. }, Effect::Audit { .. }]));
     /// assert!(store.load(&ada)?.is_some_and(|account| {
     ///     account.protects(&Scenario::LogOn) && !account.protects(&Scenario::CriticalOperation)
     /// }));
@@ -751,6 +885,7 @@ impl<R: Clone> Protection<R> {
                     event: Event::ScenariosChanged,
                     at: now,
                 },
+                self.audit(Audit::ScenariosChanged, now),
             ],
         )
     }
@@ -833,10 +968,14 @@ impl<R: Clone> Protection<R> {
     /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
     ///
-    /// // "Turn protection off": the factor and the recovery codes are dropped.
+    /// // "Turn protection off": the factors and the recovery codes are dropped,
+    /// // the owner told, the change audited, her other sessions ended.
     /// let ran = mfa::run_blocking(&store, &ada, |account| account.turn_off(&flows, check, now));
     /// ran.result?;
-    /// assert!(matches!(ran.effects.as_slice(), [Effect::Notify { event: Event::ProtectionOff, .. }]));
+    /// assert!(matches!(
+    ///     ran.effects.as_slice(),
+    ///     [Effect::Notify { event: Event::ProtectionOff, .. }, Effect::Audit { .. }, Effect::EndOtherSessions]
+    /// ));
     /// assert!(store.load(&ada)?.is_some_and(|account| !account.is_on() && account.recovery_codes().is_none()));
     /// # Ok::<(), mfa::Error>(())
     /// ```
@@ -852,19 +991,384 @@ impl<R: Clone> Protection<R> {
         if let Err(e) = flows.check_fresh(self, check, now) {
             return Transition::failed(e);
         }
-        let record = Self {
-            active: None,
-            pending: None,
-            ..self.next_generation()
-        };
         Transition::done(
             (),
             vec![
-                record.persist_over(self),
+                self.deactivated().persist_over(self),
                 Output::Notify {
                     event: Event::ProtectionOff,
                     at: now,
                 },
+                self.audit(Audit::ProtectionOff, now),
+                Output::EndOtherSessions,
+            ],
+        )
+    }
+
+    /// Renames one of the account's factors after a fresh check. Writes
+    /// the account record ([`Persist`](crate::Persist)), then
+    /// [`Effect::Audit`](crate::Effect::Audit) with [`Audit::FactorRenamed`]
+    /// (no notice: nothing changed for security, and no proof is
+    /// invalidated).
+    ///
+    /// # Errors
+    ///
+    /// In the result: [`FlowError::NotProtected`],
+    /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`],
+    /// [`FlowError::UnknownFactor`].
+    ///
+    /// ```
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
+    /// # }
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
+    /// #     }
+    /// # }
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Audit, Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check: challenged, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
+    /// let account = store.load(&ada)?.ok_or(FlowError::NotProtected)?;
+    /// let app = *account.factors()[0].id(); // from the list of factors shown
+    ///
+    /// // "Rename": audited by id only, the name stays out of the log.
+    /// let name = mfa::FactorName::new("Phone app")?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.rename_factor(&flows, &app, &name, check, now));
+    /// ran.result?;
+    /// assert!(matches!(ran.effects.as_slice(), [Effect::Audit { event: Audit::FactorRenamed { factor }, .. }] if *factor == app));
+    /// assert!(store.load(&ada)?.is_some_and(|account| account.factors()[0].name() == &name));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn rename_factor<F: Factor<Record = R>>(
+        &self,
+        flows: &Flows<F>,
+        factor: &FactorId,
+        name: &FactorName,
+        check: &Verified,
+        now: u64,
+    ) -> Transition<(), R> {
+        let renamed = || {
+            if !self.is_on() {
+                return Err(FlowError::NotProtected);
+            }
+            flows.check_fresh(self, check, now)?;
+            let mut record = self.next();
+            record
+                .factor_mut(factor)
+                .ok_or(FlowError::UnknownFactor)?
+                .name = name.clone();
+            Ok(record)
+        };
+        match renamed() {
+            Ok(record) => Transition::done(
+                (),
+                vec![
+                    record.persist_over(self),
+                    self.audit(Audit::FactorRenamed { factor: *factor }, now),
+                ],
+            ),
+            Err(e) => Transition::failed(e),
+        }
+    }
+
+    /// Removes one of the account's factors after a fresh check, never the
+    /// last one (turn protection off instead). A new generation: every
+    /// proof and pending change stops counting. Writes the account record
+    /// ([`Persist`](crate::Persist)), then
+    /// [`Effect::Notify`](crate::Effect::Notify) with
+    /// [`Event::FactorRemoved`], [`Effect::Audit`](crate::Effect::Audit)
+    /// with [`Audit::FactorRemoved`] and
+    /// [`Effect::EndOtherSessions`](crate::Effect::EndOtherSessions).
+    ///
+    /// # Errors
+    ///
+    /// In the result: [`FlowError::NotProtected`],
+    /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`],
+    /// [`FlowError::UnknownFactor`], [`FlowError::LastFactor`].
+    ///
+    /// ```
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
+    /// # }
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
+    /// #     }
+    /// # }
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Audit, Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // A critical-operation check: challenged, passed with the app's code.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::CriticalOperation, None, now));
+    /// ran.result?;
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// ran.result?;
+    /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let check = passed.verified().ok_or(FlowError::CheckRequired)?; // kept in the session
+    /// let account = store.load(&ada)?.ok_or(FlowError::NotProtected)?;
+    /// let app = *account.factors()[0].id(); // from the list of factors shown
+    ///
+    /// // "Remove": never the last factor while protection is on.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.remove_factor(&flows, &app, check, now));
+    /// assert_eq!(ran.result, Err(FlowError::LastFactor));
+    /// // (With a second factor added by `Enrollment::start_add`, the same call
+    /// // removes it: "factor removed" notified and audited, other sessions ended.)
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn remove_factor<F: Factor<Record = R>>(
+        &self,
+        flows: &Flows<F>,
+        factor: &FactorId,
+        check: &Verified,
+        now: u64,
+    ) -> Transition<(), R> {
+        let removed = || {
+            if !self.is_on() {
+                return Err(FlowError::NotProtected);
+            }
+            flows.check_fresh(self, check, now)?;
+            self.factor_by_id(factor).ok_or(FlowError::UnknownFactor)?;
+            if self.factors().len() < 2 {
+                return Err(FlowError::LastFactor);
+            }
+            let mut record = self.next_generation();
+            record.pending = None;
+            if let Some(active) = record.active.as_mut() {
+                active.factors.retain(|f| f.id != *factor);
+            }
+            Ok(record)
+        };
+        match removed() {
+            Ok(record) => Transition::done(
+                (),
+                vec![
+                    record.persist_over(self),
+                    Output::Notify {
+                        event: Event::FactorRemoved,
+                        at: now,
+                    },
+                    self.audit(Audit::FactorRemoved { factor: *factor }, now),
+                    Output::EndOtherSessions,
+                ],
+            ),
+            Err(e) => Transition::failed(e),
+        }
+    }
+
+    /// An administrator's reset of the account's protection, for an owner
+    /// who lost every factor and recovery code: protection is turned off
+    /// (factors and recovery codes dropped, a new generation, so no proof
+    /// or pending change counts), the owner is told, the audit log names
+    /// the administrator and the reason, and every session of the account
+    /// ends. The host checks that `admin` may do this, and who the owner
+    /// is, before calling; `admin` and `reason` go into the audit log as
+    /// given: keep personal data out of them. Writes the account record
+    /// ([`Persist`](crate::Persist)), then
+    /// [`Effect::Notify`](crate::Effect::Notify) with [`Event::AdminReset`],
+    /// [`Effect::Audit`](crate::Effect::Audit) with [`Audit::AdminReset`] and
+    /// [`Effect::EndOtherSessions`](crate::Effect::EndOtherSessions).
+    ///
+    /// # Errors
+    ///
+    /// In the result: [`FlowError::NotProtected`].
+    ///
+    /// ```
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
+    /// # }
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
+    /// #     }
+    /// # }
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{Audit, Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago for log-on and
+    /// // critical operations (as in `Enrollment::confirm`'s example).
+    /// let now = 1_700_000_610;
+    ///
+    /// // Ada lost her phone and her recovery codes; support checked who she is.
+    /// let admin = mfa::AdminId::new("staff-17")?;
+    /// let reason = mfa::Reason::new("ticket 4711: lost phone, identity checked")?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| account.admin_reset(&flows, &admin, &reason, now));
+    /// ran.result.clone()?;
+    /// assert!(ran.notices().any(|(event, _)| event == Event::AdminReset));
+    /// assert!(ran.audit().any(|event| matches!(event, Audit::AdminReset { admin: a, .. } if *a == admin)));
+    /// assert!(ran.ends_other_sessions());
+    /// assert!(store.load(&ada)?.is_some_and(|account| !account.is_on() && account.factors().is_empty()));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn admin_reset<F: Factor<Record = R>>(
+        &self,
+        flows: &Flows<F>,
+        admin: &AdminId,
+        reason: &Reason,
+        now: u64,
+    ) -> Transition<(), R> {
+        // The flows' configuration plays no part: the shape matches the
+        // other changes, and the record type is the flows'.
+        let _ = flows;
+        if !self.is_on() {
+            return Transition::failed(FlowError::NotProtected);
+        }
+        let event = Audit::AdminReset {
+            admin: admin.clone(),
+            reason: reason.clone(),
+        };
+        Transition::done(
+            (),
+            vec![
+                self.deactivated().persist_over(self),
+                Output::Notify {
+                    event: Event::AdminReset,
+                    at: now,
+                },
+                self.audit(event, now),
+                Output::EndOtherSessions,
             ],
         )
     }

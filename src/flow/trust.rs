@@ -18,6 +18,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use subtle::ConstantTimeEq;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
+use super::audit::Audit;
 use super::error::FlowError;
 use super::factor::Factor;
 use super::protection::Protection;
@@ -440,12 +441,15 @@ impl<R: Clone> Protection<R> {
     /// from then on [`Verification::start_trusted`] with it passes that
     /// scenario of this account without a challenge, for
     /// [`FlowPolicy::trust_ttl`](crate::FlowPolicy::trust_ttl), until it
-    /// is revoked, or until a factor is set up or replaced or protection
-    /// turned off. Writes the account record ([`Persist`](crate::Persist):
-    /// the keyed hash of the token, expired devices dropped, the oldest
-    /// forgotten beyond [`TrustedDevice::MAX_PER_ACCOUNT`]), then
+    /// is revoked, or until a factor is added, removed or replaced or
+    /// protection turned off (by the owner or an administrator). Writes the
+    /// account record ([`Persist`](crate::Persist): the keyed hash of the
+    /// token, expired devices dropped, the oldest forgotten beyond
+    /// [`TrustedDevice::MAX_PER_ACCOUNT`]), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
-    /// [`Event::DeviceTrusted`].
+    /// [`Event::DeviceTrusted`] and [`Effect::Audit`](crate::Effect::Audit)
+    /// with [`Audit::DeviceTrusted`](crate::Audit::DeviceTrusted) (the
+    /// device's id, never its token).
     ///
     /// # Errors
     ///
@@ -499,7 +503,7 @@ impl<R: Clone> Protection<R> {
     /// #     done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
     /// #     Ok(totp)
     /// # }
-    /// use mfa::{DeviceToken, Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
+    /// use mfa::{Audit, DeviceToken, Effect, Event, FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
     ///
     /// // Built once at start-up (recovery codes made fast for the example).
     /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
@@ -520,7 +524,10 @@ impl<R: Clone> Protection<R> {
     /// let check = passed.verified().ok_or(FlowError::CheckRequired)?;
     /// let ran = mfa::run_blocking(&store, &ada, |account| account.trust_device(&flows, check, now));
     /// ran.result?;
-    /// assert!(matches!(ran.effects.as_slice(), [Effect::Notify { event: Event::DeviceTrusted, .. }]));
+    /// assert!(matches!(
+    ///     ran.effects.as_slice(),
+    ///     [Effect::Notify { event: Event::DeviceTrusted, .. }, Effect::Audit { event: Audit::DeviceTrusted { .. }, .. }]
+    /// ));
     /// let token = ran.state.ok_or(FlowError::Internal("no token"))?;
     /// let cookie = token.to_cookie_value(); // set as a long-lived cookie
     ///
@@ -579,16 +586,20 @@ impl<R: Clone> Protection<R> {
             Ok((self.with_trusted(trusted), token))
         };
         match made() {
-            Ok((record, token)) => Transition::done(
-                token,
-                vec![
-                    record.persist_over(self),
-                    Output::Notify {
-                        event: Event::DeviceTrusted,
-                        at: now,
-                    },
-                ],
-            ),
+            Ok((record, token)) => {
+                let device = token.id;
+                Transition::done(
+                    token,
+                    vec![
+                        record.persist_over(self),
+                        Output::Notify {
+                            event: Event::DeviceTrusted,
+                            at: now,
+                        },
+                        self.audit(Audit::DeviceTrusted { device }, now),
+                    ],
+                )
+            }
             Err(e) => Transition::failed(e),
         }
     }
@@ -612,7 +623,9 @@ impl<R: Clone> Protection<R> {
     /// Revoking needs no fresh check: it only takes access away. Writes the
     /// account record ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
-    /// [`Event::DevicesRevoked`] and a count of 1; for an id the account
+    /// [`Event::DevicesRevoked`] and a count of 1, and
+    /// [`Effect::Audit`](crate::Effect::Audit) with
+    /// [`Audit::DevicesRevoked`](crate::Audit::DevicesRevoked); for an id the account
     /// does not remember at `now` (already revoked, expired), nothing to
     /// write or do.
     ///
@@ -640,8 +653,10 @@ impl<R: Clone> Protection<R> {
     /// record ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
     /// [`Event::DevicesRevoked`] and how many were forgotten (expired
-    /// ones are dropped too, uncounted); with none, nothing to write or
-    /// do.
+    /// ones are dropped too, uncounted), and
+    /// [`Effect::Audit`](crate::Effect::Audit) with
+    /// [`Audit::DevicesRevoked`](crate::Audit::DevicesRevoked); with none,
+    /// nothing to write or do.
     ///
     /// # Errors
     ///
@@ -682,6 +697,7 @@ impl<R: Clone> Protection<R> {
                     event: Event::DevicesRevoked { count },
                     at: now,
                 },
+                self.audit(Audit::DevicesRevoked { count }, now),
             ],
         )
     }

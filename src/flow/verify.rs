@@ -4,13 +4,15 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::audit::Audit;
 use super::enroll::Awaiting;
 use super::error::FlowError;
 use super::factor::{Factor, Prompt};
+use super::factors::{FactorId, NamedFactor};
 use super::protection::Protection;
 use super::trust::DeviceId;
 use super::{
-    Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, lockout_notice,
+    Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, refused,
 };
 
 /// Separates the tags of checks from any other use of the key.
@@ -72,9 +74,15 @@ pub struct Verification {
     serde(deny_unknown_fields)
 )]
 enum Stage {
-    /// A challenge was issued at `at`; a response is accepted until
-    /// `expires_at`; `ask` is what the user is asked for.
-    Challenged { at: u64, expires_at: u64, ask: Ask },
+    /// A challenge of the account's `factor` was issued at `at`; a
+    /// response is accepted until `expires_at`; `ask` is what the user is
+    /// asked for.
+    Challenged {
+        factor: FactorId,
+        at: u64,
+        expires_at: u64,
+        ask: Ask,
+    },
     /// Passed at `at`, at the account's `generation`; `check` is the proof
     /// when a factor or recovery code was checked (not for an unprotected
     /// scenario or the grace window); `grace_from` is the time of the
@@ -236,7 +244,7 @@ impl Verification {
         last: Option<&Verified>,
         now: u64,
     ) -> Transition<Self, F::Record> {
-        let factor = match account.factor() {
+        let factor = match account.factors().first() {
             Some(factor) if account.protects(&scenario) => factor,
             _ => {
                 let stage = Stage::Passed {
@@ -356,23 +364,163 @@ impl Verification {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Transition<Self, F::Record> {
-        let Some(factor) = account.factor() else {
+        let Some(factor) = account.factors().first() else {
             return Transition::failed(FlowError::NotProtected);
         };
         Self::challenge_now(flows, account, factor, Scenario::CriticalOperation, now)
+    }
+
+    /// Switches a pending challenge to another of the account's factors,
+    /// the one the user picked ("use another factor"): a new challenge of
+    /// that factor, whose window starts again. A response is checked
+    /// against the challenged factor only, never against all of them
+    /// (trying each would multiply a guesser's chances, Nextcloud
+    /// twofactor_totp #158). Each factor keeps its own throttle: a user
+    /// locked out on one factor may still pass with another (it is a
+    /// separate credential), and the lockout's notice has gone out all
+    /// the same.
+    ///
+    /// # Errors
+    ///
+    /// In the result: [`FlowError::WrongAccount`], [`FlowError::Tampered`],
+    /// [`FlowError::WrongState`] (passed already), [`FlowError::Expired`],
+    /// [`FlowError::NotProtected`], [`FlowError::UnknownFactor`], or what the
+    /// factor refused.
+    ///
+    /// ```
+    /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
+    /// # fn delivered(effects: &[mfa::Effect]) -> Result<String, mfa::FlowError> {
+    /// #     effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::Deliver(d) => Some(d.code().expose().to_owned()),
+    /// #         _ => None,
+    /// #     }).ok_or(mfa::FlowError::Internal("no code delivered"))
+    /// # }
+    /// # // The user's authenticator app, from the key shown (scanned).
+    /// # fn scanned(effects: &[mfa::Effect]) -> Result<mfa::Totp, mfa::Error> {
+    /// #     match effects.iter().find(|effect| matches!(effect, mfa::Effect::ShowKey(_))) {
+    /// #         Some(mfa::Effect::ShowKey(uri)) => Ok(uri.to_totp()?),
+    /// #         _ => Err(mfa::FlowError::Internal("no key shown").into()),
+    /// #     }
+    /// # }
+    /// # // A code the app shows at no step near `now`.
+    /// # fn wrong_code(totp: &mfa::Totp, now: u64) -> Result<String, mfa::Error> {
+    /// #     let mut near = Vec::new();
+    /// #     for t in [now - 60, now - 30, now, now + 30, now + 60] {
+    /// #         near.push(totp.generate(t)?.to_string());
+    /// #     }
+    /// #     let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"].into_iter().find(|w| !near.iter().any(|c| c == w));
+    /// #     Ok(wrong.unwrap_or_default().to_owned())
+    /// # }
+    /// # // Ada enrolls her authenticator app at `now`, as in `Enrollment::confirm`'s
+    /// # // example; returns the app and the recovery codes shown.
+    /// # fn enroll_totp(
+    /// #     flows: &mfa::Flows<mfa::TotpFactor>,
+    /// #     store: &mfa::MemoryStore<String, mfa::Protection<mfa::TotpRecord>>,
+    /// #     ada: &String,
+    /// #     scenarios: &[mfa::Scenario],
+    /// #     now: u64,
+    /// # ) -> Result<(mfa::Totp, Vec<String>), mfa::Error> {
+    /// #     fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
+    /// #         ran.result?;
+    /// #         Ok((ran.state.ok_or(mfa::FlowError::Internal("no state"))?, ran.effects))
+    /// #     }
+    /// #     let email = mfa::Destination::email("ada@example.com")?;
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| {
+    /// #         mfa::Enrollment::start(flows, account, scenarios, &[email.clone()], &email, now)
+    /// #     }))?;
+    /// #     let code = delivered(&effects)?;
+    /// #     let (enrollment, _) = done(mfa::run_blocking(store, ada, |account| enrollment.verify_identity(flows, account, &code, now)))?;
+    /// #     let name = String::from("ada@example.com");
+    /// #     let (enrollment, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.setup(flows, account, &name, now)))?;
+    /// #     let totp = scanned(&effects)?;
+    /// #     let code = totp.generate(now)?.to_string();
+    /// #     let (_, effects) = done(mfa::run_blocking(store, ada, |account| enrollment.confirm(flows, account, &[&code], now)))?;
+    /// #     let recovery_codes = effects.iter().find_map(|effect| match effect {
+    /// #         mfa::Effect::ShowRecoveryCodes(codes) => Some(codes.iter().map(|c| c.expose().to_owned()).collect()),
+    /// #         _ => None,
+    /// #     });
+    /// #     Ok((totp, recovery_codes.unwrap_or_default()))
+    /// # }
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, RecoveryPolicy, Scenario, Store, TotpFactor, TotpRecord, Verification};
+    ///
+    /// // Built once at start-up (recovery codes made fast for the example).
+    /// let policy = FlowPolicy::builder().recovery(RecoveryPolicy::builder().iterations(1_000).count(3).build()?).build()?;
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, policy)?;
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user
+    /// # let (totp, _) = enroll_totp(&flows, &store, &ada, &[Scenario::LogOn, Scenario::CriticalOperation], 1_700_000_010)?;
+    /// // `totp`: Ada's authenticator app, enrolled ten minutes ago (as in
+    /// // `Enrollment::confirm`'s example); she may have added others since.
+    /// let now = 1_700_000_610;
+    ///
+    /// // Logging on challenges her first factor; she picks one from the list.
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, now));
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// let account = store.load(&ada)?.ok_or(FlowError::NotProtected)?;
+    /// let picked = *account.factors()[0].id();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.choose(&flows, account, &picked, now));
+    /// let challenge = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// assert_eq!(challenge.factor(), Some(&picked));
+    /// let code = totp.generate(now)?.to_string();
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.respond(&flows, account, &code, now));
+    /// assert_eq!(ran.result, Ok(()));
+    ///
+    /// // An id the account does not have.
+    /// let other: mfa::FactorId = "0123456789abcdef".parse()?;
+    /// let ran = mfa::run_blocking(&store, &ada, |account| challenge.choose(&flows, account, &other, now));
+    /// assert_eq!(ran.result, Err(FlowError::UnknownFactor));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn choose<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        factor: &FactorId,
+        now: u64,
+    ) -> Transition<Self, F::Record> {
+        if let Err(e) = self.challenged(flows, account, now) {
+            return Transition::failed(e);
+        }
+        let Some(factor) = account.factor_by_id(factor) else {
+            return Transition::failed(FlowError::UnknownFactor);
+        };
+        Self::challenge_now(flows, account, factor, self.scenario.clone(), now)
+    }
+
+    /// The factor challenged, while the check waits for a response (none
+    /// once passed, by a factor, a recovery code or a remembered device).
+    ///
+    /// ```
+    /// use mfa::{FlowError, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, TotpFactor, TotpRecord, Verification};
+    ///
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, OobKey::generate()?, FlowPolicy::default())?; // built once at start-up
+    /// let store: MemoryStore<String, Protection<TotpRecord>> = MemoryStore::new(); // your database
+    /// let ada = String::from("ada"); // the signed-in user, without protection
+    /// let ran = mfa::run_blocking(&store, &ada, |account| Verification::start(&flows, account, Scenario::LogOn, None, 1_700_000_000));
+    /// let check = ran.state.ok_or(FlowError::Internal("no state"))?;
+    /// assert_eq!(check.factor(), None); // passed at once: nothing challenged
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn factor(&self) -> Option<&FactorId> {
+        match &self.stage {
+            Stage::Challenged { factor, .. } => Some(factor),
+            Stage::Passed { .. } | Stage::Trusted { .. } => None,
+        }
     }
 
     /// The challenge, at once.
     fn challenge_now<F: Factor>(
         flows: &Flows<F>,
         account: &Protection<F::Record>,
-        factor: &F::Record,
+        factor: &NamedFactor<F::Record>,
         scenario: Scenario,
         now: u64,
     ) -> Transition<Self, F::Record> {
-        if flows.factor().on_demand(factor) {
+        if flows.factor().on_demand(&factor.record) {
             // No text until the user asks for one (`send_code`).
             let stage = Stage::Challenged {
+                factor: factor.id,
                 at: now,
                 expires_at: now.saturating_add(flows.policy().pending_ttl()),
                 ask: Ask::Send,
@@ -470,27 +618,34 @@ impl Verification {
         if let Err(e) = self.checked(flows, account) {
             return Transition::failed(e);
         }
-        if self.is_done() {
+        let Stage::Challenged { factor, .. } = &self.stage else {
             return Transition::failed(WAITING_RESPONSE);
-        }
-        let Some(factor) = account.factor() else {
-            return Transition::failed(FlowError::NotProtected);
+        };
+        let Some(factor) = account.factor_by_id(factor) else {
+            return Transition::failed(if account.is_on() {
+                FlowError::UnknownFactor
+            } else {
+                FlowError::NotProtected
+            });
         };
         challenge(flows, account, factor, self.scenario.clone(), now)
     }
 
-    /// Checks the user's response to the challenge against the factor's
-    /// record (throttling and replay are the record's). Writes the
+    /// Checks the user's response to the challenge against the record of
+    /// the factor challenged ([`factor`](Self::factor)), and no other
+    /// (throttling and replay are the record's). Writes the
     /// account record ([`Persist`](crate::Persist)) whenever the factor's
     /// record changed: a success uses the code up, a failure is counted
-    /// (and a lockout it starts is notified,
-    /// [`Event::LockedOut`](crate::Event::LockedOut)).
+    /// and audited ([`Audit::CodeRejected`](crate::Audit::CodeRejected),
+    /// with the factor's id), and a lockout it starts is notified
+    /// ([`Event::LockedOut`](crate::Event::LockedOut)) and audited.
     ///
     /// # Errors
     ///
     /// In the result: [`FlowError::WrongAccount`] (another account's
     /// record), [`FlowError::WrongState`], [`FlowError::Expired`],
-    /// [`FlowError::NotProtected`], [`FlowError::Rejected`] (also when the
+    /// [`FlowError::NotProtected`], [`FlowError::UnknownFactor`] (the
+    /// factor was removed since), [`FlowError::Rejected`] (also when the
     /// factor reports a success without a new record),
     /// [`FlowError::Refused`] (use a recovery code when locked out),
     /// [`FlowError::Malformed`], [`FlowError::Code`].
@@ -595,11 +750,14 @@ impl Verification {
             Ok(factor) => factor,
             Err(e) => return Transition::failed(e),
         };
-        let before = flows.factor().throttle(factor);
-        let (record, outcome) = flows.factor().verify(factor, code, now).into_parts();
+        let before = flows.factor().throttle(&factor.record);
+        let (record, outcome) = flows
+            .factor()
+            .verify(&factor.record, code, now)
+            .into_parts();
         let Some((record, after)) = record
             .map(|r| (flows.factor().throttle(&r), r))
-            .and_then(|(after, r)| account.with_factor(r).map(|new| (new, after)))
+            .and_then(|(after, r)| account.with_factor(&factor.id, r).map(|new| (new, after)))
         else {
             // A success must consume the code (a new record, written with
             // compare-and-set), or nothing would stop its replay.
@@ -614,18 +772,30 @@ impl Verification {
             ),
             Err(e) => {
                 let mut outputs = vec![record.persist_over(account)];
-                outputs.extend(lockout_notice(before, after, Credential::Factor, now));
+                let credential = Credential::Factor;
+                outputs.extend(refused(
+                    account,
+                    before,
+                    after,
+                    credential,
+                    Some(factor.id),
+                    now,
+                ));
                 Transition::counted(None, outputs, e)
             }
         }
     }
 
     /// Checks a recovery code instead of the factor (a lost phone, a
-    /// lockout). On success the code is used up, the factor's failure
+    /// lockout). On success the code is used up, every factor's failure
     /// count and lockout are cleared, and the user is notified. Writes the
     /// account record ([`Persist`](crate::Persist)), then on success
     /// [`Effect::Notify`](crate::Effect::Notify) with
-    /// [`Event::RecoveryCodeUsed`].
+    /// [`Event::RecoveryCodeUsed`], or [`Event::RecoveryCodesLow`] when
+    /// [`FlowPolicy::recovery_low`](crate::FlowPolicy::recovery_low) or
+    /// fewer are left, and [`Effect::Audit`](crate::Effect::Audit) with
+    /// [`Audit::RecoveryCodeUsed`](crate::Audit::RecoveryCodeUsed); a wrong
+    /// code is audited as [`Audit::CodeRejected`](crate::Audit::CodeRejected).
     ///
     /// # Errors
     ///
@@ -697,10 +867,11 @@ impl Verification {
     /// ran.result?;
     /// let passed = ran.state.ok_or(FlowError::Internal("no state"))?;
     /// assert!(passed.verified().is_some_and(|proof| proof.by_recovery_code()));
-    /// // The code is used up (the record written), and she is told.
+    /// // The code is used up (the record written), she is told that few are left
+    /// // (`FlowPolicy::recovery_low`: 2), and the use is audited.
     /// assert!(matches!(
     ///     ran.effects.as_slice(),
-    ///     [Effect::Notify { event: Event::RecoveryCodeUsed { remaining: 2 }, .. }]
+    ///     [Effect::Notify { event: Event::RecoveryCodesLow { remaining: 2 }, .. }, Effect::Audit { .. }]
     /// ));
     ///
     /// // Each code works once.
@@ -718,10 +889,9 @@ impl Verification {
         code: &str,
         now: u64,
     ) -> Transition<Self, F::Record> {
-        let factor = match self.challenged(flows, account, now) {
-            Ok(factor) => factor,
-            Err(e) => return Transition::failed(e),
-        };
+        if let Err(e) = self.challenged(flows, account, now) {
+            return Transition::failed(e);
+        }
         let Some(codes) = account.recovery_codes() else {
             return Transition::failed(FlowError::NotProtected);
         };
@@ -739,21 +909,25 @@ impl Verification {
                 return Transition::failed(FlowError::NotProtected);
             };
             let mut outputs = vec![with_codes.persist_over(account)];
-            outputs.extend(lockout_notice(before, after, Credential::RecoveryCode, now));
+            let credential = Credential::RecoveryCode;
+            outputs.extend(refused(account, before, after, credential, None, now));
             return Transition::counted(None, outputs, e.into());
         }
-        // The user is proved: lift the factor's lockout and the identity
+        // The user is proved: lift every factor's lockout and the identity
         // codes' (not the binding codes': a recovery code proves no phone).
-        let unlocked = flows.factor().unlock(factor);
-        let Some(new) = account.with_factor_and_recovery(unlocked, codes) else {
+        let unlock = |record: &F::Record| flows.factor().unlock(record);
+        let Some(new) = account.with_recovery_unlocking(codes, unlock) else {
             return Transition::failed(FlowError::NotProtected);
+        };
+        let event = if remaining <= usize::from(flows.policy().recovery_low()) {
+            Event::RecoveryCodesLow { remaining }
+        } else {
+            Event::RecoveryCodeUsed { remaining }
         };
         let outputs = vec![
             new.cleared_identity().persist_over(account),
-            Output::Notify {
-                event: Event::RecoveryCodeUsed { remaining },
-                at: now,
-            },
+            Output::Notify { event, at: now },
+            account.audit(Audit::RecoveryCodeUsed { remaining }, now),
         ];
         Transition::done(self.passed(flows, account, now, true), outputs)
     }
@@ -1076,15 +1250,25 @@ impl Verification {
         flows: &Flows<F>,
         account: &'a Protection<F::Record>,
         now: u64,
-    ) -> Result<&'a F::Record, FlowError> {
+    ) -> Result<&'a NamedFactor<F::Record>, FlowError> {
         self.checked(flows, account)?;
-        let Stage::Challenged { at, expires_at, .. } = self.stage else {
+        let Stage::Challenged {
+            factor,
+            at,
+            expires_at,
+            ..
+        } = &self.stage
+        else {
             return Err(WAITING_RESPONSE);
         };
-        if now < at || now >= expires_at {
+        if now < *at || now >= *expires_at {
             return Err(FlowError::Expired);
         }
-        account.factor().ok_or(FlowError::NotProtected)
+        if !account.is_on() {
+            return Err(FlowError::NotProtected);
+        }
+        // Only the factor challenged: a code is never tried against all.
+        account.factor_by_id(factor).ok_or(FlowError::UnknownFactor)
     }
 
     /// What the check waits for, to show the right form: the app's code
@@ -1158,11 +1342,15 @@ impl Verification {
         t.bytes(&self.account).scenario(&self.scenario);
         match &self.stage {
             Stage::Challenged {
+                factor,
                 at,
                 expires_at,
                 ask,
             } => {
-                t.byte(0).u64(*at).u64(*expires_at);
+                t.byte(0)
+                    .bytes(&factor.to_bytes())
+                    .u64(*at)
+                    .u64(*expires_at);
                 match ask {
                     Ask::Codes(n) => t.byte(0).byte(*n),
                     Ask::Send => t.byte(1),
@@ -1258,13 +1446,13 @@ fn grace_open<F: Factor>(
 fn challenge<F: Factor>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,
-    factor: &F::Record,
+    factor: &NamedFactor<F::Record>,
     scenario: Scenario,
     now: u64,
 ) -> Transition<Verification, F::Record> {
-    let (record, prompt) = flows.factor().challenge(factor, now).into_parts();
+    let (record, prompt) = flows.factor().challenge(&factor.record, now).into_parts();
     let mut outputs: Vec<_> = record
-        .and_then(|record| account.with_factor(record))
+        .and_then(|record| account.with_factor(&factor.id, record))
         .map(|new| new.persist_over(account))
         .into_iter()
         .collect();
@@ -1273,6 +1461,7 @@ fn challenge<F: Factor>(
         Err(e) => {
             // The challenge still stands: a recovery code can be used.
             let stage = Stage::Challenged {
+                factor: factor.id,
                 at: now,
                 expires_at: now.saturating_add(flows.policy().pending_ttl()),
                 ask: Ask::Send,
@@ -1282,6 +1471,7 @@ fn challenge<F: Factor>(
         }
     };
     let stage = Stage::Challenged {
+        factor: factor.id,
         at: now,
         expires_at: now.saturating_add(flows.policy().pending_ttl()),
         ask: Ask::of(&prompt),

@@ -11,7 +11,7 @@
 )]
 
 use mfa::{
-    Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobKey,
+    Audit, Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobKey,
     OobPolicy, Persist, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord,
     ThrottlePolicy, Totp, TotpFactor, TotpRecord, Transition,
 };
@@ -69,6 +69,10 @@ pub struct Host<R> {
     pub keys: Vec<KeyUri>,
     pub recovery_codes: Vec<String>,
     pub writes: usize,
+    /// Audit events, in order.
+    pub audit: Vec<Audit>,
+    /// How many times the host was told to end the other sessions.
+    pub sessions_ended: usize,
 }
 
 impl<R: Clone + std::fmt::Debug> Host<R> {
@@ -80,6 +84,8 @@ impl<R: Clone + std::fmt::Debug> Host<R> {
             keys: Vec::new(),
             recovery_codes: Vec::new(),
             writes: 0,
+            audit: Vec::new(),
+            sessions_ended: 0,
         }
     }
 
@@ -107,6 +113,11 @@ impl<R: Clone + std::fmt::Debug> Host<R> {
                 Effect::ShowRecoveryCodes(codes) => {
                     self.recovery_codes = codes.iter().map(|c| c.expose().to_owned()).collect();
                 }
+                Effect::Audit { account, event, .. } => {
+                    assert_eq!(account, self.account.account_id(), "audit of this account");
+                    self.audit.push(event);
+                }
+                Effect::EndOtherSessions => self.sessions_ended += 1,
             }
         }
     }

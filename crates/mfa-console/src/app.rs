@@ -803,7 +803,11 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     match change {
         After::ChangeMethod => {
             let done = app
-                .run(user, |f, a| Enrollment::start_change(f, a, &proof, now))
+                .run(user, |f, a| match a.factors().first() {
+                    // The console changes the first (default) factor.
+                    Some(first) => Enrollment::start_change(f, a, first.id(), &proof, now),
+                    None => mfa::Transition::failed(mfa::FlowError::NotProtected),
+                })
                 .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;

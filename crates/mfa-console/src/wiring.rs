@@ -53,7 +53,9 @@ impl Console {
 impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out its
-    /// deliveries and notices through the sender; the key and recovery
+    /// deliveries and notices through the sender and writes its audit
+    /// events to standard error (ending other sessions is not wired yet:
+    /// the console keeps one session per browser); the key and recovery
     /// codes to show stay in the run, for the page (`Ran::key`, …).
     pub async fn run<S>(
         &self,
@@ -62,6 +64,12 @@ impl crate::app::App {
     ) -> Ran<S> {
         let flows = &self.mfa.flows;
         let mut ran = mfa::run(&self.mfa.store, user.name.as_str(), |a| op(flows, a)).await;
+        // The audit log of the console is its standard error.
+        for effect in &ran.effects {
+            if let mfa::Effect::Audit { account, event, at } = effect {
+                eprintln!("console: audit: account {account} at {at}: {event}");
+            }
+        }
         let codes = ran.deliveries().map(outbox::code_message);
         let notices = ran.notices().map(|n| outbox::notice(&user.email, n));
         for message in codes.chain(notices).collect::<Vec<_>>() {

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use mfa::{
-    Destination, DeviceToken, Effect, Enrollment, Event, FlowPolicy, Flows, OobKey, Protection,
-    Ran, RecoveryPolicy, Scenario, Totp, TotpFactor, TotpRecord, Verification,
+    Audit, Destination, DeviceToken, Effect, Enrollment, Event, FlowPolicy, Flows, OobKey,
+    Protection, Ran, RecoveryPolicy, Scenario, Totp, TotpFactor, TotpRecord, Verification,
 };
 use mfa_rusqlite::RusqliteStore;
 
@@ -90,10 +90,16 @@ fn trust(
     }));
     assert!(matches!(
         effects.as_slice(),
-        [Effect::Notify {
-            event: Event::DeviceTrusted,
-            ..
-        }]
+        [
+            Effect::Notify {
+                event: Event::DeviceTrusted,
+                ..
+            },
+            Effect::Audit {
+                event: Audit::DeviceTrusted { device },
+                ..
+            },
+        ] if device == token.id()
     ));
     token.to_cookie_value().to_string()
 }
@@ -170,10 +176,16 @@ fn a_remembered_device_survives_a_restart_and_is_revoked() {
     ));
     assert!(matches!(
         effects.as_slice(),
-        [Effect::Notify {
-            event: Event::DevicesRevoked { count: 1 },
-            ..
-        }]
+        [
+            Effect::Notify {
+                event: Event::DevicesRevoked { count: 1 },
+                ..
+            },
+            Effect::Audit {
+                event: Audit::DevicesRevoked { count: 1 },
+                ..
+            },
+        ]
     ));
     assert!(!passes(&flows, &store, "ada", &ada_cookie, later + 2));
     assert!(passes(&flows, &store, "bob", &bob_cookie, later + 2));
