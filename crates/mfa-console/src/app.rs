@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mfa::{
-    Awaiting, Destination, DeviceId, DeviceToken, Either, Enrollment, Flows, PhoneNumber, Ran,
-    Scenario, Verification, Verified,
+    Awaiting, Destination, DeviceId, DeviceToken, Either, Enrollment, FactorId, Flows, PhoneNumber,
+    Ran, Scenario, Verification, Verified,
 };
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
@@ -31,8 +31,8 @@ pub enum After {
     LogOn,
     /// Deleting this resource.
     Delete(String),
-    /// Changing the method.
-    ChangeMethod,
+    /// Changing this factor's method.
+    ChangeMethod(FactorId),
     /// New recovery codes.
     Regenerate,
     /// Turning protection off.
@@ -622,8 +622,11 @@ async fn step_up(app: &App, session: &Session, after: After) -> Page {
     go(session, &data, "/").await
 }
 
-async fn change_method(State(app): State<App>, session: Session) -> Page {
-    step_up(&app, &session, After::ChangeMethod).await
+async fn change_method(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    match Fields::parse(&body).get("factor").parse() {
+        Ok(id) => step_up(&app, &session, After::ChangeMethod(id)).await,
+        Err(_) => Ok(Redirect::to("/").into_response()),
+    }
 }
 
 async fn regenerate(State(app): State<App>, session: Session) -> Page {
@@ -800,14 +803,11 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     let (Some(proof), now) = (data.verified.clone(), now()?) else {
         return go(session, &data, "/").await;
     };
-    match change {
-        After::ChangeMethod => {
+    let proof = &proof;
+    match &change {
+        After::ChangeMethod(id) => {
             let done = app
-                .run(user, |f, a| match a.factors().first() {
-                    // The console changes the first (default) factor.
-                    Some(first) => Enrollment::start_change(f, a, first.id(), &proof, now),
-                    None => mfa::Transition::failed(mfa::FlowError::NotProtected),
-                })
+                .run(user, |f, a| Enrollment::start_change(f, a, id, proof, now))
                 .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
@@ -825,7 +825,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
         }
         After::Regenerate => {
             let done = app
-                .run(user, |f, a| a.regenerate_recovery_codes(f, &proof, now))
+                .run(user, |f, a| a.regenerate_recovery_codes(f, proof, now))
                 .await;
             if let (Ok(()), Some(codes)) = (&done.result, done.recovery_codes()) {
                 let flash = Flash::info("New recovery codes: the old ones no longer work.");
@@ -836,7 +836,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
             go(session, &data, "/").await
         }
         _ => {
-            let done = app.run(user, |f, a| a.turn_off(f, &proof, now)).await;
+            let done = app.run(user, |f, a| a.turn_off(f, proof, now)).await;
             data.flash = Some(match done.result {
                 Ok(()) => Flash::info("Account protection is off."),
                 Err(e) => Flash::error(say(&e)),

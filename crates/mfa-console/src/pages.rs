@@ -180,6 +180,9 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
                 p.hint { "Each change asks for your second factor first." }
                 div.actions {
                     form #change-method method="post" action="/protection/change-method" {
+                        @if let Some(first) = account.factors().first() {
+                            input type="hidden" name="factor" value=(first.id());
+                        }
                         button type="submit" { "Change method" }
                     }
                     form #regenerate-recovery-codes method="post" action="/protection/regenerate-recovery-codes" {
@@ -401,7 +404,7 @@ pub fn purpose(after: &crate::app::After) -> String {
     match after {
         After::LogOn => "to sign in".to_owned(),
         After::Delete(name) => format!("to delete {name}"),
-        After::ChangeMethod => "to change your sign-in method".to_owned(),
+        After::ChangeMethod(_) => "to change your sign-in method".to_owned(),
         After::Regenerate => "to make new recovery codes".to_owned(),
         After::TurnOff => "to turn protection off".to_owned(),
     }
