@@ -59,6 +59,8 @@ dt{font-weight:600}
 dd{margin:0}
 #protection-status.on{color:#1d5e2c;font-weight:600}
 .warning{color:#8a1c12;font-weight:600}
+table{border-collapse:collapse}
+th,td{text-align:left;padding:.2rem 1rem .2rem 0}
 #protection-status.off{color:#8a1c12;font-weight:600}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap}
 .actions form{margin:.4rem 0}
@@ -144,11 +146,9 @@ fn scenario_name(scenario: &Scenario) -> String {
 
 /// The account page: what protection is on, and the forms to change it.
 pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> Markup {
-    let method = match account.factor() {
-        Some(Either::First(_)) => "Authenticator app".to_owned(),
-        Some(Either::Second(sms)) => format!("Text message to {}", masked(sms.phone().as_str())),
-        None => "None".to_owned(),
-    };
+    let method = account
+        .factor()
+        .map_or_else(|| "None".to_owned(), factor_kind);
     let scenarios: Vec<String> = account.scenarios().iter().map(scenario_name).collect();
     layout(
         "Account protection",
@@ -177,6 +177,13 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
                 }
             }
             @if account.is_on() {
+                h2 { "Second factors" }
+                table #factors {
+                    tr { th { "Name" } th { "Kind" } th { "Added" } }
+                    @for factor in account.factors() {
+                        tr.factor { td.name { (factor.name().as_str()) } td { (factor_kind(factor.record())) } td { (timestamp(factor.added())) } }
+                    }
+                }
                 p.hint { "Each change asks for your second factor first." }
                 div.actions {
                     form #change-method method="post" action="/protection/change-method" {
@@ -219,6 +226,14 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
             p { a #resources href="/resources" { "Your resources" } }
         },
     )
+}
+
+/// What a factor is, in words: "Authenticator app", "Text message to +44 77…23".
+fn factor_kind(record: &crate::wiring::Record) -> String {
+    match record {
+        Either::First(_) => "Authenticator app".to_owned(),
+        Either::Second(sms) => format!("Text message to {}", masked(sms.phone().as_str())),
+    }
 }
 
 /// At most this many recovery codes left, the account page warns.

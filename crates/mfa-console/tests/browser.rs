@@ -1025,6 +1025,13 @@ impl<'a> Browser<'a> {
         assert_eq!(self.text("#protection-status").await, "On");
         let shown = self.text("#protection-method").await;
         assert!(shown.contains(method), "method {shown:?}, not {method:?}");
+        assert_eq!(
+            self.count("#factors tr.factor").await,
+            1,
+            "one named factor"
+        );
+        let shown = self.text("#factors tr.factor").await;
+        assert!(shown.contains(method), "factors {shown:?}, not {method:?}");
         let shown = self.text("#protection-scenarios").await;
         for scenario in scenarios {
             assert!(
