@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mfa::{
-    DeviceToken, Enrollment, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy, Scenario,
-    TotpFactor, TotpRecord, Transition, Verification, Verified,
+    AdminId, DeviceToken, Enrollment, FactorId, FactorName, FlowPolicy, Flows, OobKey,
+    Protection, Reason, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Transition,
+    Verification, Verified,
 };
 
 /// The flows, under a fixed key so that seeds can hold valid states.
@@ -66,6 +67,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(account) => account,
         Err(_) => return,
     };
+    // A factor id: the code's, if it is one, or the account's first.
+    let factor: Option<FactorId> = code
+        .parse()
+        .ok()
+        .or_else(|| account.factors().first().map(|f| *f.id()));
     let scenario = match op % 3 {
         0 => Scenario::LogOn,
         1 => Scenario::CriticalOperation,
@@ -83,18 +89,25 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(v) = serde_json::from_slice::<Verification>(state) {
         let _ = (v.awaiting(), v.is_done(), v.verified(), v.scenario());
-        match op % 4 {
+        let _ = v.factor();
+        match op % 5 {
             0 => check(&account, &v.respond(flows, &account, code, now)),
             1 => check(&account, &v.respond_recovery(flows, &account, code, now)),
             2 => check(&account, &v.send_code(flows, &account, now)),
-            _ => {
+            3 => {
                 let _ = v.authorize(flows, &account, &scenario, now);
+            }
+            _ => {
+                if let Some(factor) = &factor {
+                    check(&account, &v.choose(flows, &account, factor, now));
+                }
             }
         }
     }
     if let Ok(proof) = serde_json::from_slice::<Verified>(state) {
         let _ = (proof.at(), proof.scenario(), proof.by_recovery_code());
-        match op % 4 {
+        let name = FactorName::new(code).ok();
+        match op % 7 {
             0 => check(&account, &account.turn_off(flows, &proof, now)),
             1 => check(
                 &account,
@@ -104,12 +117,33 @@ fuzz_target!(|data: &[u8]| {
                 &account,
                 &account.regenerate_recovery_codes(flows, &proof, now),
             ),
-            _ => {
-                if let Some(first) = account.factors().first() {
+            3 => {
+                if let Some(factor) = &factor {
                     check(
                         &account,
-                        &Enrollment::start_change(flows, &account, first.id(), &proof, now),
+                        &Enrollment::start_change(flows, &account, factor, &proof, now),
                     );
+                }
+            }
+            4 => {
+                if let Some(name) = &name {
+                    check(
+                        &account,
+                        &Enrollment::start_add(flows, &account, &proof, name, now),
+                    );
+                }
+            }
+            5 => {
+                if let (Some(factor), Some(name)) = (&factor, &name) {
+                    check(
+                        &account,
+                        &account.rename_factor(flows, factor, name, &proof, now),
+                    );
+                }
+            }
+            _ => {
+                if let Some(factor) = &factor {
+                    check(&account, &account.remove_factor(flows, factor, &proof, now));
                 }
             }
         }
@@ -132,6 +166,9 @@ fuzz_target!(|data: &[u8]| {
     }
     check(&account, &account.revoke_all_devices(now));
     let _ = account.trusted_devices(now).count();
+    if let (Ok(admin), Ok(reason)) = (AdminId::new(code), Reason::new(code)) {
+        check(&account, &account.admin_reset(flows, &admin, &reason, now));
+    }
     check(
         &account,
         &Verification::start(flows, &account, scenario, None, now),

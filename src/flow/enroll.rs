@@ -276,7 +276,8 @@ impl Enrollment {
     /// The scenarios and recovery codes are kept, and so are the
     /// factor's id and name: the new record replaces the old one in place,
     /// never beside it (Keycloak #8753); from TOTP to SMS, say, with an
-    /// [`EitherFactor`](crate::EitherFactor).
+    /// [`EitherFactor`](crate::EitherFactor). Remembered devices are
+    /// forgotten once it is confirmed.
     ///
     /// The change expires when `check` stops being fresh (its setup and
     /// confirmation included), and completes at most once: after it (or
@@ -391,8 +392,8 @@ impl Enrollment {
     /// [`start_change`](Self::start_change) (no identity code, straight to
     /// [`setup`](Self::setup), within the check's freshness), but the
     /// confirmed factor is appended to the account's factors, with a new
-    /// [`FactorId`]. A new generation: older proofs stop counting. The
-    /// confirmation writes the account record ([`Persist`](crate::Persist)),
+    /// [`FactorId`]. A new generation: older proofs stop counting, and
+    /// remembered devices are forgotten. The confirmation writes the account record ([`Persist`](crate::Persist)),
     /// then [`Effect::Notify`](crate::Effect::Notify) with
     /// [`Event::FactorAdded`], [`Effect::Audit`](crate::Effect::Audit) with
     /// [`Audit::FactorAdded`](crate::Audit::FactorAdded) and
@@ -1213,10 +1214,13 @@ impl Enrollment {
         record: F::Record,
         now: u64,
     ) -> Transition<Self, F::Record> {
+        let Some(change) = &self.change else {
+            return self.turn_on(flows, account, base, record, now);
+        };
         let kind = flows.factor().kind_of(&record);
         let done = self.at_stage(flows, Stage::Done);
-        let (new, event, audit) = match &self.change {
-            Some(Change::Replace { factor }) => {
+        let (new, event, audit) = match change {
+            Change::Replace { factor } => {
                 let Some(new) = base.replaced(factor, record, now) else {
                     return Transition::failed(FlowError::UnknownFactor);
                 };
@@ -1226,7 +1230,7 @@ impl Enrollment {
                 };
                 (new, Event::FactorChanged { kind }, audit)
             }
-            Some(Change::Add { name }) => {
+            Change::Add { name } => {
                 let added = account.new_factor_id().and_then(|id| {
                     let factor = NamedFactor {
                         id,
@@ -1246,7 +1250,6 @@ impl Enrollment {
                     Audit::FactorAdded { factor, kind },
                 )
             }
-            None => return self.turn_on(flows, account, base, record, now),
         };
         let outputs = vec![
             new.persist_over(account),

@@ -26,11 +26,19 @@ pub const MAX_FACTORS: usize = 10;
 ///
 /// let id: FactorId = "00000000000000ff".parse()?;
 /// assert_eq!(id.to_string(), "00000000000000ff");
+/// assert_eq!(format!("{id:?}"), "FactorId(00000000000000ff)");
 /// assert_eq!("ff".parse::<FactorId>(), Err(FlowError::UnknownFactor));
 /// # Ok::<(), mfa::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FactorId(u64);
+
+/// As shown: `FactorId(00000000000000ff)`.
+impl fmt::Debug for FactorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FactorId({self})")
+    }
+}
 
 impl FactorId {
     /// A new random id, none of `taken`.

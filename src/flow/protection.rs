@@ -25,8 +25,8 @@ use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenar
 /// and [`run`](crate::run) insert it then), store it, and from then on only
 /// write what a [`Persist`](crate::Persist) says.
 ///
-/// With the `serde` feature it serializes with the factor record (a TOTP
-/// secret among it, as Base32: encrypt it at rest) and is validated when
+/// With the `serde` feature it serializes with the factor records (TOTP
+/// secrets among them, as Base32: encrypt it at rest) and is validated when
 /// read back.
 ///
 /// ```
@@ -890,7 +890,7 @@ impl<R: Clone> Protection<R> {
         )
     }
 
-    /// Turns protection off after a fresh check: the factor, the
+    /// Turns protection off after a fresh check: the factors, the
     /// recovery codes and the remembered devices are dropped. Writes the account record
     /// ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
@@ -1128,7 +1128,8 @@ impl<R: Clone> Protection<R> {
 
     /// Removes one of the account's factors after a fresh check, never the
     /// last one (turn protection off instead). A new generation: every
-    /// proof and pending change stops counting. Writes the account record
+    /// proof and pending change stops counting, and every remembered device
+    /// is forgotten. Writes the account record
     /// ([`Persist`](crate::Persist)), then
     /// [`Effect::Notify`](crate::Effect::Notify) with
     /// [`Event::FactorRemoved`], [`Effect::Audit`](crate::Effect::Audit)
@@ -1259,8 +1260,8 @@ impl<R: Clone> Protection<R> {
 
     /// An administrator's reset of the account's protection, for an owner
     /// who lost every factor and recovery code: protection is turned off
-    /// (factors and recovery codes dropped, a new generation, so no proof
-    /// or pending change counts), the owner is told, the audit log names
+    /// (factors, recovery codes and remembered devices dropped, a new
+    /// generation, so no proof or pending change counts), the owner is told, the audit log names
     /// the administrator and the reason, and every session of the account
     /// ends. The host checks that `admin` may do this, and who the owner
     /// is, before calling; `admin` and `reason` go into the audit log as

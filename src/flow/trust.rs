@@ -738,9 +738,11 @@ impl Verification {
     /// account remembers that device for it (made by
     /// [`Protection::trust_device`] for this account and scenario, not
     /// expired, not revoked, no factor change since), the check passes
-    /// without a challenge, with nothing to write or do. Otherwise it is
-    /// exactly [`start`](Self::start): the host need not tell the user
-    /// why a remembered device was challenged.
+    /// without a challenge, with nothing to write or do, and no factor
+    /// challenged ([`factor`](Self::factor) is `None`). Otherwise it is
+    /// exactly [`start`](Self::start), which challenges the first factor
+    /// (the user may [`choose`](Self::choose) another): the host need not
+    /// tell the user why a remembered device was challenged.
     ///
     /// A device pass holds no [`Verified`] (no proof for changes, no
     /// grace window, no new device), and

@@ -29,8 +29,9 @@ const DOMAIN: &[u8] = b"mfa/verification/v1";
 /// start ─► Passed                        (not protected, or grace window)
 ///   └────► Challenged ─respond──────────► Passed (Verified)
 ///            │    └────respond_recovery─► Passed (Verified, notified)
-///            └─send_code (SMS: the first code, or a new one)
-/// start_trusted ─► Passed                (a remembered device), or as start
+///            ├─send_code (SMS: the first code, or a new one)
+///            └─choose ─► Challenged      (another of the account's factors)
+/// start_trusted ─► Passed                (a remembered device: no factor), or as start
 /// ```
 ///
 /// ```

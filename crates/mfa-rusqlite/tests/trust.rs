@@ -1,15 +1,16 @@
 //! "Remember this device" on a real database file: a device trusted at
 //! log-on passes a month later through a store opened again (the service
 //! restarted), a token of another account does not, and revoking every
-//! device takes effect at the next log-on. Simulated clock.
+//! device, or adding a factor, takes effect at the next log-on. Simulated
+//! clock.
 
 #![allow(clippy::expect_used, clippy::arithmetic_side_effects)]
 
 use std::path::Path;
 
 use mfa::{
-    Audit, Destination, DeviceToken, Effect, Enrollment, Event, FlowPolicy, Flows, OobKey,
-    Protection, Ran, RecoveryPolicy, Scenario, Totp, TotpFactor, TotpRecord, Verification,
+    Audit, Destination, DeviceToken, Effect, Enrollment, Event, FactorName, FlowPolicy, Flows,
+    OobKey, Protection, Ran, RecoveryPolicy, Scenario, Totp, TotpFactor, TotpRecord, Verification,
 };
 use mfa_rusqlite::RusqliteStore;
 
@@ -20,6 +21,26 @@ fn open(path: &Path) -> RusqliteStore {
     let store = RusqliteStore::open(path, mfa_conformance::codec()).expect("opens");
     store.migrate().expect("migrates");
     store
+}
+
+/// The flows, under a fixed key, with fast recovery codes.
+fn flows() -> Flows<TotpFactor> {
+    let policy = FlowPolicy::builder()
+        .recovery(
+            RecoveryPolicy::builder()
+                .iterations(1_000)
+                .count(3)
+                .build()
+                .expect("a policy"),
+        )
+        .build()
+        .expect("a policy");
+    Flows::new(
+        TotpFactor::new("Example Co").expect("an issuer"),
+        OobKey::from_bytes(&[7; 32]).expect("a key"),
+        policy,
+    )
+    .expect("flows")
 }
 
 fn done<S>(ran: Ran<S>) -> (S, Vec<Effect>) {
@@ -127,22 +148,7 @@ fn passes(
 fn a_remembered_device_survives_a_restart_and_is_revoked() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("mfa.db");
-    let policy = FlowPolicy::builder()
-        .recovery(
-            RecoveryPolicy::builder()
-                .iterations(1_000)
-                .count(3)
-                .build()
-                .expect("a policy"),
-        )
-        .build()
-        .expect("a policy");
-    let flows = Flows::new(
-        TotpFactor::new("Example Co").expect("an issuer"),
-        OobKey::from_bytes(&[7; 32]).expect("a key"),
-        policy,
-    )
-    .expect("flows");
+    let flows = flows();
 
     let (ada_cookie, bob_cookie) = {
         let store = open(&path);
@@ -189,4 +195,55 @@ fn a_remembered_device_survives_a_restart_and_is_revoked() {
     ));
     assert!(!passes(&flows, &store, "ada", &ada_cookie, later + 2));
     assert!(passes(&flows, &store, "bob", &bob_cookie, later + 2));
+}
+
+#[test]
+fn adding_a_factor_forgets_the_devices_for_good() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("mfa.db");
+    let flows = flows();
+    let ada = String::from("ada");
+    let now = T0 + 600;
+    let cookie = {
+        let store = open(&path);
+        let app = enroll(&flows, &store, &ada, T0);
+        let cookie = trust(&flows, &store, &ada, &app, now);
+        // A second app, after a fresh check with the first.
+        let (v, _) = done(mfa::run_blocking(&store, &ada, |a| {
+            Verification::step_up(&flows, a, now + 30)
+        }));
+        let code = app.generate(now + 30).expect("a code").to_string();
+        let (v, _) = done(mfa::run_blocking(&store, &ada, |a| {
+            v.respond(&flows, a, &code, now + 30)
+        }));
+        let check = v.verified().expect("a proof");
+        let name = FactorName::new("Tablet").expect("a name");
+        let (e, _) = done(mfa::run_blocking(&store, &ada, |a| {
+            Enrollment::start_add(&flows, a, check, &name, now + 31)
+        }));
+        let (e, effects) = done(mfa::run_blocking(&store, &ada, |a| {
+            e.setup(&flows, a, &ada, now + 32)
+        }));
+        let tablet = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::ShowKey(uri) => uri.to_totp().ok(),
+                _ => None,
+            })
+            .expect("a key");
+        let code = tablet.generate(now + 33).expect("a code").to_string();
+        done(mfa::run_blocking(&store, &ada, |a| {
+            e.confirm(&flows, a, &[&code], now + 33)
+        }));
+        cookie
+    };
+
+    // The service restarted: two factors, no device remembered.
+    let store = open(&path);
+    let account: Protection<TotpRecord> = mfa::Store::load(&store, &ada)
+        .expect("loads")
+        .expect("a record");
+    assert_eq!(account.factors().len(), 2);
+    assert_eq!(account.trusted_devices(now + 34).count(), 0);
+    assert!(!passes(&flows, &store, &ada, &cookie, now + 34));
 }
