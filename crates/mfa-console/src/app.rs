@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mfa::{
-    Awaiting, Destination, Either, Enrollment, Flows, PhoneNumber, Ran, Scenario, Verification,
-    Verified,
+    Awaiting, Destination, DeviceId, DeviceToken, Either, Enrollment, FactorId, Flows, PhoneNumber,
+    Ran, Scenario, Verification, Verified,
 };
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
@@ -30,8 +31,8 @@ pub enum After {
     LogOn,
     /// Deleting this resource.
     Delete(String),
-    /// Changing the method.
-    ChangeMethod,
+    /// Changing this factor's method.
+    ChangeMethod(FactorId),
     /// New recovery codes.
     Regenerate,
     /// Turning protection off.
@@ -57,10 +58,19 @@ struct Data {
     check: Option<Verification>,
     after: Option<After>,
     verified: Option<Verified>,
+    /// "Remember this browser" ticked with the log-on code.
+    remember: bool,
     flash: Option<Flash>,
 }
 
 const KEY: &str = "console";
+
+/// The cookie of a remembered browser: its device token.
+const DEVICE_COOKIE: &str = "device";
+
+/// Whether cookies are sent over HTTPS only: not while the console
+/// listens on a loopback address (the only kind it accepts, `main.rs`).
+const SECURE: bool = false;
 
 /// The scenario of signing in.
 const LOG_ON: Scenario = Scenario::LogOn;
@@ -106,7 +116,7 @@ impl App {
     /// The routes, with sessions kept in `sessions`.
     pub fn router<S: SessionStore + Clone>(self, sessions: S) -> Router {
         let layer = SessionManagerLayer::new(sessions)
-            .with_secure(false)
+            .with_secure(SECURE)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)
             .with_expiry(tower_sessions::Expiry::OnInactivity(
                 tower_sessions::cookie::time::Duration::hours(1),
@@ -131,6 +141,7 @@ impl App {
             .route("/verify/code", post(verify_code))
             .route("/verify/send", post(verify_send))
             .route("/verify/recovery", post(verify_recovery))
+            .route("/devices/forget", post(forget_device))
             .route("/resources", get(resources))
             .route("/resources/delete", post(delete_resource))
             .layer(layer)
@@ -256,7 +267,7 @@ async fn login_page(session: Session) -> Page {
     show(&session, &data, pages::login(flash.as_ref())).await
 }
 
-async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
+async fn login(State(app): State<App>, session: Session, headers: HeaderMap, body: Bytes) -> Page {
     let f = Fields::parse(&body);
     let (name, password) = (f.get("username").to_owned(), f.get("password").to_owned());
     let users = app.users.clone();
@@ -271,9 +282,12 @@ async fn login(State(app): State<App>, session: Session, body: Bytes) -> Page {
         return go(&session, &data, "/login").await;
     };
     session.cycle_id().await?;
-    let now = now()?;
+    let (now, device) = (now()?, remembered(&headers));
+    let d = device.as_ref();
     let done = app
-        .run(&user, |f, a| Verification::start(f, a, LOG_ON, None, now))
+        .run(&user, |f, a| {
+            Verification::start_trusted(f, a, LOG_ON, d, None, now)
+        })
         .await;
     let mut data = Data::default();
     match done.state {
@@ -325,7 +339,7 @@ async fn home(State(app): State<App>, session: Session) -> Page {
     let user = signed_in!(app, data);
     let flash = data.flash.take();
     let page = match mfa::load(&app.mfa.store, user.name.as_str()).await {
-        Ok(account) => pages::home(&user, &account, flash.as_ref()),
+        Ok(account) => pages::home(&user, &account, now()?, flash.as_ref()),
         Err(e) => pages::login(Some(&Flash::error(say(&e)))),
     };
     show(&session, &data, page).await
@@ -595,11 +609,9 @@ async fn cancel(session: Session) -> Page {
 /// Starts a fresh check (step-up) for a change, then the challenge page.
 async fn step_up(app: &App, session: &Session, after: After) -> Page {
     let mut data = load(session).await?;
-    let user = signed_in!(app, data);
+    let user = &signed_in!(app, data);
     let now = now()?;
-    let done = app
-        .run(&user, |f, a| Verification::step_up(f, a, now))
-        .await;
+    let done = app.run(user, |f, a| Verification::step_up(f, a, now)).await;
     if let Some(check) = done.state {
         data.check = Some(check);
         data.after = Some(after);
@@ -610,8 +622,11 @@ async fn step_up(app: &App, session: &Session, after: After) -> Page {
     go(session, &data, "/").await
 }
 
-async fn change_method(State(app): State<App>, session: Session) -> Page {
-    step_up(&app, &session, After::ChangeMethod).await
+async fn change_method(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    match Fields::parse(&body).get("factor").parse() {
+        Ok(id) => step_up(&app, &session, After::ChangeMethod(id)).await,
+        Err(_) => Ok(Redirect::to("/").into_response()),
+    }
 }
 
 async fn regenerate(State(app): State<App>, session: Session) -> Page {
@@ -646,13 +661,18 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
         check.awaiting(),
         phone.as_deref(),
         &pages::purpose(after),
+        app.mfa.flows.policy().trust_ttl() / 86_400,
         flash.as_ref(),
     );
     show(&session, &data, page).await
 }
 
 async fn verify_code(State(app): State<App>, session: Session, body: Bytes) -> Page {
-    let code = Fields::parse(&body).get("code").to_owned();
+    let f = Fields::parse(&body);
+    let mut data = load(&session).await?;
+    data.remember = data.after == Some(After::LogOn) && f.get("remember") == "on";
+    session.insert(KEY, &data).await?;
+    let code = f.get("code").to_owned();
     answer(&app, &session, |c, f, a, now| c.respond(f, a, &code, now)).await
 }
 
@@ -699,7 +719,14 @@ async fn answer(
             session.cycle_id().await?;
             data.user = data.pending_user.take();
             data.flash = Some(Flash::info("You are signed in."));
-            go(session, &data, "/").await
+            let page = go(session, &data, "/").await?;
+            match state
+                .verified()
+                .filter(|_| std::mem::take(&mut data.remember))
+            {
+                Some(proof) => remember(app, session, data, &user, proof, page).await,
+                None => Ok(page),
+            }
         }
         Some(After::Delete(name)) => delete_now(app, session, data, &user, &state, &name).await,
         Some(change) => changed(app, session, data, &user, change).await,
@@ -707,18 +734,68 @@ async fn answer(
     }
 }
 
-/// Starts replacing the account's first factor: the console shows one
-/// factor per account (several are the crate's, not yet the console's).
-fn change_first(
-    flows: &Flows<Factor>,
-    account: &Account,
+/// The device token of this browser, if its cookie holds one.
+fn remembered(headers: &HeaderMap) -> Option<DeviceToken> {
+    let cookies = headers.get_all(COOKIE).into_iter();
+    let mut values = cookies
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'));
+    values.find_map(|c| DeviceToken::parse(c.trim().strip_prefix("device=")?).ok())
+}
+
+/// Remembers this browser after the log-on check `proof`: its token in a
+/// long-lived cookie on `page`; a refusal is said on the next page.
+async fn remember(
+    app: &App,
+    session: &Session,
+    mut data: Data,
+    user: &User,
     proof: &Verified,
-    now: u64,
-) -> mfa::Transition<Enrollment, Record> {
-    match account.factors().first() {
-        Some(first) => Enrollment::start_change(flows, account, first.id(), proof, now),
-        None => mfa::Transition::failed(mfa::FlowError::NotProtected),
-    }
+    mut page: Response,
+) -> Page {
+    let now = now()?;
+    let ran = app.run(user, |f, a| a.trust_device(f, proof, now)).await;
+    let Some(token) = ran.state.filter(|_| ran.result.is_ok()) else {
+        data.flash = ran.result.err().map(|e| Flash::error(say(&e)));
+        return go(session, &data, "/").await;
+    };
+    let days = app.mfa.flows.policy().trust_ttl() / 86_400;
+    let value = token.to_cookie_value();
+    let cookie = tower_sessions::cookie::Cookie::build((DEVICE_COOKIE, value.as_str()))
+        .http_only(true)
+        .secure(SECURE)
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .path("/")
+        .max_age(tower_sessions::cookie::time::Duration::days(
+            i64::try_from(days).unwrap_or(30),
+        ))
+        .build();
+    let header = cookie
+        .to_string()
+        .parse()
+        .map_err(|_| Fail("cookie".into()))?;
+    page.headers_mut().append(SET_COOKIE, header);
+    Ok(page)
+}
+
+/// Forgets one remembered device (`device`: its id) or all (`all`).
+async fn forget_device(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    let mut data = load(&session).await?;
+    let user = signed_in!(app, data);
+    let (f, now) = (Fields::parse(&body), now()?);
+    let done = match (f.get("device"), DeviceId::parse(f.get("device"))) {
+        (_, Ok(id)) => app.run(&user, |_, a| a.revoke_device(&id, now)).await,
+        ("all", _) => app.run(&user, |_, a| a.revoke_all_devices(now)).await,
+        (_, Err(e)) => {
+            data.flash = Some(Flash::error(pages::sentence(&e.to_string())));
+            return go(&session, &data, "/").await;
+        }
+    };
+    data.flash = Some(match done.result {
+        Ok(()) => Flash::info("Forgotten: signing in there asks for a code again."),
+        Err(e) => Flash::error(say(&e)),
+    });
+    go(&session, &data, "/").await
 }
 
 /// A change, with the check that just passed.
@@ -726,9 +803,12 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
     let (Some(proof), now) = (data.verified.clone(), now()?) else {
         return go(session, &data, "/").await;
     };
-    match change {
-        After::ChangeMethod => {
-            let done = app.run(user, |f, a| change_first(f, a, &proof, now)).await;
+    let proof = &proof;
+    match &change {
+        After::ChangeMethod(id) => {
+            let done = app
+                .run(user, |f, a| Enrollment::start_change(f, a, id, proof, now))
+                .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
             data.method = None;
@@ -745,7 +825,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
         }
         After::Regenerate => {
             let done = app
-                .run(user, |f, a| a.regenerate_recovery_codes(f, &proof, now))
+                .run(user, |f, a| a.regenerate_recovery_codes(f, proof, now))
                 .await;
             if let (Ok(()), Some(codes)) = (&done.result, done.recovery_codes()) {
                 let flash = Flash::info("New recovery codes: the old ones no longer work.");
@@ -756,7 +836,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
             go(session, &data, "/").await
         }
         _ => {
-            let done = app.run(user, |f, a| a.turn_off(f, &proof, now)).await;
+            let done = app.run(user, |f, a| a.turn_off(f, proof, now)).await;
             data.flash = Some(match done.result {
                 Ok(()) => Flash::info("Account protection is off."),
                 Err(e) => Flash::error(say(&e)),

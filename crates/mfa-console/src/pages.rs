@@ -58,6 +58,9 @@ dl{display:grid;grid-template-columns:11rem 1fr;gap:.4rem}
 dt{font-weight:600}
 dd{margin:0}
 #protection-status.on{color:#1d5e2c;font-weight:600}
+.warning{color:#8a1c12;font-weight:600}
+table{border-collapse:collapse}
+th,td{text-align:left;padding:.2rem 1rem .2rem 0}
 #protection-status.off{color:#8a1c12;font-weight:600}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap}
 .actions form{margin:.4rem 0}
@@ -142,12 +145,10 @@ fn scenario_name(scenario: &Scenario) -> String {
 }
 
 /// The account page: what protection is on, and the forms to change it.
-pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
-    let method = match account.factor() {
-        Some(Either::First(_)) => "Authenticator app".to_owned(),
-        Some(Either::Second(sms)) => format!("Text message to {}", masked(sms.phone().as_str())),
-        None => "None".to_owned(),
-    };
+pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> Markup {
+    let method = account
+        .factor()
+        .map_or_else(|| "None".to_owned(), factor_kind);
     let scenarios: Vec<String> = account.scenarios().iter().map(scenario_name).collect();
     layout(
         "Account protection",
@@ -164,7 +165,11 @@ pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
                     dt { "Method" } dd #protection-method { (method) }
                     dt { "Asked at" } dd #protection-scenarios { (scenarios.join(", ")) }
                     @if let Some(codes) = account.recovery_codes() {
-                        dt { "Recovery codes" } dd #recovery-codes-left { (codes.remaining()) " unused" }
+                        @let (left, warning) = recovery_codes_left(codes.remaining(), codes.total());
+                        dt { "Recovery codes" } dd #recovery-codes-left { (left) }
+                        @if let Some(warning) = warning {
+                            dt {} dd #recovery-codes-warning.warning { (warning) }
+                        }
                     }
                     @if let Some(since) = account.since() {
                         dt { "Since" } dd { (timestamp(since)) }
@@ -172,9 +177,19 @@ pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
                 }
             }
             @if account.is_on() {
+                h2 { "Second factors" }
+                table #factors {
+                    tr { th { "Name" } th { "Kind" } th { "Added" } }
+                    @for factor in account.factors() {
+                        tr.factor { td.name { (factor.name().as_str()) } td { (factor_kind(factor.record())) } td { (timestamp(factor.added())) } }
+                    }
+                }
                 p.hint { "Each change asks for your second factor first." }
                 div.actions {
                     form #change-method method="post" action="/protection/change-method" {
+                        @if let Some(first) = account.factors().first() {
+                            input type="hidden" name="factor" value=(first.id());
+                        }
                         button type="submit" { "Change method" }
                     }
                     form #regenerate-recovery-codes method="post" action="/protection/regenerate-recovery-codes" {
@@ -188,9 +203,53 @@ pub fn home(user: &User, account: &Account, flash: Option<&Flash>) -> Markup {
                 p { "Protect your account with a second factor: an authenticator app or text messages." }
                 p { a #protect href="/protection/setup" { "Turn on account protection" } }
             }
+            @let devices: Vec<_> = account.trusted_devices(now).collect();
+            @if !devices.is_empty() {
+                h2 { "Remembered browsers" }
+                p.hint { "These sign in without a code until they expire." }
+                ul #trusted-devices {
+                    @for device in &devices {
+                        li {
+                            "Added " (timestamp(device.added_at())) ", until " (timestamp(device.expires_at())) " "
+                            form.forget-device method="post" action="/devices/forget" {
+                                input type="hidden" name="device" value=(device.id());
+                                button.secondary type="submit" { "Forget" }
+                            }
+                        }
+                    }
+                }
+                form #forget-all-devices method="post" action="/devices/forget" {
+                    input type="hidden" name="device" value="all";
+                    button.danger type="submit" { "Forget all" }
+                }
+            }
             p { a #resources href="/resources" { "Your resources" } }
         },
     )
+}
+
+/// What a factor is, in words: "Authenticator app", "Text message to +44 77…23".
+fn factor_kind(record: &crate::wiring::Record) -> String {
+    match record {
+        Either::First(_) => "Authenticator app".to_owned(),
+        Either::Second(sms) => format!("Text message to {}", masked(sms.phone().as_str())),
+    }
+}
+
+/// At most this many recovery codes left, the account page warns.
+pub const FEW_RECOVERY_CODES: usize = 3;
+
+/// "7 of 10 recovery codes left", and a warning when few are left
+/// ([`FEW_RECOVERY_CODES`] or fewer).
+pub fn recovery_codes_left(left: usize, total: usize) -> (String, Option<&'static str>) {
+    let warning = match left {
+        0 => Some(
+            "None left: make new recovery codes now, or losing your second factor locks you out.",
+        ),
+        1..=FEW_RECOVERY_CODES => Some("Few left: make new recovery codes before they run out."),
+        _ => None,
+    };
+    (format!("{left} of {total} recovery codes left"), warning)
 }
 
 /// Step 1 of turning protection on: scenarios, method, identity check.
@@ -360,7 +419,7 @@ pub fn purpose(after: &crate::app::After) -> String {
     match after {
         After::LogOn => "to sign in".to_owned(),
         After::Delete(name) => format!("to delete {name}"),
-        After::ChangeMethod => "to change your sign-in method".to_owned(),
+        After::ChangeMethod(_) => "to change your sign-in method".to_owned(),
         After::Regenerate => "to make new recovery codes".to_owned(),
         After::TurnOff => "to turn protection off".to_owned(),
     }
@@ -373,6 +432,7 @@ pub fn verify(
     awaiting: Awaiting<'_>,
     phone: Option<&str>,
     why: &str,
+    remember_days: u64,
     flash: Option<&Flash>,
 ) -> Markup {
     layout(
@@ -395,6 +455,9 @@ pub fn verify(
                 label {
                     @if phone.is_some() { "Code from the text message " } @else { "Code from your authenticator app " }
                     input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" autofocus;
+                }
+                @if !signed_in {
+                    label { input type="checkbox" name="remember" value="on"; " Remember this browser for " (remember_days) " days" }
                 }
                 button type="submit" { "Verify" }
             }

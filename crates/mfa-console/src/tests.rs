@@ -600,6 +600,24 @@ fn the_outbox_page_masks_phones() {
     assert!(page.contains("SMS to +44 77…23"), "{page}");
 }
 
+/// The account page says how many recovery codes are left, and warns at
+/// `FEW_RECOVERY_CODES` (3) or fewer, most loudly at none.
+#[test]
+fn few_recovery_codes_left_warn() {
+    use crate::pages::{FEW_RECOVERY_CODES, recovery_codes_left};
+    assert_eq!(FEW_RECOVERY_CODES, 3);
+    assert_eq!(
+        recovery_codes_left(7, 10),
+        ("7 of 10 recovery codes left".to_owned(), None)
+    );
+    assert_eq!(recovery_codes_left(4, 10).1, None);
+    let few = recovery_codes_left(3, 10).1.expect("3 left warns");
+    assert!(few.starts_with("Few left"), "{few}");
+    assert_eq!(recovery_codes_left(1, 10).1, Some(few));
+    let none = recovery_codes_left(0, 10).1.expect("none left warns");
+    assert!(none.starts_with("None left"), "{none}");
+}
+
 /// `--help` never prints `DATABASE_URL`'s value (it may hold a password).
 #[test]
 fn help_hides_the_database_url() {

@@ -8,23 +8,18 @@
 //! (`tests::glue_is_counted`) counts this file's code lines, those
 //! statements of the handlers, and keeps the sum under 100.
 
-use mfa::{
-    Either, EitherFactor, ErrorKind, FlowError, Flows, Keyring, Protection, Ran, RecordCodec,
-    SmsFactor, SmsRecord, TotpFactor, TotpRecord, Transition,
-};
+use mfa::{Either, EitherFactor, FlowError, Flows, Keyring, Protection, RecordCodec, Transition};
 use mfa_sqlx::AnyStore;
 use std::sync::Arc;
 
 use crate::BoxError;
-use crate::app::App;
 use crate::keys::Keys;
 use crate::outbox::{self, Sender};
-use crate::users::User;
 
 /// The factor kinds offered: an authenticator app or a phone.
-pub type Factor = EitherFactor<TotpFactor, SmsFactor>;
+pub type Factor = EitherFactor<mfa::TotpFactor, mfa::SmsFactor>;
 /// The factor record of an account: an app's key or a phone.
-pub type Record = Either<TotpRecord, SmsRecord>;
+pub type Record = Either<mfa::TotpRecord, mfa::SmsRecord>;
 /// An account's protection record, as stored.
 pub type Account = Protection<Record>;
 
@@ -52,18 +47,24 @@ impl Console {
     }
 }
 
-impl App {
+impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out its
-    /// deliveries and notices through the sender; the key and recovery
+    /// deliveries and notices through the sender and writes its audit
+    /// events to standard error (ending other sessions is not wired yet:
+    /// the console keeps one session per browser); the key and recovery
     /// codes to show stay in the run, for the page (`Ran::key`, …).
     pub async fn run<S>(
         &self,
-        user: &User,
+        user: &crate::users::User,
         mut op: impl FnMut(&Flows<Factor>, &Account) -> Transition<S, Record> + Send,
-    ) -> Ran<S> {
+    ) -> mfa::Ran<S> {
         let flows = &self.mfa.flows;
         let mut ran = mfa::run(&self.mfa.store, user.name.as_str(), |a| op(flows, a)).await;
+        // The audit log of the console is its standard error.
+        for event in ran.audit() {
+            eprintln!("console: audit: {}: {event}", user.name);
+        }
         let codes = ran.deliveries().map(outbox::code_message);
         let notices = ran.notices().map(|n| outbox::notice(&user.email, n));
         for message in codes.chain(notices).collect::<Vec<_>>() {
@@ -80,7 +81,7 @@ impl App {
 /// ("Too many failed attempts. Try again in 20 s.", "Wrong code. …"); the
 /// server's own failures are logged here, and said as such.
 pub fn say(e: &FlowError) -> String {
-    if e.kind() == ErrorKind::Server {
+    if e.kind() == mfa::ErrorKind::Server {
         eprintln!("console: {e}: {:?}", std::error::Error::source(e));
     }
     e.for_user().to_string()

@@ -269,6 +269,56 @@ async fn ada(env: &Env<'_>) {
     b.expect_error("Wrong code").await;
     b.use_recovery_code(&codes[1]).await;
     b.expect_path("/").await;
+    assert_eq!(
+        b.text("#recovery-codes-left").await,
+        "8 of 10 recovery codes left"
+    );
+    assert!(
+        b.absent("#recovery-codes-warning").await,
+        "8 left: no warning"
+    );
+
+    // "Remember this browser": the next log-on asks no code, until forgotten.
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.set_checked("form#code-form input[name=remember]", true)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/").await;
+    assert_eq!(
+        b.count("#trusted-devices li").await,
+        1,
+        "one remembered browser"
+    );
+    b.save_screenshot("remembered-browsers").await;
+    b.submit("form.forget-device").await;
+    b.expect_message("Forgotten").await;
+    assert!(b.absent("#trusted-devices").await, "none remembered");
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/verify").await;
+    // Remembered again, then "Forget all".
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.set_checked("form#code-form input[name=remember]", true)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.submit("form#forget-all-devices").await;
+    b.expect_message("Forgotten").await;
+    b.sign_out().await;
+    b.sign_in("ada", "ada-demo-pw").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
 
     // Protection off, after a fresh check.
     b.turn_off(mail, async || {
@@ -767,11 +817,16 @@ impl<'a> Browser<'a> {
     }
 
     async fn absent(&self, css: &str) -> bool {
+        self.count(css).await == 0
+    }
+
+    /// How many elements `css` matches now.
+    async fn count(&self, css: &str) -> usize {
         self.client
             .find_all(Locator::Css(css))
             .await
             .expect("finds")
-            .is_empty()
+            .len()
     }
 
     async fn text(&self, css: &str) -> String {
@@ -970,6 +1025,13 @@ impl<'a> Browser<'a> {
         assert_eq!(self.text("#protection-status").await, "On");
         let shown = self.text("#protection-method").await;
         assert!(shown.contains(method), "method {shown:?}, not {method:?}");
+        assert_eq!(
+            self.count("#factors tr.factor").await,
+            1,
+            "one named factor"
+        );
+        let shown = self.text("#factors tr.factor").await;
+        assert!(shown.contains(method), "factors {shown:?}, not {method:?}");
         let shown = self.text("#protection-scenarios").await;
         for scenario in scenarios {
             assert!(
