@@ -19,6 +19,7 @@ pub use attempt::{Attempt, VerifyFailure};
 pub use hotp::HotpRecord;
 #[cfg(feature = "std")]
 pub use memory::MemoryStore;
+pub(crate) use oob::is_invisible;
 pub use oob::{BudgetId, BudgetLimits, PrefixBudget, SendBudget, SmsBudgets};
 pub use oob::{
     Channel, Destination, DestinationError, EmailAddress, OobCode, OobDelivery, OobError, OobKey,

@@ -7,6 +7,7 @@ use core::fmt;
 use core::str::FromStr;
 
 use super::error::FlowError;
+use crate::record::is_invisible;
 
 /// The most factors an account may hold: one more is refused with
 /// [`FlowError::TooManyFactors`].
@@ -102,6 +103,7 @@ impl<'de> serde::Deserialize<'de> for FactorId {
 ///
 /// assert_eq!(FactorName::new(""), Err(NameError::Empty));
 /// assert_eq!(FactorName::new("a\nb"), Err(NameError::Control));
+/// assert_eq!(FactorName::new("Work\u{202e}enohp"), Err(NameError::Invisible));
 /// assert_eq!(FactorName::new(&"x".repeat(65)), Err(NameError::TooLong { max: 64 }));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -116,6 +118,9 @@ pub enum NameError {
     },
     /// A control character (a line break, a tab, an escape).
     Control,
+    /// An invisible or line-separating character (a zero-width space, a
+    /// bidirectional override, U+2028): text that would read as other text.
+    Invisible,
 }
 
 impl fmt::Display for NameError {
@@ -124,14 +129,17 @@ impl fmt::Display for NameError {
             Self::Empty => f.write_str("enter a name"),
             Self::TooLong { max } => write!(f, "use at most {max} characters"),
             Self::Control => f.write_str("use no line breaks, tabs or other control characters"),
+            Self::Invisible => f.write_str(
+                "use no invisible characters (zero-width spaces, direction marks, line separators)",
+            ),
         }
     }
 }
 
 impl core::error::Error for NameError {}
 
-/// `text` trimmed, if it has 1 to `max` characters and no control
-/// character.
+/// `text` trimmed, if it has 1 to `max` characters and no control or
+/// invisible character.
 fn checked_text(text: &str, max: usize) -> Result<String, NameError> {
     let text = text.trim();
     if text.is_empty() {
@@ -142,6 +150,12 @@ fn checked_text(text: &str, max: usize) -> Result<String, NameError> {
     }
     if text.chars().any(char::is_control) {
         return Err(NameError::Control);
+    }
+    if text
+        .chars()
+        .any(|c| is_invisible(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return Err(NameError::Invisible);
     }
     Ok(String::from(text))
 }
@@ -205,7 +219,7 @@ macro_rules! checked_text_type {
 
 checked_text_type!(
     /// The name the user gives a factor ("Phone", "YubiKey at work"): 1 to
-    /// 64 characters, no control characters, trimmed. Shown to the owner,
+    /// 64 characters, no control or invisible characters, trimmed. Shown to the owner,
     /// never put in an audit event.
     ///
     /// ```
@@ -221,7 +235,7 @@ checked_text_type!(
 checked_text_type!(
     /// Who ran an admin reset, as the host names its administrators (an
     /// employee number, a staff account id): 1 to 64 characters, no
-    /// control characters. It goes into the audit event: keep personal
+    /// control or invisible characters. It goes into the audit event: keep personal
     /// data (names, e-mail addresses) out of it.
     ///
     /// ```
@@ -236,7 +250,7 @@ checked_text_type!(
 checked_text_type!(
     /// Why an administrator reset an account's protection (a ticket
     /// number, "lost phone, identity checked by video call"): 1 to 256
-    /// characters, no control characters. It goes into the audit event:
+    /// characters, no control or invisible characters. It goes into the audit event:
     /// keep personal data out of it.
     ///
     /// ```

@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 
 pub use budget::{BudgetId, BudgetLimits, PrefixBudget, SendBudget, SmsBudgets};
 pub use code::OobCode;
+pub(crate) use destination::is_invisible;
 pub use destination::{Channel, Destination, DestinationError, EmailAddress, PhoneNumber};
 pub use key::OobKey;
 pub use policy::{OobPolicy, OobPolicyBuilder};

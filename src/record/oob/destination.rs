@@ -284,7 +284,7 @@ fn is_atext(c: char) -> bool {
 
 /// Zero-width characters, bidirectional marks and overrides, invisible
 /// operators and the byte-order mark.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00ad}'
