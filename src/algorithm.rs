@@ -125,6 +125,19 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
 
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialize_expects_an_algorithm_name() {
+        let error = serde_json::from_str::<Algorithm>("1").map_err(|e| e.to_string());
+        assert_eq!(
+            error,
+            Err(
+                "invalid type: integer `1`, expected SHA1, SHA256 or SHA512 at line 1 column 1"
+                    .into()
+            )
+        );
+    }
+
     #[test]
     fn parses_case_insensitively() {
         for (text, alg) in [

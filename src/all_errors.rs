@@ -173,3 +173,20 @@ into_error!(Qr(QrError));
 into_error!(Seal(crate::SealError));
 #[cfg(feature = "codec")]
 into_error!(Codec(crate::CodecError));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use core::error::Error as _;
+
+    /// Transparent: the inner error's text, and the inner error's source.
+    #[test]
+    fn shows_and_sources_as_the_inner_error() {
+        let code = CodeError::NotADigit { position: 2 };
+        let inner = VerifyError::Malformed(code);
+        let e = Error::from(inner);
+        assert_eq!(e.to_string(), inner.to_string());
+        assert_eq!(e.source().map(ToString::to_string), Some(code.to_string()));
+    }
+}

@@ -32,3 +32,24 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize, Debug)]
+    struct Four(#[serde(with = "super")] [u8; 4]);
+
+    /// Exactly `N` bytes: fewer are refused, not padded with zeros.
+    #[test]
+    fn reads_exactly_its_length() {
+        assert_eq!(
+            serde_json::from_str::<Four>("\"AQIDBA\"").map(|f| f.0).ok(),
+            Some([1, 2, 3, 4])
+        );
+        for short_or_long in ["\"AQID\"", "\"AQIDBAU\""] {
+            assert!(
+                serde_json::from_str::<Four>(short_or_long).is_err(),
+                "{short_or_long}"
+            );
+        }
+    }
+}

@@ -705,3 +705,64 @@ impl fmt::Display for QrError {
 
 #[cfg(feature = "qr")]
 impl core::error::Error for QrError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::{String, ToString};
+    use core::error::Error;
+
+    /// The text of an error's source, if it has one.
+    fn source_text(e: &dyn Error) -> Option<String> {
+        e.source().map(ToString::to_string)
+    }
+
+    /// An error that wraps another shows it and gives it as its source;
+    /// the others have none.
+    #[test]
+    fn wrapping_errors_show_and_source_what_they_wrap() {
+        let time = TimeError::BeforeT0;
+        let code = CodeError::WrongLength {
+            expected: 6,
+            found: 5,
+        };
+        assert_eq!(time.to_string(), "the time is before T0");
+        for (e, inner) in [
+            (VerifyError::from(code), code.to_string()),
+            (VerifyError::from(time), time.to_string()),
+        ] {
+            assert_eq!(e.to_string(), inner);
+            assert_eq!(source_text(&e), Some(inner));
+        }
+        assert_eq!(VerifyError::Rejected.to_string(), "the code was rejected");
+        assert_eq!(source_text(&VerifyError::Rejected), None);
+
+        let secret = SecretError::Empty;
+        let param = ParamError::ZeroPeriod;
+        let uri = UriError::from(secret);
+        assert_eq!(uri, UriError::Secret(secret));
+        assert_eq!(source_text(&uri), Some(secret.to_string()));
+        assert_eq!(
+            source_text(&UriError::Param(param)),
+            Some(param.to_string())
+        );
+        assert_eq!(source_text(&UriError::EmptyIssuer), None);
+
+        let key = MigrationError::Key {
+            position: 2,
+            error: uri,
+        };
+        assert_eq!(source_text(&key), Some(uri.to_string()));
+        assert_eq!(source_text(&MigrationError::NoKeys), None);
+    }
+
+    #[cfg(feature = "qr")]
+    #[test]
+    fn qr_errors_say_what_to_change() {
+        let text = QrError::ModuleSize { px: 0 }.to_string();
+        assert!(
+            text.starts_with("a module of 0 pixels is not supported"),
+            "{text}"
+        );
+    }
+}

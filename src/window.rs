@@ -131,6 +131,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn getters_read_their_own_side() {
+        let window = Window::new(2, 3).expect("within the maximum");
+        assert_eq!((window.behind(), window.ahead()), (2, 3));
+    }
+
+    #[test]
     fn bounds() {
         assert!(Window::new(Window::MAX, Window::MAX).is_ok());
         assert_eq!(

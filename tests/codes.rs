@@ -623,6 +623,13 @@ fn invalid_policies_and_recovery_records_are_refused() {
     assert!(edited(&record, |j| j["iterations"] = 999.into()).is_err());
     assert!(edited(&record, |j| j["iterations"] = 1_000_001.into()).is_err());
     assert!(edited(&record, |j| j["codes"] = serde_json::json!([])).is_err());
+    // A set holds 1 to 20 codes, both bounds inclusive.
+    let one = serde_json::to_value(&record).unwrap()["codes"][0].clone();
+    for (n, ok) in [(1, true), (20, true), (21, false)] {
+        let codes = serde_json::Value::Array(vec![one.clone(); n]);
+        let read = edited(&record, |j| j["codes"] = codes);
+        assert_eq!(read.is_ok(), ok, "{n} codes");
+    }
     assert!(edited(&record, |j| j["salt"] = serde_json::json!([1, 2, 3])).is_err());
     assert!(
         edited(&record, |j| j["codes"][0]["hash"] =

@@ -225,3 +225,40 @@ impl<R, T, E> Attempt<R, T, E> {
         (self.record, self.outcome)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// Only a failure that got past the throttle and the clock counts.
+    #[test]
+    fn only_evaluated_failures_count() {
+        let refused = Refused::LockedOut {
+            retry_at: 900,
+            retry_after: 900,
+        };
+        for (failure, counted) in [
+            (
+                VerifyFailure::Malformed(CodeError::NotADigit { position: 1 }),
+                true,
+            ),
+            (VerifyFailure::Rejected, true),
+            (VerifyFailure::from(refused), false),
+            (VerifyFailure::Time(TimeError::BeforeT0), false),
+        ] {
+            assert_eq!(failure.is_counted(), counted, "{failure:?}");
+        }
+        use core::error::Error as _;
+        let failure = VerifyFailure::from(refused);
+        let source = failure.source().map(ToString::to_string);
+        assert_eq!(source, Some(refused.to_string()));
+        assert!(VerifyFailure::Rejected.source().is_none());
+    }
+
+    #[test]
+    fn record_reads_the_new_record() {
+        let attempt: Attempt<u8, ()> = Attempt::new(Some(7), Ok(()));
+        assert_eq!(attempt.record(), Some(&7));
+    }
+}

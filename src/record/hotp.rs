@@ -400,3 +400,71 @@ mod serde_impl {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HotpConfig, Secret};
+
+    fn record(key: u8, config: HotpConfig) -> HotpRecord {
+        let secret = Secret::from_bytes(&[key; 20]).expect("a 160-bit key");
+        HotpRecord::new(Hotp::new(&secret, config).expect("a valid profile"))
+    }
+
+    /// Equality reads every field: records that differ in one are unequal.
+    #[test]
+    fn records_differing_in_one_field_are_unequal() {
+        let base = record(0x5a, HotpConfig::default());
+        assert!(base == base.clone());
+        let ahead = HotpConfig::builder()
+            .look_ahead(3)
+            .build()
+            .expect("a valid profile");
+        let failed = base.throttle.after_failure(1_000, &base.policy);
+        for (field, other) in [
+            ("key", record(0x5b, HotpConfig::default())),
+            ("config", record(0x5a, ahead)),
+            ("last_counter", base.clone().starting_at(5)),
+            (
+                "throttle",
+                HotpRecord {
+                    throttle: failed,
+                    ..base.clone()
+                },
+            ),
+            (
+                "policy",
+                HotpRecord {
+                    policy: ThrottlePolicy::unlimited(),
+                    ..base.clone()
+                },
+            ),
+            (
+                "version",
+                HotpRecord {
+                    version: 1,
+                    ..base.clone()
+                },
+            ),
+        ] {
+            assert!(base != other, "{field}");
+        }
+    }
+
+    /// The last counter is the one before the next; unlocking clears the
+    /// throttle and is a new version.
+    #[test]
+    fn last_counter_and_unlock() {
+        let base = record(0x5a, HotpConfig::default());
+        for (start, last) in [(0, None), (1, Some(0)), (42, Some(41))] {
+            assert_eq!(base.clone().starting_at(start).last_counter(), last);
+        }
+        let failed = HotpRecord {
+            throttle: base.throttle.after_failure(1_000, &base.policy),
+            version: 7,
+            ..base.clone()
+        };
+        let unlocked = failed.unlock();
+        assert_eq!((unlocked.version(), unlocked.throttle().failures()), (8, 0));
+    }
+}

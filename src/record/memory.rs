@@ -128,3 +128,25 @@ where
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Hotp, HotpConfig, HotpRecord, Secret};
+    use alloc::format;
+
+    /// The count follows the inserts.
+    #[test]
+    fn len_counts_the_records() {
+        let secret = Secret::from_bytes(&[7; 20]).expect("a 160-bit key");
+        let record = HotpRecord::new(Hotp::new(&secret, HotpConfig::default()).expect("valid"));
+        let store = MemoryStore::new();
+        assert_eq!((store.len(), store.is_empty()), (0, true));
+        for (id, len) in [(1u64, 1), (2, 2)] {
+            assert_eq!(store.insert(&id, &record), Ok(Cas::Committed));
+            assert_eq!((store.len(), store.is_empty()), (len, false));
+        }
+        // Debug shows the count, never a record.
+        assert_eq!(format!("{store:?}"), "MemoryStore { records: 2, .. }");
+    }
+}

@@ -353,3 +353,20 @@ pub trait Store<R: Versioned> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TimeError;
+    use alloc::string::ToString;
+    use core::error::Error as _;
+
+    /// A backend error is the source; the store's own errors have none.
+    #[test]
+    fn the_backend_error_is_the_source() {
+        let backend = StoreError::Backend(TimeError::BeforeT0);
+        let source = backend.source().map(ToString::to_string);
+        assert_eq!(source, Some(TimeError::BeforeT0.to_string()));
+        assert!(StoreError::<TimeError>::NotFound.source().is_none());
+    }
+}

@@ -382,6 +382,21 @@ fn type_specific_parameters() {
 }
 
 #[test]
+fn the_length_limit_counts_the_input_as_given() {
+    // Whitespace around a URI is trimmed but counts toward the limit,
+    // which is inclusive; the key itself writes back far shorter.
+    let padded = |len: usize| format!("{:<len$}", totp_uri(""));
+    assert!(parse(&padded(KeyUri::MAX_LEN)).is_ok());
+    assert_eq!(
+        parse(&padded(KeyUri::MAX_LEN + 1)).err(),
+        Some(UriError::TooLong {
+            len: KeyUri::MAX_LEN + 1,
+            max: KeyUri::MAX_LEN,
+        })
+    );
+}
+
+#[test]
 fn each_error_names_its_problem() {
     let long = format!("otpauth://totp/{}?secret={RFC}", "a".repeat(5_000));
     let cases: Vec<(String, UriError)> = vec![
@@ -428,6 +443,9 @@ fn each_error_names_its_problem() {
         (totp_uri("&digits=9"), UriError::InvalidDigits),
         (totp_uri("&digits=six"), UriError::InvalidDigits),
         (totp_uri("&digits=+6"), UriError::InvalidDigits),
+        // `%2B` is a plus sign, which `u8::from_str` alone would accept.
+        (totp_uri("&digits=%2B6"), UriError::InvalidDigits),
+        (totp_uri("&period=%2B30"), UriError::InvalidPeriod),
         (totp_uri("&digits=300"), UriError::InvalidDigits),
         (totp_uri("&period=0"), UriError::InvalidPeriod),
         (totp_uri("&period=86401"), UriError::InvalidPeriod),

@@ -343,10 +343,11 @@ fn throttled_and_locked_out() {
     let unlocked = locked.unlock();
     assert_eq!(
         (
+            unlocked.version(),
             unlocked.throttle().failures(),
             unlocked.throttle().strikes()
         ),
-        (0, 1)
+        (locked.version() + 1, 0, 1)
     );
     assert_eq!(verify(&unlocked, &p, &codes[0], T0 + 2).1, Ok(()));
     let (typo, _) = verify(&unlocked, &p, wrong, T0 + 2);
@@ -533,6 +534,26 @@ fn nothing_secret_in_debug_display_or_errors() {
         assert!(!shown.contains(&hex[..8]));
     }
     assert!(shown.contains("remaining: 10"));
+    assert_eq!(format!("{:?}", codes[0]), "RecoveryCode(..)");
     fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
     zeroized_on_drop::<RecoveryCode>();
+}
+
+#[test]
+fn an_error_sources_the_error_it_wraps() {
+    use core::error::Error;
+    let refused = Refused::LockedOut {
+        retry_at: T0,
+        retry_after: 900,
+    };
+    let e = RecoveryError::from(refused);
+    assert_eq!(e, RecoveryError::Refused(refused));
+    let policy = RecoveryError::Policy(ParamError::MaxDelay);
+    for (e, inner) in [
+        (e, refused.to_string()),
+        (policy, ParamError::MaxDelay.to_string()),
+    ] {
+        assert_eq!(e.source().map(ToString::to_string), Some(inner), "{e:?}");
+    }
+    assert!(RecoveryError::Rejected.source().is_none());
 }
