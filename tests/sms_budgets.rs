@@ -1,5 +1,6 @@
 //! SMS send budgets across accounts: per destination number (10 texts an
-//! hour, 20 a day by default) and per prefix (the host's hook), spent by
+//! hour, 20 a day by default; phone-binding texts in a budget of their
+//! own) and per prefix (the host's hook), spent by
 //! `spend_budgets_blocking` on the deliveries of runs, with a simulated
 //! clock. Each limit at its boundary: the last text that fits passes, the
 //! next is refused until the window ends, and the window rolls over at
@@ -14,11 +15,11 @@
 
 mod flows_common;
 
-use flows_common::{ALL, T0, email, policy};
+use flows_common::{ALL, Host, T0, email, enroll_sms, policy};
 use mfa::{
-    BudgetId, BudgetLimits, Destination, Enrollment, FlowError, Flows, MemoryStore, OobDelivery,
-    OobError, OobKey, OobPolicy, OobRecord, PhoneNumber, Protection, SendBudget, SmsBudgets,
-    SmsFactor, SmsRecord, Store,
+    BudgetId, BudgetLimits, Destination, Effect, Enrollment, FlowError, Flows, MemoryStore,
+    OobDelivery, OobError, OobKey, OobPolicy, OobRecord, PhoneNumber, Protection, Scenario,
+    SendBudget, SmsBudgets, SmsFactor, SmsRecord, Store, Verification,
 };
 
 type Accounts = MemoryStore<String, Protection<SmsRecord>>;
@@ -61,47 +62,69 @@ fn limit(retry_at: u64, now: u64) -> Result<(), FlowError> {
     }))
 }
 
-/// Eleven accounts bind the same phone through the flows, each on the
-/// runner, within a minute: the number's budget lets 10 binding texts
-/// go, refuses the 11th until the hour that opened with the first ends
-/// (still at its last second), and lets it go at that end exactly.
-#[test]
-fn the_11th_text_to_a_number_from_another_account_waits_for_the_hour() {
-    let key = key();
-    let flows = Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default()).unwrap(),
-        key.clone(),
-        policy(),
-    )
-    .unwrap();
-    let accounts = Accounts::new();
-    let store = Budgets::new();
-    let budgets = SmsBudgets::new(key.clone());
-    let phone = number("+1 415 555 2671");
+/// Accounts of strangers that bind `phone` as their SMS factor, each
+/// step on the runner, and spend the budgets of its texts.
+struct Binders {
+    flows: Flows<SmsFactor>,
+    accounts: Accounts,
+    store: Budgets,
+    budgets: SmsBudgets,
+    phone: PhoneNumber,
+}
 
-    // An account binds the phone at `at`: the identity code by e-mail,
-    // then the binding text; each step on the runner.
-    let bind = |id: &str, at: u64| {
+impl Binders {
+    fn new() -> Self {
+        Self {
+            flows: Flows::new(
+                SmsFactor::new(key(), OobPolicy::default()).unwrap(),
+                key(),
+                policy(),
+            )
+            .unwrap(),
+            accounts: Accounts::new(),
+            store: Budgets::new(),
+            budgets: SmsBudgets::new(key()),
+            phone: number("+1 415 555 2671"),
+        }
+    }
+
+    /// Account `id` binds the phone at `at`: the identity code by e-mail,
+    /// then the binding text, whose budgets it spends.
+    fn bind(&self, id: &str, at: u64) -> Result<(), FlowError> {
+        let (flows, accounts, store, budgets) =
+            (&self.flows, &self.accounts, &self.store, &self.budgets);
         let id = id.to_owned();
-        let ran = mfa::run_blocking(&accounts, &id, |a| {
-            Enrollment::start(&flows, a, ALL, &[email()], &email(), at)
+        let ran = mfa::run_blocking(accounts, &id, |a| {
+            Enrollment::start(flows, a, ALL, &[email()], &email(), at)
         });
         // An e-mail spends no text budget.
         assert!(
-            mfa::spend_budgets_blocking(&store, &budgets, ran.deliveries(), at)
+            mfa::spend_budgets_blocking(store, budgets, ran.deliveries(), at)
                 .iter()
                 .all(|(_, ok)| ok.is_ok())
         );
         let code = ran.deliveries().next().unwrap().code().expose().to_owned();
         let e = ran.state.unwrap();
-        let ran = mfa::run_blocking(&accounts, &id, |a| e.verify_identity(&flows, a, &code, at));
+        let ran = mfa::run_blocking(accounts, &id, |a| e.verify_identity(flows, a, &code, at));
         let e = ran.state.unwrap();
-        let ran = mfa::run_blocking(&accounts, &id, |a| e.setup(&flows, a, &phone, at));
+        let ran = mfa::run_blocking(accounts, &id, |a| e.setup(flows, a, &self.phone, at));
         ran.result.clone().unwrap();
-        let mut spent = mfa::spend_budgets_blocking(&store, &budgets, ran.deliveries(), at);
+        assert!(ran.deliveries().all(OobDelivery::is_binding));
+        let mut spent = mfa::spend_budgets_blocking(store, budgets, ran.deliveries(), at);
         assert_eq!(spent.len(), 1);
         spent.remove(0).1
-    };
+    }
+}
+
+/// Eleven accounts bind the same phone through the flows, each on the
+/// runner, within a minute: the number's binding budget lets 10 binding
+/// texts go, refuses the 11th until the hour that opened with the first
+/// ends (still at its last second), and lets it go at that end exactly.
+#[test]
+fn the_11th_text_to_a_number_from_another_account_waits_for_the_hour() {
+    let binders = Binders::new();
+    let (key, store, phone) = (key(), &binders.store, &binders.phone);
+    let bind = |id: &str, at: u64| binders.bind(id, at);
     for k in 0..10 {
         assert_eq!(
             bind(&format!("account-{k}"), T0 + k),
@@ -124,11 +147,63 @@ fn the_11th_text_to_a_number_from_another_account_waits_for_the_hour() {
         limit(T0 + 3_600, T0 + 3_599)
     );
     assert_eq!(bind("account-12", T0 + 3_600), Ok(()));
-    // The budget is stored under the keyed id, never the number.
-    let id = BudgetId::number(&key, &phone);
-    let stored = Store::load(&store, &id.to_string()).unwrap().unwrap();
+    // The budget is stored under the keyed id, never the number; the
+    // number's own budget (the owner's texts) is untouched.
+    let id = BudgetId::binding(&key, phone);
+    let stored = Store::load(store, &id.to_string()).unwrap().unwrap();
     assert_eq!(stored.spent(T0 + 3_600), (1, 11));
     assert!(!id.as_str().contains("4155552671"));
+    let own = BudgetId::number(&key, phone).to_string();
+    assert_eq!(Store::load(store, &own).unwrap(), None);
+}
+
+/// Strangers' accounts that bind the owner's number (which they need not
+/// own) until its budget refuses them, an hour after hour all day, do
+/// not stop the owner's log-on texts: binding texts spend a budget of
+/// their own.
+#[test]
+fn strangers_binding_a_number_do_not_spend_its_owners_texts() {
+    let binders = Binders::new();
+    let flows = &binders.flows;
+    let mut owner: Host<SmsRecord> = Host::new();
+    enroll_sms(&mut owner, flows, T0);
+    let mut stranger = 0;
+    for hour in 0..3 {
+        let at = T0 + 100 + hour * 3_600;
+        let mut refused = None;
+        while refused.is_none() {
+            stranger += 1;
+            refused = binders.bind(&format!("stranger-{stranger}"), at).err();
+        }
+        assert!(matches!(
+            refused,
+            Some(FlowError::Code(OobError::SendLimit { .. }))
+        ));
+        // The owner logs on: the challenge's text is still admitted.
+        let check = owner.begin(Verification::start(
+            flows,
+            &owner.account,
+            Scenario::LogOn,
+            None,
+            at,
+        ));
+        let (_, persist, effects, result) = check.send_code(flows, &owner.account, at).into_parts();
+        result.unwrap();
+        let deliveries: Vec<OobDelivery> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Deliver(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deliveries.len(), 1);
+        assert!(!deliveries[0].is_binding());
+        let spent = mfa::spend_budgets_blocking(&binders.store, &binders.budgets, &deliveries, at);
+        assert_eq!(spent[0].1, Ok(()), "the owner's text, hour {hour}");
+        owner.apply(persist, effects);
+    }
+    // 10 bound in each of the first two hours, then the day's cap of 20.
+    assert_eq!(stranger, 10 + 1 + 10 + 1 + 1);
 }
 
 /// 20 texts a day: the 20th passes (two full hours), the 21st waits for

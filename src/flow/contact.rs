@@ -92,6 +92,21 @@ pub enum ForIdentity {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForBinding {}
 
+/// What a purpose marker tells the codes it issues: whether they bind a
+/// phone (see [`OobDelivery::is_binding`]).
+pub(crate) trait Purpose {
+    /// Whether the codes of this purpose bind a phone.
+    const BINDING: bool;
+}
+
+impl Purpose for ForIdentity {
+    const BINDING: bool = false;
+}
+
+impl Purpose for ForBinding {
+    const BINDING: bool = true;
+}
+
 /// The identity-verification codes of an account
 /// ([`Protection::identity`](crate::Protection::identity)).
 ///
@@ -168,15 +183,21 @@ impl<P> ContactCodes<P> {
         self.record.next_send_at(policy)
     }
 
-    /// [`OobRecord::issue`], kept to this purpose.
+    /// [`OobRecord::issue`], kept to this purpose: a binding code's
+    /// delivery says so ([`OobDelivery::is_binding`]).
     pub(crate) fn issue(
         &self,
         policy: &OobPolicy,
         key: &OobKey,
         to: &Destination,
         now: u64,
-    ) -> Attempt<Self, OobDelivery, OobError> {
-        Self::wrapped(self.record.issue(policy, key, to, now))
+    ) -> Attempt<Self, OobDelivery, OobError>
+    where
+        P: Purpose,
+    {
+        let (record, delivery) = self.record.issue(policy, key, to, now).into_parts();
+        let delivery = delivery.map(|d| if P::BINDING { d.for_binding() } else { d });
+        Self::wrapped(Attempt::new(record, delivery))
     }
 
     /// [`OobRecord::verify`], kept to this purpose: its success is `()`,

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::record::{Destination, RecoveryCodes};
 
 use super::audit::Audit;
-use super::contact::ContactCodes;
+use super::contact::{ContactCodes, Purpose};
 use super::error::FlowError;
 use super::factor::{Begun, Factor, Prompt};
 use super::factors::{FactorId, FactorName, NamedFactor};
@@ -1450,7 +1450,7 @@ impl Enrollment {
 /// (`record`: the identity or the binding codes, their cooldown, hourly
 /// cap and lockout per account, whatever the destination), writes the
 /// new record with `write` before the delivery, and moves to `state`.
-fn send_code<F: Factor, P>(
+fn send_code<F: Factor, P: Purpose>(
     flows: &Flows<F>,
     account: &Protection<F::Record>,
     record: &ContactCodes<P>,

@@ -240,6 +240,7 @@ pub struct OobDelivery {
     destination: Destination,
     code: OobCode,
     expires_at: u64,
+    binding: bool,
 }
 
 impl OobDelivery {
@@ -297,6 +298,30 @@ impl OobDelivery {
     #[must_use]
     pub const fn expires_at(&self) -> u64 {
         self.expires_at
+    }
+
+    /// Whether this is a phone-binding code: sent by the flows to a phone
+    /// being bound as a factor, which the account has not proved it owns
+    /// yet. [`spend_budgets`](crate::spend_budgets) charges such texts to
+    /// the number's binding budget, not to the budget of the owner's
+    /// texts (see [`SmsBudgets`]). `false` for every other code.
+    ///
+    /// ```
+    /// # use mfa::{Destination, OobKey, OobPolicy, OobRecord};
+    /// # let to = Destination::sms("+14155552671")?;
+    /// let (_, delivery) = OobRecord::new().issue(&OobPolicy::default(), &OobKey::generate()?, &to, 0).into_parts();
+    /// assert!(!delivery?.is_binding()); // a factor's code, as `OobRecord` issues it
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn is_binding(&self) -> bool {
+        self.binding
+    }
+
+    /// The same delivery, marked as a phone-binding code.
+    pub(crate) const fn for_binding(mut self) -> Self {
+        self.binding = true;
+        self
     }
 }
 
@@ -557,6 +582,7 @@ impl OobRecord {
             destination: destination.clone(),
             code: OobCode::new(&digits),
             expires_at: pending.expires_at,
+            binding: false,
         };
         let mut sends: Vec<u64> = self
             .sends

@@ -10,8 +10,8 @@ use core::task::{Context, Poll, Waker};
 use super::{AsyncStore, MAX_TRIES, storage};
 use crate::flow::FlowError;
 use crate::record::{
-    BudgetId, BudgetLimits, Cas, Destination, OobDelivery, PhoneNumber, PrefixBudget, SendBudget,
-    SmsBudgets, Store,
+    BudgetId, BudgetLimits, Cas, Destination, OobDelivery, PrefixBudget, SendBudget, SmsBudgets,
+    Store,
 };
 
 /// Spends one text from the budget stored under `id`, with
@@ -73,8 +73,9 @@ where
 
 /// Spends the budgets of each delivery of a run (see
 /// [`Ran::deliveries`](crate::Ran::deliveries)) before it is sent: a text
-/// spends its number's budget, then its prefix's (see [`SmsBudgets`]); an
-/// e-mail spends none. Returns each delivery with `Ok(())` (send it) or
+/// spends its number's budget (a phone-binding text, its number's binding
+/// budget: see [`OobDelivery::is_binding`]), then its prefix's (see
+/// [`SmsBudgets`]); an e-mail spends none. Returns each delivery with `Ok(())` (send it) or
 /// why not, a [`FlowError`] that reads as a sentence and carries
 /// [`retry_after`](FlowError::retry_after). Counting errs towards
 /// refusing: a text refused by its prefix's budget has spent its
@@ -119,7 +120,10 @@ where
     let mut out = Vec::new();
     for delivery in deliveries {
         let result = match delivery.destination() {
-            Destination::Sms(phone) => spend_text(store, budgets, phone, now).await,
+            Destination::Sms(phone) if delivery.is_binding() => {
+                spend_text(store, budgets.binding_budgets(phone), now).await
+            }
+            Destination::Sms(phone) => spend_text(store, budgets.budgets(phone), now).await,
             Destination::Email(_) => Ok(()),
         };
         out.push((delivery, result));
@@ -128,18 +132,16 @@ where
 }
 
 /// Spends every budget of one text, stopping at the first refusal.
-async fn spend_text<St, P>(
+async fn spend_text<St>(
     store: &St,
-    budgets: &SmsBudgets<P>,
-    phone: &PhoneNumber,
+    budgets: impl Iterator<Item = (BudgetId, BudgetLimits)>,
     now: u64,
 ) -> Result<(), FlowError>
 where
     St: AsyncStore<SendBudget> + Sync,
     BudgetId: Borrow<St::Id>,
-    P: PrefixBudget,
 {
-    for (id, limits) in budgets.budgets(phone) {
+    for (id, limits) in budgets {
         spend_budget(store, &id, limits, now).await?;
     }
     Ok(())

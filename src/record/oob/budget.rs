@@ -254,8 +254,9 @@ impl Versioned for SendBudget {
 
 /// The id a budget is stored under: for a number, a keyed hash of it (no
 /// phone number is stored as a key in clear); for a prefix, the prefix.
-/// Ids of numbers start with `sms-number/`, ids of prefixes with
-/// `sms-prefix/`, so the two never meet.
+/// Ids of numbers start with `sms-number/`, ids of numbers' binding
+/// budgets with `sms-binding/`, ids of prefixes with `sms-prefix/`, so
+/// none meet.
 ///
 /// ```
 /// use mfa::{BudgetId, OobKey, PhoneNumber};
@@ -286,10 +287,34 @@ impl BudgetId {
     /// ```
     #[must_use]
     pub fn number(key: &OobKey, phone: &PhoneNumber) -> Self {
+        Self::keyed("sms-number/", b"mfa/send-budget/number/v1", key, phone)
+    }
+
+    /// The id of `phone`'s binding budget, spent by phone-binding texts
+    /// ([`OobDelivery::is_binding`](crate::OobDelivery::is_binding)):
+    /// `sms-binding/` and 32 hex digits of HMAC-SHA256 under `key`, in a
+    /// domain of its own, never equal to [`number`](Self::number)'s.
+    ///
+    /// ```
+    /// # use mfa::{BudgetId, OobKey, PhoneNumber};
+    /// let (key, phone) = (OobKey::from_bytes(&[7; 32])?, PhoneNumber::parse("+14155552671")?);
+    /// let id = BudgetId::binding(&key, &phone);
+    /// assert_eq!(id.as_str().len(), "sms-binding/".len() + 32);
+    /// assert_ne!(id.as_str()[12..], BudgetId::number(&key, &phone).as_str()[11..]);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub fn binding(key: &OobKey, phone: &PhoneNumber) -> Self {
+        Self::keyed("sms-binding/", b"mfa/send-budget/binding/v1", key, phone)
+    }
+
+    /// `kind` and 32 hex digits of the tag of `phone` under `key` in
+    /// `domain`.
+    fn keyed(kind: &str, domain: &[u8], key: &OobKey, phone: &PhoneNumber) -> Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let tag = key.tag(b"mfa/send-budget/number/v1", &[phone.as_str().as_bytes()]);
-        let mut id = String::with_capacity(43);
-        id.push_str("sms-number/");
+        let tag = key.tag(domain, &[phone.as_str().as_bytes()]);
+        let mut id = String::with_capacity(kind.len().saturating_add(32));
+        id.push_str(kind);
         for byte in tag.iter().take(16) {
             for nibble in [byte >> 4, byte & 0x0f] {
                 id.push(char::from(
@@ -389,6 +414,13 @@ where
 /// if the host's [`PrefixBudget`] names one. Apply it to a run's
 /// deliveries with [`spend_budgets`](crate::spend_budgets).
 ///
+/// A phone-binding text ([`OobDelivery::is_binding`](crate::OobDelivery::is_binding))
+/// spends the number's binding budget ([`BudgetId::binding`], the same
+/// limits) instead of its own: any account may start binding any number,
+/// so strangers who fill a number's budget that way must not stop its
+/// owner's log-on texts. The prefix budget is shared by every text: it is
+/// the host's cap against SMS pumping, whatever the purpose.
+///
 /// ```
 /// use mfa::{BudgetId, BudgetLimits, OobKey, PhoneNumber, SmsBudgets};
 ///
@@ -484,12 +516,39 @@ impl<P: PrefixBudget> SmsBudgets<P> {
     /// # Ok::<(), mfa::Error>(())
     /// ```
     pub fn budgets(&self, phone: &PhoneNumber) -> impl Iterator<Item = (BudgetId, BudgetLimits)> {
-        let number = (BudgetId::number(&self.key, phone), self.per_number);
+        self.with_prefix(BudgetId::number(&self.key, phone), phone)
+    }
+
+    /// The budgets a phone-binding text to `phone` spends, with their
+    /// limits: the number's binding budget, then the prefix's if there is
+    /// one.
+    ///
+    /// ```
+    /// # use mfa::{BudgetId, OobKey, PhoneNumber, SmsBudgets};
+    /// let key = OobKey::generate()?;
+    /// let phone = PhoneNumber::parse("+14155552671")?;
+    /// let spent: Vec<_> = SmsBudgets::new(key.clone()).binding_budgets(&phone).map(|(id, _)| id).collect();
+    /// assert_eq!(spent, [BudgetId::binding(&key, &phone)]);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn binding_budgets(
+        &self,
+        phone: &PhoneNumber,
+    ) -> impl Iterator<Item = (BudgetId, BudgetLimits)> {
+        self.with_prefix(BudgetId::binding(&self.key, phone), phone)
+    }
+
+    /// `own` with the number's limits, then `phone`'s prefix budget.
+    fn with_prefix(
+        &self,
+        own: BudgetId,
+        phone: &PhoneNumber,
+    ) -> impl Iterator<Item = (BudgetId, BudgetLimits)> {
         let prefix = self
             .prefixes
             .prefix(phone)
             .map(|(prefix, limits)| (BudgetId::prefix(prefix), limits));
-        core::iter::once(number).chain(prefix)
+        core::iter::once((own, self.per_number)).chain(prefix)
     }
 }
 
