@@ -546,3 +546,23 @@ fn exactly_sized_output() {
     let uri = key.to_uri();
     assert_eq!(uri.len(), uri.capacity());
 }
+
+#[test]
+fn the_written_uri_may_reach_the_limit_exactly() {
+    // The URI a key writes may be MAX_LEN bytes, not one more: an added
+    // parameter of unreserved characters grows it by `&x=` and its value.
+    let key = KeyUri::totp(&rfc_totp(TotpConfig::default()), "Example", "alice").expect("valid");
+    let room = KeyUri::MAX_LEN - key.to_uri().len() - "&x=".len();
+    let fits = key
+        .clone()
+        .with_param("x", &"a".repeat(room))
+        .expect("fits");
+    assert_eq!(fits.to_uri().len(), KeyUri::MAX_LEN);
+    assert_eq!(
+        key.with_param("x", &"a".repeat(room + 1)).err(),
+        Some(UriError::TooLong {
+            len: KeyUri::MAX_LEN + 1,
+            max: KeyUri::MAX_LEN,
+        })
+    );
+}
