@@ -15,9 +15,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mfa::{
-    AdminId, DeviceToken, Enrollment, FactorId, FactorName, FlowPolicy, Flows, OobKey,
-    Protection, Reason, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Transition,
-    Verification, Verified,
+    AdminId, DeviceToken, Enrollment, FactorId, FactorName, FlowPolicy, Flows, OobKey, Protection,
+    Reason, RecoveryPolicy, Scenario, TotpFactor, TotpRecord, Transition, Verification, Verified,
 };
 
 /// The flows, under a fixed key so that seeds can hold valid states.
