@@ -5,6 +5,7 @@
 //! ("this code looks old"); one step further, or any step ahead, is only
 //! [`FlowError::Rejected`]. A drift report is a rejection: counted, towards
 //! the lockout too, and it consumes no step and records no drift.
+#![cfg(feature = "std")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

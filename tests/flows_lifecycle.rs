@@ -4,6 +4,7 @@
 //! picked, replace in place, rename, remove, never the last, at most
 //! `MAX_FACTORS`), throttling per factor, recovery codes running low and
 //! renewed, the admin reset, audit events and the end of other sessions.
+#![cfg(feature = "std")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

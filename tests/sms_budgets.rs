@@ -5,6 +5,7 @@
 //! clock. Each limit at its boundary: the last text that fits passes, the
 //! next is refused until the window ends, and the window rolls over at
 //! exactly its end.
+#![cfg(feature = "std")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
