@@ -1,0 +1,83 @@
+//! The account lifecycle of issue 13 on the console: remembered browsers
+//! (remember, forget one or all), and later the admin reset and the
+//! factors. The handlers here call the runner as those of `app.rs` do;
+//! their statements that wire the crate are counted apart
+//! (`tests::glue_is_counted`), so that the console of issue 10 keeps its
+//! bar and this part shows its own cost.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::response::{IntoResponse as _, Redirect, Response};
+use mfa::{DeviceId, DeviceToken, Verified};
+use tower_sessions::Session;
+
+use super::{App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, go, load, now};
+use crate::pages::{self, Flash};
+use crate::users::User;
+use crate::wiring::say;
+
+/// The device token of this browser, if its cookie holds one.
+pub(super) fn remembered(headers: &HeaderMap) -> Option<DeviceToken> {
+    let cookies = headers.get_all(COOKIE).into_iter();
+    let mut values = cookies
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'));
+    values.find_map(|c| DeviceToken::parse(c.trim().strip_prefix("device=")?).ok())
+}
+
+/// Remembers this browser after the log-on check `proof`: its token in a
+/// long-lived cookie on `page`; a refusal is said on the next page.
+pub(super) async fn remember(
+    app: &App,
+    session: &Session,
+    mut data: Data,
+    user: &User,
+    proof: &Verified,
+    mut page: Response,
+) -> Page {
+    let now = now()?;
+    let ran = app.run(user, |f, a| a.trust_device(f, proof, now)).await;
+    let Some(token) = ran.state.filter(|_| ran.result.is_ok()) else {
+        data.flash = ran.result.err().map(|e| Flash::error(say(&e)));
+        return go(session, &data, "/").await;
+    };
+    let days = app.mfa.flows.policy().trust_ttl() / 86_400;
+    let value = token.to_cookie_value();
+    let cookie = tower_sessions::cookie::Cookie::build((DEVICE_COOKIE, value.as_str()))
+        .http_only(true)
+        .secure(SECURE)
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .path("/")
+        .max_age(tower_sessions::cookie::time::Duration::days(
+            i64::try_from(days).unwrap_or(30),
+        ))
+        .build();
+    let header = cookie
+        .to_string()
+        .parse()
+        .map_err(|_| Fail("cookie".into()))?;
+    page.headers_mut().append(SET_COOKIE, header);
+    Ok(page)
+}
+
+/// Forgets one remembered device (`device`: its id) or all (`all`).
+pub(super) async fn forget_device(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    let mut data = load(&session).await?;
+    let user = signed_in!(app, data);
+    let (f, now) = (Fields::parse(&body), now()?);
+    let done = match (f.get("device"), DeviceId::parse(f.get("device"))) {
+        (_, Ok(id)) => app.run(&user, |_, a| a.revoke_device(&id, now)).await,
+        ("all", _) => app.run(&user, |_, a| a.revoke_all_devices(now)).await,
+        (_, Err(e)) => {
+            data.flash = Some(Flash::error(pages::sentence(&e.to_string())));
+            return go(&session, &data, "/").await;
+        }
+    };
+    data.flash = Some(match done.result {
+        Ok(()) => Flash::info("Forgotten: signing in there asks for a code again."),
+        Err(e) => Flash::error(say(&e)),
+    });
+    go(&session, &data, "/").await
+}
