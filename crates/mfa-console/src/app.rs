@@ -16,10 +16,11 @@ use mfa::{
     Verification, Verified,
 };
 use serde::{Deserialize, Serialize};
-use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{Session, SessionManagerLayer};
 
 use crate::outbox::Outbox;
 use crate::pages::{self, Flash};
+use crate::sessions::SqlSessions;
 use crate::users::{User, Users};
 use crate::wiring::{Account, Console, Factor, Record, say};
 
@@ -62,7 +63,8 @@ struct Data {
     flash: Option<Flash>,
 }
 
-const KEY: &str = "console";
+/// The session key of the console's data ([`Data`]).
+pub(crate) const KEY: &str = "console";
 
 /// The cookie of a remembered browser: its device token.
 const DEVICE_COOKIE: &str = "device";
@@ -113,8 +115,8 @@ impl App {
     }
 
     /// The routes, with sessions kept in `sessions`.
-    pub fn router<S: SessionStore + Clone>(self, sessions: S) -> Router {
-        let layer = SessionManagerLayer::new(sessions)
+    pub fn router(self, sessions: SqlSessions) -> Router {
+        let layer = SessionManagerLayer::new(sessions.clone())
             .with_secure(SECURE)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)
             .with_expiry(tower_sessions::Expiry::OnInactivity(
@@ -141,9 +143,12 @@ impl App {
             .route("/verify/send", post(verify_send))
             .route("/verify/recovery", post(verify_recovery))
             .route("/devices/forget", post(forget_device))
+            .route("/admin", get(admin_page))
+            .route("/admin/reset", post(admin_reset))
             .route("/resources", get(resources))
             .route("/resources/delete", post(delete_resource))
             .layer(layer)
+            .layer(axum::Extension(sessions))
             .with_state(self);
         crate::security::harden(routes)
     }
@@ -336,7 +341,7 @@ macro_rules! signed_in {
 // The account lifecycle of issue 13, its glue counted on its own.
 #[path = "lifecycle.rs"]
 mod lifecycle;
-use lifecycle::{forget_device, remember, remembered};
+use lifecycle::{admin_page, admin_reset, forget_device, remember, remembered};
 
 async fn home(State(app): State<App>, session: Session) -> Page {
     let mut data = load(&session).await?;

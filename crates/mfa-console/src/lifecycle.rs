@@ -1,20 +1,22 @@
 //! The account lifecycle of issue 13 on the console: remembered browsers
-//! (remember, forget one or all), and later the admin reset and the
-//! factors. The handlers here call the runner as those of `app.rs` do;
+//! (remember, forget one or all), and an administrator's reset of a
+//! user's protection (its sessions ended). The handlers here call the runner as those of `app.rs` do;
 //! their statements that wire the crate are counted apart
 //! (`tests::glue_is_counted`), so that the console of issue 10 keeps its
 //! bar and this part shows its own cost.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Redirect, Response};
-use mfa::{DeviceId, DeviceToken, Verified};
+use mfa::{AdminId, DeviceId, DeviceToken, Reason, Verified};
 use tower_sessions::Session;
 
-use super::{App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, go, load, now};
+use super::{App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, go, load, now, show};
 use crate::pages::{self, Flash};
+use crate::sessions::SqlSessions;
 use crate::users::User;
 use crate::wiring::say;
 
@@ -80,4 +82,62 @@ pub(super) async fn forget_device(State(app): State<App>, session: Session, body
         Err(e) => Flash::error(say(&e)),
     });
     go(&session, &data, "/").await
+}
+
+/// The administrator's page (403 for anyone else).
+pub(super) async fn admin_page(State(app): State<App>, session: Session) -> Page {
+    let mut data = load(&session).await?;
+    let user = signed_in!(app, data);
+    if !user.admin {
+        return Ok((StatusCode::FORBIDDEN, pages::forbidden(&user)).into_response());
+    }
+    let flash = data.flash.take();
+    show(&session, &data, pages::admin(&user, flash.as_ref())).await
+}
+
+/// An administrator resets the named user's protection, with a reason:
+/// the owner is told, the audit log names the administrator, and the
+/// owner's sessions end.
+pub(super) async fn admin_reset(
+    State(app): State<App>,
+    Extension(sessions): Extension<SqlSessions>,
+    session: Session,
+    body: Bytes,
+) -> Page {
+    let mut data = load(&session).await?;
+    let user = signed_in!(app, data);
+    if !user.admin {
+        return Ok((StatusCode::FORBIDDEN, pages::forbidden(&user)).into_response());
+    }
+    let f = Fields::parse(&body);
+    let admin = AdminId::new(&user.name).map_err(|e| Fail(e.to_string()))?;
+    let (owner, reason) = match (app.users.get(f.get("user")), Reason::new(f.get("reason"))) {
+        (None, _) => return refused(&session, data, "There is no such user.".into()).await,
+        (_, Err(e)) => return refused(&session, data, format!("The reason: {e}.")).await,
+        (Some(owner), Ok(reason)) => (owner.clone(), reason),
+    };
+    let now = now()?;
+    let done = app
+        .run(&owner, |f, a| a.admin_reset(f, &admin, &reason, now))
+        .await;
+    if done.ends_other_sessions() {
+        sessions
+            .end_all_of(&owner.name)
+            .await
+            .map_err(|e| Fail(e.to_string()))?;
+    }
+    data.flash = Some(match done.result {
+        Ok(()) => Flash::info(format!(
+            "{}'s protection is off, their sessions ended, and they were told.",
+            owner.name
+        )),
+        Err(e) => Flash::error(say(&e)),
+    });
+    go(&session, &data, "/admin").await
+}
+
+/// Back to the admin page with `text`, a refusal.
+async fn refused(session: &Session, mut data: Data, text: String) -> Page {
+    data.flash = Some(Flash::error(text));
+    go(session, &data, "/admin").await
 }

@@ -89,6 +89,7 @@ fn layout(title: &str, user: Option<&User>, flash: Option<&Flash>, body: Markup)
                     nav {
                         a href="/" { b { "Example Co console" } }
                         @if user.is_some() { a href="/resources" { "Resources" } }
+                        @if user.is_some_and(|u| u.admin) { a #admin href="/admin" { "Admin" } }
                         a href="/outbox" { "Outbox (dev)" }
                     }
                     @if let Some(user) = user {
@@ -126,9 +127,9 @@ pub fn login(flash: Option<&Flash>) -> Markup {
             }
             p.hint { "Demo users (development only):" }
             table.hint {
-                tr { th { "user" } th { "password" } th { "e-mail" } th { "phone" } }
-                @for (name, password, email, phone) in DEMO {
-                    tr { td { (name) } td { code { (password) } } td { (email) } td { (phone.unwrap_or("none")) } }
+                tr { th { "user" } th { "password" } th { "e-mail" } th { "phone" } th { "role" } }
+                @for (name, password, email, phone, admin) in DEMO {
+                    tr { td { (name) } td { code { (password) } } td { (email) } td { (phone.unwrap_or("none")) } td { (if admin { "administrator" } else { "user" }) } }
                 }
             }
         },
@@ -496,6 +497,33 @@ pub fn resources(user: &User, names: &[String], flash: Option<&Flash>) -> Markup
             }
             @if names.is_empty() { p { "No resources left." } }
         },
+    )
+}
+
+/// The administrator's page: reset a user's protection, with a reason.
+pub fn admin(user: &User, flash: Option<&Flash>) -> Markup {
+    layout(
+        "Administration",
+        Some(user),
+        flash,
+        html! {
+            p { "Reset the account protection of a user who lost every factor and recovery code, once you have checked who they are. It turns their protection off, ends their sessions and tells them; the audit log names you and the reason (keep personal data out of it)." }
+            form #admin-reset method="post" action="/admin/reset" {
+                label { "User " input type="text" name="user"; }
+                label { "Reason " input type="text" name="reason"; }
+                button.danger type="submit" { "Reset protection" }
+            }
+        },
+    )
+}
+
+/// The page a user who is not an administrator gets at `/admin` (403).
+pub fn forbidden(user: &User) -> Markup {
+    layout(
+        "Not allowed",
+        Some(user),
+        None,
+        html! { p #forbidden { "Only administrators may open this page." } },
     )
 }
 

@@ -431,7 +431,9 @@ fn code_lines(source: &str) -> Vec<&str> {
 /// or `answer`, which runs a check's step through it), an account's load
 /// (`mfa::load`), a check's authorisation (`.authorize(`), the store
 /// set-up's call (`Console::open`), and what a page takes from a run's
-/// effects (`.key()`, `.recovery_codes()`, `.sent_to()`).
+/// effects (`.key()`, `.recovery_codes()`, `.sent_to()`,
+/// `.ends_other_sessions()`) and carries one out (`.end_all_of(`: the
+/// sessions ended).
 fn wires(line: &str) -> bool {
     [
         "app.run(",
@@ -441,6 +443,8 @@ fn wires(line: &str) -> bool {
         ".key()",
         ".recovery_codes()",
         ".sent_to()",
+        ".ends_other_sessions()",
+        ".end_all_of(",
     ]
     .iter()
     .any(|m| line.contains(m))
@@ -540,7 +544,7 @@ fn glue_is_counted() {
 const LIFECYCLE_BAR: usize = 60;
 
 /// What the lifecycle part holds, as the README says it.
-const LIFECYCLE: &str = "remembered browsers";
+const LIFECYCLE: &str = "remembered browsers, the admin reset";
 
 /// The count sees what it must: a wrapped runner call is counted whole,
 /// and a line that does not wire the crate is not.
@@ -694,10 +698,11 @@ async fn sessions_are_kept_by_the_hash_of_their_id() {
     sessions.save(&record).await.unwrap();
     assert_eq!(sessions.load(&id).await.unwrap(), Some(record.clone()));
 
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, record FROM console_sessions")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, record FROM console_user_sessions")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 1);
     let (key, json) = &rows[0];
     let cookie = id.to_string();

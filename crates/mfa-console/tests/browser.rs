@@ -596,7 +596,54 @@ async fn dave(env: &Env<'_>) {
     b.submit("form#code-form").await;
     b.expect_path("/").await;
     b.expect_message("You are signed in").await;
+    admin_reset(env, &b).await;
     b.close().await;
+}
+
+/// An administrator resets dave's protection while dave is signed in
+/// elsewhere: dave's session ends, his next sign-in asks no code, and the
+/// outbox has the notice. The admin page is for administrators only.
+async fn admin_reset(env: &Env<'_>, b: &Browser<'_>) {
+    let mail = "dave@example.com";
+    assert!(b.absent("a#admin").await, "no admin link for dave");
+    b.goto("/admin").await;
+    assert!(b.text("#forbidden").await.contains("Only administrators"));
+    b.goto("/").await;
+    b.expect_path("/").await;
+    let seen = b.outbox(mail).await.len();
+
+    let root = Browser::open(env, "root").await;
+    root.sign_in("root", "root-demo-pw").await;
+    root.expect_path("/").await;
+    root.click("a#admin").await;
+    root.expect_path("/admin").await;
+    root.fill("form#admin-reset", "user", "dave").await;
+    root.fill("form#admin-reset", "reason", " ").await;
+    root.submit("form#admin-reset").await;
+    root.expect_error("The reason: enter a name.").await;
+    root.fill("form#admin-reset", "user", "nobody").await;
+    root.fill("form#admin-reset", "reason", "ticket 4711").await;
+    root.submit("form#admin-reset").await;
+    root.expect_error("There is no such user.").await;
+    root.fill("form#admin-reset", "user", "dave").await;
+    root.fill("form#admin-reset", "reason", "ticket 4711: lost phone")
+        .await;
+    root.submit("form#admin-reset").await;
+    root.expect_message("dave's protection is off").await;
+    root.close().await;
+
+    // Dave's open session has ended: the next page load goes to sign-in.
+    b.goto("/").await;
+    b.expect_path("/login").await;
+    b.expect_notice(mail, seen, "administrator turned account protection off")
+        .await;
+    b.sign_in("dave", "dave-demo-pw").await;
+    b.expect_path("/").await;
+    assert!(
+        b.text("#protection-status").await.contains("Off"),
+        "dave's protection is off {}",
+        b.context().await
+    );
 }
 
 // ---------------------------------------------------------------------------
