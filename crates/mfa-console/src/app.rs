@@ -37,6 +37,10 @@ pub enum After {
     Regenerate,
     /// Turning protection off.
     TurnOff,
+    /// Renaming this factor.
+    Rename(FactorId, mfa::FactorName),
+    /// Removing this factor.
+    Remove(FactorId),
 }
 
 /// The method chosen when turning protection on.
@@ -143,6 +147,8 @@ impl App {
             .route("/verify/send", post(verify_send))
             .route("/verify/recovery", post(verify_recovery))
             .route("/devices/forget", post(forget_device))
+            .route("/factors/rename", post(rename_factor))
+            .route("/factors/remove", post(remove_factor))
             .route("/admin", get(admin_page))
             .route("/admin/reset", post(admin_reset))
             .route("/resources", get(resources))
@@ -341,7 +347,10 @@ macro_rules! signed_in {
 // The account lifecycle of issue 13, its glue counted on its own.
 #[path = "lifecycle.rs"]
 mod lifecycle;
-use lifecycle::{admin_page, admin_reset, forget_device, remember, remembered};
+use lifecycle::{
+    admin_page, admin_reset, factor_changed, forget_device, remember, remembered, remove_factor,
+    rename_factor,
+};
 
 async fn home(State(app): State<App>, session: Session) -> Page {
     let mut data = load(&session).await?;
@@ -779,6 +788,9 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
             }
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             go(session, &data, "/").await
+        }
+        After::Rename(..) | After::Remove(_) => {
+            factor_changed(app, session, data, user, &change, proof, now).await
         }
         _ => {
             let done = app.run(user, |f, a| a.turn_off(f, proof, now)).await;

@@ -1,6 +1,7 @@
 //! The account lifecycle of issue 13 on the console: remembered browsers
-//! (remember, forget one or all), and an administrator's reset of a
-//! user's protection (its sessions ended). The handlers here call the runner as those of `app.rs` do;
+//! (remember, forget one or all), renaming and removing a factor after a
+//! fresh check, and an administrator's reset of a user's protection (its
+//! sessions ended). The handlers here call the runner as those of `app.rs` do;
 //! their statements that wire the crate are counted apart
 //! (`tests::glue_is_counted`), so that the console of issue 10 keeps its
 //! bar and this part shows its own cost.
@@ -11,10 +12,12 @@ use axum::extract::State;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Redirect, Response};
-use mfa::{AdminId, DeviceId, DeviceToken, Reason, Verified};
+use mfa::{AdminId, DeviceId, DeviceToken, FactorName, Reason, Verified};
 use tower_sessions::Session;
 
-use super::{App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, go, load, now, show};
+use super::{
+    After, App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, go, load, now, show, step_up,
+};
 use crate::pages::{self, Flash};
 use crate::sessions::SqlSessions;
 use crate::users::User;
@@ -112,8 +115,10 @@ pub(super) async fn admin_reset(
     let f = Fields::parse(&body);
     let admin = AdminId::new(&user.name).map_err(|e| Fail(e.to_string()))?;
     let (owner, reason) = match (app.users.get(f.get("user")), Reason::new(f.get("reason"))) {
-        (None, _) => return refused(&session, data, "There is no such user.".into()).await,
-        (_, Err(e)) => return refused(&session, data, format!("The reason: {e}.")).await,
+        (None, _) => {
+            return refused(&session, data, "There is no such user.".into(), "/admin").await;
+        }
+        (_, Err(e)) => return refused(&session, data, format!("The reason: {e}."), "/admin").await,
         (Some(owner), Ok(reason)) => (owner.clone(), reason),
     };
     let now = now()?;
@@ -136,8 +141,59 @@ pub(super) async fn admin_reset(
     go(&session, &data, "/admin").await
 }
 
-/// Back to the admin page with `text`, a refusal.
-async fn refused(session: &Session, mut data: Data, text: String) -> Page {
+/// Back to `to` with `text`, a refusal.
+async fn refused(session: &Session, mut data: Data, text: String, to: &str) -> Page {
     data.flash = Some(Flash::error(text));
-    go(session, &data, "/admin").await
+    go(session, &data, to).await
+}
+
+/// Renames a factor (`factor`: its id; `name`: the new name) after a
+/// fresh check; a bad name is refused before the check.
+pub(super) async fn rename_factor(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    let f = Fields::parse(&body);
+    match (f.get("factor").parse(), FactorName::new(f.get("name"))) {
+        (Ok(id), Ok(name)) => step_up(&app, &session, After::Rename(id, name)).await,
+        (_, Err(e)) => {
+            let data = load(&session).await?;
+            refused(&session, data, format!("The name: {e}."), "/").await
+        }
+        (Err(_), _) => Ok(Redirect::to("/").into_response()),
+    }
+}
+
+/// Removes a factor (`factor`: its id) after a fresh check.
+pub(super) async fn remove_factor(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    match Fields::parse(&body).get("factor").parse() {
+        Ok(id) => step_up(&app, &session, After::Remove(id)).await,
+        Err(_) => Ok(Redirect::to("/").into_response()),
+    }
+}
+
+/// A factor renamed or removed, with the check `proof` that just passed.
+pub(super) async fn factor_changed(
+    app: &App,
+    session: &Session,
+    mut data: Data,
+    user: &User,
+    change: &After,
+    proof: &Verified,
+    now: u64,
+) -> Page {
+    let done = match change {
+        After::Rename(id, name) => {
+            app.run(user, |f, a| a.rename_factor(f, id, name, proof, now))
+                .await
+        }
+        After::Remove(id) => {
+            app.run(user, |f, a| a.remove_factor(f, id, proof, now))
+                .await
+        }
+        _ => return go(session, &data, "/").await,
+    };
+    data.flash = Some(match (done.result, change) {
+        (Ok(()), After::Rename(..)) => Flash::info("Renamed."),
+        (Ok(()), _) => Flash::info("Removed: it no longer signs you in."),
+        (Err(e), _) => Flash::error(say(&e)),
+    });
+    go(session, &data, "/").await
 }

@@ -180,9 +180,24 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
             @if account.is_on() {
                 h2 { "Second factors" }
                 table #factors {
-                    tr { th { "Name" } th { "Kind" } th { "Added" } }
+                    tr { th { "Name" } th { "Kind" } th { "Added" } th {} th {} }
                     @for factor in account.factors() {
-                        tr.factor { td.name { (factor.name().as_str()) } td { (factor_kind(factor.record())) } td { (timestamp(factor.added())) } }
+                        tr.factor {
+                            td.name { (factor.name().as_str()) } td { (factor_kind(factor.record())) } td { (timestamp(factor.added())) }
+                            td {
+                                form.rename-factor method="post" action="/factors/rename" {
+                                    input type="hidden" name="factor" value=(factor.id());
+                                    input type="text" name="name" value=(factor.name().as_str()) aria-label="New name";
+                                    button.secondary type="submit" { "Rename" }
+                                }
+                            }
+                            td {
+                                form.remove-factor method="post" action="/factors/remove" {
+                                    input type="hidden" name="factor" value=(factor.id());
+                                    button.danger type="submit" { "Remove" }
+                                }
+                            }
+                        }
                     }
                 }
                 p.hint { "Each change asks for your second factor first." }
@@ -423,6 +438,8 @@ pub fn purpose(after: &crate::app::After) -> String {
         After::ChangeMethod(_) => "to change your sign-in method".to_owned(),
         After::Regenerate => "to make new recovery codes".to_owned(),
         After::TurnOff => "to turn protection off".to_owned(),
+        After::Rename(..) => "to rename a second factor".to_owned(),
+        After::Remove(_) => "to remove a second factor".to_owned(),
     }
 }
 

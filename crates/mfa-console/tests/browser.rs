@@ -529,6 +529,31 @@ async fn carol(env: &Env<'_>) {
     b.submit("form#code-form").await;
     b.expect_path("/").await;
 
+    // Rename the factor after a check (a bad name refused before it); the
+    // last factor cannot be removed.
+    b.fill("form.rename-factor", "name", " ").await;
+    b.submit("form.rename-factor").await;
+    b.expect_path("/").await;
+    b.expect_error("The name: enter a name.").await;
+    b.fill("form.rename-factor", "name", "Carol's phone app")
+        .await;
+    b.submit("form.rename-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.expect_message("Renamed.").await;
+    assert_eq!(b.text("tr.factor td.name").await, "Carol's phone app");
+    b.submit("form.remove-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.expect_error("The last factor cannot be removed").await;
+    assert_eq!(b.count("tr.factor").await, 1, "the factor stays");
+
     b.turn_off(mail, async || {
         b.fill("form#code-form", "code", &app.next_code().await)
             .await;
