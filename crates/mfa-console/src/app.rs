@@ -37,6 +37,8 @@ pub enum After {
     Regenerate,
     /// Turning protection off.
     TurnOff,
+    /// Adding a factor with this name.
+    Add(mfa::FactorName),
     /// Renaming this factor.
     Rename(FactorId, mfa::FactorName),
     /// Removing this factor.
@@ -145,8 +147,10 @@ impl App {
             .route("/verify", get(verify_page))
             .route("/verify/code", post(verify_code))
             .route("/verify/send", post(verify_send))
+            .route("/verify/choose", post(verify_choose))
             .route("/verify/recovery", post(verify_recovery))
             .route("/devices/forget", post(forget_device))
+            .route("/factors/add", post(add_factor))
             .route("/factors/rename", post(rename_factor))
             .route("/factors/remove", post(remove_factor))
             .route("/admin", get(admin_page))
@@ -348,8 +352,8 @@ macro_rules! signed_in {
 #[path = "lifecycle.rs"]
 mod lifecycle;
 use lifecycle::{
-    admin_page, admin_reset, factor_changed, forget_device, remember, remembered, remove_factor,
-    rename_factor,
+    add_factor, admin_page, admin_reset, factor_changed, forget_device, remember, remembered,
+    remove_factor, rename_factor, verify_choose,
 };
 
 async fn home(State(app): State<App>, session: Session) -> Page {
@@ -668,16 +672,23 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
         return go(&session, &data, "/").await;
     };
     let account = mfa::load(&app.mfa.store, user.name.as_str()).await;
-    let phone = match account.as_ref().ok().and_then(Account::factor) {
+    let factors = account.as_ref().map(Account::factors).unwrap_or_default();
+    let chosen = check.factor().or_else(|| factors.first().map(|f| f.id()));
+    let phone = match factors
+        .iter()
+        .find(|f| Some(f.id()) == chosen)
+        .map(|f| f.record())
+    {
         Some(Either::Second(sms)) => Some(sms.phone().as_str().to_owned()),
         _ => None,
     };
+    let others: Vec<_> = factors.iter().filter(|f| Some(f.id()) != chosen).collect();
     let flash = data.flash.take();
     let page = pages::verify(
         &user,
         data.user.is_some(),
         check.awaiting(),
-        phone.as_deref(),
+        (phone.as_deref(), &others),
         &pages::purpose(after),
         app.mfa.flows.policy().trust_ttl() / 86_400,
         flash.as_ref(),
@@ -789,7 +800,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             go(session, &data, "/").await
         }
-        After::Rename(..) | After::Remove(_) => {
+        After::Add(..) | After::Rename(..) | After::Remove(_) => {
             factor_changed(app, session, data, user, &change, proof, now).await
         }
         _ => {

@@ -1,6 +1,6 @@
 //! The account lifecycle of issue 13 on the console: remembered browsers
-//! (remember, forget one or all), renaming and removing a factor after a
-//! fresh check, and an administrator's reset of a user's protection (its
+//! (remember, forget one or all), adding, renaming and removing a factor
+//! after a fresh check, choosing which factor a check asks, and an administrator's reset of a user's protection (its
 //! sessions ended). The handlers here call the runner as those of `app.rs` do;
 //! their statements that wire the crate are counted apart
 //! (`tests::glue_is_counted`), so that the console of issue 10 keeps its
@@ -12,11 +12,12 @@ use axum::extract::State;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Redirect, Response};
-use mfa::{AdminId, DeviceId, DeviceToken, FactorName, Reason, Verified};
+use mfa::{AdminId, DeviceId, DeviceToken, Enrollment, FactorName, Reason, Verified};
 use tower_sessions::Session;
 
 use super::{
-    After, App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, go, load, now, show, step_up,
+    After, App, DEVICE_COOKIE, Data, Fail, Fields, Page, SECURE, checked_user, go, load, now, show,
+    step_up,
 };
 use crate::pages::{self, Flash};
 use crate::sessions::SqlSessions;
@@ -161,6 +162,34 @@ pub(super) async fn rename_factor(State(app): State<App>, session: Session, body
     }
 }
 
+/// Adds a factor named `name` after a fresh check; the setup pages
+/// follow. A bad name is refused before the check.
+pub(super) async fn add_factor(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    match FactorName::new(Fields::parse(&body).get("name")) {
+        Ok(name) => step_up(&app, &session, After::Add(name)).await,
+        Err(e) => {
+            let data = load(&session).await?;
+            refused(&session, data, format!("The name: {e}."), "/").await
+        }
+    }
+}
+
+/// The check asks the factor `factor` (its id) instead.
+pub(super) async fn verify_choose(State(app): State<App>, session: Session, body: Bytes) -> Page {
+    let Ok(id) = Fields::parse(&body).get("factor").parse() else {
+        return Ok(Redirect::to("/verify").into_response());
+    };
+    let mut data = load(&session).await?;
+    let (Some(user), Some(check)) = (checked_user(&app, &data), data.check.clone()) else {
+        return go(&session, &data, "/").await;
+    };
+    let now = now()?;
+    let done = app.run(&user, |f, a| check.choose(f, a, &id, now)).await;
+    data.flash = done.result.err().map(|e| Flash::error(say(&e)));
+    data.check = done.state.or(data.check);
+    go(&session, &data, "/verify").await
+}
+
 /// Removes a factor (`factor`: its id) after a fresh check.
 pub(super) async fn remove_factor(State(app): State<App>, session: Session, body: Bytes) -> Page {
     match Fields::parse(&body).get("factor").parse() {
@@ -179,6 +208,19 @@ pub(super) async fn factor_changed(
     proof: &Verified,
     now: u64,
 ) -> Page {
+    if let After::Add(name) = change {
+        let done = app
+            .run(user, |f, a| Enrollment::start_add(f, a, proof, name, now))
+            .await;
+        data.flash = done.result.err().map(|e| Flash::error(say(&e)));
+        data.enrollment = done.state;
+        let to = if data.enrollment.is_some() {
+            "/protection/setup"
+        } else {
+            "/"
+        };
+        return go(session, &data, to).await;
+    }
     let done = match change {
         After::Rename(id, name) => {
             app.run(user, |f, a| a.rename_factor(f, id, name, proof, now))

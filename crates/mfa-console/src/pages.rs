@@ -200,6 +200,10 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
                         }
                     }
                 }
+                form #add-factor method="post" action="/factors/add" {
+                    label { "Another factor, named " input type="text" name="name" placeholder="Backup phone"; }
+                    button.secondary type="submit" { "Add" }
+                }
                 p.hint { "Each change asks for your second factor first." }
                 div.actions {
                     form #change-method method="post" action="/protection/change-method" {
@@ -438,17 +442,19 @@ pub fn purpose(after: &crate::app::After) -> String {
         After::ChangeMethod(_) => "to change your sign-in method".to_owned(),
         After::Regenerate => "to make new recovery codes".to_owned(),
         After::TurnOff => "to turn protection off".to_owned(),
+        After::Add(_) => "to add a second factor".to_owned(),
         After::Rename(..) => "to rename a second factor".to_owned(),
         After::Remove(_) => "to remove a second factor".to_owned(),
     }
 }
 
-/// The challenge: a code from the app or a text, or a recovery code.
+/// The challenge: a code from the app or a text, or a recovery code; the
+/// account's other factors (`others`) to ask instead.
 pub fn verify(
     user: &User,
     signed_in: bool,
     awaiting: Awaiting<'_>,
-    phone: Option<&str>,
+    (phone, others): (Option<&str>, &[&mfa::NamedFactor<crate::wiring::Record>]),
     why: &str,
     remember_days: u64,
     flash: Option<&Flash>,
@@ -478,6 +484,12 @@ pub fn verify(
                     label { input type="checkbox" name="remember" value="on"; " Remember this browser for " (remember_days) " days" }
                 }
                 button type="submit" { "Verify" }
+            }
+            @for other in others {
+                form.choose-factor method="post" action="/verify/choose" {
+                    input type="hidden" name="factor" value=(other.id());
+                    button.secondary type="submit" { "Use " (other.name().as_str()) " instead" }
+                }
             }
             p.hint { "Cannot use it? Use one of your recovery codes:" }
             form #recovery-form method="post" action="/verify/recovery" {

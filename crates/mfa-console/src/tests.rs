@@ -544,7 +544,8 @@ fn glue_is_counted() {
 const LIFECYCLE_BAR: usize = 60;
 
 /// What the lifecycle part holds, as the README says it.
-const LIFECYCLE: &str = "remembered browsers, renaming and removing factors, the admin reset";
+const LIFECYCLE: &str =
+    "remembered browsers, adding, renaming, removing and choosing factors, the admin reset";
 
 /// The count sees what it must: a wrapped runner call is counted whole,
 /// and a line that does not wire the crate is not.

@@ -554,6 +554,52 @@ async fn carol(env: &Env<'_>) {
     b.expect_error("The last factor cannot be removed").await;
     assert_eq!(b.count("tr.factor").await, 1, "the factor stays");
 
+    // A second factor, a backup authenticator app, after a check; sign-in
+    // then offers it instead of the first, and it can be removed.
+    b.fill("form#add-factor", "name", "Backup app").await;
+    b.submit("form#add-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/protection/setup").await;
+    b.set_checked("input[name=method][value=totp]", true).await;
+    b.submit("form#method-form").await;
+    let secret = Secret::from_base32(&b.text("#secret").await.replace(' ', "")).expect("a secret");
+    let href = b.find("a#otpauth").await.attr("href").await.expect("href");
+    let uri = KeyUri::parse(&href.expect("a#otpauth has an href")).expect("a key URI");
+    let mut backup = Authenticator::new(
+        Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
+    );
+    b.fill("form#confirm-form", "code", &backup.next_code().await)
+        .await;
+    b.submit("form#confirm-form").await;
+    b.expect_path("/").await;
+    assert_eq!(b.count("tr.factor").await, 2, "two factors");
+    b.sign_out().await;
+    b.sign_in("carol", "carol-demo-pw").await;
+    b.expect_path("/verify").await;
+    // The check asks the first factor: the backup's code is not tried
+    // against it.
+    b.fill("form#code-form", "code", &backup.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_error("Wrong code").await;
+    b.submit("form.choose-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &backup.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.submit("tr.factor:last-child form.remove-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.expect_message("Removed").await;
+    assert_eq!(b.count("tr.factor").await, 1, "one factor left");
+
     b.turn_off(mail, async || {
         b.fill("form#code-form", "code", &app.next_code().await)
             .await;
