@@ -88,12 +88,17 @@ pub(super) async fn forget_device(State(app): State<App>, session: Session, body
     go(&session, &data, "/").await
 }
 
+/// The 403 page, unless `user` is an administrator.
+fn not_admin(user: &User) -> Option<Response> {
+    (!user.admin).then(|| (StatusCode::FORBIDDEN, pages::forbidden(user)).into_response())
+}
+
 /// The administrator's page (403 for anyone else).
 pub(super) async fn admin_page(State(app): State<App>, session: Session) -> Page {
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
-    if !user.admin {
-        return Ok((StatusCode::FORBIDDEN, pages::forbidden(&user)).into_response());
+    if let Some(page) = not_admin(&user) {
+        return Ok(page);
     }
     let flash = data.flash.take();
     show(&session, &data, pages::admin(&user, flash.as_ref())).await
@@ -110,8 +115,8 @@ pub(super) async fn admin_reset(
 ) -> Page {
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
-    if !user.admin {
-        return Ok((StatusCode::FORBIDDEN, pages::forbidden(&user)).into_response());
+    if let Some(page) = not_admin(&user) {
+        return Ok(page);
     }
     let f = Fields::parse(&body);
     let admin = AdminId::new(&user.name).map_err(|e| Fail(e.to_string()))?;
@@ -154,10 +159,7 @@ pub(super) async fn rename_factor(State(app): State<App>, session: Session, body
     let f = Fields::parse(&body);
     match (f.get("factor").parse(), FactorName::new(f.get("name"))) {
         (Ok(id), Ok(name)) => step_up(&app, &session, After::Rename(id, name)).await,
-        (_, Err(e)) => {
-            let data = load(&session).await?;
-            refused(&session, data, format!("The name: {e}."), "/").await
-        }
+        (_, Err(e)) => bad_name(&session, &e).await,
         (Err(_), _) => Ok(Redirect::to("/").into_response()),
     }
 }
@@ -167,10 +169,7 @@ pub(super) async fn rename_factor(State(app): State<App>, session: Session, body
 pub(super) async fn add_factor(State(app): State<App>, session: Session, body: Bytes) -> Page {
     match FactorName::new(Fields::parse(&body).get("name")) {
         Ok(name) => step_up(&app, &session, After::Add(name)).await,
-        Err(e) => {
-            let data = load(&session).await?;
-            refused(&session, data, format!("The name: {e}."), "/").await
-        }
+        Err(e) => bad_name(&session, &e).await,
     }
 }
 
@@ -188,6 +187,12 @@ pub(super) async fn verify_choose(State(app): State<App>, session: Session, body
     data.flash = done.result.err().map(|e| Flash::error(say(&e)));
     data.check = done.state.or(data.check);
     go(&session, &data, "/verify").await
+}
+
+/// Back to the account page: the name `e` says is not one.
+async fn bad_name(session: &Session, e: &mfa::NameError) -> Page {
+    let data = load(session).await?;
+    refused(session, data, format!("The name: {e}."), "/").await
 }
 
 /// Removes a factor (`factor`: its id) after a fresh check.
