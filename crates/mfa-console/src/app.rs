@@ -8,19 +8,19 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mfa::{
-    Awaiting, Destination, DeviceId, DeviceToken, Either, Enrollment, FactorId, Flows, PhoneNumber,
-    Ran, Scenario, Verification, Verified,
+    Awaiting, Destination, Either, Enrollment, FactorId, Flows, PhoneNumber, Ran, Scenario,
+    Verification, Verified,
 };
 use serde::{Deserialize, Serialize};
-use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{Session, SessionManagerLayer};
 
 use crate::outbox::Outbox;
 use crate::pages::{self, Flash};
+use crate::sessions::SqlSessions;
 use crate::users::{User, Users};
 use crate::wiring::{Account, Console, Factor, Record, say};
 
@@ -37,6 +37,12 @@ pub enum After {
     Regenerate,
     /// Turning protection off.
     TurnOff,
+    /// Adding a factor with this name.
+    Add(mfa::FactorName),
+    /// Renaming this factor.
+    Rename(FactorId, mfa::FactorName),
+    /// Removing this factor.
+    Remove(FactorId),
 }
 
 /// The method chosen when turning protection on.
@@ -63,7 +69,8 @@ struct Data {
     flash: Option<Flash>,
 }
 
-const KEY: &str = "console";
+/// The session key of the console's data ([`Data`]).
+pub(crate) const KEY: &str = "console";
 
 /// The cookie of a remembered browser: its device token.
 const DEVICE_COOKIE: &str = "device";
@@ -114,8 +121,8 @@ impl App {
     }
 
     /// The routes, with sessions kept in `sessions`.
-    pub fn router<S: SessionStore + Clone>(self, sessions: S) -> Router {
-        let layer = SessionManagerLayer::new(sessions)
+    pub fn router(self, sessions: SqlSessions) -> Router {
+        let layer = SessionManagerLayer::new(sessions.clone())
             .with_secure(SECURE)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)
             .with_expiry(tower_sessions::Expiry::OnInactivity(
@@ -140,11 +147,18 @@ impl App {
             .route("/verify", get(verify_page))
             .route("/verify/code", post(verify_code))
             .route("/verify/send", post(verify_send))
+            .route("/verify/choose", post(verify_choose))
             .route("/verify/recovery", post(verify_recovery))
             .route("/devices/forget", post(forget_device))
+            .route("/factors/add", post(add_factor))
+            .route("/factors/rename", post(rename_factor))
+            .route("/factors/remove", post(remove_factor))
+            .route("/admin", get(admin_page))
+            .route("/admin/reset", post(admin_reset))
             .route("/resources", get(resources))
             .route("/resources/delete", post(delete_resource))
             .layer(layer)
+            .layer(axum::Extension(sessions))
             .with_state(self);
         crate::security::harden(routes)
     }
@@ -333,6 +347,14 @@ macro_rules! signed_in {
         }
     };
 }
+
+// The account lifecycle of issue 13, its glue counted on its own.
+#[path = "lifecycle.rs"]
+mod lifecycle;
+use lifecycle::{
+    add_factor, admin_page, admin_reset, factor_changed, forget_device, remember, remembered,
+    remove_factor, rename_factor, verify_choose,
+};
 
 async fn home(State(app): State<App>, session: Session) -> Page {
     let mut data = load(&session).await?;
@@ -650,16 +672,23 @@ async fn verify_page(State(app): State<App>, session: Session) -> Page {
         return go(&session, &data, "/").await;
     };
     let account = mfa::load(&app.mfa.store, user.name.as_str()).await;
-    let phone = match account.as_ref().ok().and_then(Account::factor) {
+    let factors = account.as_ref().map(Account::factors).unwrap_or_default();
+    let chosen = check.factor().or_else(|| factors.first().map(|f| f.id()));
+    let phone = match factors
+        .iter()
+        .find(|f| Some(f.id()) == chosen)
+        .map(|f| f.record())
+    {
         Some(Either::Second(sms)) => Some(sms.phone().as_str().to_owned()),
         _ => None,
     };
+    let others: Vec<_> = factors.iter().filter(|f| Some(f.id()) != chosen).collect();
     let flash = data.flash.take();
     let page = pages::verify(
         &user,
         data.user.is_some(),
         check.awaiting(),
-        phone.as_deref(),
+        (phone.as_deref(), &others),
         &pages::purpose(after),
         app.mfa.flows.policy().trust_ttl() / 86_400,
         flash.as_ref(),
@@ -734,70 +763,6 @@ async fn answer(
     }
 }
 
-/// The device token of this browser, if its cookie holds one.
-fn remembered(headers: &HeaderMap) -> Option<DeviceToken> {
-    let cookies = headers.get_all(COOKIE).into_iter();
-    let mut values = cookies
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'));
-    values.find_map(|c| DeviceToken::parse(c.trim().strip_prefix("device=")?).ok())
-}
-
-/// Remembers this browser after the log-on check `proof`: its token in a
-/// long-lived cookie on `page`; a refusal is said on the next page.
-async fn remember(
-    app: &App,
-    session: &Session,
-    mut data: Data,
-    user: &User,
-    proof: &Verified,
-    mut page: Response,
-) -> Page {
-    let now = now()?;
-    let ran = app.run(user, |f, a| a.trust_device(f, proof, now)).await;
-    let Some(token) = ran.state.filter(|_| ran.result.is_ok()) else {
-        data.flash = ran.result.err().map(|e| Flash::error(say(&e)));
-        return go(session, &data, "/").await;
-    };
-    let days = app.mfa.flows.policy().trust_ttl() / 86_400;
-    let value = token.to_cookie_value();
-    let cookie = tower_sessions::cookie::Cookie::build((DEVICE_COOKIE, value.as_str()))
-        .http_only(true)
-        .secure(SECURE)
-        .same_site(tower_sessions::cookie::SameSite::Lax)
-        .path("/")
-        .max_age(tower_sessions::cookie::time::Duration::days(
-            i64::try_from(days).unwrap_or(30),
-        ))
-        .build();
-    let header = cookie
-        .to_string()
-        .parse()
-        .map_err(|_| Fail("cookie".into()))?;
-    page.headers_mut().append(SET_COOKIE, header);
-    Ok(page)
-}
-
-/// Forgets one remembered device (`device`: its id) or all (`all`).
-async fn forget_device(State(app): State<App>, session: Session, body: Bytes) -> Page {
-    let mut data = load(&session).await?;
-    let user = signed_in!(app, data);
-    let (f, now) = (Fields::parse(&body), now()?);
-    let done = match (f.get("device"), DeviceId::parse(f.get("device"))) {
-        (_, Ok(id)) => app.run(&user, |_, a| a.revoke_device(&id, now)).await,
-        ("all", _) => app.run(&user, |_, a| a.revoke_all_devices(now)).await,
-        (_, Err(e)) => {
-            data.flash = Some(Flash::error(pages::sentence(&e.to_string())));
-            return go(&session, &data, "/").await;
-        }
-    };
-    data.flash = Some(match done.result {
-        Ok(()) => Flash::info("Forgotten: signing in there asks for a code again."),
-        Err(e) => Flash::error(say(&e)),
-    });
-    go(&session, &data, "/").await
-}
-
 /// A change, with the check that just passed.
 async fn changed(app: &App, session: &Session, mut data: Data, user: &User, change: After) -> Page {
     let (Some(proof), now) = (data.verified.clone(), now()?) else {
@@ -834,6 +799,9 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
             }
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             go(session, &data, "/").await
+        }
+        After::Add(..) | After::Rename(..) | After::Remove(_) => {
+            factor_changed(app, session, data, user, &change, proof, now).await
         }
         _ => {
             let done = app.run(user, |f, a| a.turn_off(f, proof, now)).await;

@@ -89,6 +89,7 @@ fn layout(title: &str, user: Option<&User>, flash: Option<&Flash>, body: Markup)
                     nav {
                         a href="/" { b { "Example Co console" } }
                         @if user.is_some() { a href="/resources" { "Resources" } }
+                        @if user.is_some_and(|u| u.admin) { a #admin href="/admin" { "Admin" } }
                         a href="/outbox" { "Outbox (dev)" }
                     }
                     @if let Some(user) = user {
@@ -126,9 +127,9 @@ pub fn login(flash: Option<&Flash>) -> Markup {
             }
             p.hint { "Demo users (development only):" }
             table.hint {
-                tr { th { "user" } th { "password" } th { "e-mail" } th { "phone" } }
-                @for (name, password, email, phone) in DEMO {
-                    tr { td { (name) } td { code { (password) } } td { (email) } td { (phone.unwrap_or("none")) } }
+                tr { th { "user" } th { "password" } th { "e-mail" } th { "phone" } th { "role" } }
+                @for (name, password, email, phone, admin) in DEMO {
+                    tr { td { (name) } td { code { (password) } } td { (email) } td { (phone.unwrap_or("none")) } td { (if admin { "administrator" } else { "user" }) } }
                 }
             }
         },
@@ -179,10 +180,29 @@ pub fn home(user: &User, account: &Account, now: u64, flash: Option<&Flash>) -> 
             @if account.is_on() {
                 h2 { "Second factors" }
                 table #factors {
-                    tr { th { "Name" } th { "Kind" } th { "Added" } }
+                    tr { th { "Name" } th { "Kind" } th { "Added" } th {} th {} }
                     @for factor in account.factors() {
-                        tr.factor { td.name { (factor.name().as_str()) } td { (factor_kind(factor.record())) } td { (timestamp(factor.added())) } }
+                        tr.factor {
+                            td.name { (factor.name().as_str()) } td { (factor_kind(factor.record())) } td { (timestamp(factor.added())) }
+                            td {
+                                form.rename-factor method="post" action="/factors/rename" {
+                                    input type="hidden" name="factor" value=(factor.id());
+                                    input type="text" name="name" value=(factor.name().as_str()) aria-label="New name";
+                                    button.secondary type="submit" { "Rename" }
+                                }
+                            }
+                            td {
+                                form.remove-factor method="post" action="/factors/remove" {
+                                    input type="hidden" name="factor" value=(factor.id());
+                                    button.danger type="submit" { "Remove" }
+                                }
+                            }
+                        }
                     }
+                }
+                form #add-factor method="post" action="/factors/add" {
+                    label { "Another factor, named " input type="text" name="name" placeholder="Backup phone"; }
+                    button.secondary type="submit" { "Add" }
                 }
                 p.hint { "Each change asks for your second factor first." }
                 div.actions {
@@ -422,15 +442,19 @@ pub fn purpose(after: &crate::app::After) -> String {
         After::ChangeMethod(_) => "to change your sign-in method".to_owned(),
         After::Regenerate => "to make new recovery codes".to_owned(),
         After::TurnOff => "to turn protection off".to_owned(),
+        After::Add(_) => "to add a second factor".to_owned(),
+        After::Rename(..) => "to rename a second factor".to_owned(),
+        After::Remove(_) => "to remove a second factor".to_owned(),
     }
 }
 
-/// The challenge: a code from the app or a text, or a recovery code.
+/// The challenge: a code from the app or a text, or a recovery code; the
+/// account's other factors (`others`) to ask instead.
 pub fn verify(
     user: &User,
     signed_in: bool,
     awaiting: Awaiting<'_>,
-    phone: Option<&str>,
+    (phone, others): (Option<&str>, &[&mfa::NamedFactor<crate::wiring::Record>]),
     why: &str,
     remember_days: u64,
     flash: Option<&Flash>,
@@ -460,6 +484,12 @@ pub fn verify(
                     label { input type="checkbox" name="remember" value="on"; " Remember this browser for " (remember_days) " days" }
                 }
                 button type="submit" { "Verify" }
+            }
+            @for other in others {
+                form.choose-factor method="post" action="/verify/choose" {
+                    input type="hidden" name="factor" value=(other.id());
+                    button.secondary type="submit" { "Use " (other.name().as_str()) " instead" }
+                }
             }
             p.hint { "Cannot use it? Use one of your recovery codes:" }
             form #recovery-form method="post" action="/verify/recovery" {
@@ -496,6 +526,33 @@ pub fn resources(user: &User, names: &[String], flash: Option<&Flash>) -> Markup
             }
             @if names.is_empty() { p { "No resources left." } }
         },
+    )
+}
+
+/// The administrator's page: reset a user's protection, with a reason.
+pub fn admin(user: &User, flash: Option<&Flash>) -> Markup {
+    layout(
+        "Administration",
+        Some(user),
+        flash,
+        html! {
+            p { "Reset the account protection of a user who lost every factor and recovery code, once you have checked who they are. It turns their protection off, ends their sessions and tells them; the audit log names you and the reason (keep personal data out of it)." }
+            form #admin-reset method="post" action="/admin/reset" {
+                label { "User " input type="text" name="user"; }
+                label { "Reason " input type="text" name="reason"; }
+                button.danger type="submit" { "Reset protection" }
+            }
+        },
+    )
+}
+
+/// The page a user who is not an administrator gets at `/admin` (403).
+pub fn forbidden(user: &User) -> Markup {
+    layout(
+        "Not allowed",
+        Some(user),
+        None,
+        html! { p #forbidden { "Only administrators may open this page." } },
     )
 }
 

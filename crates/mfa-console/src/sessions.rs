@@ -4,8 +4,11 @@
 //! (`tower-sessions-sqlx-store` 0.15 is built on sqlx 0.8; the workspace is
 //! on sqlx 0.9, and the two would both link SQLite, which cargo refuses.)
 //! One row per session: the SHA-256 of its id (the cookie's value is never
-//! stored, so that reading the table does not give a session away), its
-//! record as JSON, and when it expires.
+//! stored, so that reading the table does not give a session away), the
+//! user it is for (signed in, or past the password; indexed, so that an
+//! admin reset can end all of a user's sessions), its record as JSON, and
+//! when it expires. (The table of the earlier console, without the user
+//! column, is no longer read: its sessions sign in again once.)
 
 use async_trait::async_trait;
 use mfa_sqlx::{PgPool, SqlitePool};
@@ -18,20 +21,26 @@ use mfa_sqlx::AnyStore;
 
 /// The table, created at start-up if missing. SQLite and PostgreSQL both
 /// read this SQL, `$n` parameters included.
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS console_sessions \
-     (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires BIGINT NOT NULL)";
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS console_user_sessions \
+     (id TEXT PRIMARY KEY, user_name TEXT, record TEXT NOT NULL, expires BIGINT NOT NULL)";
+/// The index of the sessions by user.
+const INDEX: &str = "CREATE INDEX IF NOT EXISTS console_user_sessions_by_user \
+     ON console_user_sessions (user_name)";
 /// A new session, unless its id (hashed) is taken.
-const CREATE: &str = "INSERT INTO console_sessions (id, record, expires) VALUES ($1, $2, $3) \
-     ON CONFLICT (id) DO NOTHING";
+const CREATE: &str = "INSERT INTO console_user_sessions (id, record, expires, user_name) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
 /// A session written.
-const SAVE: &str = "INSERT INTO console_sessions (id, record, expires) VALUES ($1, $2, $3) \
-     ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires = excluded.expires";
+const SAVE: &str = "INSERT INTO console_user_sessions (id, record, expires, user_name) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET record = excluded.record, \
+     expires = excluded.expires, user_name = excluded.user_name";
 /// A session read, unless it has expired.
-const LOAD: &str = "SELECT record FROM console_sessions WHERE id = $1 AND expires > $2";
+const LOAD: &str = "SELECT record FROM console_user_sessions WHERE id = $1 AND expires > $2";
 /// A session ended.
-const DELETE: &str = "DELETE FROM console_sessions WHERE id = $1";
+const DELETE: &str = "DELETE FROM console_user_sessions WHERE id = $1";
+/// Every session of a user ended.
+const END_USER: &str = "DELETE FROM console_user_sessions WHERE user_name = $1";
 /// The expired sessions, forgotten.
-const PURGE: &str = "DELETE FROM console_sessions WHERE expires <= $1";
+const PURGE: &str = "DELETE FROM console_user_sessions WHERE expires <= $1";
 
 /// The sessions table, in the database of the account records.
 #[derive(Clone, Debug)]
@@ -63,44 +72,55 @@ impl SqlSessions {
                 ));
             }
         };
-        match &sessions {
-            Self::Sqlite(pool) => sqlx::query(SCHEMA).execute(pool).await.map(drop)?,
-            Self::Postgres(pool) => sqlx::query(SCHEMA).execute(pool).await.map(drop)?,
+        for sql in [SCHEMA, INDEX] {
+            match &sessions {
+                Self::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop)?,
+                Self::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop)?,
+            }
         }
         Ok(sessions)
     }
 
-    /// Runs `sql` (`$1` the id, then `$2` the text and `$3` the number, when
-    /// given); how many rows it changed.
+    /// Runs `sql` (`$1` the id, then the row's record, expiry and user as
+    /// `$2`, `$3`, `$4`, when given); how many rows it changed.
     async fn execute(
         &self,
         sql: &'static str,
         id: &str,
-        text: Option<&str>,
-        number: Option<i64>,
+        row: Option<&Row>,
     ) -> Result<u64, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(pool) => {
                 let mut query = sqlx::query(sql).bind(id.to_owned());
-                if let Some(text) = text {
-                    query = query.bind(text.to_owned());
-                }
-                if let Some(number) = number {
-                    query = query.bind(number);
+                if let Some(row) = row {
+                    query = query
+                        .bind(row.record.clone())
+                        .bind(row.expires)
+                        .bind(row.user.clone());
                 }
                 query.execute(pool).await?.rows_affected()
             }
             Self::Postgres(pool) => {
                 let mut query = sqlx::query(sql).bind(id.to_owned());
-                if let Some(text) = text {
-                    query = query.bind(text.to_owned());
-                }
-                if let Some(number) = number {
-                    query = query.bind(number);
+                if let Some(row) = row {
+                    query = query
+                        .bind(row.record.clone())
+                        .bind(row.expires)
+                        .bind(row.user.clone());
                 }
                 query.execute(pool).await?.rows_affected()
             }
         })
+    }
+
+    /// Ends every session of `user` (signed in, or past the password),
+    /// as an admin reset asks; how many there were.
+    ///
+    /// # Errors
+    ///
+    /// If the database fails.
+    pub async fn end_all_of(&self, user: &str) -> Result<u64, sqlx::Error> {
+        self.execute(END_USER, user, None).await
     }
 
     /// Forgets the sessions expired by `now`.
@@ -140,16 +160,33 @@ fn key(id: &Id) -> String {
         .collect()
 }
 
-/// The record as stored (its id left out: the row is keyed by the id's
-/// hash), and when it expires.
-fn encoded(record: &Record) -> session_store::Result<(String, i64)> {
+/// A session's row, but its key.
+struct Row {
+    /// The record as JSON, its id left out (the row is keyed by the id's hash).
+    record: String,
+    /// When it expires (Unix seconds).
+    expires: i64,
+    /// Whom it is for: the console's signed-in or pending user, if any.
+    user: Option<String>,
+}
+
+/// The row of `record`.
+fn encoded(record: &Record) -> session_store::Result<Row> {
     let stored = Record {
         id: Id(0),
         ..record.clone()
     };
     let json =
         serde_json::to_string(&stored).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    Ok((json, record.expiry_date.unix_timestamp()))
+    let data = record.data.get(crate::app::KEY);
+    let user = ["user", "pending_user"]
+        .iter()
+        .find_map(|field| data?.get(field)?.as_str().map(str::to_owned));
+    Ok(Row {
+        record: json,
+        expires: record.expiry_date.unix_timestamp(),
+        user,
+    })
 }
 
 #[async_trait]
@@ -163,9 +200,9 @@ impl SessionStore for SqlSessions {
         // is not written over either).
         loop {
             record.id = Id::default();
-            let (json, expires) = encoded(record)?;
+            let row = encoded(record)?;
             if self
-                .execute(CREATE, &key(&record.id), Some(&json), Some(expires))
+                .execute(CREATE, &key(&record.id), Some(&row))
                 .await
                 .map_err(backend)?
                 == 1
@@ -176,8 +213,8 @@ impl SessionStore for SqlSessions {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let (json, expires) = encoded(record)?;
-        self.execute(SAVE, &key(&record.id), Some(&json), Some(expires))
+        let row = encoded(record)?;
+        self.execute(SAVE, &key(&record.id), Some(&row))
             .await
             .map_err(backend)?;
         Ok(())
@@ -194,7 +231,7 @@ impl SessionStore for SqlSessions {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.execute(DELETE, &key(id), None, None)
+        self.execute(DELETE, &key(id), None)
             .await
             .map_err(backend)?;
         Ok(())

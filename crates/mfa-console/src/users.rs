@@ -14,6 +14,8 @@ pub struct User {
     pub email: Destination,
     /// The bound (verified) phone, if any.
     pub phone: Option<Destination>,
+    /// Whether this user may reset other users' protection.
+    pub admin: bool,
     /// The password's Argon2id hash (PHC string).
     hash: String,
 }
@@ -36,22 +38,26 @@ impl User {
     }
 }
 
-/// The demo users' names, passwords, e-mail addresses and phones.
-pub const DEMO: [(&str, &str, &str, Option<&str>); 4] = [
+/// The demo users' names, passwords, e-mail addresses, phones and
+/// whether each is an administrator.
+pub const DEMO: [(&str, &str, &str, Option<&str>, bool); 5] = [
     (
         "ada",
         "ada-demo-pw",
         "ada@example.com",
         Some("+447700900001"),
+        false,
     ),
-    ("bob", "bob-demo-pw", "bob@example.com", None),
+    ("bob", "bob-demo-pw", "bob@example.com", None, false),
     (
         "carol",
         "carol-demo-pw",
         "carol@example.com",
         Some("+447700900003"),
+        false,
     ),
-    ("dave", "dave-demo-pw", "dave@example.com", None),
+    ("dave", "dave-demo-pw", "dave@example.com", None, false),
+    ("root", "root-demo-pw", "root@example.com", None, true),
 ];
 
 /// The users, their passwords hashed.
@@ -66,7 +72,7 @@ impl Users {
     /// If the random source, an address or the hashing fails.
     pub fn demo() -> Result<Self, crate::BoxError> {
         let mut users = Vec::new();
-        for (name, password, email, phone) in DEMO {
+        for (name, password, email, phone, admin) in DEMO {
             let mut salt = [0u8; 16];
             getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
             let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -78,6 +84,7 @@ impl Users {
                 name: name.to_owned(),
                 email: Destination::email(email)?,
                 phone: phone.map(Destination::sms).transpose()?,
+                admin,
                 hash,
             });
         }

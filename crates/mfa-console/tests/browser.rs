@@ -529,6 +529,77 @@ async fn carol(env: &Env<'_>) {
     b.submit("form#code-form").await;
     b.expect_path("/").await;
 
+    // Rename the factor after a check (a bad name refused before it); the
+    // last factor cannot be removed.
+    b.fill("form.rename-factor", "name", " ").await;
+    b.submit("form.rename-factor").await;
+    b.expect_path("/").await;
+    b.expect_error("The name: enter a name.").await;
+    b.fill("form.rename-factor", "name", "Carol's phone app")
+        .await;
+    b.submit("form.rename-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.expect_message("Renamed.").await;
+    assert_eq!(b.text("tr.factor td.name").await, "Carol's phone app");
+    b.submit("form.remove-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.expect_error("The last factor cannot be removed").await;
+    assert_eq!(b.count("tr.factor").await, 1, "the factor stays");
+
+    // A second factor, a backup authenticator app, after a check; sign-in
+    // then offers it instead of the first, and it can be removed.
+    b.fill("form#add-factor", "name", "Backup app").await;
+    b.submit("form#add-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/protection/setup").await;
+    b.set_checked("input[name=method][value=totp]", true).await;
+    b.submit("form#method-form").await;
+    let secret = Secret::from_base32(&b.text("#secret").await.replace(' ', "")).expect("a secret");
+    let href = b.find("a#otpauth").await.attr("href").await.expect("href");
+    let uri = KeyUri::parse(&href.expect("a#otpauth has an href")).expect("a key URI");
+    let mut backup = Authenticator::new(
+        Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
+    );
+    b.fill("form#confirm-form", "code", &backup.next_code().await)
+        .await;
+    b.submit("form#confirm-form").await;
+    b.expect_path("/").await;
+    assert_eq!(b.count("tr.factor").await, 2, "two factors");
+    b.sign_out().await;
+    b.sign_in("carol", "carol-demo-pw").await;
+    b.expect_path("/verify").await;
+    // The check asks the first factor: the backup's code is not tried
+    // against it.
+    b.fill("form#code-form", "code", &backup.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_error("Wrong code").await;
+    b.submit("form.choose-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &backup.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.submit("tr.factor:last-child form.remove-factor").await;
+    b.expect_path("/verify").await;
+    b.fill("form#code-form", "code", &app.next_code().await)
+        .await;
+    b.submit("form#code-form").await;
+    b.expect_path("/").await;
+    b.expect_message("Removed").await;
+    assert_eq!(b.count("tr.factor").await, 1, "one factor left");
+
     b.turn_off(mail, async || {
         b.fill("form#code-form", "code", &app.next_code().await)
             .await;
@@ -596,7 +667,54 @@ async fn dave(env: &Env<'_>) {
     b.submit("form#code-form").await;
     b.expect_path("/").await;
     b.expect_message("You are signed in").await;
+    admin_reset(env, &b).await;
     b.close().await;
+}
+
+/// An administrator resets dave's protection while dave is signed in
+/// elsewhere: dave's session ends, his next sign-in asks no code, and the
+/// outbox has the notice. The admin page is for administrators only.
+async fn admin_reset(env: &Env<'_>, b: &Browser<'_>) {
+    let mail = "dave@example.com";
+    assert!(b.absent("a#admin").await, "no admin link for dave");
+    b.goto("/admin").await;
+    assert!(b.text("#forbidden").await.contains("Only administrators"));
+    b.goto("/").await;
+    b.expect_path("/").await;
+    let seen = b.outbox(mail).await.len();
+
+    let root = Browser::open(env, "root").await;
+    root.sign_in("root", "root-demo-pw").await;
+    root.expect_path("/").await;
+    root.click("a#admin").await;
+    root.expect_path("/admin").await;
+    root.fill("form#admin-reset", "user", "dave").await;
+    root.fill("form#admin-reset", "reason", " ").await;
+    root.submit("form#admin-reset").await;
+    root.expect_error("The reason: enter a name.").await;
+    root.fill("form#admin-reset", "user", "nobody").await;
+    root.fill("form#admin-reset", "reason", "ticket 4711").await;
+    root.submit("form#admin-reset").await;
+    root.expect_error("There is no such user.").await;
+    root.fill("form#admin-reset", "user", "dave").await;
+    root.fill("form#admin-reset", "reason", "ticket 4711: lost phone")
+        .await;
+    root.submit("form#admin-reset").await;
+    root.expect_message("dave's protection is off").await;
+    root.close().await;
+
+    // Dave's open session has ended: the next page load goes to sign-in.
+    b.goto("/").await;
+    b.expect_path("/login").await;
+    b.expect_notice(mail, seen, "administrator turned account protection off")
+        .await;
+    b.sign_in("dave", "dave-demo-pw").await;
+    b.expect_path("/").await;
+    assert!(
+        b.text("#protection-status").await.contains("Off"),
+        "dave's protection is off {}",
+        b.context().await
+    );
 }
 
 // ---------------------------------------------------------------------------
