@@ -147,6 +147,21 @@ fn an_identity_code_to_the_bound_phone_is_refused_as_the_factor_s_answer() {
     assert_eq!(failures(&host), 0);
 }
 
+/// [`two_tabs`] by e-mail at `t`, then tab `b` sets up an app at `t + 121`:
+/// both enrollments, `a`'s identity code in flight, and the app's key.
+fn app_being_set_up(
+    host: &mut Host<TotpRecord>,
+    flows: &Flows<TotpFactor>,
+    t: u64,
+) -> (Enrollment, Enrollment, String, mfa::Totp) {
+    let (a, b, identity_code) = two_tabs(host, flows, &email(), t);
+    let name = String::from("ada@example.com");
+    let (b, r) = host.step(&b, b.setup(flows, &host.account, &name, t + 121));
+    r.unwrap();
+    let totp = host.keys.last().unwrap().to_totp().unwrap();
+    (a, b, identity_code, totp)
+}
+
 /// A factor being set up is locked out by wrong codes; in another tab the
 /// user proves their identity again. The identity code's success is
 /// written, but the pending factor stays locked: even the app's right
@@ -156,11 +171,7 @@ fn proving_identity_does_not_lift_the_lockout_of_a_factor_being_set_up() {
     let flows = totp_flows();
     let mut host = Host::<TotpRecord>::new();
     let t = T0;
-    let (a, b, identity_code) = two_tabs(&mut host, &flows, &email(), t);
-    let name = String::from("ada@example.com");
-    let (b, r) = host.step(&b, b.setup(&flows, &host.account, &name, t + 121));
-    r.unwrap();
-    let totp = host.keys.last().unwrap().to_totp().unwrap();
+    let (a, b, identity_code, totp) = app_being_set_up(&mut host, &flows, t);
     let wrong = wrong_totp(&totp, t + 122);
     for _ in 0..3 {
         let (_, r) = host.step(&b, b.confirm(&flows, &host.account, &[&wrong], t + 122));
@@ -190,11 +201,7 @@ fn no_identity_code_lifts_the_factor_s_or_the_recovery_codes_lockout() {
     let flows = totp_flows();
     let mut host = Host::<TotpRecord>::new();
     let t = T0;
-    let (a, b, identity_code) = two_tabs(&mut host, &flows, &email(), t);
-    let name = String::from("ada@example.com");
-    let (b, r) = host.step(&b, b.setup(&flows, &host.account, &name, t + 121));
-    r.unwrap();
-    let totp = host.keys.last().unwrap().to_totp().unwrap();
+    let (a, b, identity_code, totp) = app_being_set_up(&mut host, &flows, t);
     let code = totp.generate(t + 122).unwrap().to_string();
     let (b, r) = host.step(&b, b.confirm(&flows, &host.account, &[&code], t + 122));
     r.unwrap();
