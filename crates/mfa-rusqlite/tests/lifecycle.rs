@@ -6,11 +6,14 @@
 #![allow(clippy::expect_used, clippy::indexing_slicing)]
 
 use mfa::{
-    AdminId, Audit, Destination, Enrollment, Event, FactorName, FlowError, FlowPolicy, Flows,
-    OobKey, Protection, Ran, Reason, RecoveryPolicy, Scenario, Store, Totp, TotpFactor, TotpRecord,
-    Verification,
+    AdminId, Audit, Destination, Enrollment, Event, FactorName, FlowError, Flows, Protection, Ran,
+    Reason, Scenario, Store, Totp, TotpFactor, TotpRecord, Verification,
 };
 use mfa_rusqlite::RusqliteStore;
+
+mod common;
+
+use common::{flows, open};
 
 const T0: u64 = 1_700_000_010;
 const ADA: &str = "ada";
@@ -43,25 +46,8 @@ fn load(store: &RusqliteStore) -> Protection<TotpRecord> {
 #[test]
 fn factors_are_added_challenged_one_at_a_time_removed_and_reset_on_a_database_file() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store =
-        RusqliteStore::open(dir.path().join("mfa.db"), mfa_conformance::codec()).expect("opens");
-    store.migrate().expect("migrates");
-    let policy = FlowPolicy::builder()
-        .recovery(
-            RecoveryPolicy::builder()
-                .iterations(1_000)
-                .count(3)
-                .build()
-                .expect("a policy"),
-        )
-        .build()
-        .expect("a policy");
-    let flows = Flows::new(
-        TotpFactor::new("Example Co").expect("an issuer"),
-        OobKey::generate().expect("a key"),
-        policy,
-    )
-    .expect("flows");
+    let store = open(&dir.path().join("mfa.db"));
+    let flows = flows();
 
     // Protection on, with the first app.
     let email = Destination::email("ada@example.com").expect("an address");

@@ -6,42 +6,18 @@
 
 #![allow(clippy::expect_used, clippy::arithmetic_side_effects)]
 
-use std::path::Path;
-
 use mfa::{
-    Audit, Destination, DeviceToken, Effect, Enrollment, Event, FactorName, FlowPolicy, Flows,
-    OobKey, Protection, Ran, RecoveryPolicy, Scenario, Totp, TotpFactor, TotpRecord, Verification,
+    Audit, Destination, DeviceToken, Effect, Enrollment, Event, FactorName, Flows, Protection, Ran,
+    Scenario, Totp, TotpFactor, TotpRecord, Verification,
 };
 use mfa_rusqlite::RusqliteStore;
 
+mod common;
+
+use common::{flows, open};
+
 const T0: u64 = 1_700_000_010;
 const DAY: u64 = 86_400;
-
-fn open(path: &Path) -> RusqliteStore {
-    let store = RusqliteStore::open(path, mfa_conformance::codec()).expect("opens");
-    store.migrate().expect("migrates");
-    store
-}
-
-/// The flows, under a fixed key, with fast recovery codes.
-fn flows() -> Flows<TotpFactor> {
-    let policy = FlowPolicy::builder()
-        .recovery(
-            RecoveryPolicy::builder()
-                .iterations(1_000)
-                .count(3)
-                .build()
-                .expect("a policy"),
-        )
-        .build()
-        .expect("a policy");
-    Flows::new(
-        TotpFactor::new("Example Co").expect("an issuer"),
-        OobKey::from_bytes(&[7; 32]).expect("a key"),
-        policy,
-    )
-    .expect("flows")
-}
 
 fn done<S>(ran: Ran<S>) -> (S, Vec<Effect>) {
     assert_eq!(ran.result, Ok(()));
