@@ -471,16 +471,10 @@ async fn carol(env: &Env<'_>) {
     b.expect_path("/protection/setup").await;
     b.set_checked("input[name=method][value=totp]", true).await;
     b.submit("form#method-form").await;
-    let secret = Secret::from_base32(&b.text("#secret").await.replace(' ', "")).expect("a secret");
-    let href = b.find("a#otpauth").await.attr("href").await.expect("href");
-    let href = href.expect("a#otpauth has an href");
-    let uri = KeyUri::parse(&href).expect("a key URI");
+    let (href, uri, mut app) = b.shown_key().await;
     assert_eq!(uri.account(), mail, "{href}");
     let png = b.screenshot_element("#qr").await;
     assert_eq!(zbar_decode(&png, &env.tmp_file("carol-qr.png")), href);
-    let mut app = Authenticator::new(
-        Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
-    );
     let seen = b.outbox(mail).await.len();
     b.fill("form#confirm-form", "code", &app.next_code().await)
         .await;
@@ -565,12 +559,7 @@ async fn carol(env: &Env<'_>) {
     b.expect_path("/protection/setup").await;
     b.set_checked("input[name=method][value=totp]", true).await;
     b.submit("form#method-form").await;
-    let secret = Secret::from_base32(&b.text("#secret").await.replace(' ', "")).expect("a secret");
-    let href = b.find("a#otpauth").await.attr("href").await.expect("href");
-    let uri = KeyUri::parse(&href.expect("a#otpauth has an href")).expect("a key URI");
-    let mut backup = Authenticator::new(
-        Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
-    );
+    let (_, _, mut backup) = b.shown_key().await;
     b.fill("form#confirm-form", "code", &backup.next_code().await)
         .await;
     b.submit("form#confirm-form").await;
@@ -627,12 +616,7 @@ async fn dave(env: &Env<'_>) {
     let code = b.outbox_code(mail, seen).await;
     b.fill("form#identity-form", "code", &code).await;
     b.submit("form#identity-form").await;
-    let secret = Secret::from_base32(&b.text("#secret").await.replace(' ', "")).expect("a secret");
-    let href = b.find("a#otpauth").await.attr("href").await.expect("href");
-    let uri = KeyUri::parse(&href.expect("a#otpauth has an href")).expect("a key URI");
-    let mut app = Authenticator::new(
-        Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key"),
-    );
+    let (_, _, mut app) = b.shown_key().await;
     b.fill("form#confirm-form", "code", &app.next_code().await)
         .await;
     b.submit("form#confirm-form").await;
@@ -1098,6 +1082,24 @@ impl<'a> Browser<'a> {
         }
         self.expect_message("We sent").await;
         self.outbox_code(phone, seen).await
+    }
+
+    /// The key the setup page shows, read as a phone would: the secret
+    /// in `#secret`, the `otpauth://` link of `a#otpauth` (as written and
+    /// parsed), and an authenticator holding that key.
+    async fn shown_key(&self) -> (String, KeyUri, Authenticator) {
+        let shown = self.text("#secret").await.replace(' ', "");
+        let secret = Secret::from_base32(&shown).expect("a secret");
+        let href = self
+            .find("a#otpauth")
+            .await
+            .attr("href")
+            .await
+            .expect("href");
+        let href = href.expect("a#otpauth has an href");
+        let uri = KeyUri::parse(&href).expect("a key URI");
+        let totp = Totp::new(&secret, uri.totp_config().expect("TOTP")).expect("a TOTP key");
+        (href, uri, Authenticator::new(totp))
     }
 
     /// The recovery codes page: its codes, and a download link with them.
