@@ -210,10 +210,14 @@ pub fn wait_until(e: &FlowError) -> Option<u64> {
     }
 }
 
-/// A code that is not the code of any step within ±3 of `now`.
+/// A code that is not the code of any step from the resynchronisation
+/// range behind `now` to 3 steps ahead.
 pub fn wrong_totp(totp: &Totp, now: u64) -> String {
+    // Neither a code of the window nor one the resynchronisation range
+    // would report as old (`ClockBehind`): a plain wrong code.
     let step = totp.step_at(now).unwrap();
-    let near: Vec<String> = (step - 3..=step + 3)
+    let back = u64::from(totp.config().resync());
+    let near: Vec<String> = (step.saturating_sub(back)..=step + 3)
         .map(|s| totp.generate_at_step(s).to_string())
         .collect();
     (0..1_000_000u32)
