@@ -1,0 +1,133 @@
+//! The recovery codes' count on a real store: a `RusqliteStore` on a
+//! database file, every step through `mfa::run_blocking` and read back from
+//! the file (issue 13, item 3). Four codes, "low" at one left: the count
+//! goes down by one per use, the notice changes at the boundary, and the
+//! last code's proof makes a new set.
+
+#![allow(clippy::expect_used, clippy::indexing_slicing)]
+
+use mfa::{
+    Audit, Destination, Enrollment, Event, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy,
+    Scenario, Store, TotpFactor, TotpRecord, Verification,
+};
+
+// The other tests use `common::flows`; this one needs four codes.
+#[allow(dead_code)]
+mod common;
+
+use common::open;
+
+const T0: u64 = 1_700_000_010;
+const ADA: &str = "ada";
+
+/// Four recovery codes, low at one left.
+fn flows() -> Flows<TotpFactor> {
+    let recovery = RecoveryPolicy::builder()
+        .iterations(1_000)
+        .count(4)
+        .build()
+        .expect("a policy");
+    let policy = FlowPolicy::builder()
+        .recovery(recovery)
+        .recovery_low(1)
+        .build()
+        .expect("a policy");
+    Flows::new(
+        TotpFactor::new("Example Co").expect("an issuer"),
+        OobKey::from_bytes(&[7; 32]).expect("a key"),
+        policy,
+    )
+    .expect("flows")
+}
+
+fn load(store: &mfa_rusqlite::RusqliteStore) -> Protection<TotpRecord> {
+    Store::load(store, ADA).expect("loads").expect("stored")
+}
+
+#[test]
+fn the_count_goes_down_on_the_file_and_low_is_said_at_its_boundary() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = open(&dir.path().join("mfa.db"));
+    let flows = flows();
+
+    // Protection on, with an app: four recovery codes shown once.
+    let email = Destination::email("ada@example.com").expect("an address");
+    let ran = mfa::run_blocking(&store, ADA, |a| {
+        Enrollment::start(
+            &flows,
+            a,
+            &[Scenario::LogOn],
+            std::slice::from_ref(&email),
+            &email,
+            T0,
+        )
+    });
+    let code = ran
+        .deliveries()
+        .next()
+        .expect("a code")
+        .code()
+        .expose()
+        .to_owned();
+    let e = ran.state.expect("an enrollment");
+    let e = mfa::run_blocking(&store, ADA, |a| e.verify_identity(&flows, a, &code, T0))
+        .state
+        .expect("identity proved");
+    let label = String::from("ada@example.com");
+    let ran = mfa::run_blocking(&store, ADA, |a| e.setup(&flows, a, &label, T0));
+    let app = ran.key().expect("a key").to_totp().expect("a TOTP key");
+    let e = ran.state.expect("set up");
+    let code = app.generate(T0).expect("a code").to_string();
+    let ran = mfa::run_blocking(&store, ADA, |a| e.confirm(&flows, a, &[&code], T0));
+    let mut codes: Vec<String> = ran
+        .recovery_codes()
+        .expect("recovery codes")
+        .iter()
+        .map(|c| c.expose().to_owned())
+        .collect();
+    assert_eq!(load(&store).recovery_codes_left(), Some(4));
+
+    // Each log-on with a recovery code: what is left, and what is said.
+    let (mut proof, mut last) = (None, T0);
+    for (i, (left, event)) in [
+        (3, Event::RecoveryCodeUsed { remaining: 3 }),
+        (2, Event::RecoveryCodeUsed { remaining: 2 }),
+        (1, Event::RecoveryCodesLow { remaining: 1 }),
+        (0, Event::RecoveryCodesLow { remaining: 0 }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let now = T0 + 3_600 * (1 + i as u64);
+        let v = mfa::run_blocking(&store, ADA, |a| {
+            Verification::start(&flows, a, Scenario::LogOn, None, now)
+        })
+        .state
+        .expect("a challenge");
+        let code = codes.remove(0);
+        let ran = mfa::run_blocking(&store, ADA, |a| v.respond_recovery(&flows, a, &code, now));
+        assert_eq!(ran.result, Ok(()));
+        assert_eq!(ran.notices().collect::<Vec<_>>(), [(event, now)]);
+        assert_eq!(
+            ran.audit().cloned().collect::<Vec<_>>(),
+            [Audit::RecoveryCodeUsed { remaining: left }]
+        );
+        assert_eq!(load(&store).recovery_codes_left(), Some(left));
+        proof = ran.state.and_then(|v| v.verified().cloned());
+        last = now;
+    }
+
+    // The last code's proof, still fresh, makes a new set of four.
+    let now = last + 10;
+    let proof = proof.expect("the last code passed");
+    let ran = mfa::run_blocking(&store, ADA, |a| {
+        a.regenerate_recovery_codes(&flows, &proof, now)
+    });
+    assert_eq!(ran.result, Ok(()));
+    assert_eq!(ran.recovery_codes().map(<[_]>::len), Some(4));
+    assert_eq!(
+        ran.audit().cloned().collect::<Vec<_>>(),
+        [Audit::RecoveryCodesRegenerated]
+    );
+    assert_eq!(load(&store).recovery_codes_left(), Some(4));
+}
