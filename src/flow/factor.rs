@@ -165,6 +165,32 @@ pub trait Factor {
         })
     }
 
+    /// Where a record (active or pending) delivers its codes, if it
+    /// delivers them anywhere: the phone of an SMS factor. The flows refuse
+    /// to bind a factor to a destination that another factor of the
+    /// account already has ([`FlowError::AlreadyBound`]): a second factor
+    /// on the same phone is no second device, only a duplicate (and twice
+    /// the codes to one SIM). The default is `None` (an app or a token,
+    /// whose secret is new each time): never a duplicate.
+    ///
+    /// ```
+    /// use mfa::{Destination, Factor, PhoneNumber, SmsFactor, SmsRecord, TotpFactor};
+    ///
+    /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let record = SmsRecord::new(PhoneNumber::parse("+1 415 555 2671")?);
+    /// assert_eq!(sms.destination(&record), Some(Destination::sms("+14155552671")?));
+    ///
+    /// let app = TotpFactor::new("Example Co")?;
+    /// // An authenticator app's record, as the flows keep it.
+    /// let record = mfa::TotpRecord::new(mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?);
+    /// assert_eq!(app.destination(&record), None);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    fn destination(&self, record: &Self::Record) -> Option<Destination> {
+        let _ = record;
+        None
+    }
+
     /// Sends the confirmation of a pending factor again (a new code to
     /// the phone being bound), for a "resend" button. The default has
     /// nothing to resend: [`FlowError::WrongState`].
