@@ -228,6 +228,35 @@ pub trait Factor {
 
     /// The record with its failure count and lockout cleared, after the
     /// user proved themselves with a recovery code.
+    ///
+    /// It needs no proof as an argument because it grants nothing: the
+    /// record it returns is detached from the account. The flows call it
+    /// in one place only, [`Verification::respond_recovery`](crate::Verification::respond_recovery),
+    /// once a recovery code has passed, for every factor of the account
+    /// in the same write. Nothing else reaches it: an identity or binding
+    /// code is no `Self::Record` (see [`ContactCodes`](crate::ContactCodes)),
+    /// a factor's own success clears its own count through
+    /// [`verify`](Self::verify), and the administrator's
+    /// [`admin_reset`](crate::Protection::admin_reset) turns protection
+    /// off rather than unlocking. [`Protection`](crate::Protection) has no
+    /// public way to put a factor's record back (only its flows write it,
+    /// each behind a fresh [`Verified`](crate::Verified), a recovery code,
+    /// or the admin reset), so calling `unlock` yourself lifts no lockout;
+    /// this does not compile:
+    ///
+    /// ```compile_fail,E0624
+    /// use mfa::{Factor, Protection, TotpFactor, TotpRecord};
+    ///
+    /// fn lift(f: &TotpFactor, account: &Protection<TotpRecord>) -> Option<Protection<TotpRecord>> {
+    ///     let factor = account.factors().first()?;
+    ///     let unlocked = f.unlock(factor.record());
+    ///     account.with_factor(factor.id(), unlocked) // private: the flows' own
+    /// }
+    /// ```
+    ///
+    /// (A host that edits the stored record behind the flows' back, or
+    /// keeps layer-2 records without the flows, is outside what a type
+    /// can guard.)
     fn unlock(&self, record: &Self::Record) -> Self::Record;
 
     /// The record's throttle: the flows read it to tell the owner of a
