@@ -14,6 +14,14 @@
 //! per-pair ratios: on a busy machine it is steadier than the ratio of two
 //! criterion medians taken seconds apart.
 //!
+//! `totp_wrong_code/<algorithm>/resync_<n>/{accept,reject}` is the cost
+//! of a code through `TotpRecord::verify` when the key's resynchronisation
+//! range is `n` steps (120 by default, `TotpConfig::MAX_RESYNC` 2,880 at
+//! most): a rejected code also scans every step of that range behind the
+//! window, in constant time, to tell a phone whose clock is behind
+//! (`VerifyFailure::ClockBehind`) from a wrong code; an accepted one pays
+//! nothing for it.
+//!
 //! Run with `cargo bench --bench records`; medians are in
 //! `target/criterion/<group>/<kind>_<outcome>/new/estimates.json`.
 
@@ -28,7 +36,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use mfa::{Hotp, HotpConfig, HotpRecord, Secret, Totp, TotpConfig, TotpRecord};
+use mfa::{Algorithm, Hotp, HotpConfig, HotpRecord, Secret, Totp, TotpConfig, TotpRecord};
 
 /// A fixed verification time (2023-11-14T22:13:20Z).
 const NOW: u64 = 1_700_000_000;
@@ -110,6 +118,46 @@ fn bench_hotp(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_wrong_code(c: &mut Criterion) {
+    let mut group = c.benchmark_group("totp_wrong_code");
+    for algorithm in [Algorithm::Sha1, Algorithm::Sha512] {
+        for resync in [TotpConfig::default().resync(), TotpConfig::MAX_RESYNC] {
+            let config = TotpConfig::builder()
+                .algorithm(algorithm)
+                .resync(resync)
+                .build()
+                .unwrap();
+            let secret = Secret::from_bytes(&[7; 64]).unwrap();
+            let totp = Totp::new(&secret, config).unwrap();
+            let step = totp.step_at(NOW).unwrap();
+            let earlier = totp.generate(NOW - 60).unwrap().to_string();
+            let record = TotpRecord::new(totp.clone())
+                .verify(&earlier, NOW - 60)
+                .into_parts()
+                .0
+                .unwrap();
+            let good = totp.generate(NOW).unwrap().to_string();
+            // Wrong at every step the scan reaches, and after.
+            let reached: Vec<String> = (step - u64::from(resync) - 1..=step + 1)
+                .map(|s| totp.generate_at_step(s).to_string())
+                .collect();
+            let bad = other_than(&reached);
+            assert!(record.verify(&good, NOW).into_parts().1.is_ok());
+            assert_eq!(
+                record.verify(&bad, NOW).into_parts().1.err(),
+                Some(mfa::VerifyFailure::Rejected)
+            );
+            for (outcome, code) in [("accept", &good), ("reject", &bad)] {
+                let name = format!("{algorithm:?}/resync_{resync}/{outcome}");
+                group.bench_function(name, |b| {
+                    b.iter(|| black_box(&record).verify(black_box(code.as_str()), black_box(NOW)));
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(100)
@@ -181,7 +229,7 @@ fn paired() {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_totp, bench_hotp
+    targets = bench_totp, bench_hotp, bench_wrong_code
 }
 
 fn main() {

@@ -1049,6 +1049,21 @@ impl<S, R> Transition<S, R> {
         Self::from_outputs(Some(state), outputs, Ok(()))
     }
 
+    /// The same transition with `event` audited after its other effects:
+    /// the write, the state, the result and what the user sees stay as
+    /// they were.
+    pub(crate) fn audited(mut self, account: &Protection<R>, event: Audit, at: u64) -> Self
+    where
+        R: Clone,
+    {
+        self.effects.push(Effect::Audit {
+            account: account.account_id(),
+            event,
+            at,
+        });
+        self
+    }
+
     /// A transition that failed without changing anything.
     ///
     /// ```

@@ -140,13 +140,62 @@ impl Site {
         (id, app)
     }
 
-    /// The check `start_trusted` makes with `token` at `now`.
+    /// The check `start_trusted` makes with `token` at `now`: a pass
+    /// with no effect, or (the scenario protected) a challenge whose only
+    /// effect is the audit of the refused token.
     fn start(&self, user: &str, token: &DeviceToken, scenario: Scenario, now: u64) -> Verification {
+        let protected = self.account(user).protects(&scenario);
         let (v, effects) = ok(mfa::run_blocking(&self.store, &user.to_owned(), |a| {
             Verification::start_trusted(&self.flows, a, scenario.clone(), Some(token), None, now)
         }));
-        assert!(effects.is_empty());
+        if v.is_done() {
+            assert!(effects.is_empty(), "{effects:?}");
+        } else {
+            assert!(protected);
+            let me = self.account(user).account_id();
+            assert!(
+                matches!(
+                    effects.as_slice(),
+                    [Effect::Audit { account, event: Audit::DeviceRefused { device }, at }]
+                        if *account == me && device == token.id() && *at == now
+                ),
+                "{effects:?}"
+            );
+        }
         v
+    }
+
+    /// `start_trusted` with `token` and plain `start`, side by side at
+    /// `now` on the same record: the answer must be the same (state,
+    /// result, write, effects), but for `start_trusted`'s one audit event
+    /// of the refused token, the last effect. Returns that event.
+    fn refused(&self, user: &str, token: &DeviceToken, scenario: &Scenario, now: u64) -> Audit {
+        let account = self.account(user);
+        let trusted = Verification::start_trusted(
+            &self.flows,
+            &account,
+            scenario.clone(),
+            Some(token),
+            None,
+            now,
+        );
+        let plain = Verification::start(&self.flows, &account, scenario.clone(), None, now);
+        let (state, persist, mut effects, result) = trusted.into_parts();
+        let (plain_state, plain_persist, plain_effects, plain_result) = plain.into_parts();
+        assert!(state.as_ref().is_some_and(|v| !v.is_done()), "challenged");
+        assert_eq!((state, result), (plain_state, plain_result));
+        assert_eq!(format!("{persist:?}"), format!("{plain_persist:?}"));
+        let Some(Effect::Audit {
+            account: who,
+            event,
+            at,
+        }) = effects.pop()
+        else {
+            panic!("no audit event: {effects:?}");
+        };
+        assert_eq!((who, at), (account.account_id(), now));
+        assert_eq!(format!("{effects:?}"), format!("{plain_effects:?}"));
+        event
     }
 
     /// Whether `token` passes `scenario` of `user` at `now`, without a
@@ -931,6 +980,84 @@ fn a_refused_token_is_challenged_with_the_first_factor() {
         v.choose(f, a, &tablet_id, now + 3)
     }));
     assert_eq!(v.factor(), Some(&tablet_id));
+}
+
+/// A stolen or stale cookie being tried shows in the security log: a
+/// token that does not pass (revoked, expired, another account's, forged,
+/// made before a factor change, for another scenario) is audited with the
+/// id it names, and answered exactly as a plain challenge. A token that
+/// passes, or one offered where no check is made, is not audited.
+#[test]
+fn a_refused_token_is_audited_and_answered_as_a_plain_challenge() {
+    let site = Site::new(policy());
+    let ada = site.enroll("ada", ALL, T0);
+    let bob = site.enroll("bob", ALL, T0);
+    let adas = site.trust("ada", &ada, Scenario::LogOn, AT);
+    let bobs = site.trust("bob", &bob, Scenario::LogOn, AT);
+    let refused = |token: &DeviceToken| Audit::DeviceRefused {
+        device: *token.id(),
+    };
+    let now = AT + 60;
+
+    // Another account's token, and a forged one (Ada's id, Bob's secret).
+    let forged = format!(
+        "{}.{}",
+        adas.id(),
+        bobs.to_cookie_value().split_once('.').unwrap().1
+    );
+    let forged = DeviceToken::parse(&forged).unwrap();
+    assert_eq!(
+        site.refused("ada", &bobs, &Scenario::LogOn, now),
+        refused(&bobs)
+    );
+    assert_eq!(
+        site.refused("ada", &forged, &Scenario::LogOn, now),
+        refused(&adas)
+    );
+    // Another scenario than the one it was trusted for.
+    let critical = Scenario::CriticalOperation;
+    assert_eq!(site.refused("ada", &adas, &critical, now), refused(&adas));
+    // Expired.
+    let later = AT + 30 * DAY;
+    assert_eq!(
+        site.refused("ada", &adas, &Scenario::LogOn, later),
+        refused(&adas)
+    );
+
+    // Its own token passes, unaudited.
+    assert!(site.passes("ada", &adas, Scenario::LogOn, now));
+    let (_, effects) = ok(mfa::run_blocking(&site.store, &String::from("ada"), |a| {
+        Verification::start_trusted(&site.flows, a, Scenario::LogOn, Some(&adas), None, now)
+    }));
+    assert!(effects.is_empty());
+
+    // Revoked.
+    site.revoke("ada", adas.id(), now + 1);
+    assert_eq!(
+        site.refused("ada", &adas, &Scenario::LogOn, now + 2),
+        refused(&adas)
+    );
+    // Made before a factor change.
+    let bobs_next = site.trust("bob", &bob, Scenario::LogOn, now);
+    site.add_app("bob", &bob, now + 30);
+    assert_eq!(
+        site.refused("bob", &bobs_next, &Scenario::LogOn, now + 60),
+        refused(&bobs_next)
+    );
+
+    // Offered where no check is made (the scenario not protected): no
+    // audit, as with no token.
+    site.enroll("carol", &[Scenario::CriticalOperation], T0);
+    let (v, effects) = ok(mfa::run_blocking(
+        &site.store,
+        &String::from("carol"),
+        |a| Verification::start_trusted(&site.flows, a, Scenario::LogOn, Some(&bobs), None, now),
+    ));
+    assert!(v.is_done() && effects.is_empty());
+    assert_eq!(
+        refused(&bobs).to_string(),
+        format!("device {} refused; challenged instead", bobs.id())
+    );
 }
 
 #[test]

@@ -93,6 +93,17 @@ pub enum Audit {
         /// Its public id (not its token).
         device: DeviceId,
     },
+    /// A device token was offered at a protected scenario and did not pass
+    /// ([`Verification::start_trusted`](crate::Verification::start_trusted)):
+    /// revoked, expired, made before a factor change, for another
+    /// scenario or another account, or forged. A stolen or stale cookie
+    /// being tried shows in the log. The check went on as a plain
+    /// challenge: the user is told nothing, and no notice goes out.
+    DeviceRefused {
+        /// The id the token names (not the token; for a forged one, an id
+        /// the account may never have had).
+        device: DeviceId,
+    },
     /// Remembered devices were forgotten by the owner
     /// ([`Protection::revoke_device`](crate::Protection::revoke_device),
     /// [`Protection::revoke_all_devices`](crate::Protection::revoke_all_devices)).
@@ -146,6 +157,9 @@ impl fmt::Display for Audit {
                 f.write_str(")")
             }
             Self::DeviceTrusted { device } => write!(f, "device {device} remembered"),
+            Self::DeviceRefused { device } => {
+                write!(f, "device {device} refused; challenged instead")
+            }
             Self::DevicesRevoked { count } => write!(f, "{count} remembered device(s) revoked"),
             Self::AdminReset { admin, reason } => {
                 write!(f, "protection reset by administrator {admin}: {reason}")

@@ -253,6 +253,13 @@ impl<A: Factor, B: Factor> Factor for EitherFactor<A, B> {
         })
     }
 
+    fn destination(&self, record: &Self::Record) -> Option<Destination> {
+        match record {
+            Either::First(r) => self.first.destination(r),
+            Either::Second(r) => self.second.destination(r),
+        }
+    }
+
     fn resend(&self, pending: &Self::Record, now: u64) -> Attempt<Self::Record, Prompt, FlowError> {
         match pending {
             Either::First(p) => side(self.first.resend(p, now), Either::First, |x| x),

@@ -404,7 +404,9 @@ impl Enrollment {
     ///
     /// In the result: [`FlowError::NotProtected`],
     /// [`FlowError::CheckRequired`], [`FlowError::WrongAccount`],
-    /// [`FlowError::TooManyFactors`] (here, and again at the confirmation).
+    /// [`FlowError::TooManyFactors`] (here, and again at the confirmation);
+    /// at the [`setup`](Self::setup), [`FlowError::AlreadyBound`] for a
+    /// phone number another factor of the account has.
     ///
     /// ```
     /// # fn done<S>(ran: mfa::Ran<S>) -> Result<(S, Vec<mfa::Effect>), mfa::Error> {
@@ -800,7 +802,12 @@ impl Enrollment {
     ///
     /// In the result: [`FlowError::WrongAccount`], [`FlowError::WrongState`], [`FlowError::Expired`]
     /// (more than [`FlowPolicy::pending_ttl`](crate::FlowPolicy::pending_ttl)
-    /// after the identity check), or the factor's own error.
+    /// after the identity check), [`FlowError::AlreadyBound`] (here,
+    /// before any code is sent, and again at the confirmation) when another
+    /// factor of the account has the new factor's
+    /// [`destination`](Factor::destination) (the same phone number, however
+    /// it was written; the factor being replaced may keep its own), or the
+    /// factor's own error.
     ///
     /// ```
     /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
@@ -884,6 +891,10 @@ impl Enrollment {
             Ok(Begun::Confirm { pending, prompt }) => (pending, None, Some(prompt)),
             Ok(Begun::Deliver { pending, to }) => (pending, Some(to), None),
         };
+        // Before a code is sent to it: a number the account has already.
+        if let Err(e) = self.not_bound_yet(flows, account, &record) {
+            return Transition::failed(e);
+        }
         let mut id = [0u8; 16];
         if getrandom::fill(&mut id).is_err() {
             return Transition::failed(FlowError::RandomSource);
@@ -1215,6 +1226,9 @@ impl Enrollment {
         record: F::Record,
         now: u64,
     ) -> Transition<Self, F::Record> {
+        if let Err(e) = self.not_bound_yet(flows, account, &record) {
+            return Transition::failed(e);
+        }
         let Some(change) = &self.change else {
             return self.turn_on(flows, account, base, record, now);
         };
@@ -1405,6 +1419,31 @@ impl Enrollment {
             Stage::Done => t.byte(3),
         };
         t
+    }
+
+    /// Refuses a factor `record` whose destination (an SMS factor's phone)
+    /// another factor of `account` has: a second factor on the same phone
+    /// is no second device, only a duplicate. The factor this enrollment
+    /// replaces may keep its own number.
+    fn not_bound_yet<F: Factor>(
+        &self,
+        flows: &Flows<F>,
+        account: &Protection<F::Record>,
+        record: &F::Record,
+    ) -> Result<(), FlowError> {
+        let Some(to) = flows.factor().destination(record) else {
+            return Ok(());
+        };
+        let replaced = match &self.change {
+            Some(Change::Replace { factor }) => Some(*factor),
+            Some(Change::Add { .. }) | None => None,
+        };
+        match account.factors().iter().find(|f| {
+            Some(f.id) != replaced && flows.factor().destination(&f.record).as_ref() == Some(&to)
+        }) {
+            Some(bound) => Err(FlowError::AlreadyBound { factor: bound.id }),
+            None => Ok(()),
+        }
     }
 
     /// Whether this state was made by `flows` for `account`, unedited, at

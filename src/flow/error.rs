@@ -7,6 +7,8 @@ use core::fmt;
 use crate::error::{CodeError, UriError};
 use crate::record::{OobError, RecoveryError, Refused, VerifyFailure};
 
+use super::factors::FactorId;
+
 /// Why a step of an enrollment, a verification or a change did not go
 /// through.
 ///
@@ -52,6 +54,29 @@ pub enum FlowError {
     TooManyFactors {
         /// How many ([`MAX_FACTORS`](crate::MAX_FACTORS)).
         max: usize,
+    },
+    /// The new factor's destination (the phone number of an SMS factor)
+    /// is already another factor of the account, named here: a second
+    /// factor on the same phone is no second device. Bind another number,
+    /// or replace that factor
+    /// ([`Enrollment::start_change`](crate::Enrollment::start_change),
+    /// which may keep its own number).
+    ///
+    /// ```
+    /// use mfa::{ErrorKind, FactorId, FlowError};
+    ///
+    /// let id: FactorId = "00000000000000ff".parse()?; // the factor that has the number
+    /// let e = FlowError::AlreadyBound { factor: id };
+    /// assert_eq!((e.kind(), e.code(), e.status()), (ErrorKind::User, "already_bound", 400));
+    /// assert_eq!(
+    ///     e.for_user().to_string(),
+    ///     "This phone number or address is already one of your factors. Enter another."
+    /// );
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    AlreadyBound {
+        /// The account's factor that has the destination already.
+        factor: FactorId,
     },
     /// The pending step (a pending secret, a pending binding, a challenge)
     /// has expired.
@@ -163,6 +188,7 @@ impl PartialEq for FlowError {
             (Self::WrongState { waiting_for: a }, Self::WrongState { waiting_for: b }) => a == b,
             (Self::CodesNeeded { count: a }, Self::CodesNeeded { count: b }) => a == b,
             (Self::TooManyFactors { max: a }, Self::TooManyFactors { max: b }) => a == b,
+            (Self::AlreadyBound { factor: a }, Self::AlreadyBound { factor: b }) => a == b,
             (Self::Refused(a), Self::Refused(b)) => a == b,
             (Self::Malformed(a), Self::Malformed(b)) => a == b,
             (Self::Code(a), Self::Code(b)) => a == b,
@@ -208,6 +234,9 @@ impl fmt::Display for FlowError {
                     "an account holds at most {max} factors; remove one first"
                 )
             }
+            Self::AlreadyBound { .. } => f.write_str(
+                "this phone number or address is already one of your factors; enter another",
+            ),
             Self::Expired => f.write_str("this step has expired; start again"),
             Self::CheckRequired => f.write_str(
                 "this change needs a fresh second-factor check; verify again, then retry",
@@ -257,6 +286,7 @@ impl FlowError {
             | Self::UnknownFactor
             | Self::LastFactor
             | Self::TooManyFactors { .. }
+            | Self::AlreadyBound { .. }
             | Self::CodesNeeded { .. }
             | Self::Refused(_)
             | Self::Rejected
@@ -301,6 +331,7 @@ impl FlowError {
             Self::UnknownFactor => "unknown_factor",
             Self::LastFactor => "last_factor",
             Self::TooManyFactors { .. } => "too_many_factors",
+            Self::AlreadyBound { .. } => "already_bound",
             Self::Expired => "expired",
             Self::CheckRequired => "check_required",
             Self::WrongAccount => "wrong_account",

@@ -165,6 +165,32 @@ pub trait Factor {
         })
     }
 
+    /// Where a record (active or pending) delivers its codes, if it
+    /// delivers them anywhere: the phone of an SMS factor. The flows refuse
+    /// to bind a factor to a destination that another factor of the
+    /// account already has ([`FlowError::AlreadyBound`]): a second factor
+    /// on the same phone is no second device, only a duplicate (and twice
+    /// the codes to one SIM). The default is `None` (an app or a token,
+    /// whose secret is new each time): never a duplicate.
+    ///
+    /// ```
+    /// use mfa::{Destination, Factor, PhoneNumber, SmsFactor, SmsRecord, TotpFactor};
+    ///
+    /// let sms = SmsFactor::new(mfa::OobKey::generate()?, mfa::OobPolicy::default())?;
+    /// let record = SmsRecord::new(PhoneNumber::parse("+1 415 555 2671")?);
+    /// assert_eq!(sms.destination(&record), Some(Destination::sms("+14155552671")?));
+    ///
+    /// let app = TotpFactor::new("Example Co")?;
+    /// // An authenticator app's record, as the flows keep it.
+    /// let record = mfa::TotpRecord::new(mfa::Totp::new(&mfa::Secret::generate()?, mfa::TotpConfig::default())?);
+    /// assert_eq!(app.destination(&record), None);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    fn destination(&self, record: &Self::Record) -> Option<Destination> {
+        let _ = record;
+        None
+    }
+
     /// Sends the confirmation of a pending factor again (a new code to
     /// the phone being bound), for a "resend" button. The default has
     /// nothing to resend: [`FlowError::WrongState`].
@@ -202,6 +228,35 @@ pub trait Factor {
 
     /// The record with its failure count and lockout cleared, after the
     /// user proved themselves with a recovery code.
+    ///
+    /// It needs no proof as an argument because it grants nothing: the
+    /// record it returns is detached from the account. The flows call it
+    /// in one place only, [`Verification::respond_recovery`](crate::Verification::respond_recovery),
+    /// once a recovery code has passed, for every factor of the account
+    /// in the same write. Nothing else reaches it: an identity or binding
+    /// code is no `Self::Record` (see [`ContactCodes`](crate::ContactCodes)),
+    /// a factor's own success clears its own count through
+    /// [`verify`](Self::verify), and the administrator's
+    /// [`admin_reset`](crate::Protection::admin_reset) turns protection
+    /// off rather than unlocking. [`Protection`](crate::Protection) has no
+    /// public way to put a factor's record back (only its flows write it,
+    /// each behind a fresh [`Verified`](crate::Verified), a recovery code,
+    /// or the admin reset), so calling `unlock` yourself lifts no lockout;
+    /// this does not compile:
+    ///
+    /// ```compile_fail,E0624
+    /// use mfa::{Factor, Protection, TotpFactor, TotpRecord};
+    ///
+    /// fn lift(f: &TotpFactor, account: &Protection<TotpRecord>) -> Option<Protection<TotpRecord>> {
+    ///     let factor = account.factors().first()?;
+    ///     let unlocked = f.unlock(factor.record());
+    ///     account.with_factor(factor.id(), unlocked) // private: the flows' own
+    /// }
+    /// ```
+    ///
+    /// (A host that edits the stored record behind the flows' back, or
+    /// keeps layer-2 records without the flows, is outside what a type
+    /// can guard.)
     fn unlock(&self, record: &Self::Record) -> Self::Record;
 
     /// The record's throttle: the flows read it to tell the owner of a

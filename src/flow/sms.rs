@@ -284,6 +284,10 @@ impl Factor for SmsFactor {
         }
     }
 
+    fn destination(&self, record: &SmsRecord) -> Option<Destination> {
+        Some(Destination::Sms(record.phone.clone()))
+    }
+
     fn challenge(&self, record: &SmsRecord, now: u64) -> Attempt<SmsRecord, Prompt, FlowError> {
         self.send(record, now)
     }

@@ -742,7 +742,15 @@ impl Verification {
     /// challenged ([`factor`](Self::factor) is `None`). Otherwise it is
     /// exactly [`start`](Self::start), which challenges the first factor
     /// (the user may [`choose`](Self::choose) another): the host need not
-    /// tell the user why a remembered device was challenged.
+    /// tell the user why a remembered device was challenged. A token
+    /// offered at a protected scenario that does not pass (revoked,
+    /// expired, made before a factor change, another scenario's or another
+    /// account's, forged) adds one [`Effect::Audit`](crate::Effect::Audit)
+    /// with [`Audit::DeviceRefused`] after `start`'s own effects, for the
+    /// security log only: the state, the write, the result and every
+    /// other effect are `start`'s, so the answer tells the client nothing
+    /// a plain challenge would not. (A cookie that does not parse never
+    /// gets here: [`DeviceToken::parse`] said why.)
     ///
     /// A device pass holds no [`Verified`] (no proof for changes, no
     /// grace window, no new device), and
@@ -779,13 +787,17 @@ impl Verification {
         now: u64,
     ) -> Transition<Self, F::Record> {
         match device {
-            Some(token)
-                if account.protects(&scenario) && account.trusts(flows, token, &scenario, now) =>
-            {
-                Transition::done(
-                    Self::by_device(flows, account, scenario, token.id, now),
-                    Vec::new(),
-                )
+            Some(token) if account.protects(&scenario) => {
+                if account.trusts(flows, token, &scenario, now) {
+                    return Transition::done(
+                        Self::by_device(flows, account, scenario, token.id, now),
+                        Vec::new(),
+                    );
+                }
+                // Audited for the host's log only: the user gets the very
+                // answer of `start`.
+                let refused = Audit::DeviceRefused { device: token.id };
+                Self::start(flows, account, scenario, last, now).audited(account, refused, now)
             }
             _ => Self::start(flows, account, scenario, last, now),
         }
