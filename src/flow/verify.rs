@@ -573,8 +573,11 @@ impl Verification {
     /// # Errors
     ///
     /// In the result: [`FlowError::WrongAccount`] (another account's
-    /// record), [`FlowError::WrongState`], [`FlowError::NotProtected`], or
-    /// what the factor refused.
+    /// record), [`FlowError::WrongState`], [`FlowError::Expired`] (the
+    /// challenge is older than [`FlowPolicy::pending_ttl`](crate::FlowPolicy::pending_ttl):
+    /// start a new check), [`FlowError::NotProtected`],
+    /// [`FlowError::UnknownFactor`] (the factor was removed), or what the
+    /// factor refused.
     ///
     /// ```
     /// # // The code delivered (by e-mail or SMS): what your mailer or SMS gateway sends.
@@ -648,18 +651,10 @@ impl Verification {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Transition<Self, F::Record> {
-        if let Err(e) = self.checked(flows, account) {
-            return Transition::failed(e);
-        }
-        let Stage::Challenged { factor, .. } = &self.stage else {
-            return Transition::failed(WAITING_RESPONSE);
-        };
-        let Some(factor) = account.factor_by_id(factor) else {
-            return Transition::failed(if account.is_on() {
-                FlowError::UnknownFactor
-            } else {
-                FlowError::NotProtected
-            });
+        // As `respond` and `choose`: an expired challenge texts no one.
+        let factor = match self.challenged(flows, account, now) {
+            Ok(factor) => factor,
+            Err(e) => return Transition::failed(e),
         };
         challenge(flows, account, factor, self.scenario.clone(), now)
     }
