@@ -12,7 +12,7 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, enroll_sms, enroll_totp, policy, totp_flows, wrong_totp};
+use flows_common::{Host, T0, enroll_sms, enroll_totp, policy, wrong_totp};
 use mfa::{
     Credential, Enrollment, FactorName, FlowError, Flows, OobKey, OobPolicy, Scenario, SmsFactor,
     ThrottlePolicy, TotpFactor, Verification,
@@ -78,7 +78,6 @@ fn guesses_before_lockout_grow_with_the_factors() {
         policy(),
     )
     .unwrap();
-    let _ = totp_flows; // the common helper builds default-throttle flows
     let mut host = Host::new();
     let app = enroll_totp(&mut host, &flows, T0);
     // The owner adds a second app.
@@ -125,7 +124,10 @@ fn guesses_before_lockout_grow_with_the_factors() {
             } else {
                 wrong
             };
-            match host.step(&v, v.respond(&flows, &host.account, &wrong, at)).1 {
+            match host
+                .step(&v, v.respond(&flows, &host.account, &wrong, at))
+                .1
+            {
                 Err(FlowError::Rejected) => evaluated += 1,
                 Err(FlowError::Refused(_)) => break,
                 other => panic!("{other:?}"),
