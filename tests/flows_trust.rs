@@ -148,11 +148,20 @@ impl Site {
         let (v, effects) = ok(mfa::run_blocking(&self.store, &user.to_owned(), |a| {
             Verification::start_trusted(&self.flows, a, scenario.clone(), Some(token), None, now)
         }));
-        if v.is_done() {
+        let me = self.account(user).account_id();
+        if v.is_done() && !protected {
             assert!(effects.is_empty(), "{effects:?}");
+        } else if v.is_done() {
+            assert!(
+                matches!(
+                    effects.as_slice(),
+                    [Effect::Audit { account, event: Audit::DevicePassed { device }, at }]
+                        if *account == me && device == token.id() && *at == now
+                ),
+                "{effects:?}"
+            );
         } else {
             assert!(protected);
-            let me = self.account(user).account_id();
             assert!(
                 matches!(
                     effects.as_slice(),
@@ -1024,12 +1033,15 @@ fn a_refused_token_is_audited_and_answered_as_a_plain_challenge() {
         refused(&adas)
     );
 
-    // Its own token passes, unaudited.
+    // Its own token passes, audited as a pass.
     assert!(site.passes("ada", &adas, Scenario::LogOn, now));
-    let (_, effects) = ok(mfa::run_blocking(&site.store, &String::from("ada"), |a| {
+    let ran = mfa::run_blocking(&site.store, &String::from("ada"), |a| {
         Verification::start_trusted(&site.flows, a, Scenario::LogOn, Some(&adas), None, now)
-    }));
-    assert!(effects.is_empty());
+    });
+    assert_eq!(
+        ran.audit().cloned().collect::<Vec<_>>(),
+        [Audit::DevicePassed { device: *adas.id() }]
+    );
 
     // Revoked.
     site.revoke("ada", adas.id(), now + 1);
@@ -1093,11 +1105,22 @@ fn trusting_and_revoking_are_audited_without_the_token() {
         Audit::DevicesRevoked { count: 1 }.to_string(),
         "1 remembered device(s) revoked"
     );
-    // A device pass changes nothing, so it writes and audits nothing
-    // (as a factor's pass audits nothing).
+    // A device pass changes nothing, so it writes nothing; it is audited
+    // with the device's id only, so that a host can keep its last use and a
+    // copied cookie in use shows in the log.
     let token = site.trust("ada", &totp, Scenario::LogOn, AT + 30);
+    let before = site.account("ada");
     let ran = mfa::run_blocking(&site.store, &"ada".to_owned(), |a| {
         Verification::start_trusted(&site.flows, a, Scenario::LogOn, Some(&token), None, AT + 31)
     });
-    assert!(ran.state.is_some_and(|v| v.is_done()) && ran.effects.is_empty());
+    let passed = Audit::DevicePassed {
+        device: *token.id(),
+    };
+    assert_eq!(ran.audit().collect::<Vec<_>>(), [&passed]);
+    assert_eq!(
+        passed.to_string(),
+        format!("device {} passed without a code", token.id())
+    );
+    assert!(ran.state.is_some_and(|v| v.is_done()));
+    assert_eq!(site.account("ada"), before);
 }

@@ -104,6 +104,14 @@ pub enum Audit {
         /// the account may never have had).
         device: DeviceId,
     },
+    /// A remembered device passed a check, without a code
+    /// ([`Verification::start_trusted`](crate::Verification::start_trusted)).
+    /// Nothing is written for a pass: this event is how a host keeps a
+    /// device's last use, and how a copied cookie in use shows in the log.
+    DevicePassed {
+        /// The device.
+        device: DeviceId,
+    },
     /// Remembered devices were forgotten by the owner
     /// ([`Protection::revoke_device`](crate::Protection::revoke_device),
     /// [`Protection::revoke_all_devices`](crate::Protection::revoke_all_devices)).
@@ -160,6 +168,7 @@ impl fmt::Display for Audit {
             Self::DeviceRefused { device } => {
                 write!(f, "device {device} refused; challenged instead")
             }
+            Self::DevicePassed { device } => write!(f, "device {device} passed without a code"),
             Self::DevicesRevoked { count } => write!(f, "{count} remembered device(s) revoked"),
             Self::AdminReset { admin, reason } => {
                 write!(f, "protection reset by administrator {admin}: {reason}")

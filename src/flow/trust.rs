@@ -738,8 +738,10 @@ impl Verification {
     /// account remembers that device for it (made by
     /// [`Protection::trust_device`] for this account and scenario, not
     /// expired, not revoked, no factor change since), the check passes
-    /// without a challenge, with nothing to write or do, and no factor
-    /// challenged ([`factor`](Self::factor) is `None`). Otherwise it is
+    /// without a challenge, with nothing to write, no factor challenged
+    /// ([`factor`](Self::factor) is `None`), and one
+    /// [`Effect::Audit`](crate::Effect::Audit) with [`Audit::DevicePassed`]
+    /// (the device's last use, for the security log). Otherwise it is
     /// exactly [`start`](Self::start), which challenges the first factor
     /// (the user may [`choose`](Self::choose) another): the host need not
     /// tell the user why a remembered device was challenged. A token
@@ -789,10 +791,12 @@ impl Verification {
         match device {
             Some(token) if account.protects(&scenario) => {
                 if account.trusts(flows, token, &scenario, now) {
+                    let passed = Audit::DevicePassed { device: token.id };
                     return Transition::done(
                         Self::by_device(flows, account, scenario, token.id, now),
                         Vec::new(),
-                    );
+                    )
+                    .audited(account, passed, now);
                 }
                 // Audited for the host's log only: the user gets the very
                 // answer of `start`.
