@@ -157,8 +157,11 @@ impl App {
             .route("/admin/reset", post(admin_reset))
             .route("/resources", get(resources))
             .route("/resources/delete", post(delete_resource))
+            .layer(axum::middleware::from_fn_with_state(
+                sessions.clone(),
+                keeping_this_session,
+            ))
             .layer(layer)
-            .layer(axum::Extension(sessions))
             .with_state(self);
         crate::security::harden(routes)
     }
@@ -195,6 +198,35 @@ impl App {
             list.len() != before
         })
     }
+}
+
+/// What the next page says when a change ended the user's other sessions.
+const OTHERS_ENDED: &str = "Your other sessions were signed out.";
+
+/// Handles a request with its session known to the runner, which ends a
+/// user's other sessions but this one ([`crate::sessions::keeping`]); when
+/// it ended this user's own, the next page says so.
+async fn keeping_this_session(
+    State(sessions): State<SqlSessions>,
+    session: Session,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Page {
+    let handled = crate::sessions::keeping(sessions, session.clone(), next.run(request));
+    let (answer, ended) = handled.await;
+    let Some(ended) = ended else {
+        return Ok(answer);
+    };
+    let mut data = load(&session).await?;
+    if data.user.as_ref() == Some(&ended) {
+        let flash = data.flash.take().unwrap_or_else(|| Flash::info(""));
+        let text = format!("{} {OTHERS_ENDED}", flash.text)
+            .trim_start()
+            .to_owned();
+        data.flash = Some(Flash { text, ..flash });
+        session.insert(KEY, &data).await?;
+    }
+    Ok(answer)
 }
 
 /// A failure of the console itself (the session store, the clock).

@@ -104,6 +104,15 @@ impl Browser {
         }
     }
 
+    /// Another browser on the same console, with no cookie yet.
+    fn another(&self) -> Self {
+        Self {
+            app: self.app.clone(),
+            cookie: None,
+            _dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
     async fn get(&mut self, path: &str) -> Page {
         self.send(Request::get(path), String::new()).await
     }
@@ -243,6 +252,91 @@ async fn the_same_on_postgresql() {
         )))
         .await
         .expect("dropped");
+}
+
+/// Turns protection on for the signed-in user (an authenticator app,
+/// identity by e-mail): the key of the app, and the recovery codes' page.
+async fn turn_on_totp(browser: &mut Browser) -> (mfa::Totp, Page) {
+    browser
+        .post(
+            "/protection/setup",
+            "scenario=log-on&method=totp&identity=email",
+        )
+        .await;
+    browser.get("/protection/setup").await; // "We sent a code to …"
+    let code = browser.last_code().await;
+    let key = browser
+        .post("/protection/identity", &format!("code={code}"))
+        .await;
+    let uri = mfa::KeyUri::parse(&attribute(&key.body, "otpauth", "href")).expect("a key URI");
+    let app = uri.to_totp().expect("a TOTP key");
+    let now = mfa::unix_now().expect("a clock");
+    let code = app.generate(now).expect("a code").to_string();
+    let codes = browser
+        .post("/protection/confirm", &format!("code={code}"))
+        .await;
+    assert!(
+        codes.body.contains("id=\"recovery-codes\""),
+        "{}",
+        codes.body
+    );
+    (app, codes)
+}
+
+/// A change of protection ends the user's other sessions and keeps the
+/// one that made it, and says so there (WordPress/two-factor #577).
+#[tokio::test]
+async fn turning_protection_on_signs_the_other_sessions_out() {
+    let mut here = Browser::new().await;
+    let mut there = here.another();
+    let mut bob = here.another();
+    for (browser, user) in [(&mut here, "dave"), (&mut there, "dave"), (&mut bob, "bob")] {
+        let signed_in = browser
+            .post(
+                "/login",
+                &format!("username={user}&password={user}-demo-pw"),
+            )
+            .await;
+        assert_eq!(signed_in.location, "/");
+    }
+    turn_on_totp(&mut here).await;
+    assert_eq!(
+        there.get("/").await.location,
+        "/login",
+        "the other session ended"
+    );
+    assert_eq!(
+        bob.get("/").await.status,
+        StatusCode::OK,
+        "another user's stays"
+    );
+    let home = here.get("/").await;
+    assert_eq!(home.status, StatusCode::OK, "this session stays");
+    assert_eq!(home.message(), Some("Your other sessions were signed out."));
+    assert!(
+        home.body
+            .contains("<dd id=\"protection-status\" class=\"on\">On</dd>")
+    );
+
+    // An administrator's reset ends all of the owner's sessions, and none of hers.
+    let mut root = here.another();
+    root.post("/login", "username=root&password=root-demo-pw")
+        .await;
+    let reset = root
+        .post("/admin/reset", "user=dave&reason=lost+phone")
+        .await;
+    assert_eq!(reset.location, "/admin");
+    assert_eq!(
+        here.get("/").await.location,
+        "/login",
+        "the owner's session ended"
+    );
+    let admin = root.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK, "the administrator's stays");
+    assert_eq!(
+        admin.message(),
+        Some("dave's protection is off, their sessions ended, and they were told.")
+    );
 }
 
 async fn totp_scenario(mut browser: Browser) {
@@ -432,8 +526,7 @@ fn code_lines(source: &str) -> Vec<&str> {
 /// (`mfa::load`), a check's authorisation (`.authorize(`), the store
 /// set-up's call (`Console::open`), and what a page takes from a run's
 /// effects (`.key()`, `.recovery_codes()`, `.sent_to()`,
-/// `.ends_other_sessions()`) and carries one out (`.end_all_of(`: the
-/// sessions ended).
+/// `.ends_other_sessions()`, which ends the other sessions).
 fn wires(line: &str) -> bool {
     [
         "app.run(",
@@ -444,7 +537,6 @@ fn wires(line: &str) -> bool {
         ".recovery_codes()",
         ".sent_to()",
         ".ends_other_sessions()",
-        ".end_all_of(",
     ]
     .iter()
     .any(|m| line.contains(m))
@@ -544,8 +636,8 @@ fn glue_is_counted() {
 const LIFECYCLE_BAR: usize = 60;
 
 /// What the lifecycle part holds, as the README says it.
-const LIFECYCLE: &str =
-    "remembered browsers, adding, renaming, removing and choosing factors, the admin reset";
+const LIFECYCLE: &str = "remembered browsers, adding, renaming, removing and choosing factors, the admin reset, \
+     the other sessions ended";
 
 /// The count sees what it must: a wrapped runner call is counted whole,
 /// and a line that does not wire the crate is not.

@@ -49,11 +49,12 @@ impl Console {
 
 impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
-    /// stored) on `user`'s record through `mfa::run`, then carries out its
-    /// deliveries and notices through the sender and writes its audit
-    /// events to standard error (ending other sessions is not wired yet:
-    /// the console keeps one session per browser); the key and recovery
-    /// codes to show stay in the run, for the page (`Ran::key`, …).
+    /// stored) on `user`'s record through `mfa::run`, then carries out the
+    /// lifecycle's effects (the user's other sessions ended when it asks:
+    /// `App::lifecycle_effects`), then its deliveries and notices through
+    /// the sender, and writes its audit events to standard error; the key
+    /// and recovery codes to show stay in the run, for the page
+    /// (`Ran::key`, …).
     pub async fn run<S>(
         &self,
         user: &crate::users::User,
@@ -61,6 +62,7 @@ impl crate::app::App {
     ) -> mfa::Ran<S> {
         let flows = &self.mfa.flows;
         let mut ran = mfa::run(&self.mfa.store, user.name.as_str(), |a| op(flows, a)).await;
+        self.lifecycle_effects(user, &mut ran).await;
         // The audit log of the console is its standard error.
         for event in ran.audit() {
             eprintln!("console: audit: {}: {event}", user.name);
