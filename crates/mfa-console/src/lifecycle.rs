@@ -13,7 +13,8 @@ use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use mfa::{
-    AdminId, DeviceId, DeviceToken, Enrollment, FactorName, FlowError, Ran, Reason, Verified,
+    AdminId, DeviceId, DeviceToken, Effect, Enrollment, FactorName, FlowError, Ran, Reason,
+    Verified,
 };
 use tower_sessions::Session;
 
@@ -30,11 +31,22 @@ impl App {
     /// What the account lifecycle adds to a run on `user`'s record (the
     /// runner, `App::run`, calls it before the run's messages go): the
     /// user's other sessions end when the run asks (the owner's, after an
-    /// admin reset), this request's kept; a failure is the run's.
+    /// admin reset), this request's kept; then each text spends the SMS
+    /// budgets of its number and prefix, and one refused is not sent (its
+    /// refusal is the run's result, said as a sentence). A failure is the
+    /// run's.
     pub(crate) async fn lifecycle_effects<S>(&self, user: &User, ran: &mut Ran<S>) {
         if ran.ends_other_sessions() && end_others_of(&user.name).await.is_err() {
             ran.result = Err(FlowError::Internal("the other sessions could not be ended"));
         }
+        let Ok(now) = mfa::unix_now() else {
+            // No clock, no budget to spend: nothing is sent.
+            ran.effects.retain(|e| !matches!(e, Effect::Deliver(_)));
+            ran.result = Err(FlowError::Internal("the clock is before 1970"));
+            return;
+        };
+        ran.spend_budgets(&self.mfa.store, &self.mfa.budgets, now)
+            .await;
     }
 }
 

@@ -58,6 +58,11 @@ impl Browser {
 
     async fn with_keys(url: &str, dir: tempfile::TempDir, keys: crate::keys::Keys) -> Self {
         let app = crate::console(url, keys).await.expect("the console starts");
+        Self::serving(app, dir).await
+    }
+
+    /// A browser on `app`.
+    async fn serving(app: crate::app::App, dir: tempfile::TempDir) -> Self {
         let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
             .await
             .expect("sessions");
@@ -339,6 +344,76 @@ async fn turning_protection_on_signs_the_other_sessions_out() {
     );
 }
 
+/// Each text spends its number's SMS budget, across accounts, before it
+/// goes to the outbox: with one text an hour for each number, a second
+/// account binding the same phone is refused in words, and nothing is
+/// sent to it.
+#[tokio::test]
+async fn a_text_over_its_numbers_budget_is_refused_and_not_sent() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let oob = mfa::OobKey::generate().expect("a key");
+    let keys = crate::keys::Keys {
+        oob: oob.clone(),
+        sealing: mfa::SealingKey::generate(1).expect("a key"),
+    };
+    let outbox = crate::outbox::Outbox::default();
+    let sender = std::sync::Arc::new(outbox.clone());
+    let mut mfa = crate::wiring::Console::open(&url, keys, sender)
+        .await
+        .expect("the store");
+    let limit = mfa::BudgetLimits::PER_NUMBER.with_per_hour(1);
+    mfa.budgets = mfa::SmsBudgets::new(oob).with_per_number(limit);
+    let users = crate::users::Users::demo().expect("the users");
+    let mut bob = Browser::serving(crate::app::App::new(mfa, outbox, users), dir).await;
+    let mut dave = bob.another();
+    let mut said = Vec::new();
+    for (browser, user) in [(&mut bob, "bob"), (&mut dave, "dave")] {
+        browser
+            .post(
+                "/login",
+                &format!("username={user}&password={user}-demo-pw"),
+            )
+            .await;
+        browser
+            .post(
+                "/protection/setup",
+                "scenario=log-on&method=sms&identity=email",
+            )
+            .await;
+        browser.get("/protection/setup").await;
+        let code = browser.last_code().await;
+        browser
+            .post("/protection/identity", &format!("code={code}"))
+            .await;
+        browser.get("/protection/setup").await; // "Now type the phone number …"
+        let sent = browser
+            .post("/protection/phone", "phone=%2B447700900999")
+            .await;
+        assert_eq!(sent.location, "/protection/setup");
+        said.push(
+            browser
+                .get("/protection/setup")
+                .await
+                .message()
+                .map(str::to_owned),
+        );
+    }
+    assert_eq!(
+        said,
+        [
+            Some("We sent a code to +44 77…99.".to_owned()),
+            Some("Too many codes were sent lately. A new one can be sent in 60 min.".to_owned())
+        ]
+    );
+    let outbox = bob.get("/outbox").await.body;
+    assert_eq!(
+        outbox.matches("data-to=\"+447700900999\"").count(),
+        1,
+        "{outbox}"
+    );
+}
+
 async fn totp_scenario(mut browser: Browser) {
     assert_eq!(
         browser
@@ -526,7 +601,8 @@ fn code_lines(source: &str) -> Vec<&str> {
 /// (`mfa::load`), a check's authorisation (`.authorize(`), the store
 /// set-up's call (`Console::open`), and what a page takes from a run's
 /// effects (`.key()`, `.recovery_codes()`, `.sent_to()`,
-/// `.ends_other_sessions()`, which ends the other sessions).
+/// `.ends_other_sessions()`, which ends the other sessions), and what a
+/// run's texts spend (`.spend_budgets(`, and `Effect::Deliver`: none sent).
 fn wires(line: &str) -> bool {
     [
         "app.run(",
@@ -537,6 +613,8 @@ fn wires(line: &str) -> bool {
         ".recovery_codes()",
         ".sent_to()",
         ".ends_other_sessions()",
+        ".spend_budgets(",
+        "Effect::Deliver",
     ]
     .iter()
     .any(|m| line.contains(m))
@@ -637,7 +715,7 @@ const LIFECYCLE_BAR: usize = 60;
 
 /// What the lifecycle part holds, as the README says it.
 const LIFECYCLE: &str = "remembered browsers, adding, renaming, removing and choosing factors, the admin reset, \
-     the other sessions ended";
+     the other sessions ended, the SMS budgets";
 
 /// The count sees what it must: a wrapped runner call is counted whole,
 /// and a line that does not wire the crate is not.

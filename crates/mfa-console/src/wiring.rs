@@ -32,6 +32,9 @@ pub struct Console {
     pub store: AnyStore,
     /// Where codes and notices go.
     pub sender: Arc<dyn Sender>,
+    /// The SMS budgets each text spends before it goes (its number's, 10
+    /// an hour and 20 a day), kept in the store.
+    pub budgets: mfa::SmsBudgets,
 }
 
 impl Console {
@@ -40,6 +43,7 @@ impl Console {
     /// go to `sender`.
     pub async fn open(url: &str, keys: Keys, sender: Arc<dyn Sender>) -> Result<Self, BoxError> {
         Ok(Self {
+            budgets: mfa::SmsBudgets::new(keys.oob.clone()),
             flows: Flows::totp_or_sms("Example Co", keys.oob)?,
             store: AnyStore::connect(url, RecordCodec::new(Keyring::new(keys.sealing))).await?,
             sender,
@@ -50,8 +54,8 @@ impl Console {
 impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out the
-    /// lifecycle's effects (the user's other sessions ended when it asks:
-    /// `App::lifecycle_effects`), then its deliveries and notices through
+    /// lifecycle's effects (the user's other sessions ended when it asks,
+    /// the SMS budgets spent: `App::lifecycle_effects`), then its deliveries and notices through
     /// the sender, and writes its audit events to standard error; the key
     /// and recovery codes to show stay in the run, for the page
     /// (`Ran::key`, …).
