@@ -60,6 +60,9 @@ struct Data {
     /// Password checked, log-on check pending.
     pending_user: Option<String>,
     enrollment: Option<Enrollment>,
+    /// What the enrollment does after a fresh check (adds a factor, or
+    /// changes one's method); `None`: it turns protection on.
+    changing: Option<After>,
     method: Option<Method>,
     check: Option<Verification>,
     after: Option<After>,
@@ -468,6 +471,7 @@ async fn setup_start(State(app): State<App>, session: Session, body: Bytes) -> P
     });
     if done.state.is_some() {
         data.enrollment = done.state;
+        data.changing = None;
         data.method = Some(method);
     }
     go(&session, &data, "/protection/setup").await
@@ -555,12 +559,16 @@ async fn finished(
         .await;
     }
     if data.enrollment.as_ref().is_none_or(Enrollment::is_done) {
-        let now = match data.method.take() {
+        let kind = match data.method.take() {
             Some(Method::Sms) => "text messages",
             _ => "an authenticator app",
         };
         data.enrollment = None;
-        data.flash = Some(Flash::info(format!("Your second factor is now {now}.")));
+        data.flash = Some(Flash::info(match data.changing.take() {
+            Some(After::Add(name)) => format!("Added {name}: {kind} can sign you in too."),
+            Some(_) => format!("Changed: this factor now uses {kind}."),
+            None => format!("Account protection is on, with {kind}."),
+        }));
         return go(session, &data, "/").await;
     }
     data.flash = Some(we_sent(done, new));
@@ -654,6 +662,7 @@ async fn resend(State(app): State<App>, session: Session) -> Page {
 async fn cancel(session: Session) -> Page {
     let mut data = load(&session).await?;
     data.enrollment = None;
+    data.changing = None;
     data.method = None;
     go(&session, &data, "/").await
 }
@@ -808,6 +817,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
                 .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
+            data.changing = Some(change.clone());
             data.method = None;
             go(
                 session,

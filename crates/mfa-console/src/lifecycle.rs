@@ -234,6 +234,8 @@ pub(super) async fn factor_changed(
             .await;
         data.flash = done.result.err().map(|e| Flash::error(say(&e)));
         data.enrollment = done.state;
+        data.changing = Some(change.clone());
+        data.method = None;
         let to = if data.enrollment.is_some() {
             "/protection/setup"
         } else {

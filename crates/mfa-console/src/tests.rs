@@ -414,6 +414,74 @@ async fn a_text_over_its_numbers_budget_is_refused_and_not_sent() {
     );
 }
 
+/// The value of the first `name="factor"` field after `marker` in `body`.
+fn factor_after(body: &str, marker: &str) -> String {
+    let rest = &body[body.find(marker).expect("the marker")..];
+    let rest = &rest[rest.find("name=\"factor\" value=\"").expect("a factor") + 21..];
+    rest[..rest.find('"').expect("closed")].to_owned()
+}
+
+/// Sets an authenticator app up on the setup page the check led to: its
+/// key, then its code at `now`.
+async fn set_app_up(browser: &mut Browser, now: u64) -> mfa::Totp {
+    let key = browser.post("/protection/method", "method=totp").await;
+    let uri = mfa::KeyUri::parse(&attribute(&key.body, "otpauth", "href")).expect("a key URI");
+    let app = uri.to_totp().expect("a TOTP key");
+    let code = app.generate(now).expect("a code");
+    let done = browser
+        .post("/protection/confirm", &format!("code={code}"))
+        .await;
+    assert_eq!(done.location, "/");
+    app
+}
+
+/// The page after a factor's setup says what happened: a factor added is
+/// added, not "your second factor is now …"; a factor's method changed is
+/// changed; turning protection on shows the recovery codes.
+#[tokio::test]
+async fn the_end_of_a_setup_says_what_was_set_up() {
+    let mut browser = Browser::new().await;
+    browser
+        .post("/login", "username=dave&password=dave-demo-pw")
+        .await;
+    let (first, codes) = turn_on_totp(&mut browser).await;
+    assert_eq!(codes.message(), Some("Account protection is on."));
+    let now = mfa::unix_now().expect("a clock");
+
+    assert_eq!(
+        browser.post("/factors/add", "name=Backup").await.location,
+        "/verify"
+    );
+    let code = first.generate(now + 30).expect("a code");
+    let checked = browser.post("/verify/code", &format!("code={code}")).await;
+    assert_eq!(checked.location, "/protection/setup");
+    let second = set_app_up(&mut browser, now).await;
+    assert_eq!(
+        browser.get("/").await.message(),
+        Some("Added Backup: an authenticator app can sign you in too.")
+    );
+
+    let home = browser.get("/").await.body;
+    let factor = factor_after(&home, "id=\"change-method\"");
+    let asked = browser
+        .post("/protection/change-method", &format!("factor={factor}"))
+        .await;
+    assert_eq!(asked.location, "/verify");
+    let verify = browser.get("/verify").await.body;
+    let other = factor_after(&verify, "action=\"/verify/choose\"");
+    browser
+        .post("/verify/choose", &format!("factor={other}"))
+        .await;
+    let code = second.generate(now + 30).expect("a code");
+    let checked = browser.post("/verify/code", &format!("code={code}")).await;
+    assert_eq!(checked.location, "/protection/setup");
+    set_app_up(&mut browser, now).await;
+    assert_eq!(
+        browser.get("/").await.message(),
+        Some("Changed: this factor now uses an authenticator app.")
+    );
+}
+
 async fn totp_scenario(mut browser: Browser) {
     assert_eq!(
         browser

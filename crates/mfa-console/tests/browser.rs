@@ -480,7 +480,7 @@ async fn carol(env: &Env<'_>) {
         .await;
     b.submit("form#confirm-form").await;
     b.expect_path("/").await;
-    b.expect_message("Your second factor is now an authenticator app")
+    b.expect_message("Changed: this factor now uses an authenticator app")
         .await;
     b.expect_protection("Authenticator app", &["Log-on"]).await;
     b.expect_notice(mail, seen, "Your second factor is now an authenticator app")
@@ -564,6 +564,8 @@ async fn carol(env: &Env<'_>) {
         .await;
     b.submit("form#confirm-form").await;
     b.expect_path("/").await;
+    b.expect_message("Added Backup app: an authenticator app can sign you in too.")
+        .await;
     assert_eq!(b.count("tr.factor").await, 2, "two factors");
     b.sign_out().await;
     b.sign_in("carol", "carol-demo-pw").await;
