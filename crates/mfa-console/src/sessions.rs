@@ -8,8 +8,9 @@
 //! user it is for (signed in, or past the password; indexed, so that a
 //! change of protection can end the user's other sessions, and an admin
 //! reset all of the owner's), its record as JSON, and
-//! when it expires. (The table of the earlier console, without the user
-//! column, is no longer read: its sessions sign in again once.)
+//! when it expires. (The table of the earlier console, `console_sessions`,
+//! without the user column, is dropped at start-up: its sessions sign in
+//! again once.)
 
 use async_trait::async_trait;
 use mfa_sqlx::{PgPool, SqlitePool};
@@ -27,6 +28,8 @@ use mfa_sqlx::AnyStore;
 /// read this SQL, `$n` parameters included.
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS console_user_sessions \
      (id TEXT PRIMARY KEY, user_name TEXT, record TEXT NOT NULL, expires BIGINT NOT NULL)";
+/// The table of the earlier console, without the user column: dropped.
+const DROP_OLD: &str = "DROP TABLE IF EXISTS console_sessions";
 /// The index of the sessions by user.
 const INDEX: &str = "CREATE INDEX IF NOT EXISTS console_user_sessions_by_user \
      ON console_user_sessions (user_name)";
@@ -61,7 +64,8 @@ fn backend(e: sqlx::Error) -> session_store::Error {
 }
 
 impl SqlSessions {
-    /// The sessions of `store`'s database, its table created if missing.
+    /// The sessions of `store`'s database, its table created if missing
+    /// (and the earlier console's, `console_sessions`, dropped).
     ///
     /// # Errors
     ///
@@ -76,7 +80,7 @@ impl SqlSessions {
                 ));
             }
         };
-        for sql in [SCHEMA, INDEX] {
+        for sql in [DROP_OLD, SCHEMA, INDEX] {
             match &sessions {
                 Self::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop)?,
                 Self::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop)?,

@@ -249,7 +249,15 @@ async fn the_same_on_postgresql() {
         "{}/{name}",
         admin_url.rsplit_once('/').expect("a URL with a database").0
     );
+    let old = sqlx::PgPool::connect(&url).await.expect("the new database");
+    old.execute(OLD_TABLE).await.expect("the old table");
     let browser = Browser::on(&url, tempfile::tempdir().expect("a directory")).await;
+    let left: Option<String> = sqlx::query_scalar("SELECT to_regclass('console_sessions')::text")
+        .fetch_one(&old)
+        .await
+        .expect("asked");
+    assert_eq!(left, None, "the old session table is dropped");
+    old.close().await;
     totp_scenario(browser).await;
     admin
         .execute(sqlx::AssertSqlSafe(format!(
@@ -479,6 +487,40 @@ async fn the_end_of_a_setup_says_what_was_set_up() {
     assert_eq!(
         browser.get("/").await.message(),
         Some("Changed: this factor now uses an authenticator app.")
+    );
+}
+
+/// The session table of the earlier console, as it was created.
+const OLD_TABLE: &str = "CREATE TABLE console_sessions \
+     (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires BIGINT NOT NULL)";
+
+/// The earlier console's session table (`console_sessions`, replaced by
+/// `console_user_sessions`) is dropped at start-up (on PostgreSQL: in
+/// `the_same_on_postgresql`).
+#[tokio::test]
+async fn the_old_session_table_is_dropped() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("console.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let old = sqlx::SqlitePool::connect(&url).await.expect("the file");
+    sqlx::query(OLD_TABLE)
+        .execute(&old)
+        .await
+        .expect("the old table");
+    let url = format!("sqlite://{}", file.display());
+    let _browser = Browser::on(&url, tempfile::tempdir().expect("a directory")).await;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&old)
+            .await
+            .expect("the tables");
+    assert!(
+        tables.contains(&"console_user_sessions".to_owned()),
+        "{tables:?}"
+    );
+    assert!(
+        !tables.contains(&"console_sessions".to_owned()),
+        "{tables:?}"
     );
 }
 
