@@ -36,10 +36,12 @@ const INDEX: &str = "CREATE INDEX IF NOT EXISTS console_user_sessions_by_user \
 /// A new session, unless its id (hashed) is taken.
 const CREATE: &str = "INSERT INTO console_user_sessions (id, record, expires, user_name) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
-/// A session written.
-const SAVE: &str = "INSERT INTO console_user_sessions (id, record, expires, user_name) \
-     VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET record = excluded.record, \
-     expires = excluded.expires, user_name = excluded.user_name";
+/// A session written, if its row is still there: one ended while a
+/// request of it was under way (its row deleted) stays ended. (A session
+/// without a row is always created first: tower-sessions calls `create`
+/// for a session whose id it did not find.)
+const SAVE: &str = "UPDATE console_user_sessions SET record = $2, expires = $3, user_name = $4 \
+     WHERE id = $1";
 /// A session read, unless it has expired.
 const LOAD: &str = "SELECT record FROM console_user_sessions WHERE id = $1 AND expires > $2";
 /// A session ended.

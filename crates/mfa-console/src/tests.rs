@@ -1003,6 +1003,47 @@ async fn sessions_are_kept_by_the_hash_of_their_id() {
     assert_eq!(sessions.load(&id).await.unwrap(), None);
 }
 
+/// A session ended while a request of it was under way is not brought
+/// back when that request saves it: saving writes an existing row only.
+#[tokio::test]
+async fn an_ended_session_stays_ended_when_saved() {
+    use tower_sessions::SessionStore as _;
+    use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+    use tower_sessions::session::{Id, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let app = crate::console(&url, keys).await.unwrap();
+    let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
+        .await
+        .unwrap();
+    let data = serde_json::json!({ "user": "dave" });
+    let mut record = Record {
+        id: Id::default(),
+        data: [(crate::app::KEY.to_owned(), data)].into(),
+        expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    let mut kept = Record {
+        id: Id::default(),
+        ..record.clone()
+    };
+    sessions.create(&mut kept).await.unwrap();
+    assert_eq!(
+        sessions
+            .end_others_of("dave", Some(&kept.id))
+            .await
+            .unwrap(),
+        1
+    );
+    sessions.save(&record).await.unwrap(); // its request ends after
+    assert_eq!(sessions.load(&record.id).await.unwrap(), None);
+    assert_eq!(sessions.load(&kept.id).await.unwrap(), Some(kept));
+}
+
 /// The console creates its SQLite file readable by its owner only.
 #[cfg(unix)]
 #[tokio::test]

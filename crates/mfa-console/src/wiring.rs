@@ -55,10 +55,10 @@ impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
     /// stored) on `user`'s record through `mfa::run`, then carries out the
     /// lifecycle's effects (the user's other sessions ended when it asks,
-    /// the SMS budgets spent: `App::lifecycle_effects`), then its deliveries and notices through
-    /// the sender, and writes its audit events to standard error; the key
-    /// and recovery codes to show stay in the run, for the page
-    /// (`Ran::key`, …).
+    /// the SMS budgets spent: `App::lifecycle_effects`), then its
+    /// deliveries and notices through the sender, and writes its audit
+    /// events to standard error; the key and recovery codes to show stay
+    /// in the run, for the page (`Ran::key`, …).
     pub async fn run<S>(
         &self,
         user: &crate::users::User,
