@@ -304,3 +304,41 @@ fn each_delivery_gets_its_own_answer() {
         ]
     );
 }
+
+/// `Ran::spend_budgets_blocking` keeps what the budgets allow: the e-mail
+/// and the first text stay, the refused text leaves the effects, the
+/// other effects stay in order, and the refusal becomes the result; a
+/// result that already is an error stays that error.
+#[test]
+fn a_run_keeps_the_deliveries_its_budgets_allow() {
+    let store = Budgets::new();
+    let budgets = SmsBudgets::new(key()).with_per_number(BudgetLimits::PER_NUMBER.with_per_hour(1));
+    let mail = {
+        let (_, d) = OobRecord::new()
+            .issue(&OobPolicy::default(), &key(), &email(), T0)
+            .into_parts();
+        d.unwrap()
+    };
+    let ran = |result| mfa::Ran::<()> {
+        state: None,
+        effects: vec![
+            Effect::Deliver(mail.clone()),
+            Effect::Deliver(text("+14155552671", T0)),
+            Effect::EndOtherSessions,
+            Effect::Deliver(text("+14155552671", T0)),
+        ],
+        result,
+    };
+    let mut first = ran(Ok(()));
+    first.spend_budgets_blocking(&store, &budgets, T0);
+    assert_eq!(first.result, limit(T0 + 3_600, T0));
+    let channels: Vec<_> = first.deliveries().map(OobDelivery::channel).collect();
+    assert_eq!(channels, [mfa::Channel::Email, mfa::Channel::Sms]);
+    assert!(first.ends_other_sessions());
+    assert_eq!(first.effects.len(), 3);
+
+    let mut failed = ran(Err(FlowError::Rejected));
+    failed.spend_budgets_blocking(&store, &budgets, T0);
+    assert_eq!(failed.result, Err(FlowError::Rejected));
+    assert_eq!(failed.deliveries().count(), 1, "only the e-mail is left");
+}

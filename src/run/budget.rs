@@ -7,8 +7,8 @@ use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
-use super::{AsyncStore, MAX_TRIES, storage};
-use crate::flow::FlowError;
+use super::{AsyncStore, MAX_TRIES, Ran, storage};
+use crate::flow::{Effect, FlowError};
 use crate::record::{
     BudgetId, BudgetLimits, Cas, Destination, OobDelivery, PrefixBudget, SendBudget, SmsBudgets,
     Store,
@@ -193,6 +193,109 @@ where
         };
         deliveries.into_iter().map(|d| (d, stuck())).collect()
     })
+}
+
+impl<S> Ran<S> {
+    /// Spends the SMS budgets of this run's deliveries before they are
+    /// sent (as [`spend_budgets`] does, with its store and its errors) and
+    /// keeps only the deliveries they allow: a refused one leaves the
+    /// effects, and its refusal (the first, if several) becomes the result,
+    /// unless the result is an error already. One call between the run and
+    /// the sending: what [`deliveries`](Self::deliveries) yields afterwards
+    /// may go out, and a refusal reads as a sentence
+    /// ([`FlowError::for_user`], with [`retry_after`](FlowError::retry_after)).
+    /// The record the run wrote stays written (a challenge stays issued,
+    /// its code unsent).
+    ///
+    /// ```
+    /// use mfa::{BudgetLimits, Destination, Effect, MemoryStore, OobKey, OobPolicy, OobRecord, Ran, SendBudget, SmsBudgets};
+    ///
+    /// let key = OobKey::generate()?; // the service's `OobKey`
+    /// let budgets = SmsBudgets::new(key.clone()).with_per_number(BudgetLimits::PER_NUMBER.with_per_hour(1));
+    /// let store: MemoryStore<String, SendBudget> = MemoryStore::new(); // the database of the accounts
+    /// let phone = Destination::sms("+14155552671")?;
+    /// // Two runs that text the same number, as `mfa::run` leaves them (their codes issued).
+    /// let text = |at| -> Result<Ran<()>, mfa::Error> {
+    ///     let (_, delivery) = OobRecord::new().issue(&OobPolicy::default(), &key, &phone, at).into_parts();
+    ///     Ok(Ran { state: None, effects: vec![Effect::Deliver(delivery?)], result: Ok(()) })
+    /// };
+    /// let (mut first, mut second) = (text(1_000)?, text(1_010)?);
+    ///
+    /// mfa::block_on(first.spend_budgets(&store, &budgets, 1_000));
+    /// assert_eq!((first.deliveries().count(), first.result), (1, Ok(()))); // send it
+    /// mfa::block_on(second.spend_budgets(&store, &budgets, 1_010));
+    /// assert_eq!(second.deliveries().count(), 0); // nothing to send
+    /// let refusal = second.result.map_err(|e| e.for_user().to_string());
+    /// assert_eq!(refusal, Err("Too many codes were sent lately. A new one can be sent in 60 min.".into()));
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub async fn spend_budgets<St, P>(&mut self, store: &St, budgets: &SmsBudgets<P>, now: u64)
+    where
+        St: AsyncStore<SendBudget> + Sync,
+        BudgetId: Borrow<St::Id>,
+        P: PrefixBudget,
+    {
+        let spent = spend_budgets(store, budgets, self.deliveries(), now).await;
+        let refusals = spent
+            .into_iter()
+            .map(|(_, allowed)| allowed.err())
+            .collect();
+        self.keep_allowed(refusals);
+    }
+
+    /// As [`spend_budgets`](Self::spend_budgets), on a blocking [`Store`]
+    /// of [`SendBudget`]s (see [`spend_budgets_blocking`]).
+    ///
+    /// ```
+    /// use mfa::{Destination, Enrollment, FlowPolicy, Flows, MemoryStore, OobKey, Protection, Scenario, SendBudget, SmsBudgets, TotpFactor, TotpRecord};
+    ///
+    /// let key = OobKey::generate()?; // the service's `OobKey`, the flows' and the budgets'
+    /// let flows = Flows::new(TotpFactor::new("Example Co")?, key.clone(), FlowPolicy::default())?;
+    /// let (accounts, sent): (MemoryStore<String, Protection<TotpRecord>>, MemoryStore<String, SendBudget>) = (MemoryStore::new(), MemoryStore::new());
+    /// let (ada, phone) = (String::from("ada"), Destination::sms("+14155552671")?); // her verified phone
+    ///
+    /// let mut ran = mfa::run_blocking(&accounts, &ada, |a| Enrollment::start(&flows, a, &[Scenario::LogOn], &[phone.clone()], &phone, 1_000));
+    /// ran.spend_budgets_blocking(&sent, &SmsBudgets::new(key), 1_000);
+    /// ran.result.clone()?;
+    /// assert_eq!(ran.deliveries().count(), 1); // within its number's budget: text it
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    pub fn spend_budgets_blocking<St, P>(&mut self, store: &St, budgets: &SmsBudgets<P>, now: u64)
+    where
+        St: Store<SendBudget> + Sync,
+        St::Id: Sync,
+        St::Error: core::error::Error + Send + Sync + 'static,
+        BudgetId: Borrow<St::Id>,
+        P: PrefixBudget,
+    {
+        let spent = spend_budgets_blocking(store, budgets, self.deliveries(), now);
+        let refusals = spent
+            .into_iter()
+            .map(|(_, allowed)| allowed.err())
+            .collect();
+        self.keep_allowed(refusals);
+    }
+
+    /// Drops the deliveries refused (`refusals`, one for each delivery in
+    /// order: `None` for a delivery allowed), and makes the first refusal
+    /// the result unless it is an error already.
+    fn keep_allowed(&mut self, refusals: Vec<Option<FlowError>>) {
+        let mut refusals = refusals.into_iter();
+        let mut first = None;
+        self.effects.retain(|effect| {
+            if !matches!(effect, Effect::Deliver(_)) {
+                return true;
+            }
+            let Some(refusal) = refusals.next().flatten() else {
+                return true;
+            };
+            first.get_or_insert(refusal);
+            false
+        });
+        if let (Ok(()), Some(refusal)) = (&self.result, first) {
+            self.result = Err(refusal);
+        }
+    }
 }
 
 /// A blocking store seen as an async one whose futures are ready at once.

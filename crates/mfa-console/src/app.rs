@@ -60,6 +60,9 @@ struct Data {
     /// Password checked, log-on check pending.
     pending_user: Option<String>,
     enrollment: Option<Enrollment>,
+    /// What the enrollment does after a fresh check (adds a factor, or
+    /// changes one's method); `None`: it turns protection on.
+    changing: Option<After>,
     method: Option<Method>,
     check: Option<Verification>,
     after: Option<After>,
@@ -157,8 +160,11 @@ impl App {
             .route("/admin/reset", post(admin_reset))
             .route("/resources", get(resources))
             .route("/resources/delete", post(delete_resource))
+            .layer(axum::middleware::from_fn_with_state(
+                sessions.clone(),
+                keeping_this_session,
+            ))
             .layer(layer)
-            .layer(axum::Extension(sessions))
             .with_state(self);
         crate::security::harden(routes)
     }
@@ -195,6 +201,35 @@ impl App {
             list.len() != before
         })
     }
+}
+
+/// What the next page says when a change ended the user's other sessions.
+const OTHERS_ENDED: &str = "Your other sessions were signed out.";
+
+/// Handles a request with its session known to the runner, which ends a
+/// user's other sessions but this one ([`crate::sessions::keeping`]); when
+/// it ended this user's own, the next page says so.
+async fn keeping_this_session(
+    State(sessions): State<SqlSessions>,
+    session: Session,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Page {
+    let handled = crate::sessions::keeping(sessions, session.clone(), next.run(request));
+    let (answer, ended) = handled.await;
+    let Some(ended) = ended else {
+        return Ok(answer);
+    };
+    let mut data = load(&session).await?;
+    if data.user.as_ref() == Some(&ended) {
+        let flash = data.flash.take().unwrap_or_else(|| Flash::info(""));
+        let text = format!("{} {OTHERS_ENDED}", flash.text)
+            .trim_start()
+            .to_owned();
+        data.flash = Some(Flash { text, ..flash });
+        session.insert(KEY, &data).await?;
+    }
+    Ok(answer)
 }
 
 /// A failure of the console itself (the session store, the clock).
@@ -436,6 +471,7 @@ async fn setup_start(State(app): State<App>, session: Session, body: Bytes) -> P
     });
     if done.state.is_some() {
         data.enrollment = done.state;
+        data.changing = None;
         data.method = Some(method);
     }
     go(&session, &data, "/protection/setup").await
@@ -523,12 +559,16 @@ async fn finished(
         .await;
     }
     if data.enrollment.as_ref().is_none_or(Enrollment::is_done) {
-        let now = match data.method.take() {
+        let kind = match data.method.take() {
             Some(Method::Sms) => "text messages",
             _ => "an authenticator app",
         };
         data.enrollment = None;
-        data.flash = Some(Flash::info(format!("Your second factor is now {now}.")));
+        data.flash = Some(Flash::info(match data.changing.take() {
+            Some(After::Add(name)) => format!("Added {name}: {kind} can sign you in too."),
+            Some(_) => format!("Changed: this factor now uses {kind}."),
+            None => format!("Account protection is on, with {kind}."),
+        }));
         return go(session, &data, "/").await;
     }
     data.flash = Some(we_sent(done, new));
@@ -622,6 +662,7 @@ async fn resend(State(app): State<App>, session: Session) -> Page {
 async fn cancel(session: Session) -> Page {
     let mut data = load(&session).await?;
     data.enrollment = None;
+    data.changing = None;
     data.method = None;
     go(&session, &data, "/").await
 }
@@ -776,6 +817,7 @@ async fn changed(app: &App, session: &Session, mut data: Data, user: &User, chan
                 .await;
             data.flash = done.result.err().map(|e| Flash::error(say(&e)));
             data.enrollment = done.state;
+            data.changing = Some(change.clone());
             data.method = None;
             go(
                 session,

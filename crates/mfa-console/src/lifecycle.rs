@@ -1,18 +1,21 @@
 //! The account lifecycle of issue 13 on the console: remembered browsers
 //! (remember, forget one or all), adding, renaming and removing a factor
-//! after a fresh check, choosing which factor a check asks, and an administrator's reset of a user's protection (its
-//! sessions ended). The handlers here call the runner as those of `app.rs` do;
+//! after a fresh check, choosing which factor a check asks, an
+//! administrator's reset of a user's protection, and what a run adds for
+//! them: a user's other sessions ended when their protection changes. The handlers here call the runner as those of `app.rs` do;
 //! their statements that wire the crate are counted apart
 //! (`tests::glue_is_counted`), so that the console of issue 10 keeps its
 //! bar and this part shows its own cost.
 
-use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Redirect, Response};
-use mfa::{AdminId, DeviceId, DeviceToken, Enrollment, FactorName, Reason, Verified};
+use mfa::{
+    AdminId, DeviceId, DeviceToken, Effect, Enrollment, FactorName, FlowError, Ran, Reason,
+    Verified,
+};
 use tower_sessions::Session;
 
 use super::{
@@ -20,9 +23,32 @@ use super::{
     step_up,
 };
 use crate::pages::{self, Flash};
-use crate::sessions::SqlSessions;
+use crate::sessions::end_others_of;
 use crate::users::User;
 use crate::wiring::say;
+
+impl App {
+    /// What the account lifecycle adds to a run on `user`'s record (the
+    /// runner, `App::run`, calls it before the run's messages go): the
+    /// user's other sessions end when the run asks (the owner's, after an
+    /// admin reset), this request's kept; then each text spends the SMS
+    /// budgets of its number and prefix, and one refused is not sent (its
+    /// refusal is the run's result, said as a sentence). A failure is the
+    /// run's.
+    pub(crate) async fn lifecycle_effects<S>(&self, user: &User, ran: &mut Ran<S>) {
+        if ran.ends_other_sessions() && end_others_of(&user.name).await.is_err() {
+            ran.result = Err(FlowError::Internal("the other sessions could not be ended"));
+        }
+        let Ok(now) = mfa::unix_now() else {
+            // No clock, no budget to spend: nothing is sent.
+            ran.effects.retain(|e| !matches!(e, Effect::Deliver(_)));
+            ran.result = Err(FlowError::Internal("the clock is before 1970"));
+            return;
+        };
+        ran.spend_budgets(&self.mfa.store, &self.mfa.budgets, now)
+            .await;
+    }
+}
 
 /// The device token of this browser, if its cookie holds one.
 pub(super) fn remembered(headers: &HeaderMap) -> Option<DeviceToken> {
@@ -107,12 +133,7 @@ pub(super) async fn admin_page(State(app): State<App>, session: Session) -> Page
 /// An administrator resets the named user's protection, with a reason:
 /// the owner is told, the audit log names the administrator, and the
 /// owner's sessions end.
-pub(super) async fn admin_reset(
-    State(app): State<App>,
-    Extension(sessions): Extension<SqlSessions>,
-    session: Session,
-    body: Bytes,
-) -> Page {
+pub(super) async fn admin_reset(State(app): State<App>, session: Session, body: Bytes) -> Page {
     let mut data = load(&session).await?;
     let user = signed_in!(app, data);
     if let Some(page) = not_admin(&user) {
@@ -131,12 +152,6 @@ pub(super) async fn admin_reset(
     let done = app
         .run(&owner, |f, a| a.admin_reset(f, &admin, &reason, now))
         .await;
-    if done.ends_other_sessions() {
-        sessions
-            .end_all_of(&owner.name)
-            .await
-            .map_err(|e| Fail(e.to_string()))?;
-    }
     data.flash = Some(match done.result {
         Ok(()) => Flash::info(format!(
             "{}'s protection is off, their sessions ended, and they were told.",
@@ -219,6 +234,8 @@ pub(super) async fn factor_changed(
             .await;
         data.flash = done.result.err().map(|e| Flash::error(say(&e)));
         data.enrollment = done.state;
+        data.changing = Some(change.clone());
+        data.method = None;
         let to = if data.enrollment.is_some() {
             "/protection/setup"
         } else {

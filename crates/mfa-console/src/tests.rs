@@ -58,6 +58,11 @@ impl Browser {
 
     async fn with_keys(url: &str, dir: tempfile::TempDir, keys: crate::keys::Keys) -> Self {
         let app = crate::console(url, keys).await.expect("the console starts");
+        Self::serving(app, dir).await
+    }
+
+    /// A browser on `app`.
+    async fn serving(app: crate::app::App, dir: tempfile::TempDir) -> Self {
         let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
             .await
             .expect("sessions");
@@ -101,6 +106,15 @@ impl Browser {
             location,
             headers,
             body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    /// Another browser on the same console, with no cookie yet.
+    fn another(&self) -> Self {
+        Self {
+            app: self.app.clone(),
+            cookie: None,
+            _dir: tempfile::tempdir().expect("a temporary directory"),
         }
     }
 
@@ -235,7 +249,15 @@ async fn the_same_on_postgresql() {
         "{}/{name}",
         admin_url.rsplit_once('/').expect("a URL with a database").0
     );
+    let old = sqlx::PgPool::connect(&url).await.expect("the new database");
+    old.execute(OLD_TABLE).await.expect("the old table");
     let browser = Browser::on(&url, tempfile::tempdir().expect("a directory")).await;
+    let left: Option<String> = sqlx::query_scalar("SELECT to_regclass('console_sessions')::text")
+        .fetch_one(&old)
+        .await
+        .expect("asked");
+    assert_eq!(left, None, "the old session table is dropped");
+    old.close().await;
     totp_scenario(browser).await;
     admin
         .execute(sqlx::AssertSqlSafe(format!(
@@ -243,6 +265,263 @@ async fn the_same_on_postgresql() {
         )))
         .await
         .expect("dropped");
+}
+
+/// Turns protection on for the signed-in user (an authenticator app,
+/// identity by e-mail): the key of the app, and the recovery codes' page.
+async fn turn_on_totp(browser: &mut Browser) -> (mfa::Totp, Page) {
+    browser
+        .post(
+            "/protection/setup",
+            "scenario=log-on&method=totp&identity=email",
+        )
+        .await;
+    browser.get("/protection/setup").await; // "We sent a code to …"
+    let code = browser.last_code().await;
+    let key = browser
+        .post("/protection/identity", &format!("code={code}"))
+        .await;
+    let uri = mfa::KeyUri::parse(&attribute(&key.body, "otpauth", "href")).expect("a key URI");
+    let app = uri.to_totp().expect("a TOTP key");
+    let now = mfa::unix_now().expect("a clock");
+    let code = app.generate(now).expect("a code").to_string();
+    let codes = browser
+        .post("/protection/confirm", &format!("code={code}"))
+        .await;
+    assert!(
+        codes.body.contains("id=\"recovery-codes\""),
+        "{}",
+        codes.body
+    );
+    (app, codes)
+}
+
+/// A change of protection ends the user's other sessions and keeps the
+/// one that made it, and says so there (WordPress/two-factor #577).
+#[tokio::test]
+async fn turning_protection_on_signs_the_other_sessions_out() {
+    let mut here = Browser::new().await;
+    let mut there = here.another();
+    let mut bob = here.another();
+    for (browser, user) in [(&mut here, "dave"), (&mut there, "dave"), (&mut bob, "bob")] {
+        let signed_in = browser
+            .post(
+                "/login",
+                &format!("username={user}&password={user}-demo-pw"),
+            )
+            .await;
+        assert_eq!(signed_in.location, "/");
+    }
+    turn_on_totp(&mut here).await;
+    assert_eq!(
+        there.get("/").await.location,
+        "/login",
+        "the other session ended"
+    );
+    assert_eq!(
+        bob.get("/").await.status,
+        StatusCode::OK,
+        "another user's stays"
+    );
+    let home = here.get("/").await;
+    assert_eq!(home.status, StatusCode::OK, "this session stays");
+    assert_eq!(home.message(), Some("Your other sessions were signed out."));
+    assert!(
+        home.body
+            .contains("<dd id=\"protection-status\" class=\"on\">On</dd>")
+    );
+
+    // An administrator's reset ends all of the owner's sessions, and none of hers.
+    let mut root = here.another();
+    root.post("/login", "username=root&password=root-demo-pw")
+        .await;
+    let reset = root
+        .post("/admin/reset", "user=dave&reason=lost+phone")
+        .await;
+    assert_eq!(reset.location, "/admin");
+    assert_eq!(
+        here.get("/").await.location,
+        "/login",
+        "the owner's session ended"
+    );
+    let admin = root.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK, "the administrator's stays");
+    assert_eq!(
+        admin.message(),
+        Some("dave's protection is off, their sessions ended, and they were told.")
+    );
+}
+
+/// Each text spends its number's SMS budget, across accounts, before it
+/// goes to the outbox: with one text an hour for each number, a second
+/// account binding the same phone is refused in words, and nothing is
+/// sent to it.
+#[tokio::test]
+async fn a_text_over_its_numbers_budget_is_refused_and_not_sent() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let oob = mfa::OobKey::generate().expect("a key");
+    let keys = crate::keys::Keys {
+        oob: oob.clone(),
+        sealing: mfa::SealingKey::generate(1).expect("a key"),
+    };
+    let outbox = crate::outbox::Outbox::default();
+    let sender = std::sync::Arc::new(outbox.clone());
+    let mut mfa = crate::wiring::Console::open(&url, keys, sender)
+        .await
+        .expect("the store");
+    let limit = mfa::BudgetLimits::PER_NUMBER.with_per_hour(1);
+    mfa.budgets = mfa::SmsBudgets::new(oob).with_per_number(limit);
+    let users = crate::users::Users::demo().expect("the users");
+    let mut bob = Browser::serving(crate::app::App::new(mfa, outbox, users), dir).await;
+    let mut dave = bob.another();
+    let mut said = Vec::new();
+    for (browser, user) in [(&mut bob, "bob"), (&mut dave, "dave")] {
+        browser
+            .post(
+                "/login",
+                &format!("username={user}&password={user}-demo-pw"),
+            )
+            .await;
+        browser
+            .post(
+                "/protection/setup",
+                "scenario=log-on&method=sms&identity=email",
+            )
+            .await;
+        browser.get("/protection/setup").await;
+        let code = browser.last_code().await;
+        browser
+            .post("/protection/identity", &format!("code={code}"))
+            .await;
+        browser.get("/protection/setup").await; // "Now type the phone number …"
+        let sent = browser
+            .post("/protection/phone", "phone=%2B447700900999")
+            .await;
+        assert_eq!(sent.location, "/protection/setup");
+        said.push(
+            browser
+                .get("/protection/setup")
+                .await
+                .message()
+                .map(str::to_owned),
+        );
+    }
+    assert_eq!(
+        said,
+        [
+            Some("We sent a code to +44 77…99.".to_owned()),
+            Some("Too many codes were sent lately. A new one can be sent in 60 min.".to_owned())
+        ]
+    );
+    let outbox = bob.get("/outbox").await.body;
+    assert_eq!(
+        outbox.matches("data-to=\"+447700900999\"").count(),
+        1,
+        "{outbox}"
+    );
+}
+
+/// The value of the first `name="factor"` field after `marker` in `body`.
+fn factor_after(body: &str, marker: &str) -> String {
+    let rest = &body[body.find(marker).expect("the marker")..];
+    let rest = &rest[rest.find("name=\"factor\" value=\"").expect("a factor") + 21..];
+    rest[..rest.find('"').expect("closed")].to_owned()
+}
+
+/// Sets an authenticator app up on the setup page the check led to: its
+/// key, then its code at `now`.
+async fn set_app_up(browser: &mut Browser, now: u64) -> mfa::Totp {
+    let key = browser.post("/protection/method", "method=totp").await;
+    let uri = mfa::KeyUri::parse(&attribute(&key.body, "otpauth", "href")).expect("a key URI");
+    let app = uri.to_totp().expect("a TOTP key");
+    let code = app.generate(now).expect("a code");
+    let done = browser
+        .post("/protection/confirm", &format!("code={code}"))
+        .await;
+    assert_eq!(done.location, "/");
+    app
+}
+
+/// The page after a factor's setup says what happened: a factor added is
+/// added, not "your second factor is now …"; a factor's method changed is
+/// changed; turning protection on shows the recovery codes.
+#[tokio::test]
+async fn the_end_of_a_setup_says_what_was_set_up() {
+    let mut browser = Browser::new().await;
+    browser
+        .post("/login", "username=dave&password=dave-demo-pw")
+        .await;
+    let (first, codes) = turn_on_totp(&mut browser).await;
+    assert_eq!(codes.message(), Some("Account protection is on."));
+    let now = mfa::unix_now().expect("a clock");
+
+    assert_eq!(
+        browser.post("/factors/add", "name=Backup").await.location,
+        "/verify"
+    );
+    let code = first.generate(now + 30).expect("a code");
+    let checked = browser.post("/verify/code", &format!("code={code}")).await;
+    assert_eq!(checked.location, "/protection/setup");
+    let second = set_app_up(&mut browser, now).await;
+    assert_eq!(
+        browser.get("/").await.message(),
+        Some("Added Backup: an authenticator app can sign you in too.")
+    );
+
+    let home = browser.get("/").await.body;
+    let factor = factor_after(&home, "id=\"change-method\"");
+    let asked = browser
+        .post("/protection/change-method", &format!("factor={factor}"))
+        .await;
+    assert_eq!(asked.location, "/verify");
+    let verify = browser.get("/verify").await.body;
+    let other = factor_after(&verify, "action=\"/verify/choose\"");
+    browser
+        .post("/verify/choose", &format!("factor={other}"))
+        .await;
+    let code = second.generate(now + 30).expect("a code");
+    let checked = browser.post("/verify/code", &format!("code={code}")).await;
+    assert_eq!(checked.location, "/protection/setup");
+    set_app_up(&mut browser, now).await;
+    assert_eq!(
+        browser.get("/").await.message(),
+        Some("Changed: this factor now uses an authenticator app.")
+    );
+}
+
+/// The session table of the earlier console, as it was created.
+const OLD_TABLE: &str = "CREATE TABLE console_sessions \
+     (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires BIGINT NOT NULL)";
+
+/// The earlier console's session table (`console_sessions`, replaced by
+/// `console_user_sessions`) is dropped at start-up (on PostgreSQL: in
+/// `the_same_on_postgresql`).
+#[tokio::test]
+async fn the_old_session_table_is_dropped() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("console.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let old = sqlx::SqlitePool::connect(&url).await.expect("the file");
+    sqlx::query(OLD_TABLE)
+        .execute(&old)
+        .await
+        .expect("the old table");
+    let url = format!("sqlite://{}", file.display());
+    let _browser = Browser::on(&url, tempfile::tempdir().expect("a directory")).await;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&old)
+            .await
+            .expect("the tables");
+    assert!(
+        tables.contains(&"console_user_sessions".to_owned()),
+        "{tables:?}"
+    );
+    assert!(
+        !tables.contains(&"console_sessions".to_owned()),
+        "{tables:?}"
+    );
 }
 
 async fn totp_scenario(mut browser: Browser) {
@@ -432,8 +711,8 @@ fn code_lines(source: &str) -> Vec<&str> {
 /// (`mfa::load`), a check's authorisation (`.authorize(`), the store
 /// set-up's call (`Console::open`), and what a page takes from a run's
 /// effects (`.key()`, `.recovery_codes()`, `.sent_to()`,
-/// `.ends_other_sessions()`) and carries one out (`.end_all_of(`: the
-/// sessions ended).
+/// `.ends_other_sessions()`, which ends the other sessions), and what a
+/// run's texts spend (`.spend_budgets(`, and `Effect::Deliver`: none sent).
 fn wires(line: &str) -> bool {
     [
         "app.run(",
@@ -444,7 +723,8 @@ fn wires(line: &str) -> bool {
         ".recovery_codes()",
         ".sent_to()",
         ".ends_other_sessions()",
-        ".end_all_of(",
+        ".spend_budgets(",
+        "Effect::Deliver",
     ]
     .iter()
     .any(|m| line.contains(m))
@@ -544,8 +824,8 @@ fn glue_is_counted() {
 const LIFECYCLE_BAR: usize = 60;
 
 /// What the lifecycle part holds, as the README says it.
-const LIFECYCLE: &str =
-    "remembered browsers, adding, renaming, removing and choosing factors, the admin reset";
+const LIFECYCLE: &str = "remembered browsers, adding, renaming, removing and choosing factors, the admin reset, \
+     the other sessions ended, the SMS budgets";
 
 /// The count sees what it must: a wrapped runner call is counted whole,
 /// and a line that does not wire the crate is not.
@@ -721,6 +1001,47 @@ async fn sessions_are_kept_by_the_hash_of_their_id() {
 
     sessions.delete(&id).await.unwrap();
     assert_eq!(sessions.load(&id).await.unwrap(), None);
+}
+
+/// A session ended while a request of it was under way is not brought
+/// back when that request saves it: saving writes an existing row only.
+#[tokio::test]
+async fn an_ended_session_stays_ended_when_saved() {
+    use tower_sessions::SessionStore as _;
+    use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+    use tower_sessions::session::{Id, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("console.db").display());
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let app = crate::console(&url, keys).await.unwrap();
+    let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
+        .await
+        .unwrap();
+    let data = serde_json::json!({ "user": "dave" });
+    let mut record = Record {
+        id: Id::default(),
+        data: [(crate::app::KEY.to_owned(), data)].into(),
+        expiry_date: OffsetDateTime::now_utc() + Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    let mut kept = Record {
+        id: Id::default(),
+        ..record.clone()
+    };
+    sessions.create(&mut kept).await.unwrap();
+    assert_eq!(
+        sessions
+            .end_others_of("dave", Some(&kept.id))
+            .await
+            .unwrap(),
+        1
+    );
+    sessions.save(&record).await.unwrap(); // its request ends after
+    assert_eq!(sessions.load(&record.id).await.unwrap(), None);
+    assert_eq!(sessions.load(&kept.id).await.unwrap(), Some(kept));
 }
 
 /// The console creates its SQLite file readable by its owner only.

@@ -32,6 +32,9 @@ pub struct Console {
     pub store: AnyStore,
     /// Where codes and notices go.
     pub sender: Arc<dyn Sender>,
+    /// The SMS budgets each text spends before it goes (its number's, 10
+    /// an hour and 20 a day), kept in the store.
+    pub budgets: mfa::SmsBudgets,
 }
 
 impl Console {
@@ -40,6 +43,7 @@ impl Console {
     /// go to `sender`.
     pub async fn open(url: &str, keys: Keys, sender: Arc<dyn Sender>) -> Result<Self, BoxError> {
         Ok(Self {
+            budgets: mfa::SmsBudgets::new(keys.oob.clone()),
             flows: Flows::totp_or_sms("Example Co", keys.oob)?,
             store: AnyStore::connect(url, RecordCodec::new(Keyring::new(keys.sealing))).await?,
             sender,
@@ -49,11 +53,12 @@ impl Console {
 
 impl crate::app::App {
     /// Runs one flow operation (called with the flows and the account as
-    /// stored) on `user`'s record through `mfa::run`, then carries out its
-    /// deliveries and notices through the sender and writes its audit
-    /// events to standard error (ending other sessions is not wired yet:
-    /// the console keeps one session per browser); the key and recovery
-    /// codes to show stay in the run, for the page (`Ran::key`, …).
+    /// stored) on `user`'s record through `mfa::run`, then carries out the
+    /// lifecycle's effects (the user's other sessions ended when it asks,
+    /// the SMS budgets spent: `App::lifecycle_effects`), then its
+    /// deliveries and notices through the sender, and writes its audit
+    /// events to standard error; the key and recovery codes to show stay
+    /// in the run, for the page (`Ran::key`, …).
     pub async fn run<S>(
         &self,
         user: &crate::users::User,
@@ -61,6 +66,7 @@ impl crate::app::App {
     ) -> mfa::Ran<S> {
         let flows = &self.mfa.flows;
         let mut ran = mfa::run(&self.mfa.store, user.name.as_str(), |a| op(flows, a)).await;
+        self.lifecycle_effects(user, &mut ran).await;
         // The audit log of the console is its standard error.
         for event in ran.audit() {
             eprintln!("console: audit: {}: {event}", user.name);

@@ -480,7 +480,7 @@ async fn carol(env: &Env<'_>) {
         .await;
     b.submit("form#confirm-form").await;
     b.expect_path("/").await;
-    b.expect_message("Your second factor is now an authenticator app")
+    b.expect_message("Changed: this factor now uses an authenticator app")
         .await;
     b.expect_protection("Authenticator app", &["Log-on"]).await;
     b.expect_notice(mail, seen, "Your second factor is now an authenticator app")
@@ -564,6 +564,8 @@ async fn carol(env: &Env<'_>) {
         .await;
     b.submit("form#confirm-form").await;
     b.expect_path("/").await;
+    b.expect_message("Added Backup app: an authenticator app can sign you in too.")
+        .await;
     assert_eq!(b.count("tr.factor").await, 2, "two factors");
     b.sign_out().await;
     b.sign_in("carol", "carol-demo-pw").await;
@@ -598,13 +600,18 @@ async fn carol(env: &Env<'_>) {
     b.close().await;
 }
 
-/// Wrong codes again and again: the challenge holds the next try back and
-/// says for how long; after that wait, the app's code signs in.
+/// Turning protection on signs dave's other browser out. Wrong codes
+/// again and again: the challenge holds the next try back and says for how
+/// long; after that wait, the app's code signs in.
 async fn dave(env: &Env<'_>) {
     let b = Browser::open(env, "dave").await;
     let mail = "dave@example.com";
     b.sign_in("dave", "dave-demo-pw").await;
     b.expect_path("/").await;
+    // A second browser of dave's, signed in before protection is on.
+    let other = Browser::open(env, "dave").await;
+    other.sign_in("dave", "dave-demo-pw").await;
+    other.expect_path("/").await;
     b.click("a#protect").await;
     b.set_checked("input[name=scenario][value=log-on]", true)
         .await;
@@ -623,6 +630,12 @@ async fn dave(env: &Env<'_>) {
     b.recovery_codes().await;
     b.click("a#continue").await;
     b.expect_protection("Authenticator app", &["Log-on"]).await;
+    // Turning protection on signed the other browser out, and said so here.
+    b.expect_message("Your other sessions were signed out.")
+        .await;
+    other.goto("/").await;
+    other.expect_path("/login").await;
+    other.close().await;
 
     b.sign_out().await;
     b.sign_in("dave", "dave-demo-pw").await;
