@@ -102,7 +102,7 @@ pub fn notice(to: &Destination, (event, at): (Event, u64)) -> Message {
         Event::FactorChanged { kind } => (
             "Your second factor changed".to_owned(),
             format!(
-                "Your second factor is now {}; the old one no longer works.",
+                "One of your second factors was replaced: it is now {}, and what it was before no longer signs you in.",
                 method_name(kind)
             ),
         ),

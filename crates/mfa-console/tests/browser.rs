@@ -483,8 +483,12 @@ async fn carol(env: &Env<'_>) {
     b.expect_message("Changed: this factor now uses an authenticator app")
         .await;
     b.expect_protection("Authenticator app", &["Log-on"]).await;
-    b.expect_notice(mail, seen, "Your second factor is now an authenticator app")
-        .await;
+    b.expect_notice(
+        mail,
+        seen,
+        "One of your second factors was replaced: it is now an authenticator app",
+    )
+    .await;
 
     // New recovery codes after a check with the app; the old ones stop working.
     let seen = b.outbox(mail).await.len();
