@@ -304,15 +304,17 @@ impl FlowPolicy {
         self.recovery_low
     }
 
-    /// The throttle of the account's factors together: every counted
-    /// wrong code on any factor of the account also counts here, and a
-    /// code is evaluated only while both its factor's throttle and this
-    /// one allow it ([`Protection::throttle`]). Without it, an attacker
-    /// who knows the password would get `max_failures` guesses per
-    /// factor, by switching factors
+    /// The throttle of the account's factors together
+    /// ([`Protection::throttle`]): every counted wrong code on any factor
+    /// also counts there, and with two factors or more a code is
+    /// evaluated only while both its factor's throttle and the account's
+    /// allow it. Without it, an attacker who knows the password would get
+    /// `max_failures` guesses per factor, by switching factors
     /// ([`Verification::choose`](crate::Verification::choose)). A success
     /// on any factor, or a recovery code, resets its failures (not its
-    /// strikes), as for a factor. Recovery codes keep their own throttle
+    /// strikes), as for a factor. With one factor, that factor's own
+    /// throttle is the only one (as before this setting existed, even when
+    /// it is looser). Recovery codes keep their own throttle
     /// ([`recovery`](Self::recovery)), outside this one.
     ///
     /// ```

@@ -422,16 +422,18 @@ impl<R: Clone> Protection<R> {
         &self.binding
     }
 
-    /// The account-wide throttle of the factors' codes: every counted wrong
-    /// code on any factor counts here too, and a factor's code is
-    /// evaluated only while this throttle allows it as well as the
-    /// factor's own ([`Verification::respond`](crate::Verification::respond)),
-    /// under [`FlowPolicy::account_throttle`](crate::FlowPolicy::account_throttle).
-    /// A success on any factor, or with a recovery code, resets its
-    /// failures (its strikes stay). With one factor it follows that
-    /// factor's throttle; with several, an attacker who switches factors
+    /// The account-wide throttle of the factors' codes, under
+    /// [`FlowPolicy::account_throttle`](crate::FlowPolicy::account_throttle):
+    /// every counted wrong code on any factor counts here too, and with
+    /// two factors or more a factor's code is evaluated only while this
+    /// throttle allows it as well as the factor's own
+    /// ([`Verification::respond`](crate::Verification::respond)), so an
+    /// attacker who switches factors
     /// ([`Verification::choose`](crate::Verification::choose)) gets no
-    /// more guesses than with one. Recovery codes are not counted in it.
+    /// more guesses than with one. A success on any factor, or with a
+    /// recovery code, resets its failures (its strikes stay). With one
+    /// factor only that factor's own throttle refuses. Recovery codes are
+    /// not counted in it; an administrator's reset clears it.
     ///
     /// ```
     /// let account = mfa::Protection::<mfa::TotpRecord>::new()?;

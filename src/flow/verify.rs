@@ -410,9 +410,12 @@ impl Verification {
     /// against the challenged factor only, never against all of them
     /// (trying each would multiply a guesser's chances, Nextcloud
     /// twofactor_totp #158). Each factor keeps its own throttle: a user
-    /// locked out on one factor may still pass with another (it is a
-    /// separate credential), and the lockout's notice has gone out all
-    /// the same.
+    /// locked out on one factor alone may still pass with another (it is
+    /// a separate credential), and the lockout's notice has gone out all
+    /// the same. Switching buys no guesses: the account throttle
+    /// ([`Protection::throttle`]) counts the wrong codes of every factor
+    /// together, and once it locks, every factor refuses until its retry
+    /// time (a recovery code still passes).
     ///
     /// # Errors
     ///
@@ -662,12 +665,16 @@ impl Verification {
 
     /// Checks the user's response to the challenge against the record of
     /// the factor challenged ([`factor`](Self::factor)), and no other
-    /// (throttling and replay are the record's). Writes the
+    /// (throttling and replay are the record's; with two factors or more,
+    /// the account throttle, [`Protection::throttle`], must allow the
+    /// attempt too, and counts its failure). Writes the
     /// account record ([`Persist`](crate::Persist)) whenever the factor's
     /// record changed: a success uses the code up, a failure is counted
     /// and audited ([`Audit::CodeRejected`](crate::Audit::CodeRejected),
     /// with the factor's id), and a lockout it starts is notified
-    /// ([`Event::LockedOut`](crate::Event::LockedOut)) and audited.
+    /// ([`Event::LockedOut`](crate::Event::LockedOut)) and audited (a
+    /// lockout of the account throttle once, naming no factor, unless the
+    /// factor's own started at the same failure and lasts as long).
     ///
     /// # Errors
     ///
