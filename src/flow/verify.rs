@@ -1472,7 +1472,7 @@ impl Verification {
 /// `locked` (its state after a counted failure, evaluated only while it
 /// allowed attempts) started: none if it is no lockout, or if the factor's
 /// own throttle (from `before` to `after`) started one that lasts as long,
-/// already notified (with one factor, the two lock together).
+/// already notified (under the same policies the two may lock together).
 fn account_locked<R: Clone>(
     account: &Protection<R>,
     before: Throttle,
