@@ -84,7 +84,9 @@ use verify::Proved;
 pub use verify::Verification;
 
 use crate::error::ParamError;
-use crate::record::{OobDelivery, OobKey, OobPolicy, RecoveryCode, RecoveryPolicy, Throttle};
+use crate::record::{
+    OobDelivery, OobKey, OobPolicy, RecoveryCode, RecoveryPolicy, Throttle, ThrottlePolicy,
+};
 use crate::uri::KeyUri;
 
 /// Where protection applies: logging on, critical operations (changing
@@ -132,6 +134,7 @@ impl fmt::Display for Scenario {
 /// | [`identity`](FlowPolicyBuilder::identity) | [`OobPolicy::default`] | see it | NIST SP 800-63B |
 /// | [`recovery`](FlowPolicyBuilder::recovery) | [`RecoveryPolicy::default`] | see it | NIST SP 800-63B |
 /// | [`recovery_low`](FlowPolicyBuilder::recovery_low) | 2 | 0 – 20 | Kratos #1649: tell users before the last code is gone |
+/// | [`account_throttle`](FlowPolicyBuilder::account_throttle) | [`ThrottlePolicy::default`] | see it | NIST SP 800-63B: failed attempts limited per account |
 ///
 /// ```
 /// use mfa::FlowPolicy;
@@ -156,6 +159,7 @@ pub struct FlowPolicy {
     identity: OobPolicy,
     recovery: RecoveryPolicy,
     recovery_low: u8,
+    account_throttle: ThrottlePolicy,
 }
 
 impl Default for FlowPolicy {
@@ -183,6 +187,7 @@ impl FlowPolicy {
         // last way in locked.
         recovery: RecoveryPolicy::DEFAULT,
         recovery_low: 2,
+        account_throttle: ThrottlePolicy::DEFAULT,
     };
 
     /// A builder starting from the [default](Self::default) policy.
@@ -299,6 +304,27 @@ impl FlowPolicy {
         self.recovery_low
     }
 
+    /// The throttle of the account's factors together
+    /// ([`Protection::throttle`]): every counted wrong code on any factor
+    /// also counts there, and with two factors or more a code is
+    /// evaluated only while both its factor's throttle and the account's
+    /// allow it. Without it, an attacker who knows the password would get
+    /// `max_failures` guesses per factor, by switching factors
+    /// ([`Verification::choose`](crate::Verification::choose)). A success
+    /// on any factor, or a recovery code, resets its failures (not its
+    /// strikes), as for a factor. With one factor, that factor's own
+    /// throttle is the only one (as before this setting existed, even when
+    /// it is looser). Recovery codes keep their own throttle
+    /// ([`recovery`](Self::recovery)), outside this one.
+    ///
+    /// ```
+    /// assert_eq!(mfa::FlowPolicy::default().account_throttle(), mfa::ThrottlePolicy::default());
+    /// ```
+    #[must_use]
+    pub const fn account_throttle(&self) -> ThrottlePolicy {
+        self.account_throttle
+    }
+
     /// The policy if every setting is in range (see
     /// [`FlowPolicyBuilder::build`]); a built or deserialized policy always
     /// is.
@@ -337,6 +363,9 @@ impl FlowPolicy {
                 min: 0,
                 max: RecoveryPolicy::MAX_COUNT as u64,
             });
+        }
+        if let Err(e) = self.account_throttle.validated() {
+            return Err(e);
         }
         match self.recovery.validated() {
             Ok(_) => Ok(self),
@@ -483,12 +512,31 @@ impl FlowPolicyBuilder {
         self
     }
 
+    /// Sets the throttle of the account's factors together (see
+    /// [`FlowPolicy::account_throttle`]): with several factors, at most
+    /// its `max_failures` wrong codes in a row are evaluated across all of
+    /// them before a lockout. [`ThrottlePolicy::unlimited`] leaves only
+    /// each factor's own throttle (the guesses then grow with the
+    /// factors).
+    ///
+    /// ```
+    /// let cap = mfa::ThrottlePolicy::builder().max_failures(5).build()?;
+    /// let policy = mfa::FlowPolicy::builder().account_throttle(cap).build()?;
+    /// assert_eq!(policy.account_throttle().max_failures(), 5);
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn account_throttle(mut self, policy: ThrottlePolicy) -> Self {
+        self.policy.account_throttle = policy;
+        self
+    }
+
     /// The checked policy.
     ///
     /// # Errors
     ///
     /// [`ParamError::OutOfRange`] for a window out of range, or the error
-    /// of the identity or recovery policy.
+    /// of the identity, recovery or account-throttle policy.
     ///
     /// ```
     /// assert!(mfa::FlowPolicy::builder().grace(3_600).build().is_ok());
@@ -512,6 +560,9 @@ struct RawFlowPolicy {
     identity: OobPolicy,
     recovery: RecoveryPolicy,
     recovery_low: u8,
+    /// Absent from policies stored before it existed: the default.
+    #[serde(default)]
+    account_throttle: ThrottlePolicy,
 }
 
 #[cfg(feature = "serde")]
@@ -528,6 +579,7 @@ impl TryFrom<RawFlowPolicy> for FlowPolicy {
             identity: raw.identity,
             recovery: raw.recovery,
             recovery_low: raw.recovery_low,
+            account_throttle: raw.account_throttle,
         }
         .validated()
     }

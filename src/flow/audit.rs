@@ -75,7 +75,8 @@ pub enum Audit {
         /// What was locked.
         credential: Credential,
         /// Which factor, for [`Credential::Factor`] (`None`: a factor
-        /// being set up).
+        /// being set up, or every factor of the account, locked by the
+        /// account throttle, [`Protection::throttle`](crate::Protection::throttle)).
         factor: Option<FactorId>,
         /// When attempts are evaluated again (Unix seconds).
         until: u64,

@@ -3,7 +3,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::record::{Destination, RecoveryCodes, Versioned};
+use crate::record::{Destination, RecoveryCodes, Throttle, ThrottlePolicy, Versioned};
 
 use super::audit::Audit;
 use super::contact::{BindingCodes, IdentityCodes};
@@ -20,7 +20,9 @@ use super::{Event, Flows, Output, Scenario, Transition, Verified, checked_scenar
 /// scenarios and the recovery codes; and always the remembered devices (as
 /// keyed hashes, [`Protection::trust_device`]) and the [`IdentityCodes`]
 /// and [`BindingCodes`], whose failure counts survive restarted enrollments
-/// (types of their own: neither is a factor).
+/// (types of their own: neither is a factor); and the account-wide
+/// [`throttle`](Self::throttle) of the factors' codes, on top of each
+/// factor's own, so that switching factors buys a guesser nothing.
 ///
 /// Make one with [`new`](Self::new) when the account is created (or on its
 /// first visit to "account protection": [`run_blocking`](crate::run_blocking)
@@ -75,6 +77,9 @@ pub struct Protection<R> {
     /// Devices remembered for a scenario, oldest first: cleared with each
     /// new generation.
     trusted: Vec<TrustedDevice>,
+    /// The counted wrong codes of every factor together, under
+    /// [`FlowPolicy::account_throttle`](crate::FlowPolicy::account_throttle).
+    throttle: Throttle,
 }
 
 /// A factor being set up, until it is confirmed or `expires_at`.
@@ -101,8 +106,11 @@ pub(crate) struct Pending<R> {
 }
 
 /// The serialized form, checked into a [`Protection`]: every field
-/// required (a dropped `binding` must not reset its counters), and an
-/// account id that is not all zero (never one of [`Protection::new`]).
+/// required (a dropped `binding` must not reset its counters) but the
+/// account-wide `throttle`, which records stored before it existed lack
+/// (they start with a fresh one; each factor's own throttle still holds);
+/// and an account id that is not all zero (never one of
+/// [`Protection::new`]).
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 #[serde(
@@ -120,6 +128,8 @@ struct RawProtection<R> {
     pending: Option<alloc::boxed::Box<Pending<R>>>,
     active: Option<Active<R>>,
     trusted: Vec<TrustedDevice>,
+    #[serde(default)]
+    throttle: Throttle,
 }
 
 #[cfg(feature = "serde")]
@@ -140,6 +150,7 @@ impl<R> TryFrom<RawProtection<R>> for Protection<R> {
             pending: raw.pending,
             active: raw.active,
             trusted: raw.trusted,
+            throttle: raw.throttle,
         })
     }
 }
@@ -237,6 +248,7 @@ impl<R: Clone> Protection<R> {
             pending: None,
             active: None,
             trusted: Vec::new(),
+            throttle: Throttle::cleared(),
         })
     }
 
@@ -410,6 +422,38 @@ impl<R: Clone> Protection<R> {
         &self.binding
     }
 
+    /// The account-wide throttle of the factors' codes, under
+    /// [`FlowPolicy::account_throttle`](crate::FlowPolicy::account_throttle):
+    /// every counted wrong code on any factor counts here too, and with
+    /// two factors or more a factor's code is evaluated only while this
+    /// throttle allows it as well as the factor's own
+    /// ([`Verification::respond`](crate::Verification::respond)), so an
+    /// attacker who switches factors
+    /// ([`Verification::choose`](crate::Verification::choose)) gets no
+    /// more guesses than with one. A success on any factor, or with a
+    /// recovery code, resets its failures (its strikes stay). With one
+    /// factor only that factor's own throttle refuses. Recovery codes are
+    /// not counted in it; an administrator's reset clears it.
+    ///
+    /// ```
+    /// let account = mfa::Protection::<mfa::TotpRecord>::new()?;
+    /// assert_eq!(account.throttle().failures(), 0);
+    /// assert!(account.throttle().check(1_700_000_000).is_ok());
+    /// # Ok::<(), mfa::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// The same record with the account throttle after a counted failure
+    /// at `now` (the version unchanged: part of the write of the factor's
+    /// failure).
+    pub(crate) fn failed(mut self, now: u64, policy: &ThrottlePolicy) -> Self {
+        self.throttle = self.throttle.after_failure(now, policy);
+        self
+    }
+
     /// With a new binding-code record.
     pub(crate) fn with_binding(&self, binding: BindingCodes) -> Self {
         Self {
@@ -449,13 +493,17 @@ impl<R: Clone> Protection<R> {
     }
 
     /// The same record (same version) once the owner is `proved` to a
-    /// challenge: after the factor, the failures of the recovery codes
+    /// challenge: the account throttle's failures are reset (either way);
+    /// after the factor, the failures of the recovery codes
     /// and of the identity codes are cleared; after a recovery code (which
     /// also unlocks the factor), those of the identity codes. Binding
     /// codes are not: they prove a phone, not the owner. Only a
     /// [`Proved`] clears: an identity or binding code has none, so it
     /// clears nothing but its own record.
     pub(crate) fn cleared(mut self, proved: Proved) -> Self {
+        // Either way the owner is proved: the factors' failures together
+        // start again (the strikes stay, as a factor's do).
+        self.throttle = self.throttle.after_success();
         if !proved.by_recovery_code()
             && let Some(active) = self.active.as_mut()
             && active.recovery.throttle().failures() > 0
@@ -1260,7 +1308,8 @@ impl<R: Clone> Protection<R> {
 
     /// An administrator's reset of the account's protection, for an owner
     /// who lost every factor and recovery code: protection is turned off
-    /// (factors, recovery codes and remembered devices dropped, a new
+    /// (factors, recovery codes, the account throttle's failures and
+    /// strikes, and remembered devices dropped, a new
     /// generation, so no proof or pending change counts), the owner is told, the audit log names
     /// the administrator and the reason, and every session of the account
     /// ends. The host checks that `admin` may do this, and who the owner
@@ -1363,7 +1412,13 @@ impl<R: Clone> Protection<R> {
         Transition::done(
             (),
             vec![
-                self.deactivated().persist_over(self),
+                Self {
+                    // The factors' failures and strikes go with them: the
+                    // owner's new factors start afresh.
+                    throttle: Throttle::cleared(),
+                    ..self.deactivated()
+                }
+                .persist_over(self),
                 Output::Notify {
                     event: Event::AdminReset,
                     at: now,

@@ -14,6 +14,7 @@ use super::trust::DeviceId;
 use super::{
     Credential, Event, Flows, Output, Scenario, Transcript, Transition, Verified, refused,
 };
+use crate::record::Throttle;
 
 /// Separates the tags of checks from any other use of the key.
 const DOMAIN: &[u8] = b"mfa/verification/v1";
@@ -409,9 +410,12 @@ impl Verification {
     /// against the challenged factor only, never against all of them
     /// (trying each would multiply a guesser's chances, Nextcloud
     /// twofactor_totp #158). Each factor keeps its own throttle: a user
-    /// locked out on one factor may still pass with another (it is a
-    /// separate credential), and the lockout's notice has gone out all
-    /// the same.
+    /// locked out on one factor alone may still pass with another (it is
+    /// a separate credential), and the lockout's notice has gone out all
+    /// the same. Switching buys no guesses: the account throttle
+    /// ([`Protection::throttle`]) counts the wrong codes of every factor
+    /// together, and once it locks, every factor refuses until its retry
+    /// time (a recovery code still passes).
     ///
     /// # Errors
     ///
@@ -661,12 +665,16 @@ impl Verification {
 
     /// Checks the user's response to the challenge against the record of
     /// the factor challenged ([`factor`](Self::factor)), and no other
-    /// (throttling and replay are the record's). Writes the
+    /// (throttling and replay are the record's; with two factors or more,
+    /// the account throttle, [`Protection::throttle`], must allow the
+    /// attempt too, and counts its failure). Writes the
     /// account record ([`Persist`](crate::Persist)) whenever the factor's
     /// record changed: a success uses the code up, a failure is counted
     /// and audited ([`Audit::CodeRejected`](crate::Audit::CodeRejected),
     /// with the factor's id), and a lockout it starts is notified
-    /// ([`Event::LockedOut`](crate::Event::LockedOut)) and audited.
+    /// ([`Event::LockedOut`](crate::Event::LockedOut)) and audited (a
+    /// lockout of the account throttle once, naming no factor, unless the
+    /// factor's own started at the same failure and lasts as long).
     ///
     /// # Errors
     ///
@@ -778,6 +786,18 @@ impl Verification {
             Ok(factor) => factor,
             Err(e) => return Transition::failed(e),
         };
+        // With several factors, the account throttle first, before any
+        // HMAC work (as the factor's own): switching factors buys no
+        // guesses. When both refuse, the later wait is the one that holds.
+        // With one, its own throttle is the account's, as it always was.
+        let capped = account.factors().len() > 1;
+        if capped && let Err(refusal) = account.throttle().check(now) {
+            let refusal = match flows.factor().throttle(&factor.record).check(now) {
+                Err(own) if own.retry_at() > refusal.retry_at() => own,
+                _ => refusal,
+            };
+            return Transition::failed(FlowError::Refused(refusal));
+        }
         let before = flows.factor().throttle(&factor.record);
         let (record, outcome) = flows
             .factor()
@@ -799,6 +819,10 @@ impl Verification {
                 vec![record.cleared(Proved::BY_FACTOR).persist_over(account)],
             ),
             Err(e) => {
+                // A counted failure (the factor's record changed): it
+                // counts on the account throttle too.
+                let record = record.failed(now, &flows.policy().account_throttle());
+                let locked = *record.throttle();
                 let mut outputs = vec![record.persist_over(account)];
                 let credential = Credential::Factor;
                 outputs.extend(refused(
@@ -809,6 +833,9 @@ impl Verification {
                     Some(factor.id),
                     now,
                 ));
+                if capped {
+                    outputs.extend(account_locked(account, before, after, locked, now));
+                }
                 Transition::counted(None, outputs, e)
             }
         }
@@ -1439,6 +1466,41 @@ impl Verification {
         };
         Self::tagged(flows, account, self.scenario.clone(), stage)
     }
+}
+
+/// The notice and audit event of a lockout of the account throttle that
+/// `locked` (its state after a counted failure, evaluated only while it
+/// allowed attempts) started: none if it is no lockout, or if the factor's
+/// own throttle (from `before` to `after`) started one that lasts as long,
+/// already notified (under the same policies the two may lock together).
+fn account_locked<R: Clone>(
+    account: &Protection<R>,
+    before: Throttle,
+    after: Throttle,
+    locked: Throttle,
+    now: u64,
+) -> Vec<Output<R>> {
+    let factor_locked = after.is_lockout() && after.failures() > before.failures();
+    if !locked.is_lockout() || factor_locked && after.retry_at() >= locked.retry_at() {
+        return Vec::new();
+    }
+    let until = locked.retry_at();
+    let credential = Credential::Factor;
+    vec![
+        Output::Notify {
+            event: Event::LockedOut { credential, until },
+            at: now,
+        },
+        // No factor named: every factor of the account is locked.
+        account.audit(
+            Audit::LockedOut {
+                credential,
+                factor: None,
+                until,
+            },
+            now,
+        ),
+    ]
 }
 
 /// The time of `last` if its grace window covers `scenario` at `now`: a
