@@ -7,12 +7,10 @@
 #![allow(clippy::expect_used, clippy::indexing_slicing)]
 
 use mfa::{
-    Audit, Destination, Enrollment, Event, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy,
-    Scenario, Store, TotpFactor, TotpRecord, Verification,
+    Audit, Event, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy, Scenario, Store,
+    TotpFactor, TotpRecord, Verification,
 };
 
-// The other tests use `common::flows`; this one needs four codes.
-#[allow(dead_code)]
 mod common;
 
 use common::open;
@@ -51,40 +49,7 @@ fn the_count_goes_down_on_the_file_and_low_is_said_at_its_boundary() {
     let flows = flows();
 
     // Protection on, with an app: four recovery codes shown once.
-    let email = Destination::email("ada@example.com").expect("an address");
-    let ran = mfa::run_blocking(&store, ADA, |a| {
-        Enrollment::start(
-            &flows,
-            a,
-            &[Scenario::LogOn],
-            std::slice::from_ref(&email),
-            &email,
-            T0,
-        )
-    });
-    let code = ran
-        .deliveries()
-        .next()
-        .expect("a code")
-        .code()
-        .expose()
-        .to_owned();
-    let e = ran.state.expect("an enrollment");
-    let e = mfa::run_blocking(&store, ADA, |a| e.verify_identity(&flows, a, &code, T0))
-        .state
-        .expect("identity proved");
-    let label = String::from("ada@example.com");
-    let ran = mfa::run_blocking(&store, ADA, |a| e.setup(&flows, a, &label, T0));
-    let app = ran.key().expect("a key").to_totp().expect("a TOTP key");
-    let e = ran.state.expect("set up");
-    let code = app.generate(T0).expect("a code").to_string();
-    let ran = mfa::run_blocking(&store, ADA, |a| e.confirm(&flows, a, &[&code], T0));
-    let mut codes: Vec<String> = ran
-        .recovery_codes()
-        .expect("recovery codes")
-        .iter()
-        .map(|c| c.expose().to_owned())
-        .collect();
+    let (_, mut codes) = common::enroll(&flows, &store, ADA, T0);
     assert_eq!(load(&store).recovery_codes_left(), Some(4));
 
     // Each log-on with a recovery code: what is left, and what is said.

@@ -7,62 +7,21 @@
 #![allow(clippy::expect_used, clippy::arithmetic_side_effects)]
 
 use mfa::{
-    Audit, Destination, DeviceToken, Effect, Enrollment, Event, FactorName, Flows, Protection, Ran,
-    Scenario, Totp, TotpFactor, TotpRecord, Verification,
+    Audit, DeviceToken, Effect, Enrollment, Event, FactorName, Flows, Protection, Scenario, Totp,
+    TotpFactor, TotpRecord, Verification,
 };
 use mfa_rusqlite::RusqliteStore;
 
 mod common;
 
-use common::{flows, open};
+use common::{done, flows, open};
 
 const T0: u64 = 1_700_000_010;
 const DAY: u64 = 86_400;
 
-fn done<S>(ran: Ran<S>) -> (S, Vec<Effect>) {
-    assert_eq!(ran.result, Ok(()));
-    (ran.state.expect("a state"), ran.effects)
-}
-
 /// Enrolls `user`'s authenticator app for log-on at `now`.
 fn enroll(flows: &Flows<TotpFactor>, store: &RusqliteStore, user: &str, now: u64) -> Totp {
-    let email = Destination::email("ada@example.com").expect("an address");
-    let user = user.to_owned();
-    let (e, effects) = done(mfa::run_blocking(store, &user, |a| {
-        Enrollment::start(
-            flows,
-            a,
-            &[Scenario::LogOn],
-            std::slice::from_ref(&email),
-            &email,
-            now,
-        )
-    }));
-    let code = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Deliver(d) => Some(d.code().expose().to_owned()),
-            _ => None,
-        })
-        .expect("an identity code");
-    let (e, _) = done(mfa::run_blocking(store, &user, |a| {
-        e.verify_identity(flows, a, &code, now)
-    }));
-    let (e, effects) = done(mfa::run_blocking(store, &user, |a| {
-        e.setup(flows, a, &user, now)
-    }));
-    let totp = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::ShowKey(uri) => uri.to_totp().ok(),
-            _ => None,
-        })
-        .expect("a key");
-    let code = totp.generate(now).expect("a code").to_string();
-    done(mfa::run_blocking(store, &user, |a| {
-        e.confirm(flows, a, &[&code], now)
-    }));
-    totp
+    common::enroll(flows, store, user, now).0
 }
 
 /// Logs `user` on at `now` with the app's code, then remembers the device.
