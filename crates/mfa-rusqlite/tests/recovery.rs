@@ -6,37 +6,14 @@
 
 #![allow(clippy::expect_used, clippy::indexing_slicing)]
 
-use mfa::{
-    Audit, Event, FlowPolicy, Flows, OobKey, Protection, RecoveryPolicy, Scenario, Store,
-    TotpFactor, TotpRecord, Verification,
-};
+use mfa::{Audit, Event, Protection, Scenario, Store, TotpRecord, Verification};
 
 mod common;
 
-use common::open;
+use common::{flows_with, open};
 
 const T0: u64 = 1_700_000_010;
 const ADA: &str = "ada";
-
-/// Four recovery codes, low at one left.
-fn flows() -> Flows<TotpFactor> {
-    let recovery = RecoveryPolicy::builder()
-        .iterations(1_000)
-        .count(4)
-        .build()
-        .expect("a policy");
-    let policy = FlowPolicy::builder()
-        .recovery(recovery)
-        .recovery_low(1)
-        .build()
-        .expect("a policy");
-    Flows::new(
-        TotpFactor::new("Example Co").expect("an issuer"),
-        OobKey::from_bytes(&[7; 32]).expect("a key"),
-        policy,
-    )
-    .expect("flows")
-}
 
 fn load(store: &mfa_rusqlite::RusqliteStore) -> Protection<TotpRecord> {
     Store::load(store, ADA).expect("loads").expect("stored")
@@ -46,7 +23,8 @@ fn load(store: &mfa_rusqlite::RusqliteStore) -> Protection<TotpRecord> {
 fn the_count_goes_down_on_the_file_and_low_is_said_at_its_boundary() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = open(&dir.path().join("mfa.db"));
-    let flows = flows();
+    // Four recovery codes, low at one left.
+    let flows = flows_with(4, 1);
 
     // Protection on, with an app: four recovery codes shown once.
     let (_, mut codes) = common::enroll(&flows, &store, ADA, T0);

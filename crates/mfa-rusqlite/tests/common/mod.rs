@@ -18,17 +18,22 @@ pub fn open(path: &Path) -> RusqliteStore {
     store
 }
 
-/// The flows, under a fixed key, with fast recovery codes.
-#[allow(dead_code, reason = "a test of SMS factors builds its own")]
+/// The flows, under a fixed key, with three fast recovery codes.
 pub fn flows() -> Flows<TotpFactor> {
+    flows_with(3, FlowPolicy::default().recovery_low())
+}
+
+/// The flows, under a fixed key, with `count` fast recovery codes, "low"
+/// at `low` left.
+pub fn flows_with(count: u8, low: u8) -> Flows<TotpFactor> {
+    let recovery = RecoveryPolicy::builder()
+        .iterations(1_000)
+        .count(count)
+        .build()
+        .expect("a policy");
     let policy = FlowPolicy::builder()
-        .recovery(
-            RecoveryPolicy::builder()
-                .iterations(1_000)
-                .count(3)
-                .build()
-                .expect("a policy"),
-        )
+        .recovery(recovery)
+        .recovery_low(low)
         .build()
         .expect("a policy");
     Flows::new(
