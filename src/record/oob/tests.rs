@@ -978,6 +978,11 @@ fn phone_numbers() {
             Ok(canonical.to_string()),
             "{input}"
         );
+        assert_eq!(
+            PhoneNumber::parse(input).map(|p| p.to_string()),
+            Ok(canonical.to_string()),
+            "{input} shown"
+        );
     }
     for (input, error) in [
         ("", DestinationError::MissingPlus),
@@ -1360,4 +1365,22 @@ fn code_hashes_are_stable_across_versions() {
             String::from("1d3a07dd2eca6388e02f7a53b45fb47d98ee6e8f134689450f0bcfeefc114ad6")
         )
     );
+}
+
+#[test]
+fn addresses_show_and_convert_as_their_canonical_form() {
+    let email = EmailAddress::parse("Ada@Example.COM").unwrap();
+    assert_eq!(email.to_string(), "Ada@example.com");
+    assert_eq!(String::from(email), "Ada@example.com");
+    let phone_number = PhoneNumber::parse("+1 (415) 555-2671").unwrap();
+    assert_eq!(String::from(phone_number), "+14155552671");
+    for (destination, shown) in [
+        (phone(), "+14155552671"),
+        (
+            Destination::email("Ada@Example.COM").unwrap(),
+            "Ada@example.com",
+        ),
+    ] {
+        assert_eq!(destination.to_string(), shown);
+    }
 }
