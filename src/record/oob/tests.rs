@@ -1384,3 +1384,30 @@ fn addresses_show_and_convert_as_their_canonical_form() {
         assert_eq!(destination.to_string(), shown);
     }
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_stored_policy_reads_back_every_field_and_is_validated() {
+    let policy = OobPolicy::builder()
+        .digits(8)
+        .ttl(120)
+        .max_attempts(3)
+        .resend_cooldown(30)
+        .max_sends_per_hour(4)
+        .max_sends_per_day(9)
+        .throttle(no_backoff().throttle())
+        .build()
+        .unwrap();
+    let json = serde_json::to_value(policy).unwrap();
+    assert_eq!(
+        serde_json::from_value::<OobPolicy>(json.clone()).ok(),
+        Some(policy)
+    );
+    let mut short = json;
+    *short.get_mut("digits").unwrap() = 5.into();
+    let refused = serde_json::from_value::<OobPolicy>(short).map_err(|e| e.to_string());
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("digits")),
+        "{refused:?}"
+    );
+}
