@@ -1411,3 +1411,20 @@ fn a_stored_policy_reads_back_every_field_and_is_validated() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn key_tags_and_code_masks_are_stable_across_versions() {
+    // Proofs and stored masks are read by later versions. HMAC-SHA256
+    // under 32 bytes 0x42 of each part prefixed by its 8-byte big-endian
+    // length, the domain first, computed apart with Python's `hmac`.
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    assert_eq!(
+        hex(&key().tag(b"d", &[b"ab", b""])),
+        "2af517aba0302c123ff672dc50ed1e96135daeba05e29efb7c6081960c8a813e"
+    );
+    assert_eq!(
+        hex(key().code_mask(&[7; 32]).as_slice()),
+        "8b3b42fc55a2f37d4bef0dbbe56e95d760926b61bd6a2c52218f903dddfc3b76"
+    );
+    assert_eq!(format!("{:?}", key()), "OobKey { len: 32, .. }");
+}
