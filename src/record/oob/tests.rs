@@ -1428,3 +1428,20 @@ fn key_tags_and_code_masks_are_stable_across_versions() {
     );
     assert_eq!(format!("{:?}", key()), "OobKey { len: 32, .. }");
 }
+
+#[test]
+fn unmasking_gives_digits_or_nothing() {
+    let digits = code::parse("123456", 6).unwrap();
+    let pad = [0x5a; 32];
+    let masked = code::mask(&digits, &pad);
+    assert_eq!(
+        code::unmask(&masked, &pad, 6)
+            .as_ref()
+            .map(code::Digits::as_bytes),
+        Some(&b"123456"[..])
+    );
+    // Another pad (another key) unmasks to bytes that are not digits.
+    assert!(code::unmask(&masked, &[0xa5; 32], 6).is_none());
+    // More digits than a code has.
+    assert!(code::unmask(&[b'0'; code::MAX_DIGITS], &[0; 32], 11).is_none());
+}
