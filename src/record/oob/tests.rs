@@ -1445,3 +1445,18 @@ fn unmasking_gives_digits_or_nothing() {
     // More digits than a code has.
     assert!(code::unmask(&[b'0'; code::MAX_DIGITS], &[0; 32], 11).is_none());
 }
+
+#[test]
+fn a_sent_code_debugs_as_its_length_only() {
+    let (_, delivery) = issue(
+        &OobRecord::new(),
+        &OobPolicy::default(),
+        &phone(),
+        T0,
+        987_654,
+    );
+    assert_eq!(
+        format!("{:?}", delivery.code()),
+        "OobCode { digits: 6, .. }"
+    );
+}
