@@ -1460,3 +1460,95 @@ fn a_sent_code_debugs_as_its_length_only() {
         "OobCode { digits: 6, .. }"
     );
 }
+
+#[test]
+fn budget_limits_read_their_own_fields() {
+    let limits = BudgetLimits::PER_NUMBER.with_per_hour(3).with_per_day(7);
+    assert_eq!((limits.per_hour(), limits.per_day()), (3, 7));
+}
+
+#[test]
+fn a_send_budget_fills_each_window_and_reopens_it_at_its_end() {
+    // Two texts an hour, three a day.
+    let limits = BudgetLimits::PER_NUMBER.with_per_hour(2).with_per_day(3);
+    let spend = |budget: &SendBudget, now: u64| budget.spend(&limits, now).into_parts();
+    let refused = |retry_at: u64, now: u64| {
+        Err(OobError::SendLimit {
+            retry_at,
+            retry_after: retry_at - now,
+        })
+    };
+    let (budget, ok) = spend(&SendBudget::new(), T0);
+    let budget = budget.unwrap();
+    assert_eq!(ok, Ok(()));
+    assert_eq!((budget.version(), Versioned::version(&budget)), (1, 1));
+    let (budget, _) = spend(&budget, T0 + 10);
+    let budget = budget.unwrap();
+    assert_eq!(
+        (
+            budget.version(),
+            Versioned::version(&budget),
+            budget.spent(T0 + 10)
+        ),
+        (2, 2, (2, 2))
+    );
+    // The hour is full until T0 + 3,600.
+    for now in [T0 + 20, T0 + 3_599] {
+        assert_eq!(
+            spend(&budget, now),
+            (None, refused(T0 + 3_600, now)),
+            "{now}"
+        );
+    }
+    assert_eq!(budget.spent(T0 + 3_599), (2, 2));
+    assert_eq!(budget.spent(T0 + 3_600), (0, 2));
+    let (budget, ok) = spend(&budget, T0 + 3_600);
+    let budget = budget.unwrap();
+    assert_eq!((ok, budget.spent(T0 + 3_600)), (Ok(()), (1, 3)));
+    // The day is full until T0 + 86,400, though the hour is not.
+    assert_eq!(
+        spend(&budget, T0 + 3_601),
+        (None, refused(T0 + 86_400, T0 + 3_601))
+    );
+    assert_eq!(budget.spent(T0 + 86_399), (0, 3));
+    assert_eq!(budget.spent(T0 + 86_400), (0, 0));
+    let (budget, ok) = spend(&budget, T0 + 86_400);
+    assert_eq!(
+        (ok, budget.map(|b| (b.version(), b.spent(T0 + 86_400)))),
+        (Ok(()), Some((4, (1, 1))))
+    );
+}
+
+#[test]
+fn budget_ids_are_stable_across_versions() {
+    // Budgets are stored under these ids. The hex is the first 16 bytes
+    // of HMAC-SHA256 under 32 bytes 0x42 of the length-prefixed domain
+    // and number, computed apart with Python's `hmac`.
+    let number = PhoneNumber::parse("+14155552671").unwrap();
+    let id = BudgetId::number(&key(), &number);
+    assert_eq!(id.as_str(), "sms-number/711f7a428363bf458690c17ce1240536");
+    assert_eq!(id.to_string(), id.as_str());
+    assert_eq!(
+        BudgetId::binding(&key(), &number).as_str(),
+        "sms-binding/473b4bd9c66f2abcd3986525a58f050f"
+    );
+    assert_eq!(BudgetId::prefix("+1900").as_str(), "sms-prefix/+1900");
+    // A host's map of budgets is looked up by the id's text.
+    let mut stored = alloc::collections::BTreeMap::new();
+    stored.insert(BudgetId::prefix("+1900"), 1);
+    assert_eq!(stored.get("sms-prefix/+1900"), Some(&1));
+    assert_eq!(stored.get(&String::from("sms-prefix/+1900")), Some(&1));
+    assert_eq!(stored.get("sms-prefix/+44"), None);
+}
+
+#[test]
+fn sms_budgets_debug_shows_the_limits_not_the_key() {
+    let shown = format!("{:?}", SmsBudgets::new(key()));
+    for part in [
+        "SmsBudgets",
+        "OobKey { len: 32, .. }",
+        "per_number: BudgetLimits { per_hour: 10, per_day: 20 }",
+    ] {
+        assert!(shown.contains(part), "{part} not in {shown}");
+    }
+}
