@@ -593,3 +593,20 @@ fn an_export_may_reach_the_length_limit_exactly() {
         })
     );
 }
+
+#[test]
+fn the_batch_fields_read_their_own_values() {
+    // The third of four QR codes of export 9, format version 2.
+    let mut data: Vec<u8> = bytes(1, &totp_entry("Example:alice", "Example"));
+    data.extend(cat(&[num(2, 2), num(3, 4), num(4, 2), num(5, 9)]));
+    let batch = parse_payload(&data).expect("valid");
+    assert_eq!(
+        (
+            batch.version(),
+            batch.batch_size(),
+            batch.batch_index(),
+            batch.batch_id()
+        ),
+        (2, 4, 2, 9)
+    );
+}
