@@ -978,6 +978,11 @@ fn phone_numbers() {
             Ok(canonical.to_string()),
             "{input}"
         );
+        assert_eq!(
+            PhoneNumber::parse(input).map(|p| p.to_string()),
+            Ok(canonical.to_string()),
+            "{input} shown"
+        );
     }
     for (input, error) in [
         ("", DestinationError::MissingPlus),
@@ -1150,4 +1155,400 @@ fn a_record_without_a_masked_code_reads_and_resends_a_new_code() {
     assert_eq!(verify(&old, &policy, &phone(), "111111", T0 + 1).1, Ok(()));
     let (_, fresh) = issue(&old, &policy, &phone(), T0 + 60, 222_222);
     assert_eq!(fresh.code().expose(), "222222");
+}
+
+#[test]
+fn pending_code_getters_and_debug_read_their_own_fields() {
+    let policy = OobPolicy::builder().digits(8).ttl(120).build().unwrap();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 12_345_678);
+    let pending = record.pending().unwrap();
+    assert_eq!(
+        (
+            pending.digits(),
+            pending.issued_at(),
+            pending.expires_at(),
+            pending.failures()
+        ),
+        (8, T0, T0 + 120, 0)
+    );
+    let shown = format!("{pending:?}");
+    for field in [
+        "PendingCode",
+        "+14155552671",
+        "digits: 8",
+        "issued_at: 1700000000",
+        "expires_at: 1700000120",
+        "failures: 0",
+    ] {
+        assert!(shown.contains(field), "{field} not in {shown}");
+    }
+}
+
+#[test]
+fn a_delivery_is_binding_only_when_marked() {
+    let (_, delivery) = issue(&OobRecord::new(), &OobPolicy::default(), &phone(), T0, 1);
+    assert!(!delivery.is_binding());
+    assert!(delivery.for_binding().is_binding());
+}
+
+#[test]
+fn the_cooldown_holds_back_a_send_once_the_cap_has_passed() {
+    // Three sends an hour: the 3rd, at T0 + 3,590, fills the cap until
+    // T0 + 3,600, but its cooldown runs until T0 + 3,650, so the refusal
+    // at T0 + 3,610 is the cooldown's, not the cap's.
+    let policy = OobPolicy::builder()
+        .max_sends_per_hour(3)
+        .resend_cooldown(60)
+        .build()
+        .unwrap();
+    let mut record = OobRecord::new();
+    for (now, value) in [(T0, 1), (T0 + 3_500, 2), (T0 + 3_590, 3)] {
+        (record, _) = issue(&record, &policy, &phone(), now, value);
+    }
+    let (unchanged, outcome) = record
+        .issue_with(&policy, &key(), &phone(), T0 + 3_610, fixed(4))
+        .into_parts();
+    assert!(unchanged.is_none());
+    assert_eq!(
+        outcome.err(),
+        Some(OobError::Cooldown {
+            retry_at: T0 + 3_650,
+            retry_after: 40
+        })
+    );
+}
+
+#[test]
+fn unlock_and_keeping_change_only_their_own_fields() {
+    let policy = no_backoff();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 123_456);
+    let (record, _) = verify(&record, &policy, &phone(), "000000", T0 + 1);
+    assert_eq!((record.version(), record.throttle().failures()), (2, 1));
+    assert_eq!(Versioned::version(&record), 2);
+
+    let unlocked = record.unlock();
+    assert_eq!(unlocked.version(), 3);
+    assert_eq!(unlocked.throttle().failures(), 0);
+    assert_eq!(unlocked.pending(), record.pending());
+
+    let kept = record.clone().keeping(Throttle::default());
+    assert_eq!(kept.version(), 2);
+    assert_eq!(kept.throttle(), Throttle::default());
+    assert_eq!(kept.pending(), record.pending());
+    assert_eq!(record.clone().keeping(record.throttle()), record);
+}
+
+#[test]
+fn an_error_sources_the_error_it_wraps() {
+    use core::error::Error as _;
+    let wrapped = [
+        (
+            OobError::Policy(ParamError::MaxDelay),
+            ParamError::MaxDelay.to_string(),
+        ),
+        (
+            OobError::Refused(Refused::Backoff {
+                retry_at: T0,
+                retry_after: 2,
+            }),
+            Refused::Backoff {
+                retry_at: T0,
+                retry_after: 2,
+            }
+            .to_string(),
+        ),
+        (
+            OobError::Malformed(CodeError::NotADigit { position: 1 }),
+            CodeError::NotADigit { position: 1 }.to_string(),
+        ),
+    ];
+    for (e, inner) in wrapped {
+        assert_eq!(e.source().map(ToString::to_string), Some(inner), "{e:?}");
+    }
+    for e in [
+        OobError::Rejected,
+        OobError::Expired,
+        OobError::NoPendingCode,
+        OobError::AttemptsExhausted,
+        OobError::RandomSource,
+    ] {
+        assert!(e.source().is_none(), "{e:?}");
+    }
+}
+
+/// Reads `record` serialized, with `change` applied to its JSON.
+#[cfg(feature = "serde")]
+fn reread(
+    record: &OobRecord,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> Result<OobRecord, String> {
+    let mut json = serde_json::to_value(record).unwrap();
+    change(&mut json);
+    serde_json::from_value(json).map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_stored_record_is_read_up_to_each_bound_and_refused_beyond() {
+    let policy = OobPolicy::default();
+    let (record, _) = issue(&OobRecord::new(), &policy, &phone(), T0, 123_456);
+    // The attempts the stored code allows, fixed at issue.
+    let max = policy.max_attempts();
+    let sends = |n: u64| serde_json::Value::from((0..n).map(|i| T0 + i).collect::<Vec<_>>());
+    let set = |path: &'static [&'static str], value: serde_json::Value| {
+        move |json: &mut serde_json::Value| {
+            let mut at = json;
+            for step in path {
+                at = at.get_mut(*step).unwrap();
+            }
+            *at = value;
+        }
+    };
+    let cases: [(&[&str], serde_json::Value, Option<&str>); 14] = [
+        (&["sends"], sends(60), None),
+        (&["sends"], sends(61), Some("more sends than any policy")),
+        (&["day_sends"], 1_440.into(), None),
+        (&["day_sends"], 1_441.into(), Some("daily send count")),
+        (&["pending", "expires_at"], (T0 + 600).into(), None),
+        (&["pending", "expires_at"], (T0 + 601).into(), Some("600 s")),
+        (&["pending", "expires_at"], (T0 - 1).into(), Some("600 s")),
+        (
+            &["pending", "max_attempts"],
+            0.into(),
+            Some("1 to 5 attempts"),
+        ),
+        (&["pending", "max_attempts"], 1.into(), None),
+        (&["pending", "max_attempts"], 5.into(), None),
+        (
+            &["pending", "max_attempts"],
+            6.into(),
+            Some("1 to 5 attempts"),
+        ),
+        (&["pending", "failures"], max.into(), None),
+        (
+            &["pending", "failures"],
+            (max + 1).into(),
+            Some("more failed attempts"),
+        ),
+        (&["pending", "digits"], 11.into(), Some("6 to 10 digits")),
+    ];
+    for (path, value, refusal) in cases {
+        let shown = format!("{path:?} = {value}");
+        let read = reread(&record, set(path, value));
+        match refusal {
+            None => assert!(read.is_ok(), "{shown}: {read:?}"),
+            Some(reason) => assert!(
+                read.as_ref().is_err_and(|e| e.contains(reason)),
+                "{shown}: {read:?}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn code_hashes_are_stable_across_versions() {
+    // Stored records hold these hashes: a change to the hashed input
+    // (the channel's tag included) would reject every code in flight
+    // after an upgrade. The values are HMAC-SHA256 under 32 bytes 0x42 of
+    // "mfa/oob-code/v1", the tag (1 SMS, 2 e-mail), the 8-byte big-endian
+    // length and bytes of the address, the time (8 bytes) and the
+    // length-prefixed code, computed apart with Python's `hmac`.
+    let hex = |hash: [u8; 32]| -> String { hash.iter().map(|b| format!("{b:02x}")).collect() };
+    let email = Destination::email("ada@example.com").unwrap();
+    assert_eq!(
+        (
+            hex(key().code_hash(&phone(), T0, b"123456")),
+            hex(key().code_hash(&email, T0, b"123456")),
+        ),
+        (
+            String::from("7cea5d579971b3888817e4b3b37bee24ab2e81e8cd55d5e6b96f18a696ff5e46"),
+            String::from("1d3a07dd2eca6388e02f7a53b45fb47d98ee6e8f134689450f0bcfeefc114ad6")
+        )
+    );
+}
+
+#[test]
+fn addresses_show_and_convert_as_their_canonical_form() {
+    let email = EmailAddress::parse("Ada@Example.COM").unwrap();
+    assert_eq!(email.to_string(), "Ada@example.com");
+    assert_eq!(String::from(email), "Ada@example.com");
+    let phone_number = PhoneNumber::parse("+1 (415) 555-2671").unwrap();
+    assert_eq!(String::from(phone_number), "+14155552671");
+    for (destination, shown) in [
+        (phone(), "+14155552671"),
+        (
+            Destination::email("Ada@Example.COM").unwrap(),
+            "Ada@example.com",
+        ),
+    ] {
+        assert_eq!(destination.to_string(), shown);
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_stored_policy_reads_back_every_field_and_is_validated() {
+    let policy = OobPolicy::builder()
+        .digits(8)
+        .ttl(120)
+        .max_attempts(3)
+        .resend_cooldown(30)
+        .max_sends_per_hour(4)
+        .max_sends_per_day(9)
+        .throttle(no_backoff().throttle())
+        .build()
+        .unwrap();
+    let json = serde_json::to_value(policy).unwrap();
+    assert_eq!(
+        serde_json::from_value::<OobPolicy>(json.clone()).ok(),
+        Some(policy)
+    );
+    let mut short = json;
+    *short.get_mut("digits").unwrap() = 5.into();
+    let refused = serde_json::from_value::<OobPolicy>(short).map_err(|e| e.to_string());
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("digits")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn key_tags_and_code_masks_are_stable_across_versions() {
+    // Proofs and stored masks are read by later versions. HMAC-SHA256
+    // under 32 bytes 0x42 of each part prefixed by its 8-byte big-endian
+    // length, the domain first, computed apart with Python's `hmac`.
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    assert_eq!(
+        hex(&key().tag(b"d", &[b"ab", b""])),
+        "2af517aba0302c123ff672dc50ed1e96135daeba05e29efb7c6081960c8a813e"
+    );
+    assert_eq!(
+        hex(key().code_mask(&[7; 32]).as_slice()),
+        "8b3b42fc55a2f37d4bef0dbbe56e95d760926b61bd6a2c52218f903dddfc3b76"
+    );
+    assert_eq!(format!("{:?}", key()), "OobKey { len: 32, .. }");
+}
+
+#[test]
+fn unmasking_gives_digits_or_nothing() {
+    let digits = code::parse("123456", 6).unwrap();
+    let pad = [0x5a; 32];
+    let masked = code::mask(&digits, &pad);
+    assert_eq!(
+        code::unmask(&masked, &pad, 6)
+            .as_ref()
+            .map(code::Digits::as_bytes),
+        Some(&b"123456"[..])
+    );
+    // Another pad (another key) unmasks to bytes that are not digits.
+    assert!(code::unmask(&masked, &[0xa5; 32], 6).is_none());
+    // More digits than a code has.
+    assert!(code::unmask(&[b'0'; code::MAX_DIGITS], &[0; 32], 11).is_none());
+}
+
+#[test]
+fn a_sent_code_debugs_as_its_length_only() {
+    let (_, delivery) = issue(
+        &OobRecord::new(),
+        &OobPolicy::default(),
+        &phone(),
+        T0,
+        987_654,
+    );
+    assert_eq!(
+        format!("{:?}", delivery.code()),
+        "OobCode { digits: 6, .. }"
+    );
+}
+
+#[test]
+fn budget_limits_read_their_own_fields() {
+    let limits = BudgetLimits::PER_NUMBER.with_per_hour(3).with_per_day(7);
+    assert_eq!((limits.per_hour(), limits.per_day()), (3, 7));
+}
+
+#[test]
+fn a_send_budget_fills_each_window_and_reopens_it_at_its_end() {
+    // Two texts an hour, three a day.
+    let limits = BudgetLimits::PER_NUMBER.with_per_hour(2).with_per_day(3);
+    let spend = |budget: &SendBudget, now: u64| budget.spend(&limits, now).into_parts();
+    let refused = |retry_at: u64, now: u64| {
+        Err(OobError::SendLimit {
+            retry_at,
+            retry_after: retry_at - now,
+        })
+    };
+    let (budget, ok) = spend(&SendBudget::new(), T0);
+    let budget = budget.unwrap();
+    assert_eq!(ok, Ok(()));
+    assert_eq!((budget.version(), Versioned::version(&budget)), (1, 1));
+    let (budget, _) = spend(&budget, T0 + 10);
+    let budget = budget.unwrap();
+    assert_eq!(
+        (
+            budget.version(),
+            Versioned::version(&budget),
+            budget.spent(T0 + 10)
+        ),
+        (2, 2, (2, 2))
+    );
+    // The hour is full until T0 + 3,600.
+    for now in [T0 + 20, T0 + 3_599] {
+        assert_eq!(
+            spend(&budget, now),
+            (None, refused(T0 + 3_600, now)),
+            "{now}"
+        );
+    }
+    assert_eq!(budget.spent(T0 + 3_599), (2, 2));
+    assert_eq!(budget.spent(T0 + 3_600), (0, 2));
+    let (budget, ok) = spend(&budget, T0 + 3_600);
+    let budget = budget.unwrap();
+    assert_eq!((ok, budget.spent(T0 + 3_600)), (Ok(()), (1, 3)));
+    // The day is full until T0 + 86,400, though the hour is not.
+    assert_eq!(
+        spend(&budget, T0 + 3_601),
+        (None, refused(T0 + 86_400, T0 + 3_601))
+    );
+    assert_eq!(budget.spent(T0 + 86_399), (0, 3));
+    assert_eq!(budget.spent(T0 + 86_400), (0, 0));
+    let (budget, ok) = spend(&budget, T0 + 86_400);
+    assert_eq!(
+        (ok, budget.map(|b| (b.version(), b.spent(T0 + 86_400)))),
+        (Ok(()), Some((4, (1, 1))))
+    );
+}
+
+#[test]
+fn budget_ids_are_stable_across_versions() {
+    // Budgets are stored under these ids. The hex is the first 16 bytes
+    // of HMAC-SHA256 under 32 bytes 0x42 of the length-prefixed domain
+    // and number, computed apart with Python's `hmac`.
+    let number = PhoneNumber::parse("+14155552671").unwrap();
+    let id = BudgetId::number(&key(), &number);
+    assert_eq!(id.as_str(), "sms-number/711f7a428363bf458690c17ce1240536");
+    assert_eq!(id.to_string(), id.as_str());
+    assert_eq!(
+        BudgetId::binding(&key(), &number).as_str(),
+        "sms-binding/473b4bd9c66f2abcd3986525a58f050f"
+    );
+    assert_eq!(BudgetId::prefix("+1900").as_str(), "sms-prefix/+1900");
+    // A host's map of budgets is looked up by the id's text.
+    let mut stored = alloc::collections::BTreeMap::new();
+    stored.insert(BudgetId::prefix("+1900"), 1);
+    assert_eq!(stored.get("sms-prefix/+1900"), Some(&1));
+    assert_eq!(stored.get(&String::from("sms-prefix/+1900")), Some(&1));
+    assert_eq!(stored.get("sms-prefix/+44"), None);
+}
+
+#[test]
+fn sms_budgets_debug_shows_the_limits_not_the_key() {
+    let shown = format!("{:?}", SmsBudgets::new(key()));
+    for part in [
+        "SmsBudgets",
+        "OobKey { len: 32, .. }",
+        "per_number: BudgetLimits { per_hour: 10, per_day: 20 }",
+    ] {
+        assert!(shown.contains(part), "{part} not in {shown}");
+    }
 }

@@ -557,3 +557,15 @@ fn an_error_sources_the_error_it_wraps() {
     }
     assert!(RecoveryError::Rejected.source().is_none());
 }
+
+#[test]
+fn a_code_is_written_into_a_string_of_its_final_size() {
+    // Reserved up front, the string never grows: growing would copy the
+    // code and leave the old buffer in freed memory, unzeroized.
+    let text = crockford::encode(&[0xa5; 10]);
+    assert_eq!(crockford::DISPLAY_LEN, "XXXX-XXXX-XXXX-XXXX".len());
+    assert_eq!(
+        (text.len(), text.capacity()),
+        (crockford::DISPLAY_LEN, crockford::DISPLAY_LEN)
+    );
+}

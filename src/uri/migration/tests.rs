@@ -515,6 +515,10 @@ fn uri_envelope() {
             MigrationError::NotMigration,
         ),
         (
+            "otpauth-migration://offlinex".into(),
+            MigrationError::NotMigration,
+        ),
+        (
             "otpauth-migration://offline".into(),
             MigrationError::MissingData,
         ),
@@ -567,4 +571,42 @@ fn decoded_payload_is_exactly_sized() {
         let decoded = base64_decode(base64(&data, STANDARD, false).as_bytes()).expect("valid");
         assert_eq!(decoded.len(), decoded.capacity());
     }
+}
+
+#[test]
+fn an_export_may_reach_the_length_limit_exactly() {
+    // No data (other parameters are ignored), so a URI that is not too
+    // long is refused as having none.
+    let head = "otpauth-migration://offline?x=";
+    let exact = format!("{head}{}", "a".repeat(KeyUri::MAX_LEN - head.len()));
+    assert_eq!(exact.len(), KeyUri::MAX_LEN);
+    assert_eq!(
+        MigrationBatch::parse(&exact),
+        Err(MigrationError::MissingData)
+    );
+    let over = format!("{exact}a");
+    assert_eq!(
+        MigrationBatch::parse(&over),
+        Err(MigrationError::TooLong {
+            len: KeyUri::MAX_LEN + 1,
+            max: KeyUri::MAX_LEN
+        })
+    );
+}
+
+#[test]
+fn the_batch_fields_read_their_own_values() {
+    // The third of four QR codes of export 9, format version 2.
+    let mut data: Vec<u8> = bytes(1, &totp_entry("Example:alice", "Example"));
+    data.extend(cat(&[num(2, 2), num(3, 4), num(4, 2), num(5, 9)]));
+    let batch = parse_payload(&data).expect("valid");
+    assert_eq!(
+        (
+            batch.version(),
+            batch.batch_size(),
+            batch.batch_index(),
+            batch.batch_id()
+        ),
+        (2, 4, 2, 9)
+    );
 }
