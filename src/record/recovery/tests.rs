@@ -256,6 +256,12 @@ fn malformed_input_counts_but_runs_no_kdf() {
         verify(&record, &p, "ABCD-EFGH-JKMN-PQRÉ", T0).1,
         Err(RecoveryError::InvalidCharacter { position: 19 })
     );
+    // Beyond Latin-1 too (a character no byte holds): refused where it
+    // stands, never read as a symbol.
+    assert_eq!(
+        verify(&record, &p, "ABCD-EFGH-JKMN-PQR€", T0).1,
+        Err(RecoveryError::InvalidCharacter { position: 19 })
+    );
     assert_eq!(
         verify(&record, &p, "", T0).1,
         Err(RecoveryError::WrongLength {
