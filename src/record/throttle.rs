@@ -824,6 +824,25 @@ mod tests {
         assert_eq!((locked.retry_at(), locked.retry_after()), (2_000, 900));
     }
 
+    /// With no typo forgiven (`free_failures(0)`), a record with a strike
+    /// locks again at its first failure: the one typo forgiven while a
+    /// record has strikes is forgiven only if any are.
+    #[test]
+    fn no_free_failures_means_none_after_a_lockout_either() {
+        let p = ThrottlePolicy::builder()
+            .free_failures(0)
+            .max_failures(5)
+            .build()
+            .unwrap();
+        let mut t = Throttle::default();
+        for at in 1..=5 {
+            t = t.after_failure(at, &p);
+        }
+        assert!(t.is_lockout());
+        let t = t.after_success().after_failure(10_000, &p);
+        assert!(t.is_lockout(), "{t:?}");
+    }
+
     #[test]
     fn builder_and_getters_carry_every_field() {
         let policy = ThrottlePolicy::builder()

@@ -1151,6 +1151,13 @@ fn a_record_without_a_masked_code_reads_and_resends_a_new_code() {
     let pending = json.get_mut("pending").unwrap().as_object_mut().unwrap();
     assert!(pending.remove("masked").is_some());
     let old: OobRecord = serde_json::from_value(json).unwrap();
+    // Written back, it says "no masked code": all zeros (Base64 `A`s).
+    let back = serde_json::to_value(&old).unwrap();
+    let masked = back["pending"]["masked"].as_str().unwrap();
+    assert!(
+        !masked.is_empty() && masked.trim_end_matches('=').chars().all(|c| c == 'A'),
+        "{masked}"
+    );
     // Its code still verifies; a resend sends a new one.
     assert_eq!(verify(&old, &policy, &phone(), "111111", T0 + 1).1, Ok(()));
     let (_, fresh) = issue(&old, &policy, &phone(), T0 + 60, 222_222);
