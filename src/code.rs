@@ -291,6 +291,18 @@ mod tests {
         assert_eq!(Code::new(42, Digits::EIGHT).to_string(), "00000042");
     }
 
+    /// The bytes just past each end of `0..=9` (`/` and `:`) are not
+    /// digits: the range check is exact at both ends.
+    #[test]
+    fn parse_refuses_the_neighbours_of_the_digits() {
+        for input in ["12:456", "12/456"] {
+            assert_eq!(
+                Code::parse(input, Digits::SIX),
+                Err(CodeError::NotADigit { position: 3 })
+            );
+        }
+    }
+
     #[test]
     fn parse_keeps_the_digits() {
         for digits in [Digits::SIX, Digits::SEVEN, Digits::EIGHT] {
