@@ -944,6 +944,19 @@ fn help_hides_the_database_url() {
     assert!(database.is_hide_env_values_set());
 }
 
+/// The session table of a console started on a new SQLite file in `dir`.
+async fn sessions_on_a_file(dir: &std::path::Path) -> crate::sessions::SqlSessions {
+    let url = format!("sqlite://{}", dir.join("console.db").display());
+    let keys = crate::keys::Keys {
+        oob: mfa::OobKey::generate().unwrap(),
+        sealing: mfa::SealingKey::generate(1).unwrap(),
+    };
+    let app = crate::console(&url, keys).await.unwrap();
+    crate::sessions::SqlSessions::new(&app.mfa.store)
+        .await
+        .unwrap()
+}
+
 /// The session table keeps the SHA-256 of each id, never the id (the
 /// cookie's value); a new session never takes the id it came with.
 #[tokio::test]
@@ -952,15 +965,7 @@ async fn sessions_are_kept_by_the_hash_of_their_id() {
     use tower_sessions::cookie::time::{Duration, OffsetDateTime};
     use tower_sessions::session::{Id, Record};
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("console.db").display());
-    let keys = crate::keys::Keys {
-        oob: mfa::OobKey::generate().unwrap(),
-        sealing: mfa::SealingKey::generate(1).unwrap(),
-    };
-    let app = crate::console(&url, keys).await.unwrap();
-    let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
-        .await
-        .unwrap();
+    let sessions = sessions_on_a_file(dir.path()).await;
     let crate::sessions::SqlSessions::Sqlite(pool) = &sessions else {
         panic!("SQLite")
     };
@@ -1011,15 +1016,7 @@ async fn an_ended_session_stays_ended_when_saved() {
     use tower_sessions::cookie::time::{Duration, OffsetDateTime};
     use tower_sessions::session::{Id, Record};
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("console.db").display());
-    let keys = crate::keys::Keys {
-        oob: mfa::OobKey::generate().unwrap(),
-        sealing: mfa::SealingKey::generate(1).unwrap(),
-    };
-    let app = crate::console(&url, keys).await.unwrap();
-    let sessions = crate::sessions::SqlSessions::new(&app.mfa.store)
-        .await
-        .unwrap();
+    let sessions = sessions_on_a_file(dir.path()).await;
     let data = serde_json::json!({ "user": "dave" });
     let mut record = Record {
         id: Id::default(),
