@@ -4,18 +4,20 @@
 //! record that deserializes can be used (verified, resynchronised,
 //! unlocked, issued to) without a panic.
 //!
-//! The flow types (`Protection`, `Enrollment`, `Verification`) are the
-//! `flows` target's.
+//! `FlowPolicy` deserializes exactly when the builder builds the same
+//! fields. The flow types (`Protection`, `Enrollment`, `Verification`) are
+//! the `flows` targets'.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mfa::{
-    Algorithm, BudgetLimits, Destination, Digits, HotpConfig, HotpRecord, OobKey, OobPolicy,
-    OobRecord, PendingCode, RecoveryCodes, RecoveryPolicy, Secret, SendBudget, Throttle,
+    Algorithm, BudgetLimits, Destination, Digits, FlowPolicy, HotpConfig, HotpRecord, OobKey,
+    OobPolicy, OobRecord, PendingCode, RecoveryCodes, RecoveryPolicy, Secret, SendBudget, Throttle,
     ThrottlePolicy, TotpConfig, TotpRecord, Window,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 /// Deserializes `json` as `T`; if it does, checks the round trip and
 /// returns the value.
@@ -38,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let now = 1_700_000_000;
-    match which % 17 {
+    match which % 18 {
         0 => {
             if let Some(record) = round_trip::<TotpRecord>(json) {
                 let _ = record.verify("123456", now).into_parts();
@@ -158,8 +160,65 @@ fuzz_target!(|data: &[u8]| {
         15 => {
             let _ = round_trip::<BudgetLimits>(json);
         }
-        _ => {
+        16 => {
             let _ = round_trip::<Secret>(json);
+        }
+        _ => {
+            if let Some(policy) = round_trip::<FlowPolicy>(json) {
+                // Deserialization checks what the builder checks.
+                assert_eq!(policy.to_builder().build(), Ok(policy));
+            }
+            // And refuses what the builder refuses: the same fields,
+            // read one by one and given to the builder, build a policy
+            // exactly when the whole deserializes, and the same one.
+            if let Ok(value) = serde_json::from_slice::<Value>(json) {
+                let direct = serde_json::from_value::<FlowPolicy>(value.clone()).ok();
+                match built(&value) {
+                    Some(built) => assert_eq!(built.ok(), direct),
+                    None => assert_eq!(direct, None, "a field the builder has not"),
+                }
+            }
         }
     }
 });
+
+/// The builder's answer for the fields of `value`, if it is an object
+/// with every field of a `FlowPolicy` (the account throttle may be left
+/// out), each of its type, and no other.
+fn built(value: &Value) -> Option<Result<FlowPolicy, mfa::ParamError>> {
+    fn field<T: DeserializeOwned>(object: &Map<String, Value>, name: &str) -> Option<T> {
+        serde_json::from_value(object.get(name)?.clone()).ok()
+    }
+    const FIELDS: [&str; 9] = [
+        "pending_ttl",
+        "grace",
+        "fresh_check",
+        "pass_ttl",
+        "trust_ttl",
+        "identity",
+        "recovery",
+        "recovery_low",
+        "account_throttle",
+    ];
+    let object = value.as_object()?;
+    if object.keys().any(|k| !FIELDS.contains(&k.as_str())) {
+        return None;
+    }
+    let throttle = match object.get("account_throttle") {
+        Some(_) => field::<ThrottlePolicy>(object, "account_throttle")?,
+        None => ThrottlePolicy::default(),
+    };
+    Some(
+        FlowPolicy::builder()
+            .pending_ttl(field(object, "pending_ttl")?)
+            .grace(field(object, "grace")?)
+            .fresh_check(field(object, "fresh_check")?)
+            .pass_ttl(field(object, "pass_ttl")?)
+            .trust_ttl(field(object, "trust_ttl")?)
+            .identity(field(object, "identity")?)
+            .recovery(field(object, "recovery")?)
+            .recovery_low(field(object, "recovery_low")?)
+            .account_throttle(throttle)
+            .build(),
+    )
+}
