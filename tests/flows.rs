@@ -624,14 +624,23 @@ fn calls_in_the_wrong_state() {
     );
     let r = e.setup(&flows, &host.account, &"ada".into(), T0).result();
     assert!(matches!(r, Err(FlowError::WrongState { .. })));
-    let r = e.resend(&flows, &host.account, T0).result();
-    assert!(matches!(r, Err(FlowError::WrongState { .. })));
     assert!(
         r.unwrap_err()
             .to_string()
             .starts_with("this step does not fit now")
     );
     assert_eq!(host.writes, writes);
+    // "Send another code" at this stage is the identity code's: within its
+    // cooldown refused as `resend_identity` is, after it the same code
+    // e-mailed again.
+    let r = e.resend(&flows, &host.account, T0).result();
+    assert_eq!(r, e.resend_identity(&flows, &host.account, T0).result());
+    assert!(matches!(r, Err(FlowError::Code(OobError::Cooldown { .. }))));
+    let first = host.last_code(&email());
+    let (_, r) = host.step(&e, e.resend(&flows, &host.account, T0 + 60));
+    r.unwrap();
+    assert_eq!(host.inbox.len(), 2);
+    assert_eq!(host.inbox[1], (email(), first));
 
     // No scenarios, or one twice.
     assert_eq!(

@@ -928,11 +928,15 @@ impl Enrollment {
         }
     }
 
-    /// Sends the new factor's confirmation again (to the phone being bound:
-    /// the same code while it is valid, else a new one), within the limits of the account's binding-code
-    /// record ([`Protection::binding`]): writes that record
-    /// ([`Persist`](crate::Persist)), then
-    /// [`Effect::Deliver`](crate::Effect::Deliver).
+    /// "Send another code": sends again the code the enrollment awaits.
+    /// While it awaits the identity code, that one, as
+    /// [`resend_identity`](Self::resend_identity) does; after the setup,
+    /// the new factor's confirmation (to the phone being bound: the same
+    /// code while it is valid, else a new one), within the limits of the
+    /// account's binding-code record ([`Protection::binding`]): writes that
+    /// record ([`Persist`](crate::Persist)), then
+    /// [`Effect::Deliver`](crate::Effect::Deliver). One handler serves the
+    /// "send another code" button of every stage.
     ///
     /// # Errors
     ///
@@ -1003,6 +1007,9 @@ impl Enrollment {
         account: &Protection<F::Record>,
         now: u64,
     ) -> Transition<Self, F::Record> {
+        if matches!(self.stage, Stage::Identity { .. }) {
+            return self.resend_identity(flows, account, now);
+        }
         let pending = match self.pending(flows, account, now) {
             Ok(pending) => pending,
             Err(e) => return Transition::failed(e),

@@ -645,12 +645,7 @@ async fn resend(State(app): State<App>, session: Session) -> Page {
         return go(&session, &data, "/protection/setup").await;
     };
     let now = now()?;
-    let identity = matches!(e.awaiting(), Awaiting::IdentityCode { .. });
-    let done = if identity {
-        app.run(&user, |f, a| e.resend_identity(f, a, now)).await
-    } else {
-        app.run(&user, |f, a| e.resend(f, a, now)).await
-    };
+    let done = app.run(&user, |f, a| e.resend(f, a, now)).await;
     data.flash = Some(match done.result {
         Ok(()) => we_sent(&done, true),
         Err(err) => Flash::error(say(&err)),
