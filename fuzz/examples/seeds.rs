@@ -1,8 +1,10 @@
 //! Writes the seeds that the library makes rather than a person: those
 //! of the `flows_oob` target (states the flows made under the targets'
 //! fixed key at each stage, with the account they were made with and the
-//! code the next call needs), and the `serde_records` seeds of the send
-//! budgets and the flow policy.
+//! code the next call needs), the `serde_records` seeds of the send
+//! budgets and the flow policy, and the `seal` target's sealed values.
+//! Account ids, keys shown and codes are random: a run rewrites every
+//! seed it writes.
 //!
 //! ```sh
 //! cargo run --manifest-path fuzz/Cargo.toml --example seeds
@@ -11,6 +13,8 @@
 
 #[path = "../fuzz_targets/common/drive.rs"]
 mod drive;
+#[path = "../fuzz_targets/common/keys.rs"]
+mod keys;
 
 use std::fs;
 use std::path::Path;
@@ -189,7 +193,7 @@ fn stages<F: Factor>(
         &format!("{tag}-send"),
         which,
         2,
-        now,
+        now + 61, // after the first text's cooldown (60 s): another goes out
         &v,
         &host.account,
         &code,
@@ -254,6 +258,7 @@ fn stages<F: Factor>(
 fn main() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     serde_records(&corpus.join("serde_records"));
+    seal(&corpus.join("seal"));
     let dir = corpus.join("flows_oob");
     fs::create_dir_all(&dir).unwrap();
     let sms = || {
@@ -406,4 +411,65 @@ fn either_with_both(dir: &Path, flows: &Flows<EitherFactor<TotpFactor, SmsFactor
         .unwrap();
     let sms_id = host.account.factors()[1].id().to_string();
     seed(dir, "both-choose", 1, 4, later, &v, &host.account, &sms_id);
+    // The phone chosen (a text goes out): the code texted answers.
+    let id = *host.account.factors()[1].id();
+    let v = host
+        .run(v.choose(flows, &host.account, &id, later))
+        .unwrap();
+    let code = host.codes.last().unwrap().clone();
+    seed(
+        dir,
+        "both-sms-answer",
+        1,
+        0,
+        later + 5,
+        &v,
+        &host.account,
+        &code,
+    );
+}
+
+/// The `seal` target's seeds: values genuinely sealed under its ring (key
+/// 2, and the old key 1), as bytes and as text, and the codec's rows.
+fn seal(dir: &Path) {
+    let ring = keys::keyring();
+    let write = |name: &str, mode: u8, context: &[u8], rest: &[u8]| {
+        let mut bytes = vec![mode];
+        bytes.extend_from_slice(context);
+        bytes.push(0);
+        bytes.extend_from_slice(rest);
+        fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+    };
+    let context = b"totp_factor/42";
+    write("open", 0, context, &ring.seal(context, b"secret").unwrap());
+    let old = keys::old_ring().seal(context, b"secret").unwrap();
+    write("open-old-key", 0, context, &old);
+    let cookie = ring
+        .seal_to_string(b"mfa/session/verify/s1", br#"{"state":"..."}"#)
+        .unwrap();
+    write("open-text", 1, b"mfa/session/verify/s1", cookie.as_bytes());
+    write(
+        "seal-edit",
+        2,
+        b"mfa/session/enrollment/s1",
+        b"\x1e\x01{\"state\":\"...\"}",
+    );
+    let key = mfa::SealingKey::from_bytes(7, &[7; 32]).unwrap();
+    write("key", 3, b"k", key.expose_base64().as_bytes());
+    let codec = mfa::RecordCodec::new(ring);
+    let account = Protection::<mfa::TotpRecord>::new().unwrap();
+    write(
+        "codec-account-row",
+        4,
+        b"ada",
+        &codec.encode("ada", &account).unwrap(),
+    );
+    let budget = codec.seal("+44", &SendBudget::new()).unwrap();
+    write("codec-budget-row", 4, b"+44", &budget);
+    write(
+        "codec-account",
+        5,
+        b"ada",
+        &serde_json::to_vec(&account).unwrap(),
+    );
 }

@@ -9,7 +9,7 @@
 //! code field is also read as the setup: a phone number for SMS; for
 //! either factor, a phone number if it is one, else a TOTP account name.
 //! Seeds: states the flows made under the fixed key at each stage
-//! (`cargo run --manifest-path fuzz/Cargo.toml --example flow_seeds`).
+//! (`cargo run --manifest-path fuzz/Cargo.toml --example seeds`).
 #![no_main]
 
 #[path = "common/drive.rs"]

@@ -205,6 +205,11 @@ fuzz_target!(|data: &[u8]| {
 /// A `FlowPolicy` deserializes from `value` exactly when the builder
 /// builds its fields, and to the same policy.
 fn same_as_builder(value: &Value) {
+    // serde also reads a struct from an array of its fields in order,
+    // which has no names to give the builder.
+    if !value.is_object() {
+        return;
+    }
     let direct = serde_json::from_value::<FlowPolicy>(value.clone()).ok();
     match built(value) {
         Some(built) => assert_eq!(built.ok(), direct),

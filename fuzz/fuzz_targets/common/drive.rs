@@ -1,5 +1,5 @@
 //! What the `flows` and `flows_oob` targets share (and the seed maker,
-//! `fuzz/examples/flow_seeds.rs`): the flows' fixed key and policy, and
+//! `fuzz/examples/seeds.rs`): the flows' fixed key and policy, and
 //! one pass of every call of the flows over one input, for any factor.
 //!
 //! Input: `op` (1 byte), `now` (8 bytes, big-endian), then three fields
