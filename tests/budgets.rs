@@ -127,13 +127,7 @@ fn totp_challenge() {
             // while the app is locked out.
             owner_at += DAY;
             let at = now + 30;
-            let check = host.begin(Verification::start(
-                &flows,
-                &host.account,
-                Scenario::LogOn,
-                None,
-                at,
-            ));
+            let check = host.challenge(&flows, Scenario::LogOn, at);
             let code = totp.generate(at).unwrap().to_string();
             if host
                 .run(check.respond(&flows, &host.account, &code, at))
@@ -148,15 +142,7 @@ fn totp_challenge() {
             now = at + 1;
             continue;
         }
-        let check = v.get_or_insert_with(|| {
-            host.begin(Verification::start(
-                &flows,
-                &host.account,
-                Scenario::LogOn,
-                None,
-                now,
-            ))
-        });
+        let check = v.get_or_insert_with(|| host.challenge(&flows, Scenario::LogOn, now));
         let step = check.respond(&flows, &host.account, &wrong_totp(&totp, now), now);
         let (_, r) = host.step(check, step);
         match r {
@@ -276,13 +262,7 @@ fn sms_challenge() {
             // be sent or the phone's code is locked out.
             owner_at += DAY;
             let at = now;
-            let check = host.begin(Verification::start(
-                &flows,
-                &host.account,
-                Scenario::LogOn,
-                None,
-                at,
-            ));
+            let check = host.challenge(&flows, Scenario::LogOn, at);
             let (check, sent) = host.step(&check, check.send_code(&flows, &host.account, at));
             let in_by_text = sent.is_ok() && {
                 owner_texts += 1;
@@ -297,15 +277,7 @@ fn sms_challenge() {
             now = at + 1;
             continue;
         }
-        let check = v.get_or_insert_with(|| {
-            host.begin(Verification::start(
-                &flows,
-                &host.account,
-                Scenario::LogOn,
-                None,
-                now,
-            ))
-        });
+        let check = v.get_or_insert_with(|| host.challenge(&flows, Scenario::LogOn, now));
         let wrong = match host.inbox.last() {
             Some((_, code)) => other_than(code),
             None => "000000".into(),
@@ -442,13 +414,7 @@ fn recovery_code() {
     let mut host = Host::new();
     enroll_totp(&mut host, &flows, T0);
     let now = T0 + 100;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     for _ in 0..1_000 {
         let step = v.respond_recovery(&flows, &host.account, "AAAA-AAAA-AAAA-AAAA", now);
         assert_eq!(host.run(step), Err(FlowError::Rejected));

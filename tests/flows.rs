@@ -41,13 +41,7 @@ fn check_totp(
     scenario: Scenario,
     now: u64,
 ) -> Verified {
-    let v = host.begin(Verification::start(
-        flows,
-        &host.account,
-        scenario,
-        None,
-        now,
-    ));
+    let v = host.challenge(flows, scenario, now);
     let code = totp.generate(now).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(flows, &host.account, &code, now));
     r.unwrap();
@@ -117,13 +111,7 @@ fn totp_happy_path_identity_by_email() {
 
     // Log on: TOTP asks for the code, delivers nothing.
     let writes = host.writes;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 60,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0 + 60);
     assert!(!v.is_done());
     assert_eq!(host.writes, writes, "a TOTP challenge changes nothing");
     // The confirming code again: a replay, rejected and counted.
@@ -140,13 +128,7 @@ fn totp_happy_path_identity_by_email() {
         (T0 + 62, &Scenario::LogOn, false)
     );
     // And the same code once more: replay.
-    let v2 = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 63,
-    ));
+    let v2 = host.challenge(&flows, Scenario::LogOn, T0 + 63);
     let (_, r) = host.step(&v2, v2.respond(&flows, &host.account, &now_code, T0 + 63));
     assert_eq!(r, Err(FlowError::Rejected));
 }
@@ -245,13 +227,7 @@ fn sms_without_bound_phone_verifies_email_then_binds_the_phone() {
 
     // A critical operation: a code is sent to the bound phone.
     let sent = host.inbox.len();
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        T0 + 100,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, T0 + 100);
     assert_eq!(host.inbox.len(), sent + 1);
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 110));
@@ -260,13 +236,7 @@ fn sms_without_bound_phone_verifies_email_then_binds_the_phone() {
     // The code is consumed.
     let (_, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 111));
     assert!(matches!(r, Err(FlowError::WrongState { .. })));
-    let v2 = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 200,
-    ));
+    let v2 = host.challenge(&flows, Scenario::LogOn, T0 + 200);
     let fresh = host.last_code(&phone());
     assert_ne!(fresh, code);
     let (_, r) = host.step(&v2, v2.respond(&flows, &host.account, &code, T0 + 201));
@@ -368,13 +338,7 @@ fn each_pending_step_expires() {
     assert!(e.is_done());
 
     // The challenge: 600 s.
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 5_000,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0 + 5_000);
     let code = totp.generate(T0 + 5_600).unwrap().to_string();
     let (_, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 5_600));
     assert_eq!(r, Err(FlowError::Expired));
@@ -489,13 +453,7 @@ fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     let codes = host.recovery_codes.clone();
 
     let now = T0 + 1_000;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     let wrong = wrong_totp(&totp, now);
     for _ in 0..3 {
         let (_, r) = host.step(&v, v.respond(&flows, &host.account, &wrong, now));
@@ -528,24 +486,12 @@ fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     );
     // The factor is unlocked.
     assert_eq!(host.account.factor().unwrap().throttle().failures(), 0);
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now + 30,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now + 30);
     let code = totp.generate(now + 30).unwrap().to_string();
     let (_, r) = host.step(&v, v.respond(&flows, &host.account, &code, now + 30));
     r.unwrap();
     // A used recovery code does not work twice.
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now + 60,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now + 60);
     let (_, r) = host.step(
         &v,
         v.respond_recovery(&flows, &host.account, &codes[1], now + 60),
@@ -560,13 +506,7 @@ fn sms_recovery_code_when_no_code_can_be_sent() {
     enroll_sms(&mut host, &flows, T0);
     let codes = host.recovery_codes.clone();
     let now = T0 + 1_000;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     // A second challenge within the cooldown: refused, but still a challenge.
     let (v2, persist, effects, r) =
         Verification::start(&flows, &host.account, Scenario::LogOn, None, now + 1).into_parts();
@@ -659,13 +599,7 @@ fn calls_in_the_wrong_state() {
     let step = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), T0 + 100);
     assert_eq!(step.result(), Err(FlowError::AlreadyProtected));
     // A passed check takes no more responses.
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 200,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0 + 200);
     let code = totp.generate(T0 + 200).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 200));
     r.unwrap();
@@ -864,13 +798,7 @@ fn grace_window_edges() {
 fn unprotected_scenarios_pass() {
     let flows = totp_flows(policy());
     let mut host = Host::new();
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0);
     assert!(v.is_done() && v.verified().is_none());
     let e = host.begin(Enrollment::start(
         &flows,
@@ -894,30 +822,12 @@ fn unprotected_scenarios_pass() {
         ),
     );
     r.unwrap();
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 60,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0 + 60);
     assert!(v.is_done());
     let custom = Scenario::Custom("export".into());
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        custom,
-        None,
-        T0 + 60,
-    ));
+    let v = host.challenge(&flows, custom, T0 + 60);
     assert!(v.is_done());
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        T0 + 60,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, T0 + 60);
     assert!(!v.is_done());
 }
 
@@ -975,13 +885,7 @@ fn changes_need_a_fresh_check_and_are_notified() {
     host.run(outputs).unwrap();
     assert_eq!(host.last_notice(), Some(Event::RecoveryCodesRegenerated));
     assert_ne!(host.recovery_codes, old_codes);
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        at + 10,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, at + 10);
     let (_, r) = host.step(
         &v,
         v.respond_recovery(&flows, &host.account, &old_codes[0], at + 10),
@@ -1020,13 +924,7 @@ fn changes_need_a_fresh_check_and_are_notified() {
     assert_eq!(host.last_notice(), Some(Event::ProtectionOff));
     assert!(!host.account.is_on());
     assert!(host.account.recovery_codes().is_none());
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        at + 50,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, at + 50);
     assert!(v.is_done());
 }
 
@@ -1063,13 +961,7 @@ fn replacing_the_authenticator_consumes_its_step() {
         "recovery codes kept"
     );
     // The old key no longer works; the new one does, but not the confirming code.
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        at + 40,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, at + 40);
     let old = totp.generate(at + 40).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &old, at + 40));
     assert_eq!(r, Err(FlowError::Rejected));
@@ -1087,13 +979,7 @@ fn phone_change_is_a_new_binding() {
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let at = T0 + 1_000;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        at,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, at);
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at + 5));
     r.unwrap();
@@ -1132,13 +1018,7 @@ fn phone_change_is_a_new_binding() {
         host.last_notice(),
         Some(Event::FactorChanged { kind: "sms" })
     );
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        at + 100,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, at + 100);
     assert_eq!(host.inbox.last().unwrap().0, new_phone);
     // The proof from before the change no longer counts.
     assert_eq!(
@@ -1230,13 +1110,7 @@ mod serde_state {
         assert_eq!(back, host.account);
 
         // A verification in progress and a proof, too.
-        let v = host.begin(Verification::start(
-            &flows,
-            &host.account,
-            Scenario::LogOn,
-            None,
-            T0 + 60,
-        ));
+        let v = host.challenge(&flows, Scenario::LogOn, T0 + 60);
         let v: Verification = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
         let code = totp.generate(T0 + 60).unwrap().to_string();
         let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, T0 + 60));

@@ -94,13 +94,7 @@ fn try_code(
     code: &str,
     now: u64,
 ) -> Result<(), FlowError> {
-    let v = host.begin(Verification::start(
-        flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(flows, Scenario::LogOn, now);
     let v = host.begin(v.choose(flows, &host.account, factor, now));
     host.step(&v, v.respond(flows, &host.account, code, now)).1
 }
@@ -285,13 +279,7 @@ fn a_recovery_code_passes_while_the_account_is_locked_out() {
         Err(FlowError::Refused(Refused::LockedOut { .. }))
     ));
 
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     let (v, r) = host.step(
         &v,
         v.respond_recovery(&flows, &host.account, &recovery[0], now),
@@ -367,13 +355,7 @@ fn guesses_in_a_year(count: usize) -> (u64, u64) {
         if now >= owner_at {
             owner_at += DAY;
             let at = now + 30;
-            let v = host.begin(Verification::start(
-                &flows,
-                &host.account,
-                Scenario::LogOn,
-                None,
-                at,
-            ));
+            let v = host.challenge(&flows, Scenario::LogOn, at);
             let code = apps[0].generate(at).unwrap().to_string();
             let (_, r) = host.step(&v, v.respond(&flows, &host.account, &code, at));
             if r.is_err() {
@@ -390,13 +372,7 @@ fn guesses_in_a_year(count: usize) -> (u64, u64) {
             now = at + 1;
             continue;
         }
-        let v = host.begin(Verification::start(
-            &flows,
-            &host.account,
-            Scenario::LogOn,
-            None,
-            now,
-        ));
+        let v = host.challenge(&flows, Scenario::LogOn, now);
         let (v, r) = host.step(&v, v.choose(&flows, &host.account, &ids[turn % count], now));
         turn += 1;
         let r = r.and_then(|()| {

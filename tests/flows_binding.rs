@@ -67,13 +67,7 @@ fn check(
     totp: &Totp,
     now: u64,
 ) -> Verified {
-    let v = host.begin(Verification::start(
-        flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        now,
-    ));
+    let v = host.challenge(flows, Scenario::CriticalOperation, now);
     let code = totp.generate(now).unwrap().to_string();
     let (v, r) = host.step(&v, v.respond(flows, &host.account, &code, now));
     r.unwrap();
@@ -348,13 +342,7 @@ fn a_success_that_consumes_nothing_is_refused() {
     let mut host = Host::new();
     let totp = enroll(&mut host, &flows, ALL, T0);
     let at = T0 + 600;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        at,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, at);
     let code = totp.generate(at).unwrap().to_string();
     let step = v.respond(&flows, &host.account, &code, at);
     assert_eq!(step.result(), Err(FlowError::Rejected));

@@ -14,8 +14,7 @@ mod flows_common;
 use flows_common::{Host, T0, email, other_than, phone, policy};
 use mfa::{
     Awaiting, Either, EitherFactor, Enrollment, Event, FlowError, Flows, OobKey, OobPolicy,
-    PhoneNumber, Scenario, SmsFactor, SmsRecord, Totp, TotpFactor, TotpRecord, Verification,
-    Verified,
+    PhoneNumber, Scenario, SmsFactor, SmsRecord, Totp, TotpFactor, TotpRecord, Verified,
 };
 
 type Method = EitherFactor<TotpFactor, SmsFactor>;
@@ -94,13 +93,7 @@ fn check(
     answer: impl FnOnce(&Host<Record>) -> String,
     now: u64,
 ) -> Result<Verified, FlowError> {
-    let v = host.begin(Verification::start(
-        flows,
-        &host.account,
-        scenario,
-        None,
-        now,
-    ));
+    let v = host.challenge(flows, scenario, now);
     let code = answer(host);
     let (v, r) = host.step(&v, v.respond(flows, &host.account, &code, now));
     r.map(|()| v.verified().unwrap().clone())
@@ -199,13 +192,7 @@ fn totp_to_sms_needs_a_fresh_totp_check_and_binds_the_new_phone() {
     // no longer pass.
     let now = at + 120;
     let inbox = host.inbox.len();
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     assert_eq!(host.inbox.len(), inbox + 1);
     let sms = host.last_code(&phone());
     let old = totp.generate(now).unwrap().to_string();
@@ -361,13 +348,7 @@ fn recovery_codes_survive_a_change_made_with_one() {
 
     // The authenticator is lost: a recovery code passes the check...
     let at = T0 + 600;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        at,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, at);
     let (v, r) = host.step(&v, v.respond_recovery(&flows, &host.account, &codes[0], at));
     r.unwrap();
     let proof = v.verified().unwrap().clone();
@@ -399,13 +380,7 @@ fn recovery_codes_survive_a_change_made_with_one() {
     assert!(host.recovery_codes == codes, "no new codes shown");
     assert_eq!(host.account.recovery_codes().unwrap().remaining(), 2);
     let now = at + 200;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     let (v, r) = host.step(
         &v,
         v.respond_recovery(&flows, &host.account, &codes[0], now),

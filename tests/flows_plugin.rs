@@ -14,7 +14,7 @@ mod flows_common;
 use flows_common::{Host, T0, email, locked, policy};
 use mfa::{
     Attempt, Begun, Destination, Enrollment, Event, Factor, FlowError, Flows, Hotp, HotpConfig,
-    HotpRecord, OobKey, Prompt, Scenario, Secret, ThrottlePolicy, Verification,
+    HotpRecord, OobKey, Prompt, Scenario, Secret, ThrottlePolicy,
 };
 
 /// A hardware token: one code confirms it; a check asks for the next code.
@@ -141,13 +141,7 @@ fn a_hardware_token_enrolls_and_verifies() {
     assert_eq!(host.recovery_codes.len(), 3);
 
     // Log on: the confirming code is used up; the next one passes.
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 100,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0 + 100);
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, TOKEN[0], T0 + 100));
     assert_eq!(r, Err(FlowError::Rejected));
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, TOKEN[2], T0 + 101));
@@ -156,13 +150,7 @@ fn a_hardware_token_enrolls_and_verifies() {
     assert_eq!(host.account.factor().unwrap().next_counter(), 3);
 
     // Lockout, then a recovery code.
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 200,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, T0 + 200);
     for _ in 0..3 {
         let (_, r) = host.step(&v, v.respond(&flows, &host.account, "000000", T0 + 200));
         assert_eq!(r, Err(FlowError::Rejected));

@@ -84,13 +84,7 @@ fn checked_on(
     phone: u64,
     now: u64,
 ) -> Verification {
-    let v = host.begin(Verification::start(
-        flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        now,
-    ));
+    let v = host.challenge(flows, Scenario::CriticalOperation, now);
     let code = host.last_code(&sms(phone));
     let (v, r) = host.step(&v, v.respond(flows, &host.account, &code, now));
     r.unwrap();
@@ -238,13 +232,7 @@ fn a_checked_pass_passes_for_its_account_and_a_challenge_does_not() {
     let flows = sms_flows(policy());
     let mut host = protected(&flows, T0);
     let other = protected(&flows, T0);
-    let challenge = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        T0 + 10,
-    ));
+    let challenge = host.challenge(&flows, Scenario::LogOn, T0 + 10);
     assert!(matches!(
         challenge.authorize(&flows, &host.account, &Scenario::LogOn, T0 + 10),
         Err(FlowError::WrongState { .. })
@@ -282,13 +270,7 @@ fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
     lock_binding(&mut host, &flows, T0 + 100);
     let until = host.account.binding().throttle().retry_at();
     let later = until - 10;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        later,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, later);
     let recovery = host.recovery_codes[0].clone();
     let (v, r) = host.step(
         &v,

@@ -40,13 +40,7 @@ fn challenge<F: mfa::Factor>(host: &mut Host<F::Record>, flows: &Flows<F>, now: 
 where
     F::Record: std::fmt::Debug,
 {
-    host.begin(Verification::start(
-        flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        now,
-    ))
+    host.challenge(flows, Scenario::CriticalOperation, now)
 }
 
 /// Answers `v` with `code` at `now`, or, while refused, at the time the
@@ -845,13 +839,7 @@ fn a1_a_log_on_pass_opens_no_critical_operation() {
     r.unwrap();
     // Log-on is not protected: it passes without a check.
     let now = T0 + 1_000;
-    let logon = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let logon = host.challenge(&flows, Scenario::LogOn, now);
     assert_eq!(
         logon.authorize(&flows, &host.account, &Scenario::LogOn, now),
         Ok(())

@@ -16,7 +16,7 @@ mod flows_common;
 use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, phone, policy};
 use mfa::{
     Destination, Enrollment, FlowError, FlowPolicy, Flows, OobError, OobKey, OobPolicy,
-    PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Verification,
+    PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy,
 };
 
 const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
@@ -158,13 +158,7 @@ fn start_change_with_one_proof_cannot_pump_sms() {
 
     // One fresh check, then many changes to many numbers.
     let now = T0 + 600;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, now);
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now));
     r.unwrap();

@@ -32,13 +32,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let at = T0 + 1_000;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        at,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, at);
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at + ttl - 1));
     r.unwrap();
@@ -47,13 +41,7 @@ fn challenge_code_lives_exactly_its_lifetime() {
     // The first second after: refused, even with the right code.
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        at,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, at);
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, at + ttl));
     assert!(r.is_err(), "an expired code must be refused: {r:?}");
@@ -68,13 +56,7 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
     let recovery = host.recovery_codes.clone();
 
     let now = T0 + 1_000;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, now);
     let code = host.last_code(&phone());
     let wrong = other_than(&code);
     for i in 0..3 {
@@ -122,13 +104,7 @@ fn sms_factor_locks_out_during_verification_and_a_recovery_code_unlocks_it() {
         host.last_notice(),
         Some(Event::RecoveryCodesLow { remaining: 2 })
     );
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::CriticalOperation,
-        None,
-        now + 400,
-    ));
+    let v = host.challenge(&flows, Scenario::CriticalOperation, now + 400);
     let code = host.last_code(&phone());
     let (v, r) = host.step(&v, v.respond(&flows, &host.account, &code, now + 401));
     r.unwrap();

@@ -18,7 +18,7 @@ mod flows_common;
 use flows_common::{ALL, Host, T0, email, locked, phone, policy, wrong_totp};
 use mfa::{
     Enrollment, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber, RecoveryPolicy,
-    Scenario, SmsFactor, SmsRecord, ThrottlePolicy, TotpFactor, TotpRecord, Verification,
+    Scenario, SmsFactor, SmsRecord, ThrottlePolicy, TotpFactor, TotpRecord,
 };
 
 /// Locks after `max` failures, with no backoff before.
@@ -112,13 +112,7 @@ fn an_identity_code_to_the_bound_phone_is_refused_as_the_factor_s_answer() {
     // The identity code to the bound phone is still in flight.
     assert!(host.account.identity().pending().is_some());
 
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        t + 130,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, t + 130);
     let (v, r) = host.step(&v, v.send_code(&flows, &host.account, t + 130));
     r.unwrap();
     let factor_code = host.last_code(&phone());
@@ -210,13 +204,7 @@ fn no_identity_code_lifts_the_factor_s_or_the_recovery_codes_lockout() {
     // Within the identity code's lifetime (5 minutes from `t + 120`), a
     // step after the one the enrollment used.
     let now = t + 150;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     let wrong = wrong_totp(&totp, now);
     for _ in 0..3 {
         let (_, r) = host.step(&v, v.respond(&flows, &host.account, &wrong, now));

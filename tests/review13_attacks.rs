@@ -37,13 +37,7 @@ fn an_expired_challenge_sends_no_text() {
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let now = T0 + 1_000;
-    let v = host.begin(Verification::start(
-        &flows,
-        &host.account,
-        Scenario::LogOn,
-        None,
-        now,
-    ));
+    let v = host.challenge(&flows, Scenario::LogOn, now);
     let texts = host.inbox.len();
     let later = now + flows.policy().pending_ttl();
     let (_, r) = host.step(&v, v.send_code(&flows, &host.account, later));
@@ -115,13 +109,7 @@ fn guesses_before_lockout_do_not_grow_with_the_factors() {
     let mut evaluated = 0;
     let mut refusals = Vec::new();
     for id in &ids {
-        let v = host.begin(Verification::start(
-            &flows,
-            &host.account,
-            Scenario::LogOn,
-            None,
-            at,
-        ));
+        let v = host.challenge(&flows, Scenario::LogOn, at);
         let v = host.begin(v.choose(&flows, &host.account, id, at));
         loop {
             let wrong = wrong_totp(&app, at);

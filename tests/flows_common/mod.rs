@@ -13,7 +13,7 @@
 use mfa::{
     Audit, Destination, Effect, Enrollment, Event, FlowError, FlowPolicy, Flows, KeyUri, OobKey,
     OobPolicy, Persist, PhoneNumber, Protection, RecoveryPolicy, Scenario, SmsFactor, SmsRecord,
-    ThrottlePolicy, Totp, TotpFactor, TotpRecord, Transition,
+    ThrottlePolicy, Totp, TotpFactor, TotpRecord, Transition, Verification,
 };
 
 /// Both built-in scenarios.
@@ -143,6 +143,18 @@ impl<R: Clone + std::fmt::Debug> Host<R> {
         self.apply(persist, effects);
         result.unwrap();
         state.unwrap()
+    }
+
+    /// Starts a check at `scenario` with no earlier pass, which must
+    /// succeed; returns the challenge.
+    pub fn challenge<F: mfa::Factor<Record = R>>(
+        &mut self,
+        flows: &Flows<F>,
+        scenario: Scenario,
+        now: u64,
+    ) -> Verification {
+        let t = Verification::start(flows, &self.account, scenario, None, now);
+        self.begin(t)
     }
 
     /// The last code delivered to `to`.
