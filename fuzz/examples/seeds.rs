@@ -47,6 +47,29 @@ impl<R: Clone + core::fmt::Debug + Serialize> Host<R> {
         }
     }
 
+    /// Starts an enrollment at `T0` for both scenarios, identity by
+    /// e-mail: the state and the code e-mailed.
+    fn start_enrollment<F: Factor<Record = R>>(
+        &mut self,
+        flows: &Flows<F>,
+    ) -> (Enrollment, String) {
+        let all = [Scenario::LogOn, Scenario::CriticalOperation];
+        let t = Enrollment::start(flows, &self.account, &all, &[email()], &email(), T0);
+        let e = self.run(t).unwrap();
+        (e, self.codes.last().unwrap().clone())
+    }
+
+    /// Starts a check at `scenario` with no earlier pass.
+    fn challenge<F: Factor<Record = R>>(
+        &mut self,
+        flows: &Flows<F>,
+        scenario: Scenario,
+        now: u64,
+    ) -> Verification {
+        let t = Verification::start(flows, &self.account, scenario, None, now);
+        self.run(t).unwrap()
+    }
+
     /// Carries out `t`, which must succeed; returns its state.
     fn run<S>(&mut self, t: Transition<S, R>) -> Option<S> {
         let (state, persist, effects, result) = t.into_parts();
@@ -115,18 +138,7 @@ fn stages<F: Factor>(
     F::Record: Serialize + DeserializeOwned,
 {
     let mut host = Host::<F::Record>::new();
-    let all = [Scenario::LogOn, Scenario::CriticalOperation];
-    let e = host
-        .run(Enrollment::start(
-            flows,
-            &host.account,
-            &all,
-            &[email()],
-            &email(),
-            T0,
-        ))
-        .unwrap();
-    let code = host.codes.last().unwrap().clone();
+    let (e, code) = host.start_enrollment(flows);
     seed(
         dir,
         &format!("{tag}-identity"),
@@ -168,15 +180,7 @@ fn stages<F: Factor>(
     assert!(host.account.is_on());
 
     let now = T0 + 600;
-    let v = host
-        .run(Verification::start(
-            flows,
-            &host.account,
-            Scenario::LogOn,
-            None,
-            now,
-        ))
-        .unwrap();
+    let v = host.challenge(flows, Scenario::LogOn, now);
     let code = answer(&host, now);
     seed(
         dir,
@@ -322,18 +326,7 @@ fn serde_records(dir: &Path) {
 /// picks the SMS factor, and the enrollment that added it.
 fn either_with_both(dir: &Path, flows: &Flows<EitherFactor<TotpFactor, SmsFactor>>) {
     let mut host = Host::new();
-    let all = [Scenario::LogOn, Scenario::CriticalOperation];
-    let e = host
-        .run(Enrollment::start(
-            flows,
-            &host.account,
-            &all,
-            &[email()],
-            &email(),
-            T0,
-        ))
-        .unwrap();
-    let code = host.codes.last().unwrap().clone();
+    let (e, code) = host.start_enrollment(flows);
     let e = host
         .run(e.verify_identity(flows, &host.account, &code, T0 + 10))
         .unwrap_or(e);
@@ -349,15 +342,7 @@ fn either_with_both(dir: &Path, flows: &Flows<EitherFactor<TotpFactor, SmsFactor
     let code = totp.generate(T0 + 30).unwrap().to_string();
     host.run(e.confirm(flows, &host.account, &[&code], T0 + 30));
     let now = T0 + 600;
-    let v = host
-        .run(Verification::start(
-            flows,
-            &host.account,
-            Scenario::CriticalOperation,
-            None,
-            now,
-        ))
-        .unwrap();
+    let v = host.challenge(flows, Scenario::CriticalOperation, now);
     let code = totp.generate(now).unwrap().to_string();
     let v = host
         .run(v.respond(flows, &host.account, &code, now))
@@ -400,15 +385,7 @@ fn either_with_both(dir: &Path, flows: &Flows<EitherFactor<TotpFactor, SmsFactor
     host.run(e.confirm(flows, &host.account, &[&code], now + 3));
     assert_eq!(host.account.factors().len(), 2);
     let later = now + 60;
-    let v = host
-        .run(Verification::start(
-            flows,
-            &host.account,
-            Scenario::LogOn,
-            None,
-            later,
-        ))
-        .unwrap();
+    let v = host.challenge(flows, Scenario::LogOn, later);
     let sms_id = host.account.factors()[1].id().to_string();
     seed(dir, "both-choose", 1, 4, later, &v, &host.account, &sms_id);
     // The phone chosen (a text goes out): the code texted answers.
