@@ -17,13 +17,12 @@
 mod flows_common;
 
 use flows_common::{
-    ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, totp_flows, wait_until,
-    wrong_totp,
+    ALL, Host, T0, email, enroll_sms, enroll_totp, other_than, policy, sms_flows, totp_flows,
+    wait_until, wrong_totp,
 };
 use mfa::{
-    Destination, Enrollment, FlowError, Flows, Hotp, HotpConfig, HotpRecord, OobError, OobKey,
-    OobPolicy, PhoneNumber, Scenario, Secret, SmsFactor, SmsRecord, TotpRecord, Verification,
-    VerifyFailure,
+    Destination, Enrollment, FlowError, Flows, Hotp, HotpConfig, HotpRecord, OobError, PhoneNumber,
+    Scenario, Secret, SmsRecord, TotpRecord, Verification, VerifyFailure,
 };
 
 const DAY: u64 = 86_400;
@@ -89,16 +88,6 @@ impl Tally {
             self.longest.div_ceil(3_600)
         )
     }
-}
-
-fn sms_flows() -> Flows<SmsFactor> {
-    let key = OobKey::generate().unwrap();
-    Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default()).unwrap(),
-        key,
-        policy(),
-    )
-    .unwrap()
 }
 
 fn readme_has(row: &str) {
@@ -246,7 +235,7 @@ fn hotp_token() {
 
 #[test]
 fn sms_challenge() {
-    let flows = sms_flows();
+    let flows = sms_flows(policy());
     let mut host: Host<SmsRecord> = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let phone = Destination::sms("+1 415 555 2671").unwrap();
@@ -353,7 +342,7 @@ fn identity_code() {
 fn binding_code() {
     // The account's owner binds a number they do not own, proving their
     // own identity again whenever that helps.
-    let flows = sms_flows();
+    let flows = sms_flows(policy());
     let mut host: Host<SmsRecord> = Host::new();
     let victim = PhoneNumber::parse("+1 415 555 0100").unwrap();
     let to = Destination::Sms(victim.clone());

@@ -13,25 +13,13 @@ mod flows_common;
 
 use flows_common::{
     ALL, Host, T0, email, enroll_sms, enroll_totp, locked, oob_locking_after, other_than, phone,
-    policy, retry_at, totp_flows, wrong_totp,
+    policy, retry_at, sms_flows_texting, totp_flows, wrong_totp,
 };
 use mfa::{
     Awaiting, Channel, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, OobError,
-    OobKey, OobPolicy, PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy, Totp,
-    TotpFactor, TotpRecord, Verification, Verified,
+    OobKey, PhoneNumber, Scenario, SmsRecord, ThrottlePolicy, Totp, TotpFactor, TotpRecord,
+    Verification, Verified,
 };
-
-fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
-    let key = OobKey::generate().unwrap();
-    Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default())
-            .unwrap()
-            .with_send_at_challenge(true),
-        key,
-        policy,
-    )
-    .unwrap()
-}
 
 /// Passes a check at `scenario` with the factor; returns the proof.
 fn check_totp(
@@ -185,7 +173,7 @@ fn totp_identity_by_bound_phone_and_two_consecutive_codes() {
 
 #[test]
 fn sms_without_bound_phone_verifies_email_then_binds_the_phone() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     // The account has no phone: the only verified contact is the e-mail.
     let step = Enrollment::start(&flows, &host.account, ALL, &[email()], &phone(), T0);
@@ -245,7 +233,7 @@ fn sms_without_bound_phone_verifies_email_then_binds_the_phone() {
 
 #[test]
 fn sms_identity_by_bound_phone_binds_at_once() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     let e = host.begin(Enrollment::start(
         &flows,
@@ -344,7 +332,7 @@ fn each_pending_step_expires() {
     assert_eq!(r, Err(FlowError::Expired));
 
     // The SMS binding code: 300 s (the factor's OobPolicy).
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     let e = host.begin(Enrollment::start(
         &flows,
@@ -501,7 +489,7 @@ fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
 
 #[test]
 fn sms_recovery_code_when_no_code_can_be_sent() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let codes = host.recovery_codes.clone();
@@ -975,7 +963,7 @@ fn replacing_the_authenticator_consumes_its_step() {
 
 #[test]
 fn phone_change_is_a_new_binding() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let at = T0 + 1_000;
@@ -1054,7 +1042,7 @@ fn phone_change_is_a_new_binding() {
 
 #[test]
 fn debug_shows_no_codes_or_secrets() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::<SmsRecord>::new();
     let t = Enrollment::start(&flows, &host.account, ALL, &[email()], &email(), T0);
     let shown = format!("{:?} {:?} {t:?} {flows:?}", t.state(), t.effects());
@@ -1125,7 +1113,7 @@ mod serde_state {
 
     #[test]
     fn deserialization_validates() {
-        let flows = sms_flows(policy());
+        let flows = sms_flows_texting(policy());
         let mut host = Host::new();
         let e = host.begin(Enrollment::start(
             &flows,

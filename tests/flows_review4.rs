@@ -12,25 +12,15 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, policy, retry_at};
+use flows_common::{
+    Host, T0, email, locked, oob_locking_after, other_than, policy, retry_at, sms_flows_texting,
+};
 use mfa::{
-    Destination, Enrollment, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber,
-    Scenario, SmsFactor, SmsRecord, Verification, Verified,
+    Destination, Enrollment, FlowError, Flows, PhoneNumber, Scenario, SmsFactor, SmsRecord,
+    Verification, Verified,
 };
 
 const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
-
-fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
-    let key = OobKey::generate().unwrap();
-    Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default())
-            .unwrap()
-            .with_send_at_challenge(true),
-        key,
-        policy,
-    )
-    .unwrap()
-}
 
 fn number(i: u64) -> PhoneNumber {
     PhoneNumber::parse(&format!("+1415555{:04}", 1_000 + i)).unwrap()
@@ -118,7 +108,7 @@ fn lock_binding(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) 
 
 #[test]
 fn a_passed_state_passes_only_for_its_own_account() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let a: Host<SmsRecord> = Host::new(); // unprotected: passes at once
     let b = protected(&flows, T0);
     let v = Verification::start(
@@ -144,7 +134,7 @@ fn a_passed_state_passes_only_for_its_own_account() {
 
 #[test]
 fn an_unprotected_pass_stops_passing_once_the_scenario_is_protected() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host: Host<SmsRecord> = Host::new();
     let v = Verification::start(&flows, &host.account, Scenario::CriticalOperation, None, T0)
         .state()
@@ -172,7 +162,7 @@ fn an_unprotected_pass_stops_passing_once_the_scenario_is_protected() {
 #[test]
 fn a_grace_pass_stops_passing_when_the_window_closes() {
     // A pass authorises for `pass_ttl` at most; here it outlasts the grace.
-    let flows = sms_flows(
+    let flows = sms_flows_texting(
         policy()
             .to_builder()
             .grace(900)
@@ -229,7 +219,7 @@ fn a_grace_pass_stops_passing_when_the_window_closes() {
 
 #[test]
 fn a_checked_pass_passes_for_its_account_and_a_challenge_does_not() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = protected(&flows, T0);
     let other = protected(&flows, T0);
     let challenge = host.challenge(&flows, Scenario::LogOn, T0 + 10);
@@ -259,7 +249,7 @@ fn a_checked_pass_passes_for_its_account_and_a_challenge_does_not() {
 fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
     // Issue 8, finding 3: a proof of the owner proves no phone, so it must
     // not give a binder of someone else's number a fresh guess budget.
-    let flows = sms_flows(
+    let flows = sms_flows_texting(
         policy()
             .to_builder()
             .identity(oob_locking_after(3))
@@ -303,7 +293,7 @@ fn a_recovery_code_check_does_not_lift_the_binding_lockout() {
 
 #[test]
 fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
-    let flows = sms_flows(
+    let flows = sms_flows_texting(
         policy()
             .to_builder()
             .identity(oob_locking_after(3))
@@ -344,7 +334,7 @@ fn a_fresh_check_starting_a_change_does_not_lift_the_binding_lockout() {
 /// later; the identity code proved lifts the binding lockout.
 #[test]
 fn an_identity_code_proved_lifts_the_binding_lockout() {
-    let flows = sms_flows(
+    let flows = sms_flows_texting(
         policy()
             .to_builder()
             .identity(oob_locking_after(3))
@@ -379,7 +369,7 @@ fn an_identity_code_proved_lifts_the_binding_lockout() {
 #[cfg(feature = "serde")]
 #[test]
 fn a_binding_code_for_one_number_does_not_bind_another() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host: Host<SmsRecord> = Host::new();
     let e = at_setup(&mut host, &flows, T0);
     let (e, r) = host.step(&e, e.setup(&flows, &host.account, &number(1), T0));
@@ -426,7 +416,7 @@ fn a_record_with_a_zero_id_or_without_binding_does_not_deserialize() {
 
 #[test]
 fn a_last_proof_of_another_account_is_ignored() {
-    let flows = sms_flows(policy().to_builder().grace(900).build().unwrap());
+    let flows = sms_flows_texting(policy().to_builder().grace(900).build().unwrap());
     let mut a = protected(&flows, T0);
     let mut b = protected(&flows, T0);
     let proof = checked(&mut a, &flows, T0 + 10).verified().unwrap().clone();

@@ -13,7 +13,7 @@ mod flows_common;
 
 use flows_common::{
     ALL, Host, T0, email, enroll_sms, enroll_totp, locked, other_than, phone, policy, retry_at,
-    totp_at_confirm, totp_flows, wait_until, wrong_totp,
+    sms_flows, totp_at_confirm, totp_flows, wait_until, wrong_totp,
 };
 use mfa::{
     Awaiting, Credential, Enrollment, Event, FlowError, FlowPolicy, Flows, OobKey, OobPolicy,
@@ -23,17 +23,6 @@ use mfa::{
 
 const DAY: u64 = 86_400;
 const YEAR: u64 = 365 * DAY;
-
-/// SMS with the default: a challenge texts only when asked to.
-fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
-    let key = OobKey::generate().unwrap();
-    Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default()).unwrap(),
-        key,
-        policy,
-    )
-    .unwrap()
-}
 
 /// A challenge at `scenario`, started at `now`.
 fn challenge<F: mfa::Factor>(host: &mut Host<F::Record>, flows: &Flows<F>, now: u64) -> Verification

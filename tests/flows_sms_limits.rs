@@ -13,25 +13,15 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, email, locked, oob_locking_after, other_than, phone, policy};
+use flows_common::{
+    Host, T0, email, locked, oob_locking_after, other_than, phone, policy, sms_flows_texting,
+};
 use mfa::{
-    Destination, Enrollment, FlowError, FlowPolicy, Flows, OobError, OobKey, OobPolicy,
-    PhoneNumber, Scenario, SmsFactor, SmsRecord, ThrottlePolicy,
+    Destination, Enrollment, FlowError, Flows, OobError, OobPolicy, PhoneNumber, Scenario,
+    SmsFactor, SmsRecord, ThrottlePolicy,
 };
 
 const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
-
-fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
-    let key = OobKey::generate().unwrap();
-    Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default())
-            .unwrap()
-            .with_send_at_challenge(true),
-        key,
-        policy,
-    )
-    .unwrap()
-}
 
 /// The `i`-th of many numbers.
 fn number(i: u64) -> PhoneNumber {
@@ -56,7 +46,7 @@ fn at_setup(host: &mut Host<SmsRecord>, flows: &Flows<SmsFactor>, now: u64) -> E
 
 #[test]
 fn binding_sends_across_many_numbers_are_capped_per_account() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     let e = at_setup(&mut host, &flows, T0);
 
@@ -137,7 +127,7 @@ fn binding_sends_across_many_numbers_are_capped_per_account() {
 
 #[test]
 fn start_change_with_one_proof_cannot_pump_sms() {
-    let flows = sms_flows(policy());
+    let flows = sms_flows_texting(policy());
     let mut host = Host::new();
     // Bound at once: the identity was verified on this very phone.
     let e = host.begin(Enrollment::start(
@@ -191,7 +181,7 @@ fn start_change_with_one_proof_cannot_pump_sms() {
 #[test]
 fn a_replayed_binding_state_does_not_reset_the_attempts() {
     // No backoff delays, and a lockout far away: the per-code cap (5) rules.
-    let flows = sms_flows(
+    let flows = sms_flows_texting(
         policy()
             .to_builder()
             .identity(
@@ -239,7 +229,7 @@ fn a_replayed_binding_state_does_not_reset_the_attempts() {
 
 #[test]
 fn a_binding_lockout_reaches_across_restarts() {
-    let flows = sms_flows(
+    let flows = sms_flows_texting(
         policy()
             .to_builder()
             .identity(oob_locking_after(3))

@@ -12,28 +12,18 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, enroll_sms, enroll_totp, policy, wrong_totp};
+use flows_common::{Host, T0, enroll_sms, enroll_totp, policy, sms_flows, wrong_totp};
 use mfa::{
-    Credential, Enrollment, FactorName, FlowError, Flows, OobKey, OobPolicy, Scenario, SmsFactor,
-    ThrottlePolicy, TotpFactor, Verification,
+    Credential, Enrollment, FactorName, FlowError, Flows, OobKey, Scenario, ThrottlePolicy,
+    TotpFactor, Verification,
 };
-
-fn sms_flows() -> Flows<SmsFactor> {
-    let key = OobKey::generate().unwrap();
-    Flows::new(
-        SmsFactor::new(key.clone(), OobPolicy::default()).unwrap(),
-        key,
-        policy(),
-    )
-    .unwrap()
-}
 
 /// A challenge that has expired sends no text: `send_code`, like
 /// `respond` and `choose`, answers `Expired`. Before the fix a stale
 /// challenge state (kept in a session for days) still texted the phone.
 #[test]
 fn an_expired_challenge_sends_no_text() {
-    let flows = sms_flows();
+    let flows = sms_flows(policy());
     let mut host = Host::new();
     enroll_sms(&mut host, &flows, T0);
     let now = T0 + 1_000;

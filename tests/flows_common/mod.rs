@@ -274,6 +274,26 @@ pub fn totp_flows(policy: FlowPolicy) -> Flows<TotpFactor> {
     .unwrap()
 }
 
+/// SMS flows under `policy`, with the default SMS policy: the user asks
+/// for each text (`send_code`).
+pub fn sms_flows(policy: FlowPolicy) -> Flows<SmsFactor> {
+    sms_flows_of(|sms| sms, policy)
+}
+
+/// [`sms_flows`], texting a code as soon as a check starts.
+pub fn sms_flows_texting(policy: FlowPolicy) -> Flows<SmsFactor> {
+    sms_flows_of(|sms| sms.with_send_at_challenge(true), policy)
+}
+
+fn sms_flows_of(
+    factor: impl FnOnce(SmsFactor) -> SmsFactor,
+    policy: FlowPolicy,
+) -> Flows<SmsFactor> {
+    let key = OobKey::generate().unwrap();
+    let sms = factor(SmsFactor::new(key.clone(), OobPolicy::default()).unwrap());
+    Flows::new(sms, key, policy).unwrap()
+}
+
 /// Starts a TOTP enrollment for `scenarios` at `now` (identity by e-mail),
 /// proves the identity at `now + 1` and sets the key up at `now + 2`: the
 /// enrollment waits for the app's first code (the key is in `host.keys`).
