@@ -35,12 +35,16 @@ fn number(text: &str) -> PhoneNumber {
 }
 
 /// A delivery of a fresh account's code to `to` at `now`.
-fn text(to: &str, now: u64) -> OobDelivery {
-    let to = Destination::sms(to).unwrap();
+fn delivery(to: &Destination, now: u64) -> OobDelivery {
     let (_, delivery) = OobRecord::new()
-        .issue(&OobPolicy::default(), &key(), &to, now)
+        .issue(&OobPolicy::default(), &key(), to, now)
         .into_parts();
     delivery.unwrap()
+}
+
+/// A text of a fresh account's code to the number `to` at `now`.
+fn text(to: &str, now: u64) -> OobDelivery {
+    delivery(&Destination::sms(to).unwrap(), now)
 }
 
 /// Spends the budgets of one text at `now`.
@@ -283,12 +287,7 @@ fn a_prefix_budget_holds_across_numbers() {
 fn each_delivery_gets_its_own_answer() {
     let store = Budgets::new();
     let budgets = SmsBudgets::new(key()).with_per_number(BudgetLimits::PER_NUMBER.with_per_hour(1));
-    let mail = {
-        let (_, d) = OobRecord::new()
-            .issue(&OobPolicy::default(), &key(), &email(), T0)
-            .into_parts();
-        d.unwrap()
-    };
+    let mail = delivery(&email(), T0);
     let (first, second) = (text("+14155552671", T0), text("+14155552671", T0));
     let spent = mfa::spend_budgets_blocking(&store, &budgets, [&mail, &first, &second], T0);
     let results: Vec<_> = spent
@@ -313,12 +312,7 @@ fn each_delivery_gets_its_own_answer() {
 fn a_run_keeps_the_deliveries_its_budgets_allow() {
     let store = Budgets::new();
     let budgets = SmsBudgets::new(key()).with_per_number(BudgetLimits::PER_NUMBER.with_per_hour(1));
-    let mail = {
-        let (_, d) = OobRecord::new()
-            .issue(&OobPolicy::default(), &key(), &email(), T0)
-            .into_parts();
-        d.unwrap()
-    };
+    let mail = delivery(&email(), T0);
     let ran = |result| mfa::Ran::<()> {
         state: None,
         effects: vec![
