@@ -53,19 +53,23 @@ fn other_than(codes: &[String]) -> String {
         .unwrap()
 }
 
+/// A record in use: a code accepted two steps ago, so the replay bound
+/// is live, and no failures.
+fn in_use(totp: &Totp) -> TotpRecord {
+    let earlier = totp.generate(NOW - 60).unwrap().to_string();
+    TotpRecord::new(totp.clone())
+        .verify(&earlier, NOW - 60)
+        .into_parts()
+        .0
+        .unwrap()
+}
+
 fn bench_totp(c: &mut Criterion) {
     let mut group = c.benchmark_group("totp_record");
     let totp = Totp::new(&secret(), TotpConfig::default()).unwrap();
     let step = totp.step_at(NOW).unwrap();
 
-    // A record in use: a code accepted two steps ago, so the replay bound
-    // is live, and no failures.
-    let earlier = totp.generate(NOW - 60).unwrap().to_string();
-    let record = TotpRecord::new(totp.clone())
-        .verify(&earlier, NOW - 60)
-        .into_parts()
-        .0
-        .unwrap();
+    let record = in_use(&totp);
     let last = record.last_step();
     assert_eq!(last, Some(step - 2));
 
@@ -130,12 +134,7 @@ fn bench_wrong_code(c: &mut Criterion) {
             let secret = Secret::from_bytes(&[7; 64]).unwrap();
             let totp = Totp::new(&secret, config).unwrap();
             let step = totp.step_at(NOW).unwrap();
-            let earlier = totp.generate(NOW - 60).unwrap().to_string();
-            let record = TotpRecord::new(totp.clone())
-                .verify(&earlier, NOW - 60)
-                .into_parts()
-                .0
-                .unwrap();
+            let record = in_use(&totp);
             let good = totp.generate(NOW).unwrap().to_string();
             // Wrong at every step the scan reaches, and after.
             let reached: Vec<String> = (step - u64::from(resync) - 1..=step + 1)
