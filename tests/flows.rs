@@ -12,13 +12,12 @@
 mod flows_common;
 
 use flows_common::{
-    ALL, Host, T0, email, enroll_sms, enroll_totp, locked, oob_locking_after, other_than, phone,
-    policy, retry_at, sms_flows_texting, totp_flows, wrong_totp,
+    ALL, Host, T0, email, enroll_sms, enroll_totp, locked, locking_after, oob_locking_after,
+    other_than, phone, policy, retry_at, sms_flows_texting, totp_flows, wrong_totp,
 };
 use mfa::{
     Awaiting, Channel, Destination, Enrollment, Event, FlowError, FlowPolicy, Flows, OobError,
-    OobKey, PhoneNumber, Scenario, SmsRecord, ThrottlePolicy, Totp, TotpFactor, TotpRecord,
-    Verification, Verified,
+    OobKey, PhoneNumber, Scenario, SmsRecord, Totp, TotpFactor, TotpRecord, Verification, Verified,
 };
 
 /// Passes a check at `scenario` with the factor; returns the proof.
@@ -426,14 +425,7 @@ fn wrong_identity_codes_up_to_lockout_survive_a_restart() {
 fn wrong_factor_codes_up_to_lockout_then_recovery_code() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .with_throttle_policy(
-            ThrottlePolicy::builder()
-                .free_failures(0)
-                .initial_delay(0)
-                .max_failures(3)
-                .build()
-                .unwrap(),
-        )
+        .with_throttle_policy(locking_after(3))
         .unwrap();
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::new();
@@ -689,14 +681,7 @@ fn cancel_and_restart_forgets_the_pending_secret() {
 fn pending_totp_confirmation_is_throttled() {
     let factor = TotpFactor::new("Example Co")
         .unwrap()
-        .with_throttle_policy(
-            ThrottlePolicy::builder()
-                .free_failures(0)
-                .initial_delay(0)
-                .max_failures(2)
-                .build()
-                .unwrap(),
-        )
+        .with_throttle_policy(locking_after(2))
         .unwrap();
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::new();

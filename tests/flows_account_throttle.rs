@@ -15,10 +15,10 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, enroll_totp, policy, totp_flows};
+use flows_common::{Host, T0, enroll_totp, locking_after, policy, totp_flows};
 use mfa::{
     Audit, Credential, Enrollment, Event, FactorId, FactorName, FlowError, Flows, OobKey, Refused,
-    Scenario, ThrottlePolicy, Totp, TotpFactor, TotpRecord, Verification,
+    Scenario, Totp, TotpFactor, TotpRecord, Verification,
 };
 
 const DAY: u64 = 86_400;
@@ -301,12 +301,7 @@ fn a_recovery_code_passes_while_the_account_is_locked_out() {
 /// evaluated, under a factor policy that locks after 100).
 #[test]
 fn one_factor_keeps_its_own_throttle() {
-    let loose = ThrottlePolicy::builder()
-        .free_failures(0)
-        .initial_delay(0)
-        .max_failures(100)
-        .build()
-        .unwrap();
+    let loose = locking_after(100);
     let flows = Flows::new(
         TotpFactor::new("Example Co")
             .unwrap()

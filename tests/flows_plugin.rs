@@ -11,7 +11,7 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, email, locked, policy};
+use flows_common::{Host, T0, email, locked, locking_after, policy};
 use mfa::{
     Attempt, Begun, Destination, Enrollment, Event, Factor, FlowError, Flows, Hotp, HotpConfig,
     HotpRecord, OobKey, Prompt, Scenario, Secret, ThrottlePolicy,
@@ -99,12 +99,7 @@ const TOKEN: [&str; 10] = [
 #[test]
 fn a_hardware_token_enrolls_and_verifies() {
     let factor = HotpToken {
-        throttle: ThrottlePolicy::builder()
-            .free_failures(0)
-            .initial_delay(0)
-            .max_failures(3)
-            .build()
-            .unwrap(),
+        throttle: locking_after(3),
     };
     let flows = Flows::new(factor, OobKey::generate().unwrap(), policy()).unwrap();
     let mut host = Host::<HotpRecord>::new();

@@ -14,11 +14,12 @@
 mod flows_common;
 
 use flows_common::{
-    Host, T0, email, locked, oob_locking_after, other_than, phone, policy, sms_flows_texting,
+    Host, T0, email, locked, locking_after, oob_locking_after, other_than, phone, policy,
+    sms_flows_texting,
 };
 use mfa::{
     Destination, Enrollment, FlowError, Flows, OobError, OobPolicy, PhoneNumber, Scenario,
-    SmsFactor, SmsRecord, ThrottlePolicy,
+    SmsFactor, SmsRecord,
 };
 
 const ALL: &[Scenario] = &[Scenario::LogOn, Scenario::CriticalOperation];
@@ -186,14 +187,7 @@ fn a_replayed_binding_state_does_not_reset_the_attempts() {
             .to_builder()
             .identity(
                 OobPolicy::builder()
-                    .throttle(
-                        ThrottlePolicy::builder()
-                            .free_failures(0)
-                            .initial_delay(0)
-                            .max_failures(10)
-                            .build()
-                            .unwrap(),
-                    )
+                    .throttle(locking_after(10))
                     .build()
                     .unwrap(),
             )

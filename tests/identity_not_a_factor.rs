@@ -15,21 +15,11 @@
 
 mod flows_common;
 
-use flows_common::{ALL, Host, T0, email, locked, phone, policy, wrong_totp};
+use flows_common::{ALL, Host, T0, email, locked, locking_after, phone, policy, wrong_totp};
 use mfa::{
     Enrollment, FlowError, FlowPolicy, Flows, OobKey, OobPolicy, PhoneNumber, RecoveryPolicy,
-    Scenario, SmsFactor, SmsRecord, ThrottlePolicy, TotpFactor, TotpRecord,
+    Scenario, SmsFactor, SmsRecord, TotpFactor, TotpRecord,
 };
-
-/// Locks after `max` failures, with no backoff before.
-fn locking_after(max: u32) -> ThrottlePolicy {
-    ThrottlePolicy::builder()
-        .free_failures(0)
-        .initial_delay(0)
-        .max_failures(max)
-        .build()
-        .unwrap()
-}
 
 /// TOTP flows whose factor locks after 3 failures and whose recovery codes
 /// lock after 2.

@@ -12,10 +12,12 @@
 
 mod flows_common;
 
-use flows_common::{Host, T0, enroll_sms, enroll_totp, policy, sms_flows, wrong_totp};
+use flows_common::{
+    Host, T0, enroll_sms, enroll_totp, locking_after, policy, sms_flows, wrong_totp,
+};
 use mfa::{
-    Credential, Enrollment, FactorName, FlowError, Flows, OobKey, Scenario, ThrottlePolicy,
-    TotpFactor, Verification,
+    Credential, Enrollment, FactorName, FlowError, Flows, OobKey, Scenario, TotpFactor,
+    Verification,
 };
 
 /// A challenge that has expired sends no text: `send_code`, like
@@ -48,12 +50,7 @@ fn an_expired_challenge_sends_no_text() {
 /// factor refuses at once, until the account's retry time.
 #[test]
 fn guesses_before_lockout_do_not_grow_with_the_factors() {
-    let throttle = ThrottlePolicy::builder()
-        .free_failures(0)
-        .initial_delay(0)
-        .max_failures(3)
-        .build()
-        .unwrap();
+    let throttle = locking_after(3);
     let flows = Flows::new(
         TotpFactor::new("Example Co")
             .unwrap()

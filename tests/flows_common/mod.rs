@@ -39,14 +39,17 @@ pub fn policy() -> FlowPolicy {
 /// An OOB policy without backoff delays, locked out after `max` failures.
 pub fn oob_locking_after(max: u32) -> OobPolicy {
     OobPolicy::builder()
-        .throttle(
-            ThrottlePolicy::builder()
-                .free_failures(0)
-                .initial_delay(0)
-                .max_failures(max)
-                .build()
-                .unwrap(),
-        )
+        .throttle(locking_after(max))
+        .build()
+        .unwrap()
+}
+
+/// Locks after `max` failures, with no backoff before.
+pub fn locking_after(max: u32) -> ThrottlePolicy {
+    ThrottlePolicy::builder()
+        .free_failures(0)
+        .initial_delay(0)
+        .max_failures(max)
         .build()
         .unwrap()
 }
